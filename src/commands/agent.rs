@@ -1,0 +1,174 @@
+//! `agent agent list|validate|schema|create`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::{Failure, Outcome};
+use crate::config::discover::{self, Scope, workspace_root};
+use crate::config::schema::agent_file_schema;
+use crate::config::starter::starter_agent;
+use crate::config::validate::is_valid_agent_name;
+use crate::config::{ConfigError, DEFAULT_AGENT, load_file};
+use crate::paths::home_dir;
+
+fn current_dir() -> Result<PathBuf, Failure> {
+    std::env::current_dir()
+        .map_err(|e| Failure::runtime(format!("error: cannot read the current folder: {e}")))
+}
+
+/// Lists every agent visible from the current folder, with where it comes
+/// from and whether it loads; shadowed definitions are warned about.
+pub fn list() -> Outcome {
+    let cwd = current_dir()?;
+    let discovery = discover::discover(&cwd, home_dir().as_deref());
+    for warning in discovery.warnings() {
+        eprintln!("{warning}");
+    }
+    let mut rows = Vec::new();
+    for found in discovery.agents.values() {
+        let scope = match found.scope {
+            Scope::Workspace => "workspace",
+            Scope::Global => "global",
+            Scope::Legacy => "legacy",
+        };
+        let (status, description) = match load_file(&found.file) {
+            Ok(v) => ("ok", v.config.description.unwrap_or_default()),
+            Err(_) => (
+                "INVALID",
+                format!("run `agent agent validate {}`", found.file.display()),
+            ),
+        };
+        rows.push([
+            found.name.clone(),
+            scope.into(),
+            status.into(),
+            found.file.display().to_string(),
+            description,
+        ]);
+    }
+    if !discovery.agents.contains_key(DEFAULT_AGENT) {
+        let default = discover::default_agent();
+        rows.push([
+            DEFAULT_AGENT.into(),
+            "built-in".into(),
+            "ok".into(),
+            "-".into(),
+            default.description.unwrap_or_default(),
+        ]);
+    }
+    print_table(["NAME", "SCOPE", "STATUS", "FILE", "DESCRIPTION"], &rows);
+    Ok(())
+}
+
+fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", line(header.to_vec()));
+    for row in rows {
+        let _ = writeln!(out, "{}", line(row.iter().map(String::as_str).collect()));
+    }
+}
+
+/// Validates each file, printing every diagnostic; fails (exit code 2) when
+/// any file has an error.
+pub fn validate(paths: &[PathBuf]) -> Outcome {
+    let mut failed = 0;
+    for path in paths {
+        match load_file(path) {
+            Ok(validated) => {
+                for warning in &validated.warnings {
+                    eprintln!("{warning}\n");
+                }
+                println!("ok: {} (agent `{}`)", path.display(), validated.config.name);
+            }
+            Err(ConfigError::Invalid(diagnostics)) => {
+                failed += 1;
+                for diagnostic in &diagnostics {
+                    eprintln!("{diagnostic}\n");
+                }
+                let errors = diagnostics
+                    .iter()
+                    .filter(|d| d.severity == crate::config::Severity::Error)
+                    .count();
+                eprintln!(
+                    "{}: {errors} error(s); nothing will run with this file",
+                    path.display()
+                );
+            }
+            Err(error) => {
+                failed += 1;
+                eprintln!("{error}");
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(Failure::usage(""));
+    }
+    Ok(())
+}
+
+/// Prints the JSON Schema of agent files.
+pub fn schema() -> Outcome {
+    let text = serde_json::to_string_pretty(&agent_file_schema())
+        .map_err(|e| Failure::runtime(format!("error: cannot print the schema: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Writes a starter agent to `.kiro/agents/NAME.json` in the workspace root,
+/// never overwriting an existing file.
+pub fn create(name: &str) -> Outcome {
+    if !is_valid_agent_name(name) {
+        return Err(Failure::usage(format!(
+            "error: invalid agent name `{name}`: use letters, digits, `-`, `_` and `.`, not starting with `.`"
+        )));
+    }
+    let root = workspace_root(&current_dir()?);
+    let file = root.join(".kiro/agents").join(format!("{name}.json"));
+    write_new(&file, &starter_agent(name))?;
+    println!("created {}", file.display());
+    println!("check it with: agent agent validate {}", file.display());
+    Ok(())
+}
+
+/// Creates `file` with `text`, refusing if it exists (checked by the
+/// operating system, so two runs cannot race).
+fn write_new(file: &Path, text: &str) -> Outcome {
+    let fail = |e: std::io::Error| {
+        Failure::runtime(format!("error: cannot write {}: {e}", file.display()))
+    };
+    if let Some(folder) = file.parent() {
+        std::fs::create_dir_all(folder).map_err(fail)?;
+    }
+    let mut handle = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(file)
+    {
+        Ok(handle) => handle,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Failure::usage(format!(
+                "error: {} already exists; not overwriting it (edit it, or pick another name)",
+                file.display()
+            )));
+        }
+        Err(e) => return Err(fail(e)),
+    };
+    handle.write_all(text.as_bytes()).map_err(|e| {
+        let _ = std::fs::remove_file(file);
+        fail(e)
+    })
+}

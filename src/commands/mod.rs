@@ -1,0 +1,57 @@
+//! What each subcommand does. Commands print results to stdout and
+//! diagnostics to stderr, and report failure as a [`Failure`] whose exit
+//! code says what kind it was.
+
+pub mod agent;
+pub mod doctor;
+pub mod settings;
+
+use std::fmt;
+
+/// Exit codes shared by every command (documented in the README).
+pub mod exit {
+    /// Bad usage or an invalid agent file or setting.
+    pub const USAGE: u8 = 2;
+    /// Something failed at run time.
+    pub const RUNTIME: u8 = 1;
+}
+
+/// A command that did not succeed: the message (already formatted for the
+/// user, possibly empty when diagnostics were printed) and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    /// What to print to stderr.
+    pub message: String,
+    /// The process exit code.
+    pub code: u8,
+}
+
+impl Failure {
+    /// A usage or configuration error (exit code 2).
+    pub fn usage(message: impl fmt::Display) -> Failure {
+        Failure {
+            message: message.to_string(),
+            code: exit::USAGE,
+        }
+    }
+
+    /// A run-time failure (exit code 1).
+    pub fn runtime(message: impl fmt::Display) -> Failure {
+        Failure {
+            message: message.to_string(),
+            code: exit::RUNTIME,
+        }
+    }
+}
+
+impl From<crate::config::ConfigError> for Failure {
+    fn from(error: crate::config::ConfigError) -> Failure {
+        match error {
+            crate::config::ConfigError::Io { .. } => Failure::runtime(error),
+            _ => Failure::usage(error),
+        }
+    }
+}
+
+/// The result of a command.
+pub type Outcome = Result<(), Failure>;

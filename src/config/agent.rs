@@ -1,0 +1,160 @@
+//! The validated agent: what the rest of `agent` works with.
+//!
+//! Every rule keeps its [`Origin`] (file, line, column, JSON path) so that a
+//! policy decision can say exactly which line of which file made it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use regex::Regex;
+use serde_json::Value;
+
+use super::error::{JsonPath, Position};
+use super::model::{AwsSettings, Hooks, McpServer};
+
+/// Where an agent came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentSource {
+    /// An agent file on disk.
+    File(PathBuf),
+    /// Compiled into `agent` (the `default` agent).
+    BuiltIn,
+}
+
+impl fmt::Display for AgentSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AgentSource::File(path) => write!(f, "{}", path.display()),
+            AgentSource::BuiltIn => f.write_str("(built-in)"),
+        }
+    }
+}
+
+/// Where a rule was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The agent it belongs to.
+    pub source: AgentSource,
+    /// Its line and column in that file (`None` for built-in rules).
+    pub position: Option<Position>,
+    /// Its JSON path, e.g. `toolsSettings.shell.deniedCommands[1]`.
+    pub path: JsonPath,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some(Position { line, column }) => {
+                write!(f, "{}:{line}:{column} {}", self.source, self.path)
+            }
+            None => write!(f, "{} {}", self.source, self.path),
+        }
+    }
+}
+
+/// A value from the agent file together with where it was written.
+#[derive(Debug, Clone)]
+pub struct Rule<T> {
+    /// The value.
+    pub value: T,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// A Kiro-style command regex, compiled anchored as a whole (`\A(?:…)\z`).
+#[derive(Debug, Clone)]
+pub struct CommandPattern {
+    /// The expression as written.
+    pub source: String,
+    /// The compiled, anchored expression; `None` when it does not compile,
+    /// which a deny list must treat as matching everything (fail closed).
+    pub regex: Option<Regex>,
+}
+
+impl CommandPattern {
+    /// Compiles `source` anchored at both ends, as Kiro CLI reads it.
+    pub fn new(source: &str) -> Result<CommandPattern, regex::Error> {
+        let regex = Regex::new(&format!(r"\A(?:{source})\z"))?;
+        Ok(CommandPattern {
+            source: source.to_string(),
+            regex: Some(regex),
+        })
+    }
+}
+
+/// `allowedPaths` and `deniedPaths` of a file tool.
+#[derive(Debug, Clone, Default)]
+pub struct PathRules {
+    /// Globs where the tool runs unasked; `None` when the file sets no fence.
+    pub allowed: Option<Vec<Rule<String>>>,
+    /// Globs the tool may never touch.
+    pub denied: Vec<Rule<String>>,
+    /// `allowReadOnly` (glob and grep only).
+    pub allow_read_only: bool,
+}
+
+/// The `shell` tool's rules.
+#[derive(Debug, Clone, Default)]
+pub struct ShellRules {
+    /// Commands that run unasked; `None` when the file sets no fence.
+    pub allowed: Option<Vec<Rule<CommandPattern>>>,
+    /// Commands that are always refused.
+    pub denied: Vec<Rule<CommandPattern>>,
+    /// Known read-only commands run unasked.
+    pub auto_allow_readonly: bool,
+    /// Refuse rather than ask when no rule allows.
+    pub deny_by_default: bool,
+}
+
+/// Typed `toolsSettings`, keyed by the tools' current names.
+#[derive(Debug, Clone, Default)]
+pub struct ToolSettings {
+    /// `read`.
+    pub read: PathRules,
+    /// `write`.
+    pub write: PathRules,
+    /// `glob`.
+    pub glob: PathRules,
+    /// `grep`.
+    pub grep: PathRules,
+    /// `shell`.
+    pub shell: ShellRules,
+    /// `aws`.
+    pub aws: AwsSettings,
+    /// Settings of MCP tools (`@server/tool`), passed through untouched.
+    pub mcp: BTreeMap<String, Value>,
+}
+
+/// A validated agent, ready for the policy and the engine.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// The agent's name.
+    pub name: String,
+    /// Where it came from.
+    pub source: AgentSource,
+    /// What it is for.
+    pub description: Option<String>,
+    /// The system prompt, with a `file://` reference already read.
+    pub prompt: Option<String>,
+    /// Tools the model can see, built-in names in their current spelling.
+    pub tools: Vec<Rule<String>>,
+    /// New names for MCP tools.
+    pub tool_aliases: BTreeMap<String, String>,
+    /// Tools that run unasked inside their fences, as written.
+    pub allowed_tools: Vec<Rule<String>>,
+    /// Per-tool rules.
+    pub settings: ToolSettings,
+    /// Absolute paths or globs of files loaded into the context.
+    pub resources: Vec<Rule<String>>,
+    /// Hook commands.
+    pub hooks: Hooks,
+    /// MCP servers.
+    pub mcp_servers: BTreeMap<String, McpServer>,
+    /// Also load the workspace's and the user's `mcp.json`.
+    pub include_mcp_json: bool,
+    /// The model id, if the file names one.
+    pub model: Option<String>,
+    /// Shown when the agent starts.
+    pub welcome_message: Option<String>,
+}

@@ -1,0 +1,23 @@
+//! Agent files: Kiro-compatible types, strict validation with positions,
+//! discovery, and the JSON Schema.
+//!
+//! Nothing else in `agent` parses agent files: everything downstream gets an
+//! [`AgentConfig`], whose rules remember the file, line and column they came
+//! from.
+
+pub mod agent;
+pub mod discover;
+pub mod error;
+pub mod hint;
+pub mod json;
+pub mod model;
+pub mod patterns;
+pub mod schema;
+pub mod starter;
+pub mod tools;
+pub mod validate;
+
+pub use agent::{AgentConfig, AgentSource, Origin, Rule};
+pub use discover::{DEFAULT_AGENT, Discovery, discover, load, load_file};
+pub use error::{ConfigError, Diagnostic, Severity};
+pub use validate::{Validated, validate_text};

@@ -1,0 +1,13 @@
+//! `agent`: a guardrailed terminal coding agent that reads Kiro CLI agent
+//! files.
+//!
+//! The crate is laid out along the path every tool call takes: [`config`]
+//! turns agent files into validated rules, and the command-line surface in
+//! [`cli`] and [`commands`] sits on top. State folders are in [`paths`],
+//! user settings in [`settings`].
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod paths;
+pub mod settings;

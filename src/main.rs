@@ -1,0 +1,30 @@
+//! The `agent` binary: parse arguments, run a command, map failure to an
+//! exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use agent::cli::{AgentCommand, Cli, Command};
+use agent::commands::{self, Failure};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Agent(AgentCommand::List) => commands::agent::list(),
+        Command::Agent(AgentCommand::Validate { paths }) => commands::agent::validate(&paths),
+        Command::Agent(AgentCommand::Schema) => commands::agent::schema(),
+        Command::Agent(AgentCommand::Create { name }) => commands::agent::create(&name),
+        Command::Settings(args) => commands::settings::run(&args),
+        Command::Doctor => commands::doctor::run(),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure { message, code }) => {
+            if !message.is_empty() {
+                eprintln!("{message}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}

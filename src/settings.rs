@@ -1,0 +1,244 @@
+//! User settings: a flat JSON object of known keys in the config folder.
+//!
+//! Keys use Kiro CLI's dotted names (`chat.defaultModel`). Only known keys
+//! are accepted, with their type checked, so that a typo is caught when it
+//! is set rather than silently ignored later.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::config::hint;
+use crate::config::json;
+
+/// The type of a setting's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `true` or `false`.
+    Bool,
+    /// Any text.
+    Text,
+}
+
+/// A known setting.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    /// Its dotted key.
+    pub key: &'static str,
+    /// Its type.
+    pub kind: Kind,
+    /// What it does.
+    pub doc: &'static str,
+}
+
+/// Every setting `agent` knows.
+pub const SETTINGS: &[Spec] = &[
+    Spec {
+        key: "chat.defaultAgent",
+        kind: Kind::Text,
+        doc: "agent used by `agent chat` when --agent is not given",
+    },
+    Spec {
+        key: "chat.defaultModel",
+        kind: Kind::Text,
+        doc: "model used when neither --model nor the agent file names one",
+    },
+    Spec {
+        key: "chat.enableCheckpoint",
+        kind: Kind::Bool,
+        doc: "take checkpoints outside git repositories too (Kiro's name; inside one they are always on)",
+    },
+];
+
+/// A problem with settings, for the user.
+#[derive(Debug)]
+pub struct SettingsError(pub String);
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+/// The settings file's contents.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    values: BTreeMap<String, Value>,
+}
+
+impl Settings {
+    /// Reads `file`; a missing file is empty settings.
+    pub fn load(file: &Path) -> Result<Settings, SettingsError> {
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
+            Err(e) => {
+                return Err(SettingsError(format!(
+                    "error: cannot read {}: {e}",
+                    file.display()
+                )));
+            }
+        };
+        let at = |offset: usize, message: String| {
+            let p = crate::config::error::Position::from_offset(&text, offset);
+            SettingsError(format!(
+                "error: {}:{}:{}: {message}",
+                file.display(),
+                p.line,
+                p.column
+            ))
+        };
+        let document = json::parse(&text).map_err(|e| {
+            SettingsError(format!(
+                "error: {}:{}:{}: not valid JSON: {}",
+                file.display(),
+                e.position.line,
+                e.position.column,
+                e.message
+            ))
+        })?;
+        let Value::Object(map) = document.value else {
+            return Err(at(0, "the settings file must hold a JSON object".into()));
+        };
+        let mut values = BTreeMap::new();
+        for (key, value) in map {
+            let path = crate::config::error::JsonPath::root().key(&key);
+            let spec = spec(&key).map_err(|e| at(document.spans.key_offset(&path), e.0))?;
+            check_type(spec, &value).map_err(|e| at(document.spans.value_offset(&path), e.0))?;
+            values.insert(key, value);
+        }
+        Ok(Settings { values })
+    }
+
+    /// Writes the settings to `file` atomically (a temporary file renamed
+    /// over it), so a crash never leaves half a file.
+    pub fn save(&self, file: &Path) -> Result<(), SettingsError> {
+        let folder = file.parent().unwrap_or(Path::new("."));
+        let fail = |e: std::io::Error| {
+            SettingsError(format!("error: cannot write {}: {e}", file.display()))
+        };
+        std::fs::create_dir_all(folder).map_err(fail)?;
+        let mut text = serde_json::to_string_pretty(&self.values).unwrap_or_default();
+        text.push('\n');
+        let temporary = temp_path(file);
+        std::fs::write(&temporary, text).map_err(fail)?;
+        std::fs::rename(&temporary, file).map_err(|e| {
+            let _ = std::fs::remove_file(&temporary);
+            fail(e)
+        })
+    }
+
+    /// The value of `key`, if set.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.values.get(key)
+    }
+
+    /// The text value of `key`, if set.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Value::as_str)
+    }
+
+    /// Sets `key` from its command-line text, checked against its type.
+    pub fn set(&mut self, key: &str, text: &str) -> Result<(), SettingsError> {
+        let spec = spec(key)?;
+        let value = match spec.kind {
+            Kind::Bool => match text {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => {
+                    return Err(SettingsError(format!(
+                        "error: `{key}` is true or false, not `{text}`"
+                    )));
+                }
+            },
+            Kind::Text => Value::String(text.to_string()),
+        };
+        self.values.insert(key.to_string(), value);
+        Ok(())
+    }
+
+    /// Removes `key`; true when it was set.
+    pub fn delete(&mut self, key: &str) -> Result<bool, SettingsError> {
+        spec(key)?;
+        Ok(self.values.remove(key).is_some())
+    }
+}
+
+/// The spec of a known key, or an error with a hint.
+pub fn spec(key: &str) -> Result<&'static Spec, SettingsError> {
+    SETTINGS.iter().find(|s| s.key == key).ok_or_else(|| {
+        let hint = hint::did_you_mean(key, SETTINGS.iter().map(|s| s.key))
+            .map(|h| format!("\nhelp: {h}"))
+            .unwrap_or_default();
+        SettingsError(format!(
+            "error: unknown setting `{key}` (see `agent settings` for the list){hint}"
+        ))
+    })
+}
+
+fn check_type(spec: &Spec, value: &Value) -> Result<(), SettingsError> {
+    let ok = match spec.kind {
+        Kind::Bool => value.is_boolean(),
+        Kind::Text => value.is_string(),
+    };
+    if ok {
+        Ok(())
+    } else {
+        let wanted = match spec.kind {
+            Kind::Bool => "true or false",
+            Kind::Text => "a string",
+        };
+        Err(SettingsError(format!("`{}` must be {wanted}", spec.key)))
+    }
+}
+
+fn temp_path(file: &Path) -> PathBuf {
+    let mut name = file.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tmp-{}", std::process::id()));
+    file.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_checks_types_and_keys() {
+        let mut settings = Settings::default();
+        settings.set("chat.enableCheckpoint", "true").unwrap();
+        assert_eq!(
+            settings.get("chat.enableCheckpoint"),
+            Some(&Value::Bool(true))
+        );
+        assert!(settings.set("chat.enableCheckpoint", "yes").is_err());
+        let err = settings.set("chat.defaultmodel", "x").unwrap_err();
+        assert!(
+            err.0.contains("did you mean `chat.defaultModel`"),
+            "{}",
+            err.0
+        );
+    }
+
+    #[test]
+    fn round_trips_through_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config/settings.json");
+        let mut settings = Settings::default();
+        settings.set("chat.defaultModel", "openai/gpt-4.1").unwrap();
+        settings.save(&file).unwrap();
+        assert_eq!(Settings::load(&file).unwrap(), settings);
+    }
+
+    #[test]
+    fn a_bad_file_is_reported_with_its_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("settings.json");
+        std::fs::write(&file, "{\n  \"chat.enableCheckpoint\": \"yes\"\n}").unwrap();
+        let err = Settings::load(&file).unwrap_err();
+        assert!(err.0.contains("settings.json:2:29"), "{}", err.0);
+    }
+}
