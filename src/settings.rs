@@ -239,6 +239,6 @@ mod tests {
         let file = dir.path().join("settings.json");
         std::fs::write(&file, "{\n  \"chat.enableCheckpoint\": \"yes\"\n}").unwrap();
         let err = Settings::load(&file).unwrap_err();
-        assert!(err.0.contains("settings.json:2:29"), "{}", err.0);
+        assert!(err.0.contains("settings.json:2:28"), "{}", err.0);
     }
 }

@@ -44,12 +44,10 @@ impl Failure {
     }
 }
 
+/// Every agent-file problem, an unreadable file included, is bad input.
 impl From<crate::config::ConfigError> for Failure {
     fn from(error: crate::config::ConfigError) -> Failure {
-        match error {
-            crate::config::ConfigError::Io { .. } => Failure::runtime(error),
-            _ => Failure::usage(error),
-        }
+        Failure::usage(error)
     }
 }
 

@@ -54,12 +54,11 @@ pub struct AgentFile {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub mcp_servers: BTreeMap<String, McpServer>,
     /// Also load `.kiro/settings/mcp.json` and `~/.kiro/settings/mcp.json`.
-    #[serde(
-        default,
-        alias = "useLegacyMcpJson",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_mcp_json: Option<bool>,
+    /// The old name of `includeMcpJson` (Q CLI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_legacy_mcp_json: Option<bool>,
     /// The model id, such as `claude-sonnet-4` or `openai/gpt-4.1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,

@@ -85,7 +85,7 @@ pub fn check_tool_pattern(entry: &str) -> Result<(), ToolPatternError> {
     if let Some(mcp) = entry.strip_prefix('@') {
         let (server, tool) = split_mcp(mcp)?;
         if server == "builtin" {
-            let matches_builtin = tool.is_none_or(|t| any_builtin_matches(t));
+            let matches_builtin = tool.is_none_or(any_builtin_matches);
             return matches_builtin
                 .then_some(())
                 .ok_or(ToolPatternError::UnknownTool);

@@ -4,6 +4,7 @@
 use schemars::{Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value};
 
+use super::error::JsonPath;
 use super::model::{
     AgentFile, AwsSettings, NoSettings, PathSettings, SearchSettings, ShellSettings,
 };
@@ -40,5 +41,126 @@ fn settings_schema(kind: SettingsKind, generator: &mut SchemaGenerator) -> Schem
         SettingsKind::Shell => generator.subschema_for::<ShellSettings>(),
         SettingsKind::Aws => generator.subschema_for::<AwsSettings>(),
         SettingsKind::None => generator.subschema_for::<NoSettings>(),
+    }
+}
+
+/// The first place in `value` where the agent-file schema expects an object
+/// and finds something else.
+///
+/// serde reads a JSON array into a struct field by field (`"shell":
+/// [["rm .*"]]` would become `allowedCommands`), which Kiro CLI would
+/// reject and no reader would expect. Walking the schema finds every such
+/// place without a hand-kept list that could drift from the types.
+pub fn first_non_object(value: &Value) -> Option<JsonPath> {
+    let schema = agent_file_schema();
+    let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
+    walk(&schema, &defs, value, JsonPath::root())
+}
+
+fn walk(schema: &Value, defs: &Value, value: &Value, path: JsonPath) -> Option<JsonPath> {
+    let schema = resolve(schema, defs, value);
+    if wants_object(schema) && !value.is_object() && !value.is_null() {
+        return Some(path);
+    }
+    match value {
+        Value::Object(members) => members.iter().find_map(|(key, member)| {
+            let child = member_schema(schema, key)?;
+            walk(child, defs, member, path.key(key))
+        }),
+        Value::Array(items) => {
+            let item_schema = schema.get("items")?;
+            items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| walk(item_schema, defs, item, path.index(i)))
+        }
+        _ => None,
+    }
+}
+
+/// Follows `$ref` and, for `Option<T>` (`anyOf: [T, null]`), picks `T`.
+fn resolve<'a>(schema: &'a Value, defs: &'a Value, value: &Value) -> &'a Value {
+    if let Some(name) = schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+        && let Some(target) = defs.get(name)
+    {
+        return resolve(target, defs, value);
+    }
+    if !value.is_null()
+        && let Some(branch) = schema
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .and_then(|branches| {
+                branches
+                    .iter()
+                    .find(|b| b.get("type") != Some(&Value::from("null")))
+            })
+    {
+        return resolve(branch, defs, value);
+    }
+    schema
+}
+
+fn wants_object(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(Value::String(t)) => t == "object",
+        Some(Value::Array(types)) => types.iter().any(|t| t == "object"),
+        _ => false,
+    }
+}
+
+fn member_schema<'a>(schema: &'a Value, key: &str) -> Option<&'a Value> {
+    if let Some(property) = schema.get("properties").and_then(|p| p.get(key)) {
+        return Some(property);
+    }
+    let matches_pattern = schema
+        .get("patternProperties")
+        .and_then(Value::as_object)
+        .and_then(|patterns| {
+            patterns
+                .iter()
+                .find(|(pattern, _)| regex::Regex::new(pattern).is_ok_and(|r| r.is_match(key)))
+        });
+    if let Some((_, property)) = matches_pattern {
+        return Some(property);
+    }
+    schema.get("additionalProperties").filter(|a| a.is_object())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn arrays_where_objects_belong_are_found() {
+        let cases = [
+            (json!([1]), "(top level)"),
+            (
+                json!({"toolsSettings": {"shell": [["rm .*"]]}}),
+                "toolsSettings.shell",
+            ),
+            (json!({"hooks": {"stop": [["echo"]]}}), "hooks.stop[0]"),
+            (json!({"mcpServers": {"x": ["node"]}}), "mcpServers.x"),
+            (json!({"hooks": []}), "hooks"),
+        ];
+        for (value, expected) in cases {
+            let found = first_non_object(&value).map(|p| p.to_string());
+            assert_eq!(found.as_deref(), Some(expected), "{value}");
+        }
+    }
+
+    #[test]
+    fn well_formed_values_pass() {
+        let value = json!({
+            "tools": ["read"],
+            "toolsSettings": {"shell": {"allowedCommands": ["ls"]}, "@git/x": [1]},
+            "hooks": {"stop": [{"command": "echo"}]},
+            "mcpServers": {"x": {"command": "node", "env": {"A": "b"}}},
+            "model": null
+        });
+        assert_eq!(first_non_object(&value), None);
     }
 }

@@ -61,6 +61,10 @@ pub fn validate_text(file: &Path, text: &str) -> Result<Validated, Vec<Diagnosti
         spans: &document.spans,
         diagnostics: Vec::new(),
     };
+    if let Some(path) = super::schema::first_non_object(&document.value) {
+        checker.error_at_value(&path, format!("`{path}` must be a JSON object"), None);
+        return Err(checker.diagnostics);
+    }
     for path in &document.duplicates {
         checker.error_at_key(
             path,
@@ -224,7 +228,10 @@ impl Checker<'_> {
             resources,
             hooks: file.hooks,
             mcp_servers: file.mcp_servers,
-            include_mcp_json: file.include_mcp_json.unwrap_or(false),
+            include_mcp_json: file
+                .include_mcp_json
+                .or(file.use_legacy_mcp_json)
+                .unwrap_or(false),
             model: file.model,
             welcome_message: file.welcome_message,
         }

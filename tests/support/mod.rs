@@ -1,0 +1,90 @@
+//! Shared helpers for integration tests: a sandboxed home and workspace, and
+//! the real `agent` binary pointed at them.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// A throwaway home folder, state folder and workspace for one test.
+pub struct Env {
+    _root: TempDir,
+    /// `$HOME` for the binary.
+    pub home: PathBuf,
+    /// `$AGENT_HOME` for the binary.
+    pub agent_home: PathBuf,
+    /// The workspace (a git repository root: it holds `.git`).
+    pub workspace: PathBuf,
+}
+
+impl Env {
+    /// A fresh environment whose workspace is a git root.
+    pub fn new() -> Env {
+        let root = tempfile::tempdir().expect("temp dir");
+        let home = root.path().join("home");
+        let agent_home = root.path().join("agent-home");
+        let workspace = root.path().join("work");
+        std::fs::create_dir_all(&home).expect("home");
+        std::fs::create_dir_all(workspace.join(".git")).expect("workspace");
+        Env {
+            _root: root,
+            home,
+            agent_home,
+            workspace,
+        }
+    }
+
+    /// Writes `text` to `relative` under the workspace, creating folders.
+    pub fn write(&self, relative: &str, text: &str) -> PathBuf {
+        write_file(&self.workspace.join(relative), text)
+    }
+
+    /// Writes `text` to `relative` under the home folder.
+    pub fn write_home(&self, relative: &str, text: &str) -> PathBuf {
+        write_file(&self.home.join(relative), text)
+    }
+
+    /// The binary, run in the workspace with this environment only.
+    pub fn agent(&self) -> Command {
+        self.agent_in(&self.workspace)
+    }
+
+    /// The binary, run in `cwd` with this environment only.
+    pub fn agent_in(&self, cwd: &Path) -> Command {
+        let mut cmd = Command::cargo_bin("agent").expect("binary");
+        cmd.current_dir(cwd)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("AGENT_HOME", &self.agent_home);
+        cmd
+    }
+}
+
+fn write_file(path: &Path, text: &str) -> PathBuf {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("folders");
+    std::fs::write(path, text).expect("write");
+    path.to_path_buf()
+}
+
+/// The repository's own folder (for the shipped example files).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every agent file the repository ships.
+pub fn shipped_agent_files() -> Vec<PathBuf> {
+    let mut files = vec![repo().join(".kiro/agents/refactor-bot.json")];
+    for folder in ["examples/agents", "examples/kiro-autorun/.kiro/agents"] {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(repo().join(folder))
+            .expect("examples folder")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        found.sort();
+        files.extend(found);
+    }
+    files
+}
