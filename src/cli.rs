@@ -22,8 +22,55 @@ pub enum Command {
     Agent(AgentCommand),
     /// Show or change settings (`agent settings chat.defaultModel openai/gpt-4.1`).
     Settings(SettingsArgs),
+    /// Explain guardrail decisions.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Report what `agent` can use on this machine.
     Doctor,
+}
+
+/// `agent policy …`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Decide one tool call as the agent would, and say why.
+    ///
+    /// Prints `{"decision": "allow"|"ask"|"deny", "reasons": [...]}` and exits 0
+    /// whenever it could decide. Examples:
+    ///   agent policy check --agent refactor-bot shell 'python -m pytest -q && git push'
+    ///   agent policy check --agent refactor-bot write src/inventory.py
+    ///   agent policy check --agent refactor-bot --input '{"path": "README.md"}' read
+    Check(PolicyCheckArgs),
+}
+
+/// `agent policy check`.
+#[derive(Debug, Args)]
+pub struct PolicyCheckArgs {
+    /// The agent: a name found from here, or a path to an agent file.
+    #[arg(long, default_value = "default")]
+    pub agent: String,
+    /// Decide as when nobody can be asked (`--no-interactive`): ask becomes deny.
+    #[arg(long)]
+    pub unattended: bool,
+    /// Trust every tool for this session (deny rules and fences still hold).
+    #[arg(long)]
+    pub trust_all_tools: bool,
+    /// Trust these tools for this session (comma-separated, `allowedTools` syntax).
+    #[arg(long, value_delimiter = ',', value_name = "TOOLS")]
+    pub trust_tools: Vec<String>,
+    /// Print a readable tree of the simple commands found and the rule each met.
+    #[arg(long)]
+    pub explain: bool,
+    /// The tool's whole input as JSON (for any tool), instead of ARG.
+    #[arg(long, value_name = "JSON")]
+    pub input: Option<String>,
+    /// The workspace paths are judged in (default: the git root above the current folder, else the current folder).
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// The tool: shell, read, write, glob, grep, or any other tool name with --input.
+    pub tool: String,
+    /// The shell command (for shell) or the path (for read, write, glob, grep).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub arg: Vec<String>,
 }
 
 /// `agent agent …`.

@@ -2,7 +2,8 @@
 //! files.
 //!
 //! The crate is laid out along the path every tool call takes: [`config`]
-//! turns agent files into validated rules, and the command-line surface in
+//! turns agent files into validated rules, [`policy`] decides every tool
+//! call against them, and the command-line surface in
 //! [`cli`] and [`commands`] sits on top. State folders are in [`paths`],
 //! user settings in [`settings`].
 
@@ -10,4 +11,5 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod paths;
+pub mod policy;
 pub mod settings;

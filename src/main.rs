@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use agent::cli::{AgentCommand, Cli, Command};
+use agent::cli::{AgentCommand, Cli, Command, PolicyCommand};
 use agent::commands::{self, Failure};
 
 fn main() -> ExitCode {
@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Agent(AgentCommand::Schema) => commands::agent::schema(),
         Command::Agent(AgentCommand::Create { name }) => commands::agent::create(&name),
         Command::Settings(args) => commands::settings::run(&args),
+        Command::Policy(PolicyCommand::Check(args)) => commands::policy::check(&args),
         Command::Doctor => commands::doctor::run(),
     };
     match outcome {

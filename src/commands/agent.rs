@@ -10,6 +10,7 @@ use crate::config::starter::starter_agent;
 use crate::config::validate::is_valid_agent_name;
 use crate::config::{ConfigError, DEFAULT_AGENT, load_file};
 use crate::paths::home_dir;
+use crate::policy::lint::lint;
 
 fn current_dir() -> Result<PathBuf, Failure> {
     std::env::current_dir()
@@ -91,6 +92,13 @@ pub fn validate(paths: &[PathBuf]) -> Outcome {
             Ok(validated) => {
                 for warning in &validated.warnings {
                     eprintln!("{warning}\n");
+                }
+                let workspace = workspace_root(&current_dir()?);
+                for warning in lint(&validated.config, &workspace) {
+                    match warning.origin {
+                        Some(origin) => eprintln!("warning: {}\n --> {origin}\n", warning.message),
+                        None => eprintln!("warning: {}\n", warning.message),
+                    }
                 }
                 println!("ok: {} (agent `{}`)", path.display(), validated.config.name);
             }

@@ -1,0 +1,280 @@
+//! The guardrail policy: the one place that decides whether a tool call
+//! runs unasked, needs a person's approval, or is refused.
+//!
+//! It is pure apart from resolving paths: given the agent, the session's
+//! trust, the mode and one call, it returns a [`Decision`] with the reasons
+//! (which rule of which file matched, or what could not be judged). Only it
+//! makes the [`Approval`] a tool needs to run.
+//!
+//! The order, for every tool:
+//! 1. A tool not in the agent's `tools` does not exist: deny.
+//! 2. Any deny rule that matches: deny. Deny wins over `allowedTools`, over
+//!    trust, over every allow rule, in every mode.
+//! 3. What may never run unasked (protected paths, credentials, what cannot
+//!    be judged statically, privilege wrappers): ask.
+//! 4. A tool with an allow-list (`allowedPaths`, `allowedCommands`) is
+//!    fenced: inside the fence it runs unasked (even without
+//!    `allowedTools`, as in Kiro); outside it asks, whatever `allowedTools`
+//!    or trust say.
+//! 5. Without a fence, `allowedTools` or trust lets it run; otherwise ask.
+//! 6. Ask becomes deny with `denyByDefault` (shell) or when nobody can be
+//!    asked (unattended).
+
+mod command;
+pub mod decision;
+pub mod lint;
+pub mod paths;
+pub mod readonly;
+pub mod shell;
+pub mod tools;
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::config::patterns::ToolId;
+use crate::config::{AgentConfig, agent};
+use decision::Judgement;
+pub use decision::{Approval, Decision, Mode, Pending, Reason, ToolCall, Verdict};
+use paths::{PathRules, Roots, is_sensitive, protected_reason};
+pub use tools::Trust;
+
+/// One file tool's compiled path rules.
+#[derive(Debug, Clone)]
+struct FileFence {
+    allowed: Option<PathRules>,
+    denied: PathRules,
+    allow_read_only: bool,
+}
+
+impl FileFence {
+    fn compile(rules: &agent::PathRules, roots: &Roots) -> FileFence {
+        FileFence {
+            allowed: rules.allowed.as_ref().map(|r| PathRules::compile(r, roots)),
+            denied: PathRules::compile(&rules.denied, roots),
+            allow_read_only: rules.allow_read_only,
+        }
+    }
+}
+
+/// An agent's rules, compiled for one workspace.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    config: AgentConfig,
+    roots: Roots,
+    read: FileFence,
+    write: FileFence,
+    glob: FileFence,
+    grep: FileFence,
+}
+
+impl Policy {
+    /// Compiles `config`'s rules for the workspace at `workspace`, with `~`
+    /// meaning `home`.
+    pub fn new(config: AgentConfig, workspace: &Path, home: Option<&Path>) -> Policy {
+        let roots = Roots::new(workspace, home);
+        let settings = &config.settings;
+        Policy {
+            read: FileFence::compile(&settings.read, &roots),
+            write: FileFence::compile(&settings.write, &roots),
+            glob: FileFence::compile(&settings.glob, &roots),
+            grep: FileFence::compile(&settings.grep, &roots),
+            roots,
+            config,
+        }
+    }
+
+    /// The agent this policy enforces.
+    pub fn config(&self) -> &AgentConfig {
+        &self.config
+    }
+
+    /// Decides one tool call.
+    pub fn decide(&self, call: &ToolCall, trust: &Trust, mode: Mode) -> Decision {
+        let mut judgement = Judgement::default();
+        let Some(tool) = tools::tool_id(&call.tool) else {
+            judgement.add(Reason::new(
+                Verdict::Deny,
+                format!("there is no tool named `{}`", call.tool),
+            ));
+            return judgement.decide(call, mode, false);
+        };
+        if !tools::exists(&self.config, tool) {
+            judgement.add(Reason::new(
+                Verdict::Deny,
+                format!("`{}` is not one of this agent's `tools`", call.tool),
+            ));
+            return judgement.decide(call, mode, false);
+        }
+        let pre_approved = tools::pre_approval(&self.config, trust, tool);
+        let mut deny_by_default = false;
+        match tool {
+            ToolId::Builtin("shell") => {
+                deny_by_default = self.config.settings.shell.deny_by_default;
+                match string_input(&call.input, "command") {
+                    Ok(line) => self.judge_shell(line, pre_approved.as_ref(), &mut judgement),
+                    Err(reason) => judgement.add(*reason),
+                }
+            }
+            ToolId::Builtin("write") => match string_input(&call.input, "path") {
+                Ok(path) => {
+                    self.judge_write_path_with(path, pre_approved.as_ref(), &mut judgement);
+                }
+                Err(reason) => judgement.add(*reason),
+            },
+            ToolId::Builtin(name @ ("read" | "glob" | "grep")) => {
+                let path = optional_path(&call.input, name);
+                match path {
+                    Ok(path) => {
+                        self.judge_read_path(name, path, pre_approved.as_ref(), &mut judgement)
+                    }
+                    Err(reason) => judgement.add(*reason),
+                }
+            }
+            _ => {
+                judgement.add(pre_approved.unwrap_or_else(|| {
+                    Reason::new(Verdict::Ask, "the tool is not in `allowedTools`")
+                }))
+            }
+        }
+        judgement.decide(call, mode, deny_by_default)
+    }
+
+    /// Judges a write to `raw` as the shell's redirections and writing
+    /// commands need it: against the `write` tool's rules, pre-approved
+    /// when the `write` tool is.
+    fn judge_write_path(&self, raw: &str, judgement: &mut Judgement) {
+        let pre = tools::pre_approval(&self.config, &Trust::default(), ToolId::Builtin("write"));
+        self.judge_write_path_with(raw, pre.as_ref(), judgement);
+    }
+
+    fn judge_write_path_with(
+        &self,
+        raw: &str,
+        pre_approved: Option<&Reason>,
+        judgement: &mut Judgement,
+    ) {
+        let resolved = self.roots.resolve(raw);
+        let shown = resolved.display().to_string();
+        if let Some(rule) = self.write.denied.matching(&resolved, &self.roots) {
+            judgement.add(
+                Reason::new(Verdict::Deny, "matches `write.deniedPaths`")
+                    .about(&shown)
+                    .citing(&rule.value, &rule.origin),
+            );
+            return;
+        }
+        if let Some(what) = protected_reason(&resolved, &self.roots) {
+            judgement.add(
+                Reason::new(
+                    Verdict::Ask,
+                    format!("a protected path, never written unasked: {what}"),
+                )
+                .about(&shown),
+            );
+            return;
+        }
+        self.judge_fence(
+            &self.write,
+            &resolved,
+            "write.allowedPaths",
+            pre_approved,
+            judgement,
+        );
+    }
+
+    fn judge_read_path(
+        &self,
+        tool: &str,
+        raw: &str,
+        pre_approved: Option<&Reason>,
+        judgement: &mut Judgement,
+    ) {
+        let resolved = self.roots.resolve(raw);
+        let shown = resolved.display().to_string();
+        let fence = match tool {
+            "glob" => &self.glob,
+            "grep" => &self.grep,
+            _ => &self.read,
+        };
+        for (denied, key) in [
+            (&fence.denied, format!("{tool}.deniedPaths")),
+            (&self.read.denied, "read.deniedPaths".into()),
+        ] {
+            if let Some(rule) = denied.matching(&resolved, &self.roots) {
+                judgement.add(
+                    Reason::new(Verdict::Deny, format!("matches `{key}`"))
+                        .about(&shown)
+                        .citing(&rule.value, &rule.origin),
+                );
+                return;
+            }
+        }
+        if is_sensitive(&resolved, &self.roots) {
+            judgement
+                .add(Reason::new(Verdict::Ask, "credentials are never read unasked").about(&shown));
+            return;
+        }
+        if fence.allow_read_only {
+            judgement.add(
+                Reason::new(Verdict::Allow, format!("`{tool}.allowReadOnly` is set")).about(&shown),
+            );
+            return;
+        }
+        self.judge_fence(
+            fence,
+            &resolved,
+            &format!("{tool}.allowedPaths"),
+            pre_approved,
+            judgement,
+        );
+    }
+
+    /// Inside a fence: allow. Outside: ask. No fence: pre-approval decides.
+    fn judge_fence(
+        &self,
+        fence: &FileFence,
+        resolved: &Path,
+        key: &str,
+        pre_approved: Option<&Reason>,
+        judgement: &mut Judgement,
+    ) {
+        let shown = resolved.display().to_string();
+        match (&fence.allowed, pre_approved) {
+            (Some(allowed), _) => match allowed.matching(resolved, &self.roots) {
+                Some(rule) => judgement.add(
+                    Reason::new(Verdict::Allow, format!("inside `{key}`"))
+                        .about(&shown)
+                        .citing(&rule.value, &rule.origin),
+                ),
+                None => judgement.add(
+                    Reason::new(
+                        Verdict::Ask,
+                        format!("outside the fence: `{key}` does not cover it"),
+                    )
+                    .about(&shown),
+                ),
+            },
+            (None, Some(pre)) => judgement.add(pre.clone().about(&shown)),
+            (None, None) => judgement
+                .add(Reason::new(Verdict::Ask, "the tool is not in `allowedTools`").about(&shown)),
+        }
+    }
+}
+
+fn string_input<'a>(input: &'a Value, key: &str) -> Result<&'a str, Box<Reason>> {
+    input.get(key).and_then(Value::as_str).ok_or_else(|| {
+        Box::new(Reason::new(
+            Verdict::Deny,
+            format!("the input has no `{key}` string"),
+        ))
+    })
+}
+
+/// `read` needs a path; `glob` and `grep` default to the workspace.
+fn optional_path<'a>(input: &'a Value, tool: &str) -> Result<&'a str, Box<Reason>> {
+    match input.get("path") {
+        None | Some(Value::Null) if tool != "read" => Ok("."),
+        _ => string_input(input, "path"),
+    }
+}
