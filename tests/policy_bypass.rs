@@ -270,7 +270,7 @@ fn embed(inner: String, how: u8, wrapper: u8) -> String {
         4 => format!("nice -n 5 {inner}"),
         5 => format!("nohup {inner}"),
         6 => format!("stdbuf -oL {inner}"),
-        7 => format!("A=1 B=2 {inner}"),
+        7 => format!("setsid {inner}"),
         8 => format!("sudo -u root {inner}"),
         _ => format!("exec {inner}"),
     };
@@ -296,7 +296,7 @@ fn embed(inner: String, how: u8, wrapper: u8) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 2048, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn a_denied_command_composed_anywhere_is_never_allowed(
