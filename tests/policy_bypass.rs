@@ -130,6 +130,7 @@ fn redirections_and_writing_commands_are_held_to_the_write_fence() {
             "python x.py > $HOME/.bashrc",
             "python x.py > \"$OUT\"",
             "cd .. && python x.py > src/a.py",
+            "env -C .. python x.py > src/a.py",
         ],
     );
 }

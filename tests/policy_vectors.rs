@@ -227,6 +227,14 @@ fn read_only_lookalikes_are_not_allowed_unasked() {
         ],
     );
     assert_eq!(f.shell("cat ~/.ssh/id_rsa"), Verdict::Deny);
+    expect_never_allowed(
+        &f,
+        &[
+            "cd ~ && cat .ssh/id_rsa",
+            "cd /home && cat u/.aws/credentials",
+            "pushd ~; head .ssh/id_rsa",
+        ],
+    );
 }
 
 const PATHS: &str = r#"{"tools": ["write", "read"], "allowedTools": ["write"], "toolsSettings": {"write": {

@@ -91,12 +91,9 @@ impl Policy {
                 .about(&opaque.snippet),
             );
         }
-        let changes_directory = analysis
-            .commands
-            .iter()
-            .any(|c| matches!(c.program(), Some("cd" | "pushd" | "popd")));
+        let changes_directory = analysis.commands.iter().any(changes_directory);
         for command in &analysis.commands {
-            self.judge_simple_command(command, pre_approved, judgement);
+            self.judge_simple_command(command, pre_approved, changes_directory, judgement);
             for target in shell::write_targets(command) {
                 self.judge_write_target(&target, changes_directory, &command.text(), judgement);
             }
@@ -110,6 +107,7 @@ impl Policy {
         &self,
         command: &SimpleCommand,
         pre_approved: Option<&Reason>,
+        changes_directory: bool,
         judgement: &mut Judgement,
     ) {
         let rules = &self.config.settings.shell;
@@ -167,7 +165,7 @@ impl Policy {
             );
             return;
         }
-        let reads = self.reads(command);
+        let reads = self.reads(command, changes_directory);
         if let Some(reason) = self.judge_reads(&reads, &text) {
             judgement.add(reason);
             return;
@@ -223,14 +221,23 @@ impl Policy {
     }
 
     /// The paths a program on the read-only list reads, resolved; an error
-    /// when one is only known at run time. Other programs report none.
-    fn reads(&self, command: &SimpleCommand) -> Result<Vec<(String, PathBuf)>, String> {
+    /// when one is only known at run time, or is relative after the line
+    /// changed directory. Other programs report none.
+    fn reads(
+        &self,
+        command: &SimpleCommand,
+        changes_directory: bool,
+    ) -> Result<Vec<(String, PathBuf)>, String> {
         if !command.program().is_some_and(readonly::is_listed) {
             return Ok(Vec::new());
         }
         readonly::read_operands(command)
             .into_iter()
             .map(|operand| match static_prefix(operand) {
+                Some(path) if changes_directory && is_relative(path) => Err(format!(
+                    "`{}` is relative and the line changes directory",
+                    operand.text
+                )),
                 Some(path) => Ok((operand.text.clone(), self.roots.resolve(path))),
                 None => Err(format!("`{}` is only known at run time", operand.text)),
             })
@@ -285,10 +292,7 @@ impl Policy {
         if is_sink(&target.text) {
             return;
         }
-        let relative = !target.text.starts_with('/')
-            && !target.text.starts_with('~')
-            && !target.text.starts_with("$HOME");
-        if changes_directory && relative {
+        if changes_directory && is_relative(&target.text) {
             judgement.add(
                 Reason::new(
                     Verdict::Ask,
@@ -303,6 +307,23 @@ impl Policy {
         }
         self.judge_write_path(&target.text, judgement);
     }
+}
+
+/// True for a command that moves the working directory of what follows
+/// it, so that relative paths after it land elsewhere: `cd`, `pushd`,
+/// `popd`, and anything run under `env -C`/`--chdir`.
+fn changes_directory(command: &SimpleCommand) -> bool {
+    let env_chdir = |invocation: &String| {
+        invocation.starts_with("env ")
+            && (invocation.contains(" -C") || invocation.contains(" --chdir"))
+    };
+    matches!(command.program(), Some("cd" | "pushd" | "popd"))
+        || command.invocations.iter().any(env_chdir)
+}
+
+/// A path that the working directory decides.
+fn is_relative(path: &str) -> bool {
+    !path.starts_with('/') && !path.starts_with('~') && !path.starts_with("$HOME")
 }
 
 /// The static part of a word used as a path: all of it, or what comes
