@@ -13,3 +13,4 @@ pub mod config;
 pub mod paths;
 pub mod policy;
 pub mod settings;
+pub mod tools;

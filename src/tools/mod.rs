@@ -1,0 +1,105 @@
+//! The built-in tools the model calls: `read`, `write`, `shell`, `glob`,
+//! `grep`.
+//!
+//! Each tool does one thing and knows nothing of the model or the UI. None
+//! runs without an [`Approval`] from the policy that covers the exact call,
+//! and each opens the path the policy judged (resolved the same way, through
+//! [`Roots`]).
+
+pub mod glob;
+pub mod grep;
+pub mod read;
+pub mod registry;
+pub mod shell;
+pub mod text;
+pub mod write;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use serde_json::Value;
+
+use crate::policy::paths::Roots;
+use crate::policy::{Approval, ToolCall};
+
+/// What a tool needs from the session.
+#[derive(Debug, Clone)]
+pub struct ToolContext {
+    /// The workspace and home folder, as the policy resolves paths.
+    pub roots: Roots,
+    /// Environment variables the agent file lets through the shell tool's
+    /// scrubbing, by exact name.
+    pub env_passthrough: Vec<String>,
+    /// Set to cancel a running shell command (its process group is killed).
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// A tool's result, as the model will read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolOutput {
+    /// The text sent back to the model.
+    pub text: String,
+    /// True when the tool failed; the model is told so.
+    pub is_error: bool,
+    /// Files the tool changed, when it knows (write); checkpoints use it.
+    pub changed: Vec<PathBuf>,
+}
+
+impl ToolOutput {
+    /// A successful result.
+    pub fn ok(text: impl Into<String>) -> ToolOutput {
+        ToolOutput {
+            text: text.into(),
+            is_error: false,
+            changed: Vec::new(),
+        }
+    }
+
+    /// A failed result.
+    pub fn error(text: impl Into<String>) -> ToolOutput {
+        ToolOutput {
+            text: text.into(),
+            is_error: true,
+            changed: Vec::new(),
+        }
+    }
+}
+
+/// Runs `call`, which `approval` must cover exactly; a call without its
+/// approval does not run.
+pub fn run(call: &ToolCall, approval: &Approval, context: &ToolContext) -> ToolOutput {
+    if !approval.covers(call) {
+        return ToolOutput::error("refused: this call was not approved by the policy");
+    }
+    let input = &call.input;
+    match crate::config::tools::canonical(&call.tool) {
+        Some("read") => read::run(input, context),
+        Some("write") => write::run(input, context),
+        Some("shell") => shell::run(input, context),
+        Some("glob") => glob::run(input, context),
+        Some("grep") => grep::run(input, context),
+        _ => ToolOutput::error(format!(
+            "`{}` is not a built-in tool `agent` can run",
+            call.tool
+        )),
+    }
+}
+
+/// A required string field of a tool's input.
+pub(crate) fn required_str<'a>(input: &'a Value, key: &str) -> Result<&'a str, ToolOutput> {
+    input
+        .get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| ToolOutput::error(format!("the input needs a `{key}` string")))
+}
+
+/// An optional string field.
+pub(crate) fn optional_str<'a>(input: &'a Value, key: &str) -> Option<&'a str> {
+    input.get(key).and_then(Value::as_str)
+}
+
+/// An optional non-negative integer field.
+pub(crate) fn optional_u64(input: &Value, key: &str) -> Option<u64> {
+    input.get(key).and_then(Value::as_u64)
+}

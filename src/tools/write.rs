@@ -1,0 +1,172 @@
+//! `write {command, path, content?, old_str?, new_str?, insert_line?}`:
+//! create, replace exactly one occurrence, insert after a line, or append.
+//! The result is a unified diff of the change.
+//!
+//! Files are replaced atomically (a temporary file renamed over the old
+//! one, keeping its permissions), so a failure never leaves half a file.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use similar::TextDiff;
+
+use super::{ToolContext, ToolOutput, optional_str, optional_u64, required_str};
+
+/// Applies the edit the input describes.
+pub fn run(input: &Value, context: &ToolContext) -> ToolOutput {
+    match apply(input, context) {
+        Ok(output) => output,
+        Err(error) => error,
+    }
+}
+
+fn apply(input: &Value, context: &ToolContext) -> Result<ToolOutput, ToolOutput> {
+    let command = required_str(input, "command")?;
+    let raw = required_str(input, "path")?;
+    let path = context.roots.resolve(raw);
+    let old = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(ToolOutput::error(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    let new = match command {
+        "create" => required_str(input, "content")?.to_string(),
+        "append" => format!(
+            "{}{}",
+            old.as_deref().unwrap_or_default(),
+            required_str(input, "content")?
+        ),
+        "str_replace" => replace_once(existing(&old, &path)?, input)?,
+        "insert" => insert_after(existing(&old, &path)?, input)?,
+        other => {
+            return Err(ToolOutput::error(format!(
+                "unknown command `{other}`: use create, str_replace, insert or append"
+            )));
+        }
+    };
+    write_atomically(&path, &new)?;
+    let diff = TextDiff::from_lines(old.as_deref().unwrap_or_default(), new.as_str())
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{raw}"), &format!("b/{raw}"))
+        .to_string();
+    let summary = if old.is_none() { "created" } else { "changed" };
+    Ok(ToolOutput {
+        text: format!("{summary} {}\n{diff}", path.display()),
+        is_error: false,
+        changed: vec![path],
+    })
+}
+
+fn existing<'a>(old: &'a Option<String>, path: &Path) -> Result<&'a str, ToolOutput> {
+    old.as_deref().ok_or_else(|| {
+        ToolOutput::error(format!("{} does not exist; use `create`", path.display()))
+    })
+}
+
+fn replace_once(old: &str, input: &Value) -> Result<String, ToolOutput> {
+    let needle = required_str(input, "old_str")?;
+    let replacement = optional_str(input, "new_str").unwrap_or_default();
+    if needle.is_empty() {
+        return Err(ToolOutput::error("`old_str` is empty"));
+    }
+    match old.matches(needle).count() {
+        1 => Ok(old.replacen(needle, replacement, 1)),
+        0 => Err(ToolOutput::error(
+            "`old_str` was not found; read the file and copy the text exactly",
+        )),
+        n => Err(ToolOutput::error(format!(
+            "`old_str` occurs {n} times; include more surrounding lines so it occurs once"
+        ))),
+    }
+}
+
+fn insert_after(old: &str, input: &Value) -> Result<String, ToolOutput> {
+    let line = optional_u64(input, "insert_line")
+        .ok_or_else(|| ToolOutput::error("`insert` needs `insert_line` (0 inserts at the top)"))?
+        as usize;
+    let content = required_str(input, "content")?;
+    let lines: Vec<&str> = old.split_inclusive('\n').collect();
+    if line > lines.len() {
+        return Err(ToolOutput::error(format!(
+            "the file has {} lines",
+            lines.len()
+        )));
+    }
+    let mut inserted = content.to_string();
+    if !inserted.ends_with('\n') {
+        inserted.push('\n');
+    }
+    let mut out: String = lines[..line].concat();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&inserted);
+    out.push_str(&lines[line..].concat());
+    Ok(out)
+}
+
+fn write_atomically(path: &Path, text: &str) -> Result<(), ToolOutput> {
+    let fail =
+        |e: std::io::Error| ToolOutput::error(format!("cannot write {}: {e}", path.display()));
+    let folder = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(folder).map_err(fail)?;
+    let temporary = temporary_sibling(path);
+    std::fs::write(&temporary, text).map_err(fail)?;
+    if let Ok(metadata) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(&temporary, metadata.permissions());
+    }
+    std::fs::rename(&temporary, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        fail(e)
+    })
+}
+
+fn temporary_sibling(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".agent-tmp-{}", std::process::id()));
+    path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn replace_needs_exactly_one_match() {
+        let input = json!({"old_str": "a", "new_str": "b"});
+        assert_eq!(replace_once("xay", &input).unwrap(), "xby");
+        assert!(
+            replace_once("aa", &input)
+                .unwrap_err()
+                .text
+                .contains("2 times")
+        );
+        assert!(
+            replace_once("x", &input)
+                .unwrap_err()
+                .text
+                .contains("not found")
+        );
+    }
+
+    #[test]
+    fn insert_after_a_line() {
+        let input = json!({"insert_line": 1, "content": "new"});
+        assert_eq!(
+            insert_after("one\ntwo\n", &input).unwrap(),
+            "one\nnew\ntwo\n"
+        );
+        let top = json!({"insert_line": 0, "content": "new\n"});
+        assert_eq!(insert_after("one", &top).unwrap(), "new\none");
+        let end = json!({"insert_line": 1, "content": "new"});
+        assert_eq!(insert_after("one", &end).unwrap(), "one\nnew\n");
+        assert!(insert_after("one\n", &json!({"insert_line": 5, "content": "x"})).is_err());
+    }
+}
