@@ -12,5 +12,6 @@ pub mod commands;
 pub mod config;
 pub mod paths;
 pub mod policy;
+pub mod provider;
 pub mod settings;
 pub mod tools;

@@ -1,0 +1,159 @@
+//! A scripted model server on 127.0.0.1 that speaks the real wire
+//! protocols: each request gets the next scripted response, streamed chunk
+//! by chunk, and every request is recorded.
+
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+/// One scripted HTTP response.
+#[derive(Debug, Clone)]
+pub struct Scripted {
+    /// The status code.
+    pub status: u16,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// Body pieces, sent one at a time; an SSE stream that is cut simply
+    /// stops before its end marker.
+    pub chunks: Vec<String>,
+}
+
+impl Scripted {
+    /// A 200 event stream of `chunks`.
+    pub fn stream(chunks: Vec<String>) -> Scripted {
+        Scripted {
+            status: 200,
+            headers: vec![("content-type".into(), "text/event-stream".into())],
+            chunks,
+        }
+    }
+
+    /// An error response with a JSON body.
+    pub fn error(status: u16, message: &str) -> Scripted {
+        let body = json!({"type": "error", "error": {"type": "api_error", "message": message}});
+        Scripted {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            chunks: vec![body.to_string()],
+        }
+    }
+
+    /// The same response with a header added.
+    pub fn with_header(mut self, name: &str, value: &str) -> Scripted {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// A request the server received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// Its path.
+    pub path: String,
+    /// Its headers.
+    pub headers: HeaderMap,
+    /// Its JSON body.
+    pub body: Value,
+}
+
+#[derive(Clone, Default)]
+struct Shared {
+    script: Arc<Mutex<Vec<Scripted>>>,
+    recorded: Arc<Mutex<Vec<Recorded>>>,
+}
+
+/// The running server; it stops with the test's runtime.
+pub struct ModelServer {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    shared: Shared,
+}
+
+impl ModelServer {
+    /// Starts serving `script` in order on a free port.
+    pub async fn start(script: Vec<Scripted>) -> ModelServer {
+        let shared = Shared::default();
+        *shared.script.lock().unwrap() = script.into_iter().rev().collect();
+        let app = Router::new().fallback(respond).with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        ModelServer { url, shared }
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.recorded.lock().unwrap().clone()
+    }
+}
+
+async fn respond(
+    State(shared): State<Shared>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    shared.recorded.lock().unwrap().push(Recorded {
+        path: uri.path().to_string(),
+        headers,
+        body,
+    });
+    let Some(scripted) = shared.script.lock().unwrap().pop() else {
+        return Response::builder()
+            .status(StatusCode::INTERNAL_SERVER_ERROR)
+            .body(Body::from("script exhausted"))
+            .unwrap();
+    };
+    let chunks = scripted.chunks.clone();
+    let stream = futures::stream::unfold(chunks.into_iter(), |mut chunks| async move {
+        let chunk = chunks.next()?;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), chunks))
+    });
+    let mut response = Response::builder().status(scripted.status);
+    for (name, value) in &scripted.headers {
+        response = response.header(name, value);
+    }
+    response.body(Body::from_stream(stream)).unwrap()
+}
+
+/// OpenAI chunks: each `data: {…}` event, then `data: [DONE]`.
+pub fn openai_stream(chunks: &[Value]) -> Vec<String> {
+    let mut events: Vec<String> = chunks.iter().map(|c| format!("data: {c}\n\n")).collect();
+    events.push("data: [DONE]\n\n".into());
+    events
+}
+
+/// An OpenAI chunk carrying `delta`, with an optional finish reason.
+pub fn openai_delta(delta: Value, finish: Option<&str>) -> Value {
+    json!({"id": "c1", "object": "chat.completion.chunk", "model": "m", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+}
+
+/// OpenAI chunks for one tool call whose arguments arrive in `pieces`.
+pub fn openai_tool_call(index: u64, id: &str, name: &str, pieces: &[&str]) -> Vec<Value> {
+    let mut chunks = vec![openai_delta(
+        json!({"tool_calls": [{"index": index, "id": id, "type": "function", "function": {"name": name, "arguments": ""}}]}),
+        None,
+    )];
+    for piece in pieces {
+        chunks.push(openai_delta(
+            json!({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}),
+            None,
+        ));
+    }
+    chunks
+}
+
+/// An Anthropic event.
+pub fn anthropic_event(name: &str, data: Value) -> String {
+    format!("event: {name}\ndata: {data}\n\n")
+}
