@@ -20,6 +20,8 @@ pub enum Command {
     /// Work with agent files: list, validate, create, print the schema.
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// Run the agent on a prompt (headless with --no-interactive).
+    Chat(ChatArgs),
     /// Show or change settings (`agent settings chat.defaultModel openai/gpt-4.1`).
     Settings(SettingsArgs),
     /// Explain guardrail decisions.
@@ -103,4 +105,31 @@ pub struct SettingsArgs {
     /// Remove the setting instead.
     #[arg(long, requires = "key", conflicts_with = "value")]
     pub delete: bool,
+}
+
+/// `agent chat`.
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// Run without asking anyone: what needs approval is refused, output goes to stdout.
+    #[arg(long)]
+    pub no_interactive: bool,
+    /// The agent: a name found from here, or a path to an agent file (default: the
+    /// `chat.defaultAgent` setting, else the built-in `default`).
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// The model, e.g. `anthropic/claude-sonnet-4`, `openai/gpt-4.1`, `ollama/qwen2.5-coder`
+    /// (default: the agent's `model`, else the `chat.defaultModel` setting).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Trust every tool for this session (deny rules and fences still hold).
+    #[arg(long, conflicts_with = "trust_tools")]
+    pub trust_all_tools: bool,
+    /// Trust these tools for this session (comma-separated, `allowedTools` syntax).
+    #[arg(long, value_delimiter = ',', value_name = "TOOLS")]
+    pub trust_tools: Vec<String>,
+    /// How to print the run.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output_format: crate::ui::headless::OutputFormat,
+    /// The prompt; `-` reads it from stdin. Piped stdin with a prompt is added as context.
+    pub prompt: Option<String>,
 }

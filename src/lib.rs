@@ -10,8 +10,10 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod engine;
 pub mod paths;
 pub mod policy;
 pub mod provider;
 pub mod settings;
 pub mod tools;
+pub mod ui;

@@ -3,6 +3,7 @@
 //! code says what kind it was.
 
 pub mod agent;
+pub mod chat;
 pub mod doctor;
 pub mod policy;
 pub mod settings;

@@ -157,3 +157,115 @@ pub fn openai_tool_call(index: u64, id: &str, name: &str, pieces: &[&str]) -> Ve
 pub fn anthropic_event(name: &str, data: Value) -> String {
     format!("event: {name}\ndata: {data}\n\n")
 }
+
+/// The two wire protocols, for tests that run against both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// OpenAI-compatible Chat Completions.
+    OpenAi,
+    /// Anthropic Messages.
+    Anthropic,
+}
+
+impl Protocol {
+    /// A reply that calls `calls` (id, tool, input) in parallel, each call's
+    /// arguments split across three chunks.
+    pub fn tool_calls(self, calls: &[(&str, &str, Value)]) -> Scripted {
+        let pieces = |input: &Value| {
+            let text = input.to_string();
+            let (a, rest) = text.split_at(text.len() / 3);
+            let (b, c) = rest.split_at(rest.len() / 2);
+            [a.to_string(), b.to_string(), c.to_string()]
+        };
+        match self {
+            Protocol::OpenAi => {
+                let mut chunks = Vec::new();
+                for (index, (id, name, input)) in calls.iter().enumerate() {
+                    let parts = pieces(input);
+                    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+                    chunks.extend(openai_tool_call(index as u64, id, name, &parts));
+                }
+                chunks.push(openai_delta(json!({}), Some("tool_calls")));
+                Scripted::stream(openai_stream(&chunks))
+            }
+            Protocol::Anthropic => {
+                let mut events = vec![anthropic_event(
+                    "message_start",
+                    json!({"type": "message_start", "message": {"usage": {"input_tokens": 10}}}),
+                )];
+                for (index, (id, name, input)) in calls.iter().enumerate() {
+                    events.push(anthropic_event("content_block_start", json!({"type": "content_block_start", "index": index, "content_block": {"type": "tool_use", "id": id, "name": name, "input": {}}})));
+                    for part in pieces(input) {
+                        events.push(anthropic_event("content_block_delta", json!({"type": "content_block_delta", "index": index, "delta": {"type": "input_json_delta", "partial_json": part}})));
+                    }
+                    events.push(anthropic_event(
+                        "content_block_stop",
+                        json!({"type": "content_block_stop", "index": index}),
+                    ));
+                }
+                events.push(anthropic_event("message_delta", json!({"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 5}})));
+                events.push(anthropic_event(
+                    "message_stop",
+                    json!({"type": "message_stop"}),
+                ));
+                Scripted::stream(events)
+            }
+        }
+    }
+
+    /// A reply that says `text` in two pieces and ends the turn.
+    pub fn text(self, text: &str) -> Scripted {
+        let (a, b) = text.split_at(text.len() / 2);
+        match self {
+            Protocol::OpenAi => Scripted::stream(openai_stream(&[
+                openai_delta(json!({"content": a}), None),
+                openai_delta(json!({"content": b}), Some("stop")),
+                json!({"id": "c1", "choices": [], "usage": {"prompt_tokens": 10, "completion_tokens": 4, "total_tokens": 14}}),
+            ])),
+            Protocol::Anthropic => Scripted::stream(vec![
+                anthropic_event(
+                    "message_start",
+                    json!({"type": "message_start", "message": {"usage": {"input_tokens": 10}}}),
+                ),
+                anthropic_event(
+                    "content_block_start",
+                    json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+                ),
+                anthropic_event(
+                    "content_block_delta",
+                    json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": a}}),
+                ),
+                anthropic_event(
+                    "content_block_delta",
+                    json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": b}}),
+                ),
+                anthropic_event(
+                    "content_block_stop",
+                    json!({"type": "content_block_stop", "index": 0}),
+                ),
+                anthropic_event(
+                    "message_delta",
+                    json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 4}}),
+                ),
+                anthropic_event("message_stop", json!({"type": "message_stop"})),
+            ]),
+        }
+    }
+
+    /// `--model` for this protocol and the variable that points the binary
+    /// at `server`.
+    pub fn model_and_env(self, server: &ModelServer) -> (&'static str, &'static str, String) {
+        match self {
+            Protocol::OpenAi => (
+                "openai/scripted",
+                "OPENAI_BASE_URL",
+                format!("{}/v1", server.url),
+            ),
+            Protocol::Anthropic => (
+                "anthropic/scripted",
+                "ANTHROPIC_BASE_URL",
+                server.url.clone(),
+            ),
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The typed events a session emits. Every surface (plain text, JSON, and
+//! later the terminal UI) is a consumer of these; no rule lives in a UI.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::policy::{Reason, Verdict};
+use crate::provider::Usage;
+
+/// Something that happened in a session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// The session is ready.
+    SessionStart {
+        /// The agent's name.
+        agent: String,
+        /// The model id.
+        model: String,
+        /// The tools the model is offered.
+        tools: Vec<String>,
+    },
+    /// A piece of the model's reply.
+    TextDelta {
+        /// The text.
+        text: String,
+    },
+    /// A request failed and is being retried; text streamed since the last
+    /// model request is void.
+    Retrying {
+        /// The attempt about to start.
+        attempt: u32,
+        /// Why.
+        reason: String,
+    },
+    /// The model called a tool, and the policy decided.
+    ToolCall {
+        /// The call's id.
+        id: String,
+        /// The tool.
+        tool: String,
+        /// Its input.
+        input: Value,
+        /// Allow, ask or deny.
+        decision: Verdict,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
+    /// A tool's result (or the refusal sent back to the model).
+    ToolResult {
+        /// The call's id.
+        id: String,
+        /// What the model is told.
+        output: String,
+        /// True for a failure or a refusal.
+        is_error: bool,
+    },
+    /// The model ended its turn.
+    TurnEnd {
+        /// Its final text for this turn.
+        text: String,
+        /// Tokens used by the whole turn.
+        usage: UsageTotals,
+    },
+}
+
+/// Token counts added up over a turn's requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct UsageTotals {
+    /// Prompt tokens.
+    pub input_tokens: u64,
+    /// Reply tokens.
+    pub output_tokens: u64,
+    /// Model requests made.
+    pub requests: u64,
+}
+
+impl UsageTotals {
+    /// Adds one request's usage.
+    pub fn add(&mut self, usage: Usage) {
+        self.input_tokens += usage.input_tokens;
+        self.output_tokens += usage.output_tokens;
+        self.requests += 1;
+    }
+}

@@ -1,0 +1,10 @@
+//! The engine: sessions that run turns against a model, with every tool
+//! call judged by the policy, emitting typed [`events::Event`]s that the
+//! surfaces consume.
+
+pub mod events;
+pub mod prompt;
+pub mod session;
+
+pub use events::Event;
+pub use session::{Session, SessionSetup, TurnError};

@@ -1,0 +1,3 @@
+//! The surfaces: thin consumers of the engine's events.
+
+pub mod headless;
