@@ -130,6 +130,15 @@ pub struct ChatArgs {
     /// How to print the run.
     #[arg(long, value_enum, default_value = "text")]
     pub output_format: crate::ui::headless::OutputFormat,
+    /// Continue this workspace's last session (its agent and model, unless given).
+    #[arg(long)]
+    pub resume: bool,
+    /// List this workspace's saved sessions and exit.
+    #[arg(long)]
+    pub list_sessions: bool,
+    /// Also append the audit log (one JSON line per tool call) to this file.
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<std::path::PathBuf>,
     /// The prompt; `-` reads it from stdin. Piped stdin with a prompt is added as context.
     pub prompt: Option<String>,
 }

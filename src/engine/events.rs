@@ -54,6 +54,9 @@ pub enum Event {
         output: String,
         /// True for a failure or a refusal.
         is_error: bool,
+        /// The shell command's exit code, when there was one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
     },
     /// The model ended its turn.
     TurnEnd {

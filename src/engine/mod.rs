@@ -2,9 +2,11 @@
 //! call judged by the policy, emitting typed [`events::Event`]s that the
 //! surfaces consume.
 
+pub mod audit;
 pub mod events;
 pub mod prompt;
 pub mod session;
+pub mod store;
 
 pub use events::Event;
 pub use session::{Session, SessionSetup, TurnError};

@@ -70,12 +70,14 @@ impl fmt::Display for TurnError {
 impl std::error::Error for TurnError {}
 
 impl Session {
-    /// A new session.
-    pub fn new(setup: SessionSetup) -> Session {
-        Session {
-            setup,
-            messages: Vec::new(),
-        }
+    /// A session that continues `messages` (empty for a new one).
+    pub fn new(setup: SessionSetup, messages: Vec<Message>) -> Session {
+        Session { setup, messages }
+    }
+
+    /// The conversation so far, for saving.
+    pub fn messages(&self) -> &[Message] {
+        &self.messages
     }
 
     /// The event that opens the session.
@@ -181,6 +183,7 @@ impl Session {
             id: call.id.clone(),
             output: text.clone(),
             is_error: output.is_error,
+            exit_code: output.exit_code,
         });
         ToolOutput { text, ..output }
     }

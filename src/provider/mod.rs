@@ -15,12 +15,14 @@ mod sse;
 use std::fmt;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use model::{Endpoint, ProviderKind};
 
-/// One message of the conversation.
-#[derive(Debug, Clone, PartialEq)]
+/// One message of the conversation (saved with the session as JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "role", content = "content", rename_all = "snake_case")]
 pub enum Message {
     /// What the user said (or a report the program sends as the user).
     User(String),
@@ -43,7 +45,7 @@ pub enum Message {
 }
 
 /// A tool call the model made.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolUse {
     /// The provider's id for the call; results refer to it.
     pub id: String,

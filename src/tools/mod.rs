@@ -44,6 +44,8 @@ pub struct ToolOutput {
     pub is_error: bool,
     /// Files the tool changed, when it knows (write); checkpoints use it.
     pub changed: Vec<PathBuf>,
+    /// The command's exit code (shell), for the audit log.
+    pub exit_code: Option<i32>,
 }
 
 impl ToolOutput {
@@ -53,6 +55,7 @@ impl ToolOutput {
             text: text.into(),
             is_error: false,
             changed: Vec::new(),
+            exit_code: None,
         }
     }
 
@@ -62,6 +65,7 @@ impl ToolOutput {
             text: text.into(),
             is_error: true,
             changed: Vec::new(),
+            exit_code: None,
         }
     }
 }

@@ -100,6 +100,10 @@ fn kill_group(child: &Child) {
 }
 
 fn report(ending: Ending, seconds: u64, stdout: &str, stderr: &str) -> ToolOutput {
+    let exit_code = match &ending {
+        Ending::Exited(status) => status.code(),
+        _ => None,
+    };
     let (status, is_error) = match ending {
         Ending::Exited(status) => match (status.code(), status.signal()) {
             (Some(code), _) => (format!("exit code {code}"), code != 0),
@@ -128,6 +132,7 @@ fn report(ending: Ending, seconds: u64, stdout: &str, stderr: &str) -> ToolOutpu
         text,
         is_error,
         changed: Vec::new(),
+        exit_code,
     }
 }
 

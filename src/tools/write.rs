@@ -60,6 +60,7 @@ fn apply(input: &Value, context: &ToolContext) -> Result<ToolOutput, ToolOutput>
         text: format!("{summary} {}\n{diff}", path.display()),
         is_error: false,
         changed: vec![path],
+        exit_code: None,
     })
 }
 

@@ -72,6 +72,7 @@ impl Printer {
                 id,
                 output,
                 is_error,
+                ..
             } => {
                 if let Some(call) = self.tool_calls.iter_mut().rev().find(|c| c["id"] == *id) {
                     call["output"] = Value::from(output.as_str());

@@ -55,7 +55,13 @@ impl Env {
 
     /// The binary, run in `cwd` with this environment only.
     pub fn agent_in(&self, cwd: &Path) -> Command {
-        let mut cmd = Command::cargo_bin("agent").expect("binary");
+        Command::from_std(self.std_command(cwd))
+    }
+
+    /// The binary as a plain `std::process::Command`, run in `cwd` with this
+    /// environment only (for tests that must not block an async runtime).
+    pub fn std_command(&self, cwd: &Path) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("agent"));
         cmd.current_dir(cwd)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())

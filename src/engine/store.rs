@@ -1,0 +1,198 @@
+//! Saved sessions, one folder per session under the data folder, grouped by
+//! workspace, so `agent chat --resume` can continue the last one.
+//!
+//! Layout: `DATA/sessions/WORKSPACE-KEY/SESSION-ID/session.json` (the
+//! conversation, rewritten atomically after every turn) and `audit.jsonl`
+//! beside it. The workspace key is the workspace's path made safe for a
+//! file name plus a hash of it, so two paths never share a folder.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::provider::Message;
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The sessions of one workspace.
+#[derive(Debug, Clone)]
+pub struct SessionStore {
+    folder: PathBuf,
+}
+
+/// One saved session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedSession {
+    /// Its id (creation time and process id; sorts by time).
+    pub id: String,
+    /// The agent's name.
+    pub agent: String,
+    /// The model id.
+    pub model: String,
+    /// The workspace.
+    pub workspace: PathBuf,
+    /// When it was created.
+    pub created_ms: u64,
+    /// When it last changed.
+    pub updated_ms: u64,
+    /// The conversation.
+    pub messages: Vec<Message>,
+    #[serde(skip)]
+    folder: PathBuf,
+}
+
+impl SessionStore {
+    /// The store for `workspace` under the data folder `data`.
+    pub fn for_workspace(data: &Path, workspace: &Path) -> SessionStore {
+        SessionStore {
+            folder: data.join("sessions").join(workspace_key(workspace)),
+        }
+    }
+
+    /// A new, empty session (saved at once, so it is listed).
+    pub fn create(
+        &self,
+        agent: &str,
+        model: &str,
+        workspace: &Path,
+    ) -> std::io::Result<SavedSession> {
+        let created = now_ms();
+        let id = format!("{created:013}-{}", std::process::id());
+        let mut session = SavedSession {
+            folder: self.folder.join(&id),
+            id,
+            agent: agent.into(),
+            model: model.into(),
+            workspace: workspace.into(),
+            created_ms: created,
+            updated_ms: created,
+            messages: Vec::new(),
+        };
+        session.save()?;
+        Ok(session)
+    }
+
+    /// Every session of this workspace, oldest first; unreadable ones are skipped.
+    pub fn list(&self) -> Vec<SavedSession> {
+        let Ok(entries) = std::fs::read_dir(&self.folder) else {
+            return Vec::new();
+        };
+        let mut sessions: Vec<SavedSession> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| load(&e.path()))
+            .collect();
+        sessions.sort_by(|a, b| (a.updated_ms, &a.id).cmp(&(b.updated_ms, &b.id)));
+        sessions
+    }
+
+    /// The session that changed last.
+    pub fn latest(&self) -> Option<SavedSession> {
+        self.list().pop()
+    }
+}
+
+fn load(folder: &Path) -> Option<SavedSession> {
+    let text = std::fs::read_to_string(folder.join("session.json")).ok()?;
+    let mut session: SavedSession = serde_json::from_str(&text).ok()?;
+    session.folder = folder.to_path_buf();
+    Some(session)
+}
+
+impl SavedSession {
+    /// Writes the session atomically.
+    pub fn save(&mut self) -> std::io::Result<()> {
+        self.updated_ms = now_ms();
+        std::fs::create_dir_all(&self.folder)?;
+        let file = self.folder.join("session.json");
+        let temporary = self
+            .folder
+            .join(format!("session.json.tmp-{}", std::process::id()));
+        std::fs::write(&temporary, serde_json::to_vec_pretty(self)?)?;
+        std::fs::rename(&temporary, file)
+    }
+
+    /// The session's audit log.
+    pub fn audit_path(&self) -> PathBuf {
+        self.folder.join("audit.jsonl")
+    }
+
+    /// The first line of the first user message, for listings.
+    pub fn title(&self) -> String {
+        self.messages
+            .iter()
+            .find_map(|m| match m {
+                Message::User(text) => text.lines().next().map(|l| l.chars().take(60).collect()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A folder name for `workspace`: its path with unsafe characters replaced,
+/// and an FNV-1a hash of the full path so distinct paths never collide.
+fn workspace_key(workspace: &Path) -> String {
+    let text = workspace.to_string_lossy();
+    let readable: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let readable = readable.trim_matches('-');
+    let tail: String = readable
+        .chars()
+        .rev()
+        .take(60)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{tail}-{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_safe_and_distinct() {
+        let a = workspace_key(Path::new("/home/u/my project"));
+        let b = workspace_key(Path::new("/home/u/my-project"));
+        assert_ne!(a, b);
+        assert!(a.starts_with("home-u-my-project-"), "{a}");
+        assert!(!a.contains('/'));
+    }
+
+    #[test]
+    fn sessions_round_trip_and_the_latest_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::for_workspace(dir.path(), Path::new("/w"));
+        let mut first = store.create("bot", "openai/m", Path::new("/w")).unwrap();
+        first
+            .messages
+            .push(Message::User("fix the tests\nplease".into()));
+        first.save().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let mut second = store.create("bot", "openai/m", Path::new("/w")).unwrap();
+        second.messages.push(Message::User("second".into()));
+        second.save().unwrap();
+        let listed = store.list();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].title(), "fix the tests");
+        assert_eq!(store.latest().unwrap().messages, second.messages);
+    }
+}

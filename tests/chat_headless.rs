@@ -1,0 +1,206 @@
+//! `agent chat --no-interactive`: output formats, exit codes, saved
+//! sessions, `--resume` and the audit log, against the scripted server.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+use support::Env;
+use support::model_server::{ModelServer, Protocol, Scripted};
+
+const AGENT: &str = r#"{"name": "bot", "tools": ["read", "shell"], "allowedTools": ["read"],
+    "toolsSettings": {"shell": {"allowedCommands": ["echo .*"], "deniedCommands": ["rm .*"]}}}"#;
+
+fn env() -> Env {
+    let env = Env::new();
+    env.write(".kiro/agents/bot.json", AGENT);
+    env.write("notes.txt", "hello notes\n");
+    env
+}
+
+async fn chat(env: &Env, server: &ModelServer, args: &[&str]) -> Output {
+    let mut command: Command = env.std_command(&env.workspace);
+    command
+        .args([
+            "chat",
+            "--no-interactive",
+            "--agent",
+            "bot",
+            "--model",
+            "openai/scripted",
+        ])
+        .args(args)
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
+        .stdin(std::process::Stdio::null());
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn text_output_prints_the_answer_and_progress_separately() {
+    let env = env();
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[("c1", "read", json!({"path": "notes.txt"}))]),
+        Protocol::OpenAi.text("The notes say hello."),
+    ])
+    .await;
+    let output = chat(&env, &server, &["what do the notes say?"]).await;
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "The notes say hello.\n"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("[read {\"path\":\"notes.txt\"}] allow"),
+        "{stderr}"
+    );
+    let second = server.requests()[1].body.to_string();
+    assert!(
+        second.contains("hello notes"),
+        "the tool result went back to the model"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stream_json_prints_one_event_per_line() {
+    let env = env();
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[("c1", "shell", json!({"command": "rm -rf ."}))]),
+        Protocol::OpenAi.text("Refused, as expected."),
+    ])
+    .await;
+    let output = chat(
+        &env,
+        &server,
+        &["--output-format", "stream-json", "clean up"],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0));
+    let events: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events[0]["type"], "session_start");
+    assert_eq!(events[0]["tools"], json!(["read", "shell"]));
+    let call = events.iter().find(|e| e["type"] == "tool_call").unwrap();
+    assert_eq!(call["decision"], "deny");
+    assert_eq!(call["reasons"][0]["pattern"], "rm .*");
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "result");
+    assert_eq!(last["permission_denials"].as_array().unwrap().len(), 1);
+    assert!(env.workspace.join("notes.txt").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_model_error_exits_1_and_bad_usage_exits_2() {
+    let env = env();
+    let server = ModelServer::start(vec![Scripted::error(401, "invalid api key")]).await;
+    let output = chat(&env, &server, &["--output-format", "json", "hi"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["is_error"], true);
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("401: invalid api key"),
+        "{report}"
+    );
+
+    for args in [
+        vec![],
+        vec!["--model", "llama3", "hi"],
+        vec!["--agent", "nope", "hi"],
+    ] {
+        let output = chat(
+            &env,
+            &server,
+            &args.iter().map(|s| &**s).collect::<Vec<_>>(),
+        )
+        .await;
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    env.agent().args(["chat", "hi"]).assert().code(2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sessions_are_saved_resumed_and_audited() {
+    let env = env();
+    let audit_copy = env.workspace.join("ci-audit.jsonl");
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[
+            ("c1", "shell", json!({"command": "echo audited"})),
+            ("c2", "shell", json!({"command": "rm x"})),
+        ]),
+        Protocol::OpenAi.text("first answer"),
+        Protocol::OpenAi.text("second answer"),
+    ])
+    .await;
+    let first = chat(
+        &env,
+        &server,
+        &[
+            "--audit-log",
+            audit_copy.to_str().unwrap(),
+            "first question",
+        ],
+    )
+    .await;
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let second = chat(&env, &server, &["--resume", "second question"]).await;
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let resumed_request = server.requests()[2].body.to_string();
+    assert!(resumed_request.contains("first question") && resumed_request.contains("first answer"));
+
+    let lines: Vec<Value> = std::fs::read_to_string(&audit_copy)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        (
+            lines[0]["tool"].as_str(),
+            lines[0]["decision"].as_str(),
+            lines[0]["exit_code"].as_i64()
+        ),
+        (Some("shell"), Some("allow"), Some(0))
+    );
+    assert_eq!(lines[1]["decision"], "deny");
+    assert!(
+        lines[1]["reasons"][0]["rule"]
+            .as_str()
+            .unwrap()
+            .contains("bot.json")
+    );
+
+    let listing = env
+        .agent()
+        .args(["chat", "--list-sessions"])
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert_eq!(listing.lines().count(), 1, "{listing}");
+    assert!(
+        listing.contains("bot  openai/scripted") && listing.contains("first question"),
+        "{listing}"
+    );
+}
