@@ -232,10 +232,10 @@ fn a_timeout_kills_the_whole_process_group() {
 #[test]
 fn a_process_that_leaves_the_group_cannot_hang_the_tool() {
     let ws = Workspace::new();
-    let output = ws.run(
-        "shell",
-        json!({"command": "setsid sleep 30 & echo started"}),
-    );
+    let escape = "setsid sleep 30 & child=$!; \
+        while [ \"$(cut -d' ' -f6 /proc/$child/stat)\" = \"$(cut -d' ' -f6 /proc/$$/stat)\" ]; \
+        do sleep 0.01; done; echo started";
+    let output = ws.run("shell", json!({ "command": escape }));
     assert!(output.text.contains("exit code 0"), "{output:?}");
     assert!(output.text.contains("output not collected"), "{output:?}");
 }

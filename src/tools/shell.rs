@@ -56,8 +56,9 @@ pub fn run(input: &Value, context: &ToolContext) -> ToolOutput {
     let stderr = child.stderr.take().map(capture);
     let ending = wait(&mut child, Duration::from_secs(seconds), context);
     kill_group(&child);
-    let stdout = stdout.map(collect).unwrap_or_default();
-    let stderr = stderr.map(collect).unwrap_or_default();
+    let deadline = Instant::now() + DRAIN_GRACE;
+    let stdout = stdout.map(|s| collect(s, deadline)).unwrap_or_default();
+    let stderr = stderr.map(|s| collect(s, deadline)).unwrap_or_default();
     report(ending, seconds, &stdout, &stderr)
 }
 
@@ -142,8 +143,9 @@ const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
 /// The captured text of a stream, without waiting forever for a process
 /// that escaped the group and still holds it open.
-fn collect(capture: Receiver<String>) -> String {
-    capture.recv_timeout(DRAIN_GRACE).unwrap_or_else(|_| {
+fn collect(capture: Receiver<String>, deadline: Instant) -> String {
+    let left = deadline.saturating_duration_since(Instant::now());
+    capture.recv_timeout(left).unwrap_or_else(|_| {
         "[output not collected: a process that left the command's process group still holds it open]".into()
     })
 }
