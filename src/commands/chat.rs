@@ -256,5 +256,6 @@ fn setup(
         },
         mode: Mode::Unattended,
         retry: RetryPolicy::default(),
+        context_tokens: crate::engine::session::DEFAULT_CONTEXT_TOKENS,
     })
 }

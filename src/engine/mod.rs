@@ -3,6 +3,7 @@
 //! surfaces consume.
 
 pub mod audit;
+pub mod context;
 pub mod events;
 pub mod prompt;
 pub mod session;

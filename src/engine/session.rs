@@ -15,6 +15,8 @@ use super::events::{Event, UsageTotals};
 pub const MAX_REQUESTS_PER_TURN: usize = 100;
 /// Bytes of one tool result sent to the model (head and tail kept).
 pub const MAX_TOOL_RESULT_BYTES: usize = 30_000;
+/// The context window assumed when the model's is not known (tokens).
+pub const DEFAULT_CONTEXT_TOKENS: usize = 128_000;
 
 /// Everything a session needs, fixed for its life.
 pub struct SessionSetup {
@@ -36,6 +38,9 @@ pub struct SessionSetup {
     pub mode: Mode,
     /// How hard to retry model requests.
     pub retry: RetryPolicy,
+    /// The model's context window, in tokens; old tool outputs are elided
+    /// when the conversation passes three quarters of it.
+    pub context_tokens: usize,
 }
 
 /// One conversation with the model.
@@ -104,6 +109,7 @@ impl Session {
         self.messages.push(Message::User(prompt.to_string()));
         let mut usage = UsageTotals::default();
         for _ in 0..MAX_REQUESTS_PER_TURN {
+            super::context::compact(&mut self.messages, self.setup.context_tokens / 4 * 3);
             let request = Request {
                 model: self.setup.client.endpoint().model.clone(),
                 system: self.setup.system.clone(),
