@@ -12,7 +12,7 @@ use crate::tools::{self, ToolContext, ToolOutput};
 use super::events::{Event, UsageTotals};
 
 /// Model requests one turn may make before it is stopped.
-pub const MAX_REQUESTS_PER_TURN: usize = 100;
+pub const MAX_REQUESTS_PER_TURN: usize = 500;
 /// Bytes of one tool result sent to the model (head and tail kept).
 pub const MAX_TOOL_RESULT_BYTES: usize = 30_000;
 /// The context window assumed when the model's is not known (tokens).

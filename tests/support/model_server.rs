@@ -24,6 +24,8 @@ pub struct Scripted {
     /// Body pieces, sent one at a time; an SSE stream that is cut simply
     /// stops before its end marker.
     pub chunks: Vec<String>,
+    /// The pause before each piece, so pieces arrive as separate reads.
+    pub chunk_delay: Duration,
 }
 
 impl Scripted {
@@ -33,6 +35,7 @@ impl Scripted {
             status: 200,
             headers: vec![("content-type".into(), "text/event-stream".into())],
             chunks,
+            chunk_delay: Duration::from_millis(1),
         }
     }
 
@@ -43,7 +46,14 @@ impl Scripted {
             status,
             headers: vec![("content-type".into(), "application/json".into())],
             chunks: vec![body.to_string()],
+            chunk_delay: Duration::from_millis(1),
         }
+    }
+
+    /// The same response with no pause between pieces (for benchmarks).
+    pub fn instant(mut self) -> Scripted {
+        self.chunk_delay = Duration::ZERO;
+        self
     }
 
     /// The same response with a header added.
@@ -113,12 +123,17 @@ async fn respond(
             .body(Body::from("script exhausted"))
             .unwrap();
     };
-    let chunks = scripted.chunks.clone();
-    let stream = futures::stream::unfold(chunks.into_iter(), |mut chunks| async move {
-        let chunk = chunks.next()?;
-        tokio::time::sleep(Duration::from_millis(1)).await;
-        Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), chunks))
-    });
+    let delay = scripted.chunk_delay;
+    let stream = futures::stream::unfold(
+        scripted.chunks.clone().into_iter(),
+        move |mut chunks| async move {
+            let chunk = chunks.next()?;
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), chunks))
+        },
+    );
     let mut response = Response::builder().status(scripted.status);
     for (name, value) in &scripted.headers {
         response = response.header(name, value);
