@@ -20,6 +20,8 @@ pub enum Kind {
     Bool,
     /// Any text.
     Text,
+    /// Text that is never printed (API keys).
+    Secret,
 }
 
 /// A known setting.
@@ -44,6 +46,31 @@ pub const SETTINGS: &[Spec] = &[
         key: "chat.defaultModel",
         kind: Kind::Text,
         doc: "model used when neither --model nor the agent file names one",
+    },
+    Spec {
+        key: "provider.anthropic.apiKey",
+        kind: Kind::Secret,
+        doc: "Anthropic API key, used when ANTHROPIC_API_KEY is not set (never printed)",
+    },
+    Spec {
+        key: "provider.anthropic.baseUrl",
+        kind: Kind::Text,
+        doc: "Anthropic endpoint without /v1, used when ANTHROPIC_BASE_URL is not set",
+    },
+    Spec {
+        key: "provider.ollama.baseUrl",
+        kind: Kind::Text,
+        doc: "Ollama's OpenAI-compatible endpoint with /v1, used when OLLAMA_BASE_URL is not set",
+    },
+    Spec {
+        key: "provider.openai.apiKey",
+        kind: Kind::Secret,
+        doc: "OpenAI (or compatible) API key, used when OPENAI_API_KEY is not set (never printed)",
+    },
+    Spec {
+        key: "provider.openai.baseUrl",
+        kind: Kind::Text,
+        doc: "OpenAI-compatible endpoint with /v1, used when OPENAI_BASE_URL is not set",
     },
     Spec {
         key: "chat.enableCheckpoint",
@@ -115,7 +142,8 @@ impl Settings {
     }
 
     /// Writes the settings to `file` atomically (a temporary file renamed
-    /// over it), so a crash never leaves half a file.
+    /// over it), so a crash never leaves half a file. The file is readable
+    /// by its owner only: it may hold API keys.
     pub fn save(&self, file: &Path) -> Result<(), SettingsError> {
         let folder = file.parent().unwrap_or(Path::new("."));
         let fail = |e: std::io::Error| {
@@ -126,6 +154,7 @@ impl Settings {
         text.push('\n');
         let temporary = temp_path(file);
         std::fs::write(&temporary, text).map_err(fail)?;
+        restrict_to_owner(&temporary).map_err(fail)?;
         std::fs::rename(&temporary, file).map_err(|e| {
             let _ = std::fs::remove_file(&temporary);
             fail(e)
@@ -155,7 +184,7 @@ impl Settings {
                     )));
                 }
             },
-            Kind::Text => Value::String(text.to_string()),
+            Kind::Text | Kind::Secret => Value::String(text.to_string()),
         };
         self.values.insert(key.to_string(), value);
         Ok(())
@@ -183,16 +212,36 @@ pub fn spec(key: &str) -> Result<&'static Spec, SettingsError> {
 fn check_type(spec: &Spec, value: &Value) -> Result<(), SettingsError> {
     let ok = match spec.kind {
         Kind::Bool => value.is_boolean(),
-        Kind::Text => value.is_string(),
+        Kind::Text | Kind::Secret => value.is_string(),
     };
     if ok {
         Ok(())
     } else {
         let wanted = match spec.kind {
             Kind::Bool => "true or false",
-            Kind::Text => "a string",
+            Kind::Text | Kind::Secret => "a string",
         };
         Err(SettingsError(format!("`{}` must be {wanted}", spec.key)))
+    }
+}
+
+#[cfg(unix)]
+fn restrict_to_owner(file: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_file: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// How a value is shown: secrets never are.
+pub fn display(spec: &Spec, value: &Value) -> String {
+    match (spec.kind, value) {
+        (Kind::Secret, _) => "(set; not shown)".into(),
+        (_, Value::String(text)) => text.clone(),
+        (_, other) => other.to_string(),
     }
 }
 

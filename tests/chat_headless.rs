@@ -204,3 +204,105 @@ async fn sessions_are_saved_resumed_and_audited() {
         "{listing}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn endpoints_and_keys_can_come_from_settings_which_never_print_keys() {
+    let env = env();
+    let server = ModelServer::start(vec![Protocol::OpenAi.text("configured")]).await;
+    env.agent()
+        .args([
+            "settings",
+            "provider.openai.baseUrl",
+            &format!("{}/v1", server.url),
+        ])
+        .assert()
+        .success();
+    env.agent()
+        .args(["settings", "provider.openai.apiKey", "sk-from-settings"])
+        .assert()
+        .success();
+    let listing = env.agent().arg("settings").output().unwrap();
+    assert!(!String::from_utf8_lossy(&listing.stdout).contains("sk-from-settings"));
+    let single = env
+        .agent()
+        .args(["settings", "provider.openai.apiKey"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&single.stdout),
+        "(set; not shown)\n"
+    );
+    let doctor = env.agent().arg("doctor").output().unwrap();
+    let doctor = String::from_utf8_lossy(&doctor.stdout);
+    assert!(
+        doctor.contains("openai     key set") && !doctor.contains("sk-from-settings"),
+        "{doctor}"
+    );
+
+    let mut command = env.std_command(&env.workspace);
+    command.args([
+        "chat",
+        "--no-interactive",
+        "--agent",
+        "bot",
+        "--model",
+        "openai/scripted",
+        "hi",
+    ]);
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        server.requests()[0].headers["authorization"],
+        "Bearer sk-from-settings"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secret_looking_variables_reach_commands_only_when_the_agent_names_them() {
+    let env = Env::new();
+    let agent = |pass: &str| {
+        format!(
+            r#"{{"name": "bot", "tools": ["shell"], "toolsSettings": {{"shell": {{"allowedCommands": ["echo .*"], "passEnv": [{pass}]}}}}}}"#
+        )
+    };
+    for (pass, expected) in [("", "value=\n"), ("\"DEPLOY_TOKEN\"", "value=t0k3n\n")] {
+        env.write(".kiro/agents/bot.json", &agent(pass));
+        let server = ModelServer::start(vec![
+            Protocol::OpenAi.tool_calls(&[(
+                "c1",
+                "shell",
+                json!({"command": "echo value=$DEPLOY_TOKEN"}),
+            )]),
+            Protocol::OpenAi.text("ok"),
+        ])
+        .await;
+        let mut command = env.std_command(&env.workspace);
+        command
+            .args([
+                "chat",
+                "--no-interactive",
+                "--agent",
+                "bot",
+                "--model",
+                "openai/scripted",
+                "--output-format",
+                "json",
+                "go",
+            ])
+            .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
+            .env("DEPLOY_TOKEN", "t0k3n");
+        let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let shown = report["tool_calls"][0]["output"].as_str().unwrap();
+        assert!(shown.ends_with(expected), "{pass}: {shown}");
+    }
+}

@@ -26,7 +26,7 @@ fn settings_round_trip_under_agent_home() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "chat.defaultModel = \"openai/gpt-4.1\"",
+            "chat.defaultModel = openai/gpt-4.1",
         ));
     assert!(env.agent_home.join("config/settings.json").is_file());
     env.agent()

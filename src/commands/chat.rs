@@ -19,6 +19,7 @@ use crate::paths::{StatePaths, home_dir};
 use crate::policy::paths::Roots;
 use crate::policy::tools::visible_builtins;
 use crate::policy::{Mode, Policy, Trust};
+use crate::provider::model::setting_for;
 use crate::provider::retry::RetryPolicy;
 use crate::provider::{Client, Endpoint, ToolDefinition};
 use crate::settings::Settings;
@@ -226,7 +227,17 @@ fn setup(
                 "error: no model: pass --model, set `model` in the agent file, or `agent settings chat.defaultModel ID`",
             )
         })?;
-    let endpoint = Endpoint::resolve(&model_id, &|name| std::env::var(name).ok())
+    let variable = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .or_else(|| {
+                setting_for(name)
+                    .and_then(|key| place.settings.text(key))
+                    .map(str::to_string)
+            })
+    };
+    let endpoint = Endpoint::resolve(&model_id, &variable)
         .map_err(|e| Failure::usage(format!("error: {e}")))?;
     let visible = visible_builtins(&config);
     let definitions: Vec<ToolDefinition> = specs(&visible)
@@ -239,13 +250,14 @@ fn setup(
         .collect();
     let offered: Vec<&str> = definitions.iter().map(|d| d.name.as_str()).collect();
     let system = system_prompt(&config, &place.workspace, &offered);
+    let pass_env = config.settings.shell.pass_env.clone();
     Ok(SessionSetup {
         policy: Policy::new(config, &place.workspace, place.home.as_deref()),
         client: Client::new(endpoint),
         model_id,
         tools: ToolContext {
             roots: Roots::new(&place.workspace, place.home.as_deref()),
-            env_passthrough: Vec::new(),
+            env_passthrough: pass_env,
             cancel: Arc::new(AtomicBool::new(false)),
         },
         definitions,

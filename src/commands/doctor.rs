@@ -9,6 +9,8 @@ use std::process::Command;
 use super::Outcome;
 use crate::config::discover::search_folders;
 use crate::paths::{StatePaths, home_dir};
+use crate::provider::model::setting_for;
+use crate::settings::Settings;
 
 /// Prints the report. Doctor never fails: what it cannot find, it says.
 pub fn run() -> Outcome {
@@ -33,23 +35,37 @@ pub fn run() -> Outcome {
         }
     }
     println!("\nmodel providers:");
+    let settings = StatePaths::from_env()
+        .ok()
+        .and_then(|paths| Settings::load(&paths.settings_file()).ok())
+        .unwrap_or_default();
+    let lookup = |variable: &str| {
+        std::env::var(variable)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .or_else(|| {
+                setting_for(variable)
+                    .and_then(|key| settings.text(key))
+                    .map(str::to_string)
+            })
+    };
     for (provider, key, url) in [
         ("openai", "OPENAI_API_KEY", "OPENAI_BASE_URL"),
         ("anthropic", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),
     ] {
-        let key_state = if env_set(key) { "key set" } else { "no key" };
-        let endpoint = std::env::var(url).unwrap_or_else(|_| "default endpoint".into());
-        println!("  {provider:<10} {key_state} ({key}), {endpoint}");
+        let key_state = if lookup(key).is_some() {
+            "key set"
+        } else {
+            "no key"
+        };
+        let endpoint = lookup(url).unwrap_or_else(|| "default endpoint".into());
+        println!("  {provider:<10} {key_state} ({key} or provider.{provider}.apiKey), {endpoint}");
     }
     println!(
         "  {:<10} no key needed, http://127.0.0.1:11434/v1",
         "ollama"
     );
     Ok(())
-}
-
-fn env_set(name: &str) -> bool {
-    std::env::var_os(name).is_some_and(|v| !v.is_empty())
 }
 
 fn describe_folder(folder: &Path) -> String {

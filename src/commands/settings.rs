@@ -3,7 +3,7 @@
 use super::{Failure, Outcome};
 use crate::cli::SettingsArgs;
 use crate::paths::StatePaths;
-use crate::settings::{SETTINGS, Settings, spec};
+use crate::settings::{SETTINGS, Settings, display, spec};
 
 /// Lists, prints, sets or deletes a setting.
 pub fn run(args: &SettingsArgs) -> Outcome {
@@ -15,7 +15,7 @@ pub fn run(args: &SettingsArgs) -> Outcome {
             for s in SETTINGS {
                 let value = settings
                     .get(s.key)
-                    .map(|v| v.to_string())
+                    .map(|v| display(s, v))
                     .unwrap_or_else(|| "(unset)".into());
                 println!("{} = {value}\n    {}", s.key, s.doc);
             }
@@ -29,10 +29,9 @@ pub fn run(args: &SettingsArgs) -> Outcome {
             Ok(())
         }
         (Some(key), None) => {
-            spec(key).map_err(Failure::usage)?;
+            let spec = spec(key).map_err(Failure::usage)?;
             match settings.get(key) {
-                Some(serde_json::Value::String(text)) => println!("{text}"),
-                Some(value) => println!("{value}"),
+                Some(value) => println!("{}", display(spec, value)),
                 None => return Err(Failure::runtime(format!("`{key}` is not set"))),
             }
             Ok(())

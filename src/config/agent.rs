@@ -105,6 +105,8 @@ pub struct ShellRules {
     pub auto_allow_readonly: bool,
     /// Refuse rather than ask when no rule allows.
     pub deny_by_default: bool,
+    /// Secret-looking environment variables passed to commands anyway.
+    pub pass_env: Vec<String>,
 }
 
 /// Typed `toolsSettings`, keyed by the tools' current names.

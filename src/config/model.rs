@@ -207,6 +207,11 @@ pub struct ShellSettings {
     /// Refuse, rather than ask, what no rule allows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deny_by_default: Option<bool>,
+    /// Environment variables passed to commands although their names look
+    /// like secrets (`*TOKEN*`, `*KEY*`, …), which are otherwise scrubbed.
+    /// An `agent` addition to Kiro's format.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pass_env: Vec<String>,
 }
 
 /// Settings of the `aws` tool.

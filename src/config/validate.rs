@@ -426,6 +426,7 @@ impl Checker<'_> {
             denied: self.command_patterns(settings.denied_commands, &base.key("deniedCommands")),
             auto_allow_readonly: settings.auto_allow_readonly.unwrap_or(false),
             deny_by_default: settings.deny_by_default.unwrap_or(false),
+            pass_env: settings.pass_env,
         }
     }
 

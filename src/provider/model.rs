@@ -4,7 +4,8 @@
 //! Kiro-style id is mapped by its name: `claude-*` to Anthropic, `gpt-*` and
 //! `o1`/`o3`/`o4…` to OpenAI. Keys and endpoints come from the standard
 //! variables (`OPENAI_API_KEY`, `OPENAI_BASE_URL`, `ANTHROPIC_API_KEY`,
-//! `ANTHROPIC_BASE_URL`); Ollama needs no key.
+//! `ANTHROPIC_BASE_URL`, `OLLAMA_BASE_URL`), else from the settings that
+//! [`setting_for`] names; Ollama needs no key.
 
 /// The wire protocol an endpoint speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,18 @@ impl std::fmt::Debug for Endpoint {
             .field("api_key", &self.api_key.as_ref().map(|_| "(set)"))
             .field("model", &self.model)
             .finish()
+    }
+}
+
+/// The setting that stands in for an environment variable when it is unset.
+pub fn setting_for(variable: &str) -> Option<&'static str> {
+    match variable {
+        "OPENAI_API_KEY" => Some("provider.openai.apiKey"),
+        "OPENAI_BASE_URL" => Some("provider.openai.baseUrl"),
+        "ANTHROPIC_API_KEY" => Some("provider.anthropic.apiKey"),
+        "ANTHROPIC_BASE_URL" => Some("provider.anthropic.baseUrl"),
+        "OLLAMA_BASE_URL" => Some("provider.ollama.baseUrl"),
+        _ => None,
     }
 }
 
