@@ -7,6 +7,7 @@
 //! [`cli`] and [`commands`] sits on top. State folders are in [`paths`],
 //! user settings in [`settings`].
 
+pub mod atomic;
 pub mod cli;
 pub mod commands;
 pub mod config;

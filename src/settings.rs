@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -145,25 +145,28 @@ impl Settings {
     /// over it), so a crash never leaves half a file. The file is readable
     /// by its owner only: it may hold API keys.
     pub fn save(&self, file: &Path) -> Result<(), SettingsError> {
-        let folder = file.parent().unwrap_or(Path::new("."));
-        let fail = |e: std::io::Error| {
-            SettingsError(format!("error: cannot write {}: {e}", file.display()))
-        };
-        std::fs::create_dir_all(folder).map_err(fail)?;
         let mut text = serde_json::to_string_pretty(&self.values).unwrap_or_default();
         text.push('\n');
-        let temporary = temp_path(file);
-        std::fs::write(&temporary, text).map_err(fail)?;
-        restrict_to_owner(&temporary).map_err(fail)?;
-        std::fs::rename(&temporary, file).map_err(|e| {
-            let _ = std::fs::remove_file(&temporary);
-            fail(e)
-        })
+        crate::atomic::write(file, text.as_bytes(), Some(0o600))
+            .map_err(|e| SettingsError(format!("error: cannot write {}: {e}", file.display())))
     }
 
     /// The value of `key`, if set.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.values.get(key)
+    }
+
+    /// The value of the environment variable `variable`, or when it is
+    /// unset or empty, of the setting that stands in for it.
+    pub fn env_or_setting(&self, variable: &str) -> Option<String> {
+        std::env::var(variable)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .or_else(|| {
+                crate::provider::model::setting_for(variable)
+                    .and_then(|key| self.text(key))
+                    .map(str::to_string)
+            })
     }
 
     /// The text value of `key`, if set.
@@ -225,17 +228,6 @@ fn check_type(spec: &Spec, value: &Value) -> Result<(), SettingsError> {
     }
 }
 
-#[cfg(unix)]
-fn restrict_to_owner(file: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn restrict_to_owner(_file: &Path) -> std::io::Result<()> {
-    Ok(())
-}
-
 /// How a value is shown: secrets never are.
 pub fn display(spec: &Spec, value: &Value) -> String {
     match (spec.kind, value) {
@@ -243,12 +235,6 @@ pub fn display(spec: &Spec, value: &Value) -> String {
         (_, Value::String(text)) => text.clone(),
         (_, other) => other.to_string(),
     }
-}
-
-fn temp_path(file: &Path) -> PathBuf {
-    let mut name = file.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".tmp-{}", std::process::id()));
-    file.with_file_name(name)
 }
 
 #[cfg(test)]

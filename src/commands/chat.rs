@@ -19,7 +19,6 @@ use crate::paths::{StatePaths, home_dir};
 use crate::policy::paths::Roots;
 use crate::policy::tools::visible_builtins;
 use crate::policy::{Mode, Policy, Trust};
-use crate::provider::model::setting_for;
 use crate::provider::retry::RetryPolicy;
 use crate::provider::{Client, Endpoint, ToolDefinition};
 use crate::settings::Settings;
@@ -227,16 +226,7 @@ fn setup(
                 "error: no model: pass --model, set `model` in the agent file, or `agent settings chat.defaultModel ID`",
             )
         })?;
-    let variable = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .filter(|v| !v.is_empty())
-            .or_else(|| {
-                setting_for(name)
-                    .and_then(|key| place.settings.text(key))
-                    .map(str::to_string)
-            })
-    };
+    let variable = |name: &str| place.settings.env_or_setting(name);
     let endpoint = Endpoint::resolve(&model_id, &variable)
         .map_err(|e| Failure::usage(format!("error: {e}")))?;
     let visible = visible_builtins(&config);

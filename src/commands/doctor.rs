@@ -9,7 +9,6 @@ use std::process::Command;
 use super::Outcome;
 use crate::config::discover::search_folders;
 use crate::paths::{StatePaths, home_dir};
-use crate::provider::model::setting_for;
 use crate::settings::Settings;
 
 /// Prints the report. Doctor never fails: what it cannot find, it says.
@@ -39,16 +38,7 @@ pub fn run() -> Outcome {
         .ok()
         .and_then(|paths| Settings::load(&paths.settings_file()).ok())
         .unwrap_or_default();
-    let lookup = |variable: &str| {
-        std::env::var(variable)
-            .ok()
-            .filter(|v| !v.is_empty())
-            .or_else(|| {
-                setting_for(variable)
-                    .and_then(|key| settings.text(key))
-                    .map(str::to_string)
-            })
-    };
+    let lookup = |variable: &str| settings.env_or_setting(variable);
     for (provider, key, url) in [
         ("openai", "OPENAI_API_KEY", "OPENAI_BASE_URL"),
         ("anthropic", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),

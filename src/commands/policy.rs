@@ -10,6 +10,7 @@ use crate::config::discover::workspace_root;
 use crate::config::load;
 use crate::paths::home_dir;
 use crate::policy::{Decision, Mode, Policy, Reason, ToolCall, Trust};
+use crate::ui::escape_control;
 
 /// Decides the call described by `args` and prints the decision.
 pub fn check(args: &PolicyCheckArgs) -> Outcome {
@@ -140,17 +141,4 @@ fn describe(reason: &Reason) -> String {
         (Some(pattern), Some(rule)) => format!("{} (rule `{pattern}` at {rule})", reason.message),
         _ => reason.message.clone(),
     }
-}
-
-/// Control characters would let a command line rewrite the terminal.
-fn escape_control(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
 }

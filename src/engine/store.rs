@@ -109,13 +109,8 @@ impl SavedSession {
     /// Writes the session atomically.
     pub fn save(&mut self) -> std::io::Result<()> {
         self.updated_ms = now_ms();
-        std::fs::create_dir_all(&self.folder)?;
-        let file = self.folder.join("session.json");
-        let temporary = self
-            .folder
-            .join(format!("session.json.tmp-{}", std::process::id()));
-        std::fs::write(&temporary, serde_json::to_vec_pretty(self)?)?;
-        std::fs::rename(&temporary, file)
+        let bytes = serde_json::to_vec_pretty(self)?;
+        crate::atomic::write(&self.folder.join("session.json"), &bytes, Some(0o600))
     }
 
     /// The session's audit log.

@@ -12,8 +12,8 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 use super::{
-    Endpoint, Message, ProviderError, Reply, Request, StopReason, StreamEvent, Usage, http_error,
-    sse, tool_use,
+    Endpoint, Message, ProviderError, Reply, Request, StopReason, StreamEvent, Usage, open_stream,
+    tool_use,
 };
 
 /// The API version `agent` speaks.
@@ -33,15 +33,8 @@ pub async fn send(
     if let Some(key) = &endpoint.api_key {
         builder = builder.header("x-api-key", key);
     }
-    let response = builder
-        .send()
-        .await
-        .map_err(|e| ProviderError::Connection(e.to_string()))?;
-    if !response.status().is_success() {
-        return Err(http_error(response).await);
-    }
+    let mut events = Box::pin(open_stream(builder).await?);
     let mut assembler = Assembler::default();
-    let mut events = Box::pin(sse::events(response));
     while let Some(event) = events.next().await {
         let event = event?;
         let data: Value = match serde_json::from_str(&event.data) {

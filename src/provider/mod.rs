@@ -258,9 +258,27 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
         .map(|s| Duration::from_secs_f64(s.min(300.0)))
 }
 
+/// Sends a request and returns its stream of events, or the error the
+/// server answered with.
+pub(crate) async fn open_stream(
+    request: reqwest::RequestBuilder,
+) -> Result<
+    impl futures::Stream<Item = Result<eventsource_stream::Event, ProviderError>>,
+    ProviderError,
+> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| ProviderError::Connection(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(http_error(response).await);
+    }
+    Ok(sse::events(response))
+}
+
 /// Turns an error response into a [`ProviderError`], with the message from
 /// either protocol's error body.
-pub(crate) async fn http_error(response: reqwest::Response) -> ProviderError {
+async fn http_error(response: reqwest::Response) -> ProviderError {
     let status = response.status().as_u16();
     let retry_after = retry_after(response.headers());
     let body = response.text().await.unwrap_or_default();

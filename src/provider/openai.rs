@@ -11,8 +11,8 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 use super::{
-    Endpoint, Message, ProviderError, Reply, Request, StopReason, StreamEvent, Usage, http_error,
-    sse, tool_use,
+    Endpoint, Message, ProviderError, Reply, Request, StopReason, StreamEvent, Usage, open_stream,
+    tool_use,
 };
 
 /// Sends `request` and assembles the streamed reply.
@@ -28,15 +28,8 @@ pub async fn send(
     if let Some(key) = &endpoint.api_key {
         builder = builder.bearer_auth(key);
     }
-    let response = builder
-        .send()
-        .await
-        .map_err(|e| ProviderError::Connection(e.to_string()))?;
-    if !response.status().is_success() {
-        return Err(http_error(response).await);
-    }
+    let mut events = Box::pin(open_stream(builder).await?);
     let mut assembler = Assembler::default();
-    let mut events = Box::pin(sse::events(response));
     while let Some(event) = events.next().await {
         let event = event?;
         if event.data.trim() == "[DONE]" {

@@ -5,7 +5,7 @@
 //! Files are replaced atomically (a temporary file renamed over the old
 //! one, keeping its permissions), so a failure never leaves half a file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 use similar::TextDiff;
@@ -113,25 +113,8 @@ fn insert_after(old: &str, input: &Value) -> Result<String, ToolOutput> {
 }
 
 fn write_atomically(path: &Path, text: &str) -> Result<(), ToolOutput> {
-    let fail =
-        |e: std::io::Error| ToolOutput::error(format!("cannot write {}: {e}", path.display()));
-    let folder = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder).map_err(fail)?;
-    let temporary = temporary_sibling(path);
-    std::fs::write(&temporary, text).map_err(fail)?;
-    if let Ok(metadata) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&temporary, metadata.permissions());
-    }
-    std::fs::rename(&temporary, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        fail(e)
-    })
-}
-
-fn temporary_sibling(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".agent-tmp-{}", std::process::id()));
-    path.with_file_name(name)
+    crate::atomic::write(path, text.as_bytes(), None)
+        .map_err(|e| ToolOutput::error(format!("cannot write {}: {e}", path.display())))
 }
 
 #[cfg(test)]

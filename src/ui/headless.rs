@@ -4,6 +4,7 @@
 
 use std::io::Write;
 
+use crate::ui::escape_control;
 use clap::ValueEnum;
 use serde_json::{Value, json};
 
@@ -138,7 +139,10 @@ fn text(event: &Event) {
                 .first()
                 .map(|r| format!(" ({})", r.message))
                 .unwrap_or_default();
-            eprintln!("\n[{tool} {}] {decision}{why}", escape(&input.to_string()));
+            eprintln!(
+                "\n[{tool} {}] {decision}{why}",
+                escape_control(&input.to_string())
+            );
         }
         Event::ToolResult {
             is_error: true,
@@ -147,23 +151,10 @@ fn text(event: &Event) {
         } => {
             eprintln!(
                 "[tool error] {}",
-                escape(output.lines().next().unwrap_or_default())
+                escape_control(output.lines().next().unwrap_or_default())
             );
         }
         Event::ToolResult { .. } => {}
         Event::TurnEnd { .. } => println!(),
     }
-}
-
-/// Control characters from the model would drive the terminal.
-fn escape(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
 }
