@@ -3,7 +3,9 @@
 //! end are checked, not the model's reasoning.
 //!
 //! Skipped unless `AGENT_LOCAL_MODEL_URL` is set to the OpenAI base URL that
-//! `../shared/tools/local-model.sh start` prints (`http://127.0.0.1:18080/v1`).
+//! `LLAMA_ARG_REPACK=false ../shared/tools/local-model.sh start` prints
+//! (`http://127.0.0.1:18080/v1`; the variable avoids a crash in llama.cpp's
+//! AMX code on some virtual machines).
 
 mod support;
 
