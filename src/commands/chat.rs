@@ -125,10 +125,17 @@ pub fn run(args: &ChatArgs) -> Outcome {
             Ok(())
         }
         Some(Err(error)) => {
-            printer.finish(Some(&error.to_string()));
+            let message = error.to_string();
+            printer.event(&crate::engine::Event::Error {
+                message: message.clone(),
+            });
+            printer.finish(Some(&message));
             Err(Failure::runtime(""))
         }
         None => {
+            printer.event(&crate::engine::Event::Error {
+                message: "interrupted".into(),
+            });
             printer.finish(Some("interrupted"));
             Err(Failure {
                 message: String::new(),

@@ -58,6 +58,12 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         exit_code: Option<i32>,
     },
+    /// The turn failed (the model unreachable, its retries spent, or
+    /// interrupted); the conversation so far is kept.
+    Error {
+        /// What went wrong.
+        message: String,
+    },
     /// The model ended its turn.
     TurnEnd {
         /// Its final text for this turn.

@@ -102,11 +102,7 @@ impl Printer {
         });
         match self.format {
             OutputFormat::Json | OutputFormat::StreamJson => line(&result),
-            OutputFormat::Text => {
-                if let Some(error) = error {
-                    eprintln!("error: {error}");
-                }
-            }
+            OutputFormat::Text => {}
         }
     }
 }
@@ -156,5 +152,6 @@ fn text(event: &Event) {
         }
         Event::ToolResult { .. } => {}
         Event::TurnEnd { .. } => println!(),
+        Event::Error { message } => eprintln!("\nerror: {}", escape_control(message)),
     }
 }
