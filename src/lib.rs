@@ -8,6 +8,7 @@
 //! user settings in [`settings`].
 
 pub mod atomic;
+pub mod checkpoint;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -132,7 +132,7 @@ impl SavedSession {
 
 /// A folder name for `workspace`: its path with unsafe characters replaced,
 /// and an FNV-1a hash of the full path so distinct paths never collide.
-fn workspace_key(workspace: &Path) -> String {
+pub fn workspace_key(workspace: &Path) -> String {
     let text = workspace.to_string_lossy();
     let readable: String = text
         .chars()

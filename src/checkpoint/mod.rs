@@ -1,0 +1,11 @@
+//! Checkpoints: a shadow bare git repository per workspace, outside it,
+//! that snapshots the tree at the start of a session, after every tool call
+//! that changed it, and at the end of every turn, so any of those states
+//! can be looked at and put back.
+//!
+//! Tags follow Kiro: turn checkpoints are `1`, `2`, … (the first is the
+//! baseline), and tool checkpoints inside turn `N` are `N.1`, `N.2`, ….
+
+pub mod store;
+
+pub use store::{Checkpoint, CheckpointError, CheckpointStore};

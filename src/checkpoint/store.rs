@@ -1,0 +1,367 @@
+//! The shadow store, driven in-process with libgit2.
+//!
+//! It is a bare repository under the data folder (keyed by the workspace's
+//! path) whose work tree is set to the workspace for each use. The user's
+//! `.git` is never opened or written: the store has its own index, objects
+//! and refs. libgit2 runs no hooks; the store's config turns off anything
+//! that could run a program or rewrite content (fsmonitor, autocrlf,
+//! signing) and uses a fixed identity. Checkpoints are commits on one line
+//! of history, each named by a ref `refs/checkpoints/TAG`; a snapshot
+//! writes its ref last, so a process killed mid-snapshot leaves the previous
+//! checkpoints intact.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use git2::{
+    Commit, Delta, Diff, DiffFormat, DiffOptions, DiffStatsFormat, IndexAddOption, Oid, Repository,
+    Signature, Time, Tree,
+};
+
+/// Files larger than this are left out of snapshots (with a warning).
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+const REF_PREFIX: &str = "refs/checkpoints/";
+const HEAD_REF: &str = "refs/checkpoints-head";
+
+/// A problem with the store.
+#[derive(Debug)]
+pub struct CheckpointError(pub String);
+
+impl fmt::Display for CheckpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CheckpointError {}
+
+impl From<git2::Error> for CheckpointError {
+    fn from(error: git2::Error) -> CheckpointError {
+        CheckpointError(format!("checkpoint store: {}", error.message()))
+    }
+}
+
+impl From<std::io::Error> for CheckpointError {
+    fn from(error: std::io::Error) -> CheckpointError {
+        CheckpointError(format!("checkpoint store: {error}"))
+    }
+}
+
+type Result<T> = std::result::Result<T, CheckpointError>;
+
+/// One checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// `N` for a turn, `N.M` for a tool call.
+    pub tag: String,
+    /// When it was taken, seconds since the epoch.
+    pub time: i64,
+    /// What it marks.
+    pub description: String,
+    /// Files added, modified and deleted since the checkpoint before it.
+    pub added: usize,
+    /// See `added`.
+    pub modified: usize,
+    /// See `added`.
+    pub deleted: usize,
+}
+
+/// The shadow store of one workspace.
+pub struct CheckpointStore {
+    repo: Repository,
+    workspace: PathBuf,
+    /// Files left out of the last snapshot for their size.
+    pub skipped: Vec<PathBuf>,
+}
+
+impl CheckpointStore {
+    /// Where the store of `workspace` lives under the data folder.
+    pub fn location(data: &Path, workspace: &Path) -> PathBuf {
+        data.join("checkpoints")
+            .join(crate::engine::store::workspace_key(workspace))
+    }
+
+    /// Opens the store of `workspace`, creating it if needed.
+    pub fn open(data: &Path, workspace: &Path) -> Result<CheckpointStore> {
+        let location = Self::location(data, workspace);
+        let repo = match Repository::open_bare(&location) {
+            Ok(repo) => repo,
+            Err(_) => create(&location)?,
+        };
+        repo.set_workdir(workspace, false)?;
+        Ok(CheckpointStore {
+            repo,
+            workspace: workspace.to_path_buf(),
+            skipped: Vec::new(),
+        })
+    }
+
+    /// True when the store has no checkpoint yet.
+    pub fn is_empty(&self) -> bool {
+        self.repo.find_reference(HEAD_REF).is_err()
+    }
+
+    /// The tag the next turn checkpoint gets.
+    pub fn next_turn(&self) -> Result<u64> {
+        Ok(self
+            .list()?
+            .iter()
+            .filter_map(|c| c.tag.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0)
+            + 1)
+    }
+
+    /// Snapshots the workspace as `tag`; `None` when nothing changed since
+    /// the last checkpoint and `only_if_changed` is set.
+    pub fn snapshot(
+        &mut self,
+        tag: &str,
+        description: &str,
+        only_if_changed: bool,
+    ) -> Result<Option<Checkpoint>> {
+        let tree_id = self.write_tree()?;
+        let parent = self.head()?;
+        if only_if_changed && parent.as_ref().is_some_and(|p| p.tree_id() == tree_id) {
+            return Ok(None);
+        }
+        let tree = self.repo.find_tree(tree_id)?;
+        let signature = Signature::new("agent", "agent@localhost", &Time::new(now(), 0))?;
+        let parents: Vec<&Commit> = parent.iter().collect();
+        let message = format!("{tag}: {description}");
+        let commit = self
+            .repo
+            .commit(None, &signature, &signature, &message, &tree, &parents)?;
+        self.repo
+            .reference(&format!("{REF_PREFIX}{tag}"), commit, true, "checkpoint")?;
+        self.repo.reference(HEAD_REF, commit, true, "checkpoint")?;
+        self.checkpoint(tag, &self.repo.find_commit(commit)?)
+            .map(Some)
+    }
+
+    /// Adds every file `.gitignore` does not hide (also outside git
+    /// repositories) to the store's index, drops deleted ones, and writes the
+    /// tree. libgit2 compares stat data with the index, so only changed files
+    /// are read and hashed. Nested repositories' `.git` folders and files
+    /// over [`MAX_FILE_BYTES`] are left out.
+    fn write_tree(&mut self) -> Result<Oid> {
+        let mut index = self.repo.index()?;
+        let workspace = self.workspace.clone();
+        let mut skipped = Vec::new();
+        let mut filter = |path: &Path, _: &[u8]| -> i32 {
+            let full = workspace.join(path);
+            if path.components().any(|c| c.as_os_str() == ".git") || full.join(".git").exists() {
+                return 1;
+            }
+            match std::fs::symlink_metadata(&full) {
+                Ok(meta) if meta.is_file() && meta.len() > MAX_FILE_BYTES => {
+                    skipped.push(path.to_path_buf());
+                    1
+                }
+                _ => 0,
+            }
+        };
+        index.add_all(["*"], IndexAddOption::DEFAULT, Some(&mut filter))?;
+        index.update_all(["*"], None)?;
+        index.write()?;
+        self.skipped = skipped;
+        Ok(index.write_tree()?)
+    }
+
+    fn head(&self) -> Result<Option<Commit<'_>>> {
+        match self.repo.find_reference(HEAD_REF) {
+            Ok(reference) => Ok(Some(reference.peel_to_commit()?)),
+            Err(_) => Ok(None),
+        }
+    }
+
+    fn find(&self, tag: &str) -> Result<Commit<'_>> {
+        self.repo
+            .find_reference(&format!("{REF_PREFIX}{tag}"))
+            .and_then(|r| r.peel_to_commit())
+            .map_err(|_| {
+                CheckpointError(format!(
+                    "no checkpoint `{tag}` (see `agent checkpoint list`)"
+                ))
+            })
+    }
+
+    fn checkpoint(&self, tag: &str, commit: &Commit<'_>) -> Result<Checkpoint> {
+        let parent_tree = commit.parents().next().map(|p| p.tree()).transpose()?;
+        let mut options = DiffOptions::new();
+        options.include_typechange(true);
+        let diff = self.repo.diff_tree_to_tree(
+            parent_tree.as_ref(),
+            Some(&commit.tree()?),
+            Some(&mut options),
+        )?;
+        let count = |status: Delta| diff.deltas().filter(|d| d.status() == status).count();
+        let message = commit.message().unwrap_or_default();
+        Ok(Checkpoint {
+            tag: tag.to_string(),
+            time: commit.time().seconds(),
+            description: message
+                .split_once(": ")
+                .map(|(_, d)| d)
+                .unwrap_or(message)
+                .trim()
+                .to_string(),
+            added: count(Delta::Added),
+            modified: count(Delta::Modified) + count(Delta::Typechange),
+            deleted: count(Delta::Deleted),
+        })
+    }
+
+    /// Every checkpoint, oldest first.
+    pub fn list(&self) -> Result<Vec<Checkpoint>> {
+        let mut found = Vec::new();
+        for reference in self.repo.references_glob(&format!("{REF_PREFIX}*"))? {
+            let reference = reference?;
+            let Ok(name) = reference.name() else { continue };
+            let tag = name.trim_start_matches(REF_PREFIX).to_string();
+            found.push(self.checkpoint(&tag, &reference.peel_to_commit()?)?);
+        }
+        found.sort_by_key(|c| tag_order(&c.tag));
+        Ok(found)
+    }
+
+    /// A unified diff (or `--stat` summary) from checkpoint `from` to
+    /// checkpoint `to`, or to the live tree.
+    pub fn diff(&self, from: &str, to: Option<&str>, stat: bool) -> Result<String> {
+        let old = self.find(from)?.tree()?;
+        let mut options = DiffOptions::new();
+        options
+            .include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .show_untracked_content(true);
+        let diff = match to {
+            Some(to) => self.repo.diff_tree_to_tree(
+                Some(&old),
+                Some(&self.find(to)?.tree()?),
+                Some(&mut options),
+            )?,
+            None => self
+                .repo
+                .diff_tree_to_workdir(Some(&old), Some(&mut options))?,
+        };
+        render(&diff, stat)
+    }
+
+    /// Puts back every file checkpoint `tag` had: contents, executable
+    /// bits, symlinks, and files deleted since. Files created since are
+    /// kept. A safety checkpoint is taken first, so the restore can itself
+    /// be undone; it is returned.
+    pub fn restore(&mut self, tag: &str) -> Result<Option<Checkpoint>> {
+        self.find(tag)?;
+        let turn = self.next_turn()?.to_string();
+        let safety = self.snapshot(&turn, &format!("before restoring {tag}"), true)?;
+        let target = self.find(tag)?.tree()?;
+        let mut options = DiffOptions::new();
+        let diff = self
+            .repo
+            .diff_tree_to_workdir(Some(&target), Some(&mut options))?;
+        let mut restored = Vec::new();
+        for delta in diff.deltas() {
+            if matches!(
+                delta.status(),
+                Delta::Modified | Delta::Deleted | Delta::Typechange
+            ) && let Some(path) = delta.old_file().path()
+            {
+                restored.push(path.to_path_buf());
+            }
+        }
+        for path in restored {
+            self.write_entry(&target, &path)?;
+        }
+        Ok(safety)
+    }
+
+    fn write_entry(&self, tree: &Tree<'_>, path: &Path) -> Result<()> {
+        let entry = tree.get_path(path)?;
+        let blob = entry.to_object(&self.repo)?.peel_to_blob()?;
+        let full = self.workspace.join(path);
+        if let Some(folder) = full.parent() {
+            std::fs::create_dir_all(folder)?;
+        }
+        if std::fs::symlink_metadata(&full).is_ok_and(|m| m.is_symlink() || m.is_file()) {
+            std::fs::remove_file(&full)?;
+        }
+        match entry.filemode() {
+            0o120000 => {
+                use std::os::unix::ffi::OsStrExt;
+                std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(blob.content()), &full)?;
+            }
+            mode => {
+                std::fs::write(&full, blob.content())?;
+                use std::os::unix::fs::PermissionsExt;
+                let bits = if mode == 0o100755 { 0o755 } else { 0o644 };
+                std::fs::set_permissions(&full, std::fs::Permissions::from_mode(bits))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes the store of `workspace`.
+    pub fn clean(data: &Path, workspace: &Path) -> Result<bool> {
+        let location = Self::location(data, workspace);
+        if !location.exists() {
+            return Ok(false);
+        }
+        std::fs::remove_dir_all(location)?;
+        Ok(true)
+    }
+}
+
+/// Creates a hardened bare repository.
+fn create(location: &Path) -> Result<Repository> {
+    std::fs::create_dir_all(location)?;
+    let repo = Repository::init_bare(location)?;
+    let mut config = repo.config()?;
+    for (key, value) in [
+        ("core.fsmonitor", "false"),
+        ("core.autocrlf", "false"),
+        ("core.safecrlf", "false"),
+        ("core.symlinks", "true"),
+        ("core.filemode", "true"),
+        ("commit.gpgsign", "false"),
+        ("gc.auto", "0"),
+    ] {
+        config.set_str(key, value)?;
+    }
+    config.set_str("user.name", "agent")?;
+    config.set_str("user.email", "agent@localhost")?;
+    Ok(repo)
+}
+
+fn render(diff: &Diff<'_>, stat: bool) -> Result<String> {
+    if stat {
+        let stats = diff.stats()?.to_buf(DiffStatsFormat::FULL, 80)?;
+        return Ok(String::from_utf8_lossy(&stats).into_owned());
+    }
+    let mut out = Vec::new();
+    diff.print(DiffFormat::Patch, |_, _, line| {
+        if matches!(line.origin(), '+' | '-' | ' ') {
+            out.push(line.origin() as u8);
+        }
+        out.extend_from_slice(line.content());
+        true
+    })?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// In the order they were taken: a turn's tool checkpoints, then the
+/// turn's own (`2.1`, `2.10`, `2`, `3.1`, `3`).
+fn tag_order(tag: &str) -> (u64, u64) {
+    match tag.split_once('.') {
+        Some((turn, tool)) => (
+            turn.parse().unwrap_or(u64::MAX),
+            tool.parse().unwrap_or(u64::MAX),
+        ),
+        None => (tag.parse().unwrap_or(u64::MAX), u64::MAX),
+    }
+}
+
+fn now() -> i64 {
+    (crate::engine::store::now_ms() / 1000) as i64
+}

@@ -1,0 +1,283 @@
+//! The shadow checkpoint store: snapshots, list, diff and restore, with the
+//! user's own `.git` left byte-identical.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use agent::checkpoint::CheckpointStore;
+use proptest::prelude::*;
+
+/// Everything under `root` except `.git`: path → (kind, bytes, mode).
+fn tree(root: &Path) -> BTreeMap<PathBuf, (char, Vec<u8>, u32)> {
+    let mut found = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let relative = path.strip_prefix(root).unwrap().to_path_buf();
+            if relative.starts_with(".git") {
+                continue;
+            }
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_symlink() {
+                let target = std::fs::read_link(&path).unwrap();
+                use std::os::unix::ffi::OsStrExt;
+                found.insert(relative, ('l', target.as_os_str().as_bytes().to_vec(), 0));
+            } else if meta.is_dir() {
+                stack.push(path);
+            } else {
+                found.insert(
+                    relative,
+                    (
+                        'f',
+                        std::fs::read(&path).unwrap(),
+                        meta.permissions().mode() & 0o111,
+                    ),
+                );
+            }
+        }
+    }
+    found
+}
+
+/// The bytes of every file in the user's `.git`.
+fn user_git(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut found = BTreeMap::new();
+    let mut stack = vec![root.join(".git")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                found.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    found
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    workspace: PathBuf,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = dir.path().join("w");
+    std::fs::create_dir_all(workspace.join(".git/hooks")).unwrap();
+    std::fs::write(workspace.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    std::fs::write(
+        workspace.join(".git/hooks/pre-commit"),
+        "#!/bin/sh\nexit 1\n",
+    )
+    .unwrap();
+    Fixture {
+        data: dir.path().join("data"),
+        workspace,
+        _dir: dir,
+    }
+}
+
+fn write(root: &Path, path: &str, text: &str) {
+    let full = root.join(path);
+    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+    std::fs::write(full, text).unwrap();
+}
+
+#[test]
+fn restore_puts_back_contents_modes_symlinks_and_deletions_and_keeps_new_files() {
+    let f = fixture();
+    let w = &f.workspace;
+    write(w, "a.txt", "one\n");
+    write(w, "bin/run.sh", "#!/bin/sh\n");
+    std::fs::set_permissions(w.join("bin/run.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink("a.txt", w.join("link")).unwrap();
+    write(w, ".gitignore", "target/\n");
+    write(w, "target/out.bin", "ignored");
+    let git_before = user_git(w);
+    let mut store = CheckpointStore::open(&f.data, w).unwrap();
+    let first = store.snapshot("1", "baseline", false).unwrap().unwrap();
+    assert_eq!(
+        (first.added, first.modified, first.deleted),
+        (4, 0, 0),
+        "target/ is ignored"
+    );
+    let before = tree(w);
+
+    write(w, "a.txt", "two\n");
+    std::fs::remove_file(w.join("bin/run.sh")).unwrap();
+    std::fs::remove_file(w.join("link")).unwrap();
+    write(w, "link", "now a file");
+    write(w, "new.txt", "created later");
+    let second = store.snapshot("2", "turn", false).unwrap().unwrap();
+    assert_eq!((second.added, second.modified, second.deleted), (1, 2, 1));
+    assert!(store.snapshot("2.1", "no change", true).unwrap().is_none());
+
+    let safety = store.restore("1").unwrap();
+    assert!(
+        safety.is_none(),
+        "nothing changed since 2, so no safety checkpoint was needed"
+    );
+    let after = tree(w);
+    for (path, state) in &before {
+        assert_eq!(after.get(path), Some(state), "{}", path.display());
+    }
+    assert!(
+        w.join("new.txt").exists(),
+        "plain restore keeps files created later"
+    );
+    assert_eq!(user_git(w), git_before, "the user's .git is untouched");
+}
+
+#[test]
+fn list_diff_and_a_restore_that_can_be_undone() {
+    let f = fixture();
+    let w = &f.workspace;
+    write(w, "src/a.py", "x = 1\n");
+    let mut store = CheckpointStore::open(&f.data, w).unwrap();
+    store.snapshot("1", "baseline", false).unwrap();
+    write(w, "src/a.py", "x: int = 1\n");
+    store.snapshot("2.1", "write src/a.py", false).unwrap();
+    store.snapshot("2", "end of turn", false).unwrap();
+    let tags: Vec<String> = store.list().unwrap().into_iter().map(|c| c.tag).collect();
+    assert_eq!(tags, ["1", "2.1", "2"]);
+    let diff = store.diff("1", Some("2"), false).unwrap();
+    assert!(
+        diff.contains("-x = 1") && diff.contains("+x: int = 1"),
+        "{diff}"
+    );
+    assert!(
+        store
+            .diff("1", Some("2"), true)
+            .unwrap()
+            .contains("1 file changed")
+    );
+    write(w, "src/a.py", "broken\n");
+    assert!(store.diff("2", None, false).unwrap().contains("+broken"));
+    let safety = store.restore("1").unwrap().unwrap();
+    assert_eq!(safety.tag, "3");
+    assert_eq!(
+        std::fs::read_to_string(w.join("src/a.py")).unwrap(),
+        "x = 1\n"
+    );
+    store.restore("3").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(w.join("src/a.py")).unwrap(),
+        "broken\n",
+        "the restore was undone"
+    );
+    assert!(
+        store
+            .restore("9")
+            .unwrap_err()
+            .to_string()
+            .contains("no checkpoint `9`")
+    );
+}
+
+#[test]
+fn nested_repositories_do_not_break_snapshots_and_the_store_survives_reopening() {
+    let f = fixture();
+    let w = &f.workspace;
+    write(w, "vendor/lib/.git/HEAD", "ref: refs/heads/main\n");
+    write(w, "vendor/lib/x.rs", "fn x() {}\n");
+    write(w, "main.rs", "fn main() {}\n");
+    let mut store = CheckpointStore::open(&f.data, w).unwrap();
+    store.snapshot("1", "baseline", false).unwrap();
+    drop(store);
+    let reopened = CheckpointStore::open(&f.data, w).unwrap();
+    assert_eq!(reopened.list().unwrap().len(), 1);
+    assert_eq!(reopened.next_turn().unwrap(), 2);
+    assert!(CheckpointStore::clean(&f.data, w).unwrap());
+    assert!(!CheckpointStore::location(&f.data, w).exists());
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Write(u8, Vec<u8>),
+    Delete(u8),
+    Chmod(u8, bool),
+    Link(u8, u8),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0..6u8, prop::collection::vec(any::<u8>(), 0..64)).prop_map(|(f, b)| Op::Write(f, b)),
+        (0..6u8).prop_map(Op::Delete),
+        (0..6u8, any::<bool>()).prop_map(|(f, x)| Op::Chmod(f, x)),
+        (0..6u8, 0..6u8).prop_map(|(f, t)| Op::Link(f, t)),
+    ]
+}
+
+fn name(file: u8) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    let names: [&[u8]; 6] = [
+        b"a.txt",
+        b"dir/b.bin",
+        b"dir/sub/c",
+        "d é.txt".as_bytes(),
+        b"e\xff\xfe",
+        b"f",
+    ];
+    PathBuf::from(std::ffi::OsStr::from_bytes(names[file as usize]))
+}
+
+fn apply(root: &Path, op: &Op) {
+    let path = |f: u8| root.join(name(f));
+    let clear = |p: &Path| {
+        if std::fs::symlink_metadata(p).is_ok() {
+            std::fs::remove_file(p).unwrap();
+        }
+    };
+    match op {
+        Op::Write(f, bytes) => {
+            let p = path(*f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            clear(&p);
+            std::fs::write(p, bytes).unwrap();
+        }
+        Op::Delete(f) => clear(&path(*f)),
+        Op::Chmod(f, exec) => {
+            let p = path(*f);
+            if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_file()) {
+                let mode = if *exec { 0o755 } else { 0o644 };
+                std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+            }
+        }
+        Op::Link(f, target) => {
+            let p = path(*f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            clear(&p);
+            std::os::unix::fs::symlink(name(*target), p).unwrap();
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn restoring_any_checkpoint_brings_back_every_file_it_had(ops in prop::collection::vec(op(), 1..12)) {
+        let f = fixture();
+        let w = &f.workspace;
+        let git_before = user_git(w);
+        let mut store = CheckpointStore::open(&f.data, w).unwrap();
+        let mut states = Vec::new();
+        for (i, op) in ops.iter().enumerate() {
+            apply(w, op);
+            store.snapshot(&(i + 1).to_string(), "step", false).unwrap();
+            states.push(tree(w));
+        }
+        for (i, state) in states.iter().enumerate().rev() {
+            store.restore(&(i + 1).to_string()).unwrap();
+            let now = tree(w);
+            for (path, entry) in state {
+                prop_assert_eq!(now.get(path), Some(entry), "checkpoint {} path {}", i + 1, path.display());
+            }
+        }
+        prop_assert_eq!(user_git(w), git_before);
+    }
+}
