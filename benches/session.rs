@@ -71,6 +71,7 @@ fn setup(workspace: &Path, client: Client) -> SessionSetup {
         mode: Mode::Unattended,
         retry: RetryPolicy::default(),
         context_tokens: 128_000,
+        checkpoints: None,
     }
 }
 

@@ -24,6 +24,9 @@ pub enum Command {
     Chat(ChatArgs),
     /// Show or change settings (`agent settings chat.defaultModel openai/gpt-4.1`).
     Settings(SettingsArgs),
+    /// Look at, compare and restore this workspace's checkpoints.
+    #[command(subcommand)]
+    Checkpoint(CheckpointCommand),
     /// Explain guardrail decisions.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -141,4 +144,39 @@ pub struct ChatArgs {
     pub audit_log: Option<std::path::PathBuf>,
     /// The prompt; `-` reads it from stdin. Piped stdin with a prompt is added as context.
     pub prompt: Option<String>,
+}
+
+/// `agent checkpoint …`, on the current workspace's store.
+#[derive(Debug, Subcommand)]
+pub enum CheckpointCommand {
+    /// Take a checkpoint of the workspace now (the baseline, in a new store).
+    Init,
+    /// List the turn checkpoints: tag, time, files added/changed/deleted, description.
+    List {
+        /// Show only the last N.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
+    /// List the tool checkpoints inside turn TAG.
+    Expand {
+        /// A turn checkpoint, such as `2`.
+        tag: String,
+    },
+    /// A unified diff from checkpoint FROM to checkpoint TO (default: the files as they are now).
+    Diff {
+        /// The older checkpoint.
+        from: String,
+        /// The newer checkpoint.
+        to: Option<String>,
+        /// Only the files changed and their line counts.
+        #[arg(long)]
+        stat: bool,
+    },
+    /// Put back every file checkpoint TAG had (files created since are kept); undoable.
+    Restore {
+        /// The checkpoint.
+        tag: String,
+    },
+    /// Delete this workspace's checkpoint store.
+    Clean,
 }

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Agent(AgentCommand::Schema) => commands::agent::schema(),
         Command::Agent(AgentCommand::Create { name }) => commands::agent::create(&name),
         Command::Chat(args) => commands::chat::run(&args),
+        Command::Checkpoint(command) => commands::checkpoint::run(&command),
         Command::Settings(args) => commands::settings::run(&args),
         Command::Policy(PolicyCommand::Check(args)) => commands::policy::check(&args),
         Command::Doctor => commands::doctor::run(),

@@ -75,7 +75,7 @@ pub const SETTINGS: &[Spec] = &[
     Spec {
         key: "chat.enableCheckpoint",
         kind: Kind::Bool,
-        doc: "take checkpoints outside git repositories too (Kiro's name; inside one they are always on)",
+        doc: "checkpoints of every turn and tool call (on unless set to false)",
     },
 ];
 

@@ -174,6 +174,55 @@ async fn tutorial(protocol: Protocol) {
     let (mypy_ok, mypy_out) = passes(&workspace, "mypy", &["src"]);
     assert!(mypy_ok, "{mypy_out}");
 
+    let checkpoints = |args: &[&str]| {
+        let output = Command::new(assert_cmd::cargo::cargo_bin("agent"))
+            .arg("checkpoint")
+            .args(args)
+            .current_dir(&workspace)
+            .env("AGENT_HOME", root.path().join("agent-home"))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let list = checkpoints(&["list"]);
+    let tags: Vec<&str> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(tags, ["1", "2"], "{list}");
+    assert!(list.lines().next().unwrap().ends_with("baseline"), "{list}");
+    assert!(
+        checkpoints(&["expand", "2"]).contains("2.1"),
+        "the write got a tool checkpoint"
+    );
+    let diff = checkpoints(&["diff", "1", "2"]);
+    assert!(
+        diff.contains("+def total_units(items: dict[str, int]) -> int:"),
+        "{diff}"
+    );
+    let touched: Vec<&str> = diff
+        .lines()
+        .filter_map(|l| l.strip_prefix("+++ b/"))
+        .collect();
+    assert!(
+        touched.iter().all(|p| p.starts_with("src/")
+            || p.starts_with("tests/")
+            || p.starts_with(".pytest_cache")
+            || p.starts_with(".mypy_cache")),
+        "{touched:?}"
+    );
+    checkpoints(&["restore", "1"]);
+    let restored = std::fs::read_to_string(workspace.join("src/inventory.py")).unwrap();
+    assert!(
+        restored.starts_with("def add_item(items, name, qty):"),
+        "{restored}"
+    );
+
     let requests = server.requests();
     assert_eq!(requests.len(), 7, "one request per model step");
     let third = requests[2].body.to_string();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{Failure, Outcome};
+use crate::checkpoint::CheckpointStore;
 use crate::cli::ChatArgs;
 use crate::config::discover::workspace_root;
 use crate::config::{DEFAULT_AGENT, load};
@@ -32,6 +33,7 @@ pub const INTERRUPTED: u8 = 130;
 /// Where the run happens and what it remembers.
 struct Place {
     cwd: PathBuf,
+    data: PathBuf,
     workspace: PathBuf,
     home: Option<PathBuf>,
     settings: Settings,
@@ -47,6 +49,7 @@ impl Place {
         let workspace = workspace_root(&cwd);
         Ok(Place {
             store: SessionStore::for_workspace(&paths.data, &workspace),
+            data: paths.data.clone(),
             cwd,
             workspace,
             home: home_dir(),
@@ -266,5 +269,21 @@ fn setup(
         mode: Mode::Unattended,
         retry: RetryPolicy::default(),
         context_tokens: crate::engine::session::DEFAULT_CONTEXT_TOKENS,
+        checkpoints: open_checkpoints(place),
     })
+}
+
+/// The workspace's checkpoint store, unless `chat.enableCheckpoint` is
+/// false; a store that cannot be opened is a warning, not a failure.
+fn open_checkpoints(place: &Place) -> Option<Arc<std::sync::Mutex<CheckpointStore>>> {
+    if place.settings.get("chat.enableCheckpoint") == Some(&serde_json::Value::Bool(false)) {
+        return None;
+    }
+    match CheckpointStore::open(&place.data, &place.workspace) {
+        Ok(store) => Some(Arc::new(std::sync::Mutex::new(store))),
+        Err(e) => {
+            eprintln!("warning: checkpoints are off: {e}");
+            None
+        }
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod chat;
+pub mod checkpoint;
 pub mod doctor;
 pub mod policy;
 pub mod settings;

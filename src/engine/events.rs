@@ -58,6 +58,25 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         exit_code: Option<i32>,
     },
+    /// A checkpoint was taken.
+    Checkpoint {
+        /// `N` for a turn, `N.M` for a tool call.
+        tag: String,
+        /// What it marks.
+        description: String,
+        /// Files added since the checkpoint before.
+        added: usize,
+        /// Files changed.
+        modified: usize,
+        /// Files deleted.
+        deleted: usize,
+    },
+    /// Something went wrong that does not stop the turn (a checkpoint
+    /// could not be taken, say).
+    Warning {
+        /// What.
+        message: String,
+    },
     /// The turn failed (the model unreachable, its retries spent, or
     /// interrupted); the conversation so far is kept.
     Error {

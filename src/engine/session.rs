@@ -3,6 +3,9 @@
 //! sends every result back until the model ends its turn.
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use crate::checkpoint::{Checkpoint, CheckpointStore};
 
 use crate::policy::{Decision, Mode, Policy, ToolCall, Trust};
 use crate::provider::retry::{self, GaveUp, RetryPolicy};
@@ -41,6 +44,8 @@ pub struct SessionSetup {
     /// The model's context window, in tokens; old tool outputs are elided
     /// when the conversation passes three quarters of it.
     pub context_tokens: usize,
+    /// The workspace's checkpoint store, when checkpoints are on.
+    pub checkpoints: Option<Arc<Mutex<CheckpointStore>>>,
 }
 
 /// One conversation with the model.
@@ -107,6 +112,8 @@ impl Session {
         emit: &mut (dyn FnMut(Event) + Send),
     ) -> Result<String, TurnError> {
         self.messages.push(Message::User(prompt.to_string()));
+        let turn = self.start_checkpoints(emit).await;
+        let mut tool_checkpoints = 0;
         let mut usage = UsageTotals::default();
         for _ in 0..MAX_REQUESTS_PER_TURN {
             super::context::compact(&mut self.messages, self.setup.context_tokens / 4 * 3);
@@ -132,6 +139,11 @@ impl Session {
                 tool_calls: reply.tool_calls.clone(),
             });
             if reply.tool_calls.is_empty() {
+                if let Some(turn) = turn {
+                    let description = format!("turn: {}", first_line(prompt));
+                    self.checkpoint(turn.to_string(), description, false, emit)
+                        .await;
+                }
                 emit(Event::TurnEnd {
                     text: reply.text.clone(),
                     usage,
@@ -139,7 +151,19 @@ impl Session {
                 return Ok(reply.text);
             }
             for call in &reply.tool_calls {
-                let result = self.handle_call(call, emit).await;
+                let (result, ran) = self.handle_call(call, emit).await;
+                if let Some(turn) = turn
+                    && ran
+                    && (!result.changed.is_empty()
+                        || crate::config::tools::canonical(&call.name) == Some("shell"))
+                {
+                    let tag = format!("{turn}.{}", tool_checkpoints + 1);
+                    let description =
+                        format!("{} {}", call.name, first_line(&call.input.to_string()));
+                    if self.checkpoint(tag, description, true, emit).await {
+                        tool_checkpoints += 1;
+                    }
+                }
                 self.messages.push(Message::ToolResult {
                     id: call.id.clone(),
                     content: result.text,
@@ -150,12 +174,90 @@ impl Session {
         Err(TurnError::TooManyRequests)
     }
 
-    /// Judges one call, runs it if allowed, and reports both.
+    /// The turn number of this turn's checkpoints, taking the baseline (or
+    /// a checkpoint of changes made outside the agent) first; `None` when
+    /// checkpoints are off.
+    async fn start_checkpoints(&self, emit: &mut (dyn FnMut(Event) + Send)) -> Option<u64> {
+        let store = self.setup.checkpoints.clone()?;
+        let prepared =
+            tokio::task::spawn_blocking(move || -> Result<(u64, Option<Checkpoint>), String> {
+                let mut store = store
+                    .lock()
+                    .map_err(|_| "the checkpoint store is unusable".to_string())?;
+                let next = store.next_turn().map_err(|e| e.to_string())?;
+                let (description, only_if_changed) = match store.is_empty() {
+                    true => ("baseline", false),
+                    false => ("changes made outside the agent", true),
+                };
+                let taken = store
+                    .snapshot(&next.to_string(), description, only_if_changed)
+                    .map_err(|e| e.to_string())?;
+                let turn = if taken.is_some() { next + 1 } else { next };
+                Ok((turn, taken))
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+        match prepared {
+            Ok((turn, taken)) => {
+                if let Some(checkpoint) = taken {
+                    emit(checkpoint_event(checkpoint));
+                }
+                Some(turn)
+            }
+            Err(message) => {
+                emit(Event::Warning {
+                    message: format!("checkpoints are off for this turn: {message}"),
+                });
+                None
+            }
+        }
+    }
+
+    /// Takes checkpoint `tag` off the executor's threads; true when taken.
+    async fn checkpoint(
+        &self,
+        tag: String,
+        description: String,
+        only_if_changed: bool,
+        emit: &mut (dyn FnMut(Event) + Send),
+    ) -> bool {
+        let Some(store) = self.setup.checkpoints.clone() else {
+            return false;
+        };
+        let taken = tokio::task::spawn_blocking(move || -> Result<Option<Checkpoint>, String> {
+            let mut store = store
+                .lock()
+                .map_err(|_| "the checkpoint store is unusable".to_string())?;
+            store
+                .snapshot(&tag, &description, only_if_changed)
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+        match taken {
+            Ok(Some(checkpoint)) => {
+                emit(checkpoint_event(checkpoint));
+                true
+            }
+            Ok(None) => false,
+            Err(message) => {
+                emit(Event::Warning {
+                    message: format!("a checkpoint could not be taken: {message}"),
+                });
+                false
+            }
+        }
+    }
+
+    /// Judges one call, runs it if allowed, and reports both; also says
+    /// whether it ran.
     async fn handle_call(
         &self,
         call: &ToolUse,
         emit: &mut (dyn FnMut(Event) + Send),
-    ) -> ToolOutput {
+    ) -> (ToolOutput, bool) {
         let tool_call = ToolCall {
             tool: call.name.clone(),
             input: call.input.clone(),
@@ -171,18 +273,26 @@ impl Session {
             decision: decision.verdict(),
             reasons: decision.reasons().to_vec(),
         });
-        let output = match decision {
-            _ if call.input.is_null() => ToolOutput::error(format!(
-                "the arguments are not valid JSON: {}",
-                call.raw_input
-            )),
+        let (output, ran) = match decision {
+            _ if call.input.is_null() => (
+                ToolOutput::error(format!(
+                    "the arguments are not valid JSON: {}",
+                    call.raw_input
+                )),
+                false,
+            ),
             Decision::Allow { approval, .. } => {
                 let context = self.setup.tools.clone();
-                tokio::task::spawn_blocking(move || tools::run(&tool_call, &approval, &context))
-                    .await
-                    .unwrap_or_else(|e| ToolOutput::error(format!("the tool failed: {e}")))
+                let output = tokio::task::spawn_blocking(move || {
+                    tools::run(&tool_call, &approval, &context)
+                })
+                .await
+                .unwrap_or_else(|e| ToolOutput::error(format!("the tool failed: {e}")));
+                (output, true)
             }
-            Decision::Ask { reasons, .. } | Decision::Deny { reasons } => refusal(&reasons),
+            Decision::Ask { reasons, .. } | Decision::Deny { reasons } => {
+                (refusal(&reasons), false)
+            }
         };
         let text = tools::text::head_and_tail(&output.text, MAX_TOOL_RESULT_BYTES);
         emit(Event::ToolResult {
@@ -191,8 +301,27 @@ impl Session {
             is_error: output.is_error,
             exit_code: output.exit_code,
         });
-        ToolOutput { text, ..output }
+        (ToolOutput { text, ..output }, ran)
     }
+}
+
+fn checkpoint_event(checkpoint: Checkpoint) -> Event {
+    Event::Checkpoint {
+        tag: checkpoint.tag,
+        description: checkpoint.description,
+        added: checkpoint.added,
+        modified: checkpoint.modified,
+        deleted: checkpoint.deleted,
+    }
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    let mut short: String = line.chars().take(72).collect();
+    if short.len() < line.len() {
+        short.push('…');
+    }
+    short
 }
 
 /// What the model is told about a refused call: the rule, so it can work

@@ -153,5 +153,18 @@ fn text(event: &Event) {
         Event::ToolResult { .. } => {}
         Event::TurnEnd { .. } => println!(),
         Event::Error { message } => eprintln!("\nerror: {}", escape_control(message)),
+        Event::Warning { message } => eprintln!("warning: {}", escape_control(message)),
+        Event::Checkpoint {
+            tag,
+            description,
+            added,
+            modified,
+            deleted,
+        } => {
+            eprintln!(
+                "[checkpoint {tag}: +{added} ~{modified} -{deleted} {}]",
+                escape_control(description)
+            );
+        }
     }
 }
