@@ -281,3 +281,53 @@ proptest! {
         prop_assert_eq!(user_git(w), git_before);
     }
 }
+
+#[test]
+fn a_snapshot_killed_midway_leaves_a_store_that_opens_and_restores() {
+    let f = fixture();
+    let w = &f.workspace;
+    for i in 0..3000 {
+        write(
+            w,
+            &format!("src/{}/{i}.txt", i % 30),
+            &format!("original {i}\n"),
+        );
+    }
+    let before = tree(w);
+    let agent = |args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_agent"));
+        command
+            .arg("checkpoint")
+            .args(args)
+            .current_dir(w)
+            .env("AGENT_HOME", f.data.parent().unwrap().join("home"));
+        command
+    };
+    assert!(agent(&["init"]).output().unwrap().status.success());
+    for i in 0..3000 {
+        write(
+            w,
+            &format!("src/{}/{i}.txt", i % 30),
+            &format!("changed {i}\n"),
+        );
+    }
+    for delay_ms in [5, 20, 60] {
+        let mut child = agent(&["init"]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let list = agent(&["list"]).output().unwrap();
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    assert!(String::from_utf8_lossy(&list.stdout).starts_with("1 "));
+    assert!(agent(&["restore", "1"]).output().unwrap().status.success());
+    assert_eq!(tree(w), before, "the first checkpoint came back whole");
+    assert!(
+        agent(&["init"]).output().unwrap().status.success(),
+        "snapshots work again"
+    );
+}

@@ -169,6 +169,28 @@ impl CheckpointStore {
         Ok(index.write_tree()?)
     }
 
+    /// Takes the store's lock for one operation. Whoever holds it is the
+    /// only writer, so an `index.lock` found then was left by a process that
+    /// was killed mid-snapshot, and is removed.
+    fn lock(&self) -> Result<std::fs::File> {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.repo.path().join("agent.lock"))?;
+        // SAFETY: flock(2) on a file descriptor we own; it is released when
+        // the returned file is dropped.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(std::io::Error::last_os_error().into());
+        }
+        let stale = self.repo.path().join("index.lock");
+        if stale.exists() {
+            std::fs::remove_file(stale)?;
+        }
+        Ok(file)
+    }
+
     fn head(&self) -> Result<Option<Commit<'_>>> {
         match self.repo.find_reference(HEAD_REF) {
             Ok(reference) => Ok(Some(reference.peel_to_commit()?)),
@@ -256,6 +278,7 @@ impl CheckpointStore {
         self.find(tag)?;
         let turn = self.next_turn()?.to_string();
         let safety = self.snapshot(&turn, &format!("before restoring {tag}"), true)?;
+        let _lock = self.lock()?;
         let target = self.find(tag)?.tree()?;
         let mut options = DiffOptions::new();
         let diff = self
