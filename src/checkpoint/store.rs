@@ -84,6 +84,10 @@ impl CheckpointStore {
 
     /// Opens the store of `workspace`, creating it if needed.
     pub fn open(data: &Path, workspace: &Path) -> Result<CheckpointStore> {
+        // The store writes every object it references itself, in the same
+        // call, so libgit2's check that each referenced object exists (an
+        // open per blob when a tree is written) only costs time.
+        git2::opts::strict_object_creation(false);
         let location = Self::location(data, workspace);
         let repo = match Repository::open_bare(&location) {
             Ok(repo) => repo,
@@ -280,20 +284,26 @@ impl CheckpointStore {
         let safety = self.snapshot(&turn, &format!("before restoring {tag}"), true)?;
         let _lock = self.lock()?;
         let target = self.find(tag)?.tree()?;
+        // The safety snapshot has just brought the store's index up to date
+        // with the files (even when it found nothing to commit), so comparing
+        // the target with the index finds every file to put back without
+        // reading the work tree again.
+        let index = self.repo.index()?;
         let mut options = DiffOptions::new();
+        options.include_typechange(true);
         let diff = self
             .repo
-            .diff_tree_to_workdir(Some(&target), Some(&mut options))?;
-        let mut restored = Vec::new();
-        for delta in diff.deltas() {
-            if matches!(
-                delta.status(),
-                Delta::Modified | Delta::Deleted | Delta::Typechange
-            ) && let Some(path) = delta.old_file().path()
-            {
-                restored.push(path.to_path_buf());
-            }
-        }
+            .diff_tree_to_index(Some(&target), Some(&index), Some(&mut options))?;
+        let restored: Vec<PathBuf> = diff
+            .deltas()
+            .filter(|d| {
+                matches!(
+                    d.status(),
+                    Delta::Modified | Delta::Deleted | Delta::Typechange
+                )
+            })
+            .filter_map(|d| d.old_file().path().map(Path::to_path_buf))
+            .collect();
         for path in restored {
             self.write_entry(&target, &path)?;
         }
