@@ -186,11 +186,25 @@ fn nested_repositories_do_not_break_snapshots_and_the_store_survives_reopening()
     write(w, "vendor/lib/x.rs", "fn x() {}\n");
     write(w, "main.rs", "fn main() {}\n");
     let mut store = CheckpointStore::open(&f.data, w).unwrap();
-    store.snapshot("1", "baseline", false).unwrap();
+    let first = store.snapshot("1", "baseline", false).unwrap().unwrap();
+    assert_eq!(
+        first.added, 2,
+        "the nested repository's files are captured, its .git is not"
+    );
+    write(w, "vendor/lib/x.rs", "changed\n");
+    store.restore("1").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(w.join("vendor/lib/x.rs")).unwrap(),
+        "fn x() {}\n"
+    );
     drop(store);
     let reopened = CheckpointStore::open(&f.data, w).unwrap();
-    assert_eq!(reopened.list().unwrap().len(), 1);
-    assert_eq!(reopened.next_turn().unwrap(), 2);
+    assert_eq!(
+        reopened.list().unwrap().len(),
+        2,
+        "the baseline and the safety checkpoint"
+    );
+    assert_eq!(reopened.next_turn().unwrap(), 3);
     assert!(CheckpointStore::clean(&f.data, w).unwrap());
     assert!(!CheckpointStore::location(&f.data, w).exists());
 }

@@ -10,11 +10,18 @@
 //! writes its ref last, so a process killed mid-snapshot leaves the previous
 //! checkpoints intact.
 
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
 use std::fmt;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
 
 use git2::{
-    Commit, Delta, Diff, DiffFormat, DiffOptions, DiffStatsFormat, IndexAddOption, Oid, Repository,
+    Commit, Delta, Diff, DiffFormat, DiffOptions, DiffStatsFormat, IndexEntry, Oid, Repository,
     Signature, Time, Tree,
 };
 
@@ -109,12 +116,23 @@ impl CheckpointStore {
     /// The tag the next turn checkpoint gets.
     pub fn next_turn(&self) -> Result<u64> {
         Ok(self
-            .list()?
+            .tags()?
             .iter()
-            .filter_map(|c| c.tag.parse::<u64>().ok())
+            .filter_map(|t| t.parse::<u64>().ok())
             .max()
             .unwrap_or(0)
             + 1)
+    }
+
+    /// Every checkpoint's tag, read from the refs alone.
+    fn tags(&self) -> Result<Vec<String>> {
+        let mut tags = Vec::new();
+        for reference in self.repo.references_glob(&format!("{REF_PREFIX}*"))? {
+            if let Ok(name) = reference?.name() {
+                tags.push(name.trim_start_matches(REF_PREFIX).to_string());
+            }
+        }
+        Ok(tags)
     }
 
     /// Snapshots the workspace as `tag`; `None` when nothing changed since
@@ -144,30 +162,38 @@ impl CheckpointStore {
             .map(Some)
     }
 
-    /// Adds every file `.gitignore` does not hide (also outside git
-    /// repositories) to the store's index, drops deleted ones, and writes the
-    /// tree. libgit2 compares stat data with the index, so only changed files
-    /// are read and hashed. Nested repositories' `.git` folders and files
-    /// over [`MAX_FILE_BYTES`] are left out.
+    /// Brings the store's index up to date with the workspace and writes
+    /// the tree. The workspace is walked in parallel (the `ignore` crate:
+    /// `.gitignore` honoured also outside git repositories, `.git` folders
+    /// and files skipped, nested repositories' files kept), and only files
+    /// whose stat data differ from their index entry are read and hashed,
+    /// as `git status` does. Files over [`MAX_FILE_BYTES`] are left out.
     fn write_tree(&mut self) -> Result<Oid> {
         let mut index = self.repo.index()?;
-        let workspace = self.workspace.clone();
+        let index_written = std::fs::metadata(self.repo.path().join("index"))
+            .map(|m| (m.mtime(), m.mtime_nsec()))
+            .ok();
+        let known: HashMap<Vec<u8>, IndexEntry> =
+            index.iter().map(|e| (e.path.clone(), e)).collect();
+        let mut seen = HashSet::with_capacity(known.len());
         let mut skipped = Vec::new();
-        let mut filter = |path: &Path, _: &[u8]| -> i32 {
-            let full = workspace.join(path);
-            if path.components().any(|c| c.as_os_str() == ".git") || full.join(".git").exists() {
-                return 1;
+        for (path, meta) in walk(&self.workspace) {
+            let key = path.as_os_str().as_bytes().to_vec();
+            if meta.is_file() && meta.len() > MAX_FILE_BYTES {
+                skipped.push(path);
+                continue;
             }
-            match std::fs::symlink_metadata(&full) {
-                Ok(meta) if meta.is_file() && meta.len() > MAX_FILE_BYTES => {
-                    skipped.push(path.to_path_buf());
-                    1
-                }
-                _ => 0,
+            let unchanged = known
+                .get(&key)
+                .is_some_and(|entry| same_stat(entry, &meta, index_written));
+            if !unchanged {
+                index.add_path(&path)?;
             }
-        };
-        index.add_all(["*"], IndexAddOption::DEFAULT, Some(&mut filter))?;
-        index.update_all(["*"], None)?;
+            seen.insert(key);
+        }
+        for key in known.keys().filter(|k| !seen.contains(*k)) {
+            index.remove_path(Path::new(OsStr::from_bytes(key)))?;
+        }
         index.write()?;
         self.skipped = skipped;
         Ok(index.write_tree()?)
@@ -241,15 +267,11 @@ impl CheckpointStore {
 
     /// Every checkpoint, oldest first.
     pub fn list(&self) -> Result<Vec<Checkpoint>> {
-        let mut found = Vec::new();
-        for reference in self.repo.references_glob(&format!("{REF_PREFIX}*"))? {
-            let reference = reference?;
-            let Ok(name) = reference.name() else { continue };
-            let tag = name.trim_start_matches(REF_PREFIX).to_string();
-            found.push(self.checkpoint(&tag, &reference.peel_to_commit()?)?);
-        }
-        found.sort_by_key(|c| tag_order(&c.tag));
-        Ok(found)
+        let mut tags = self.tags()?;
+        tags.sort_by_key(|t| tag_order(t));
+        tags.iter()
+            .map(|tag| self.checkpoint(tag, &self.find(tag)?))
+            .collect()
     }
 
     /// A unified diff (or `--stat` summary) from checkpoint `from` to
@@ -344,6 +366,64 @@ impl CheckpointStore {
         std::fs::remove_dir_all(location)?;
         Ok(true)
     }
+}
+
+/// Every file and symlink under `workspace` that `.gitignore` does not
+/// hide, with its `lstat` data, relative to `workspace`.
+fn walk(workspace: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
+    let found = Mutex::new(Vec::new());
+    WalkBuilder::new(workspace)
+        .hidden(false)
+        .parents(false)
+        .ignore(false)
+        .git_global(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .require_git(false)
+        .follow_links(false)
+        .filter_entry(|entry| entry.file_name() != ".git")
+        .build_parallel()
+        .run(|| {
+            Box::new(|entry| {
+                if let Ok(entry) = entry
+                    && entry
+                        .file_type()
+                        .is_some_and(|t| t.is_file() || t.is_symlink())
+                    && let Ok(meta) = entry.metadata()
+                    && let Ok(relative) = entry.path().strip_prefix(workspace)
+                    && let Ok(mut found) = found.lock()
+                {
+                    found.push((relative.to_path_buf(), meta));
+                }
+                WalkState::Continue
+            })
+        });
+    found.into_inner().unwrap_or_default()
+}
+
+/// Whether a file is unchanged since its index entry, judged by stat data
+/// alone. A file modified in the same instant as the index was written is
+/// "racily clean" (git's term) and is hashed again to be sure.
+fn same_stat(
+    entry: &IndexEntry,
+    meta: &std::fs::Metadata,
+    index_written: Option<(i64, i64)>,
+) -> bool {
+    let mtime = (meta.mtime(), meta.mtime_nsec());
+    let racy = index_written.is_none_or(|written| mtime >= written);
+    let mode = if meta.file_type().is_symlink() {
+        0o120000
+    } else if meta.mode() & 0o111 != 0 {
+        0o100755
+    } else {
+        0o100644
+    };
+    !racy
+        && entry.mtime.seconds() as i64 == mtime.0
+        && entry.mtime.nanoseconds() as i64 == mtime.1
+        && entry.file_size == meta.len() as u32
+        && entry.ino == meta.ino() as u32
+        && entry.mode == mode
 }
 
 /// Creates a hardened bare repository.
