@@ -143,7 +143,40 @@ impl CheckpointStore {
         description: &str,
         only_if_changed: bool,
     ) -> Result<Option<Checkpoint>> {
-        let tree_id = self.write_tree()?;
+        let _lock = self.lock()?;
+        let changes = self.changes()?;
+        self.skipped = changes.skipped.clone();
+        let packed = changes.add.len() > PACK_THRESHOLD;
+        let taken = self.commit_changes(changes, tag, description, only_if_changed, packed);
+        if packed {
+            self.reopen()?;
+        }
+        let Some(commit) = taken? else {
+            return Ok(None);
+        };
+        self.checkpoint(tag, &self.repo.find_commit(commit)?)
+            .map(Some)
+    }
+
+    /// Writes the changes and the commit, into one pack when `packed` (many
+    /// new objects: one file instead of one per object), and points the
+    /// checkpoint's refs at it last. `None` when the tree is unchanged and
+    /// `only_if_changed` is set.
+    fn commit_changes(
+        &self,
+        changes: Changes,
+        tag: &str,
+        description: &str,
+        only_if_changed: bool,
+        packed: bool,
+    ) -> Result<Option<Oid>> {
+        let odb = self.repo.odb()?;
+        let mempack = if packed {
+            Some(odb.add_new_mempack_backend(1000)?)
+        } else {
+            None
+        };
+        let tree_id = self.apply(changes)?;
         let parent = self.head()?;
         if only_if_changed && parent.as_ref().is_some_and(|p| p.tree_id() == tree_id) {
             return Ok(None);
@@ -155,47 +188,73 @@ impl CheckpointStore {
         let commit = self
             .repo
             .commit(None, &signature, &signature, &message, &tree, &parents)?;
+        if let Some(mempack) = mempack {
+            let mut pack = git2::Buf::new();
+            mempack.dump(&self.repo, &mut pack)?;
+            let mut writer = odb.packwriter()?;
+            std::io::Write::write_all(&mut writer, &pack)?;
+            writer.commit()?;
+            mempack.reset()?;
+        }
         self.repo
             .reference(&format!("{REF_PREFIX}{tag}"), commit, true, "checkpoint")?;
         self.repo.reference(HEAD_REF, commit, true, "checkpoint")?;
-        self.checkpoint(tag, &self.repo.find_commit(commit)?)
-            .map(Some)
+        Ok(Some(commit))
     }
 
-    /// Brings the store's index up to date with the workspace and writes
-    /// the tree. The workspace is walked in parallel (the `ignore` crate:
-    /// `.gitignore` honoured also outside git repositories, `.git` folders
-    /// and files skipped, nested repositories' files kept), and only files
-    /// whose stat data differ from their index entry are read and hashed,
-    /// as `git status` does. Files over [`MAX_FILE_BYTES`] are left out.
-    fn write_tree(&mut self) -> Result<Oid> {
-        let mut index = self.repo.index()?;
+    /// Drops the in-memory pack backend by opening the store afresh, so
+    /// later writes go to disk again.
+    fn reopen(&mut self) -> Result<()> {
+        let repo = Repository::open_bare(self.repo.path())?;
+        repo.set_workdir(&self.workspace, false)?;
+        self.repo = repo;
+        Ok(())
+    }
+
+    /// What changed in the workspace since the store's index: the workspace
+    /// is walked in parallel (the `ignore` crate: `.gitignore` honoured also
+    /// outside git repositories, `.git` folders and files skipped, nested
+    /// repositories' files kept), and a file counts as changed only when its
+    /// stat data differ from its index entry, as `git status` decides. Files
+    /// over [`MAX_FILE_BYTES`] are left out.
+    fn changes(&self) -> Result<Changes> {
+        let index = self.repo.index()?;
         let index_written = std::fs::metadata(self.repo.path().join("index"))
             .map(|m| (m.mtime(), m.mtime_nsec()))
             .ok();
         let known: HashMap<Vec<u8>, IndexEntry> =
             index.iter().map(|e| (e.path.clone(), e)).collect();
         let mut seen = HashSet::with_capacity(known.len());
-        let mut skipped = Vec::new();
+        let mut changes = Changes::default();
         for (path, meta) in walk(&self.workspace) {
             let key = path.as_os_str().as_bytes().to_vec();
             if meta.is_file() && meta.len() > MAX_FILE_BYTES {
-                skipped.push(path);
+                changes.skipped.push(path);
                 continue;
             }
-            let unchanged = known
+            if !known
                 .get(&key)
-                .is_some_and(|entry| same_stat(entry, &meta, index_written));
-            if !unchanged {
-                index.add_path(&path)?;
+                .is_some_and(|entry| same_stat(entry, &meta, index_written))
+            {
+                changes.add.push(path);
             }
             seen.insert(key);
         }
-        for key in known.keys().filter(|k| !seen.contains(*k)) {
+        changes.remove = known.into_keys().filter(|k| !seen.contains(k)).collect();
+        Ok(changes)
+    }
+
+    /// Applies `changes` to the index (hashing the changed files) and
+    /// writes the tree.
+    fn apply(&self, changes: Changes) -> Result<Oid> {
+        let mut index = self.repo.index()?;
+        for path in &changes.add {
+            index.add_path(path)?;
+        }
+        for key in &changes.remove {
             index.remove_path(Path::new(OsStr::from_bytes(key)))?;
         }
         index.write()?;
-        self.skipped = skipped;
         Ok(index.write_tree()?)
     }
 
@@ -366,6 +425,20 @@ impl CheckpointStore {
         std::fs::remove_dir_all(location)?;
         Ok(true)
     }
+}
+
+/// New snapshots with more files to hash than this are written as one pack.
+const PACK_THRESHOLD: usize = 256;
+
+/// What a snapshot has to do to the index.
+#[derive(Debug, Default, Clone)]
+struct Changes {
+    /// New or changed files, to hash.
+    add: Vec<PathBuf>,
+    /// Index entries whose files are gone.
+    remove: Vec<Vec<u8>>,
+    /// Files left out for their size.
+    skipped: Vec<PathBuf>,
 }
 
 /// Every file and symlink under `workspace` that `.gitignore` does not
