@@ -345,3 +345,35 @@ fn a_snapshot_killed_midway_leaves_a_store_that_opens_and_restores() {
         "snapshots work again"
     );
 }
+
+#[test]
+fn a_write_tool_checkpoint_updates_only_the_paths_it_is_given() {
+    let f = fixture();
+    let w = &f.workspace;
+    write(w, "src/a.py", "a\n");
+    write(w, "src/b.py", "b\n");
+    let mut store = CheckpointStore::open(&f.data, w).unwrap();
+    store.snapshot("1", "baseline", false).unwrap();
+    write(w, "src/a.py", "a2\n");
+    write(w, "src/new.py", "n\n");
+    std::fs::remove_file(w.join("src/b.py")).unwrap();
+    write(w, "untold.txt", "not named, so not in this checkpoint");
+    let paths = [w.join("src/a.py"), w.join("src/new.py"), w.join("src/b.py")];
+    let taken = store
+        .snapshot_paths("2.1", "write", &paths)
+        .unwrap()
+        .unwrap();
+    assert_eq!((taken.added, taken.modified, taken.deleted), (1, 1, 1));
+    assert!(
+        store
+            .snapshot_paths("2.2", "write", &paths)
+            .unwrap()
+            .is_none(),
+        "nothing new"
+    );
+    let diff = store.diff("1", Some("2.1"), true).unwrap();
+    assert!(!diff.contains("untold.txt"), "{diff}");
+    store.restore("1").unwrap();
+    assert_eq!(std::fs::read_to_string(w.join("src/a.py")).unwrap(), "a\n");
+    assert!(w.join("src/b.py").exists());
+}

@@ -158,6 +158,38 @@ impl CheckpointStore {
             .map(Some)
     }
 
+    /// Snapshots after a change to known files only (the write tool says
+    /// which): just their index entries are updated, with no walk of the
+    /// workspace. `None` when the tree did not change.
+    pub fn snapshot_paths(
+        &mut self,
+        tag: &str,
+        description: &str,
+        paths: &[PathBuf],
+    ) -> Result<Option<Checkpoint>> {
+        let _lock = self.lock()?;
+        let mut changes = Changes::default();
+        for path in paths {
+            let relative = path
+                .strip_prefix(&self.workspace)
+                .unwrap_or(path)
+                .to_path_buf();
+            match std::fs::symlink_metadata(self.workspace.join(&relative)) {
+                Ok(meta) if meta.len() > MAX_FILE_BYTES => changes.skipped.push(relative),
+                Ok(_) => changes.add.push(relative),
+                Err(_) => changes
+                    .remove
+                    .push(relative.as_os_str().as_bytes().to_vec()),
+            }
+        }
+        self.skipped = changes.skipped.clone();
+        let Some(commit) = self.commit_changes(changes, tag, description, true, false)? else {
+            return Ok(None);
+        };
+        self.checkpoint(tag, &self.repo.find_commit(commit)?)
+            .map(Some)
+    }
+
     /// Writes the changes and the commit, into one pack when `packed` (many
     /// new objects: one file instead of one per object), and points the
     /// checkpoint's refs at it last. `None` when the tree is unchanged and

@@ -141,7 +141,7 @@ impl Session {
             if reply.tool_calls.is_empty() {
                 if let Some(turn) = turn {
                     let description = format!("turn: {}", first_line(prompt));
-                    self.checkpoint(turn.to_string(), description, false, emit)
+                    self.checkpoint(turn.to_string(), description, Vec::new(), emit)
                         .await;
                 }
                 emit(Event::TurnEnd {
@@ -160,7 +160,10 @@ impl Session {
                     let tag = format!("{turn}.{}", tool_checkpoints + 1);
                     let description =
                         format!("{} {}", call.name, first_line(&call.input.to_string()));
-                    if self.checkpoint(tag, description, true, emit).await {
+                    if self
+                        .checkpoint(tag, description, result.changed.clone(), emit)
+                        .await
+                    {
                         tool_checkpoints += 1;
                     }
                 }
@@ -215,23 +218,30 @@ impl Session {
     }
 
     /// Takes checkpoint `tag` off the executor's threads; true when taken.
+    /// With `changed` paths (the write tool knows them) only those entries
+    /// are updated; without, the workspace is walked. A tool checkpoint is
+    /// taken only if the tree changed; a turn checkpoint always.
     async fn checkpoint(
         &self,
         tag: String,
         description: String,
-        only_if_changed: bool,
+        changed: Vec<std::path::PathBuf>,
         emit: &mut (dyn FnMut(Event) + Send),
     ) -> bool {
         let Some(store) = self.setup.checkpoints.clone() else {
             return false;
         };
+        let is_turn = !tag.contains('.');
         let taken = tokio::task::spawn_blocking(move || -> Result<Option<Checkpoint>, String> {
             let mut store = store
                 .lock()
                 .map_err(|_| "the checkpoint store is unusable".to_string())?;
-            store
-                .snapshot(&tag, &description, only_if_changed)
-                .map_err(|e| e.to_string())
+            let taken = if changed.is_empty() {
+                store.snapshot(&tag, &description, !is_turn)
+            } else {
+                store.snapshot_paths(&tag, &description, &changed)
+            };
+            taken.map_err(|e| e.to_string())
         })
         .await
         .map_err(|e| e.to_string())
