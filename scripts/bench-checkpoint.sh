@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The checkpoint store against git's command line doing the same work on a
 # separate --git-dir, side by side, on a 20,000-file tree (hyperfine):
-#   first snapshot; snapshot after 10 files changed; restore of 10 changed files.
+#   first snapshot; snapshot after a 10-file change whose paths are known (the
+#   write tool's case: `agent checkpoint save PATHS` against `git add PATHS`);
+#   snapshot after a 10-file change found by walking the tree (a shell
+#   command's case); restore of 10 changed files.
 # Needs hyperfine (apt-get install hyperfine) and git. Prints hyperfine's ratios
 # and writes a Markdown table to $OUT (default: target/bench-checkpoint.md).
 set -euo pipefail
@@ -26,6 +29,7 @@ export AGENT_HOME=$work/agent-home
 gitdir=$work/shadow.git
 g="git --git-dir=$gitdir --work-tree=$tree -c user.name=a -c user.email=a@b"
 touch10="for i in 0 1 2 3 4 5 6 7 8 9; do echo \"y = \$RANDOM\" >> $tree/src/pkg00\$i/file0000\$i.py; done"
+paths10=$(for i in 0 1 2 3 4 5 6 7 8 9; do printf 'src/pkg00%d/file0000%d.py ' $i $i; done)
 
 echo "## first snapshot (20,000 files)" > "$out"
 hyperfine --shell=bash --warmup 1 --runs 5 \
@@ -35,13 +39,21 @@ hyperfine --shell=bash --warmup 1 --runs 5 \
   "$g add -A && $g commit -q -m snapshot"
 cat "$work/first.md" >> "$out"
 
-echo "## snapshot after a 10-file change" >> "$out"
+echo "## snapshot after a 10-file change by the write tool (paths known)" >> "$out"
 (cd "$tree" && "$bin" checkpoint init >/dev/null)
 $g add -A && $g commit -q --allow-empty -m baseline
 hyperfine --shell=bash --warmup 2 --runs 20 \
   --prepare "$touch10" \
+  --export-markdown "$work/write.md" \
+  "cd $tree && $bin checkpoint save $paths10" \
+  "cd $tree && $g add $paths10 && $g commit -q -m snapshot"
+cat "$work/write.md" >> "$out"
+
+echo "## snapshot after a 10-file change by a shell command (tree walked)" >> "$out"
+hyperfine --shell=bash --warmup 2 --runs 20 \
+  --prepare "$touch10" \
   --export-markdown "$work/change.md" \
-  "cd $tree && $bin checkpoint init" \
+  "cd $tree && $bin checkpoint save" \
   "$g add -A && $g commit -q -m snapshot"
 cat "$work/change.md" >> "$out"
 

@@ -172,10 +172,21 @@ pub enum CheckpointCommand {
         #[arg(long)]
         stat: bool,
     },
+    /// Take a checkpoint now, of the whole workspace or of the files named (faster: no walk).
+    Save {
+        /// What the checkpoint marks.
+        #[arg(long, short, default_value = "saved by hand")]
+        message: String,
+        /// Look only at these files (changed, created or deleted), as the write tool does.
+        paths: Vec<std::path::PathBuf>,
+    },
     /// Put back every file checkpoint TAG had (files created since are kept); undoable.
     Restore {
         /// The checkpoint.
         tag: String,
+        /// Also delete files created since TAG by the agent's tools (never files made by anyone else).
+        #[arg(long)]
+        hard: bool,
     },
     /// Delete this workspace's checkpoint store.
     Clean,

@@ -22,6 +22,8 @@ pub enum Kind {
     Text,
     /// Text that is never printed (API keys).
     Secret,
+    /// A whole number, zero or more.
+    Count,
 }
 
 /// A known setting.
@@ -76,6 +78,16 @@ pub const SETTINGS: &[Spec] = &[
         key: "chat.enableCheckpoint",
         kind: Kind::Bool,
         doc: "checkpoints of every turn and tool call (on unless set to false)",
+    },
+    Spec {
+        key: "checkpoint.maxAgeDays",
+        kind: Kind::Count,
+        doc: "checkpoint stores of workspaces unused for this many days are deleted when a session starts (default 30; 0 keeps them)",
+    },
+    Spec {
+        key: "checkpoint.maxFilesOutsideGit",
+        kind: Kind::Count,
+        doc: "outside a git repository, a workspace with more files than this gets no automatic baseline; `/checkpoint init` takes it (default 20000)",
     },
 ];
 
@@ -169,6 +181,11 @@ impl Settings {
             })
     }
 
+    /// The number value of `key`, or `default` when it is not set.
+    pub fn count(&self, key: &str, default: u64) -> u64 {
+        self.get(key).and_then(Value::as_u64).unwrap_or(default)
+    }
+
     /// The text value of `key`, if set.
     pub fn text(&self, key: &str) -> Option<&str> {
         self.get(key).and_then(Value::as_str)
@@ -188,6 +205,14 @@ impl Settings {
                 }
             },
             Kind::Text | Kind::Secret => Value::String(text.to_string()),
+            Kind::Count => match text.parse::<u64>() {
+                Ok(count) => Value::from(count),
+                Err(_) => {
+                    return Err(SettingsError(format!(
+                        "error: `{key}` is a whole number (0 or more), not `{text}`"
+                    )));
+                }
+            },
         };
         self.values.insert(key.to_string(), value);
         Ok(())
@@ -216,6 +241,7 @@ fn check_type(spec: &Spec, value: &Value) -> Result<(), SettingsError> {
     let ok = match spec.kind {
         Kind::Bool => value.is_boolean(),
         Kind::Text | Kind::Secret => value.is_string(),
+        Kind::Count => value.is_u64(),
     };
     if ok {
         Ok(())
@@ -223,6 +249,7 @@ fn check_type(spec: &Spec, value: &Value) -> Result<(), SettingsError> {
         let wanted = match spec.kind {
             Kind::Bool => "true or false",
             Kind::Text | Kind::Secret => "a string",
+            Kind::Count => "a whole number (0 or more)",
         };
         Err(SettingsError(format!("`{}` must be {wanted}", spec.key)))
     }

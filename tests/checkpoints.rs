@@ -116,7 +116,7 @@ fn restore_puts_back_contents_modes_symlinks_and_deletions_and_keeps_new_files()
     assert_eq!((second.added, second.modified, second.deleted), (1, 2, 1));
     assert!(store.snapshot("2.1", "no change", true).unwrap().is_none());
 
-    let safety = store.restore("1").unwrap();
+    let safety = store.restore("1", false).unwrap().safety;
     assert!(
         safety.is_none(),
         "nothing changed since 2, so no safety checkpoint was needed"
@@ -157,13 +157,13 @@ fn list_diff_and_a_restore_that_can_be_undone() {
     );
     write(w, "src/a.py", "broken\n");
     assert!(store.diff("2", None, false).unwrap().contains("+broken"));
-    let safety = store.restore("1").unwrap().unwrap();
+    let safety = store.restore("1", false).unwrap().safety.unwrap();
     assert_eq!(safety.tag, "3");
     assert_eq!(
         std::fs::read_to_string(w.join("src/a.py")).unwrap(),
         "x = 1\n"
     );
-    store.restore("3").unwrap();
+    store.restore("3", false).unwrap();
     assert_eq!(
         std::fs::read_to_string(w.join("src/a.py")).unwrap(),
         "broken\n",
@@ -171,7 +171,7 @@ fn list_diff_and_a_restore_that_can_be_undone() {
     );
     assert!(
         store
-            .restore("9")
+            .restore("9", false)
             .unwrap_err()
             .to_string()
             .contains("no checkpoint `9`")
@@ -192,7 +192,7 @@ fn nested_repositories_do_not_break_snapshots_and_the_store_survives_reopening()
         "the nested repository's files are captured, its .git is not"
     );
     write(w, "vendor/lib/x.rs", "changed\n");
-    store.restore("1").unwrap();
+    store.restore("1", false).unwrap();
     assert_eq!(
         std::fs::read_to_string(w.join("vendor/lib/x.rs")).unwrap(),
         "fn x() {}\n"
@@ -286,7 +286,7 @@ proptest! {
             states.push(tree(w));
         }
         for (i, state) in states.iter().enumerate().rev() {
-            store.restore(&(i + 1).to_string()).unwrap();
+            store.restore(&(i + 1).to_string(), false).unwrap();
             let now = tree(w);
             for (path, entry) in state {
                 prop_assert_eq!(now.get(path), Some(entry), "checkpoint {} path {}", i + 1, path.display());
@@ -373,7 +373,102 @@ fn a_write_tool_checkpoint_updates_only_the_paths_it_is_given() {
     );
     let diff = store.diff("1", Some("2.1"), true).unwrap();
     assert!(!diff.contains("untold.txt"), "{diff}");
-    store.restore("1").unwrap();
+    store.restore("1", false).unwrap();
     assert_eq!(std::fs::read_to_string(w.join("src/a.py")).unwrap(), "a\n");
     assert!(w.join("src/b.py").exists());
+}
+
+#[test]
+fn a_hard_restore_removes_what_the_agent_created_and_keeps_what_the_user_made() {
+    let f = fixture();
+    let w = &f.workspace;
+    write(w, "a.txt", "one\n");
+    let mut store = CheckpointStore::open(&f.data, w).unwrap();
+    store.snapshot("1", "baseline", false).unwrap();
+    write(w, "build/out/gen.py", "generated\n");
+    write(w, "a.txt", "changed by the agent\n");
+    store
+        .snapshot_paths(
+            "2.1",
+            "write",
+            &[w.join("build/out/gen.py"), w.join("a.txt")],
+        )
+        .unwrap()
+        .unwrap();
+    write(w, "notes.txt", "the user's notes\n");
+    store
+        .snapshot("3", "changes made outside the agent", true)
+        .unwrap()
+        .unwrap();
+    write(w, "later.txt", "made by the user, never checkpointed\n");
+
+    let restored = store.restore("1", true).unwrap();
+    assert_eq!(restored.removed, vec![PathBuf::from("build/out/gen.py")]);
+    assert_eq!(
+        restored.kept,
+        vec![PathBuf::from("later.txt"), PathBuf::from("notes.txt")]
+    );
+    assert!(!w.join("build").exists(), "emptied folders go too");
+    assert!(w.join("notes.txt").exists() && w.join("later.txt").exists());
+    assert_eq!(std::fs::read_to_string(w.join("a.txt")).unwrap(), "one\n");
+
+    let undo = restored.safety.unwrap().tag;
+    store.restore(&undo, false).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(w.join("build/out/gen.py")).unwrap(),
+        "generated\n",
+        "a hard restore is undoable too"
+    );
+}
+
+#[test]
+fn stores_unused_past_the_age_limit_are_pruned_but_never_the_current_one() {
+    let f = fixture();
+    let other = f.data.parent().unwrap().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    write(&other, "x.txt", "x\n");
+    write(&f.workspace, "y.txt", "y\n");
+    for workspace in [&other, &f.workspace] {
+        let mut store = CheckpointStore::open(&f.data, workspace).unwrap();
+        store.snapshot("1", "baseline", false).unwrap();
+        let lock = CheckpointStore::location(&f.data, workspace).join("agent.lock");
+        let forty_days_ago =
+            std::time::SystemTime::now() - std::time::Duration::from_secs(40 * 86_400);
+        std::fs::File::options()
+            .write(true)
+            .open(lock)
+            .unwrap()
+            .set_modified(forty_days_ago)
+            .unwrap();
+    }
+    let month = std::time::Duration::from_secs(30 * 86_400);
+    let removed = CheckpointStore::prune(&f.data, month, &f.workspace);
+    assert_eq!(removed, vec![CheckpointStore::location(&f.data, &other)]);
+    assert!(CheckpointStore::location(&f.data, &f.workspace).exists());
+    let year = std::time::Duration::from_secs(365 * 86_400);
+    assert!(CheckpointStore::prune(&f.data, year, &other).is_empty());
+}
+
+#[test]
+fn a_large_tree_outside_git_waits_for_init() {
+    let f = fixture();
+    let plain = f.data.parent().unwrap().join("plain");
+    for i in 0..5 {
+        write(&plain, &format!("d{}/f{i}.txt", i % 2), "x\n");
+    }
+    assert!(CheckpointStore::needs_init(&f.data, &plain, 3));
+    assert!(!CheckpointStore::needs_init(&f.data, &plain, 10));
+    for i in 0..5 {
+        write(&f.workspace, &format!("f{i}.txt"), "x\n");
+    }
+    assert!(
+        !CheckpointStore::needs_init(&f.data, &f.workspace, 3),
+        "inside a git repository the baseline is always automatic"
+    );
+    let mut store = CheckpointStore::open(&f.data, &plain).unwrap();
+    store.snapshot("1", "baseline", false).unwrap();
+    assert!(
+        !CheckpointStore::needs_init(&f.data, &plain, 3),
+        "once initialised, the store is used"
+    );
 }

@@ -7,5 +7,6 @@
 //! baseline), and tool checkpoints inside turn `N` are `N.1`, `N.2`, ….
 
 pub mod store;
+mod walk;
 
-pub use store::{Checkpoint, CheckpointError, CheckpointStore};
+pub use store::{Checkpoint, CheckpointError, CheckpointStore, Restored};

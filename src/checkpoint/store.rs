@@ -10,20 +10,18 @@
 //! writes its ref last, so a process killed mid-snapshot leaves the previous
 //! checkpoints intact.
 
-use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::fmt;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-
-use ignore::{WalkBuilder, WalkState};
 
 use git2::{
-    Commit, Delta, Diff, DiffFormat, DiffOptions, DiffStatsFormat, IndexEntry, Oid, Repository,
-    Signature, Time, Tree,
+    Commit, Delta, Diff, DiffFormat, DiffOptions, DiffStatsFormat, Index, IndexEntry, IndexTime,
+    ObjectType, Odb, Oid, Repository, Signature, Time, Tree,
 };
+
+use super::walk::{self, Found};
 
 /// Files larger than this are left out of snapshots (with a warning).
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
@@ -74,9 +72,27 @@ pub struct Checkpoint {
     pub deleted: usize,
 }
 
+/// What a restore did.
+#[derive(Debug, Default)]
+pub struct Restored {
+    /// The checkpoint of the state before the restore, which undoes it;
+    /// `None` when that state was already the latest checkpoint.
+    pub safety: Option<Checkpoint>,
+    /// Files the agent's tools created since, deleted (`--hard`).
+    pub removed: Vec<PathBuf>,
+    /// Files created since by someone else, kept (`--hard`).
+    pub kept: Vec<PathBuf>,
+}
+
 /// The shadow store of one workspace.
 pub struct CheckpointStore {
     repo: Repository,
+    /// The store's index, kept in memory between operations (read again
+    /// only when another process wrote it). It is opened on its own, not
+    /// as the repository's, so libgit2 never compares it with the work tree
+    /// behind our back (its racy-entry check on write walks the workspace):
+    /// the stat walk here does that job.
+    index: OwnIndex,
     workspace: PathBuf,
     /// Files left out of the last snapshot for their size.
     pub skipped: Vec<PathBuf>,
@@ -101,8 +117,10 @@ impl CheckpointStore {
             Err(_) => create(&location)?,
         };
         repo.set_workdir(workspace, false)?;
+        let index = OwnIndex(Index::open(&repo.path().join("index"))?);
         Ok(CheckpointStore {
             repo,
+            index,
             workspace: workspace.to_path_buf(),
             skipped: Vec::new(),
         })
@@ -144,18 +162,8 @@ impl CheckpointStore {
         only_if_changed: bool,
     ) -> Result<Option<Checkpoint>> {
         let _lock = self.lock()?;
-        let changes = self.changes()?;
-        self.skipped = changes.skipped.clone();
-        let packed = changes.add.len() > PACK_THRESHOLD;
-        let taken = self.commit_changes(changes, tag, description, only_if_changed, packed);
-        if packed {
-            self.reopen()?;
-        }
-        let Some(commit) = taken? else {
-            return Ok(None);
-        };
-        self.checkpoint(tag, &self.repo.find_commit(commit)?)
-            .map(Some)
+        let changes = self.changes();
+        self.commit_changes(changes, tag, description, only_if_changed, true)
     }
 
     /// Snapshots after a change to known files only (the write tool says
@@ -170,45 +178,92 @@ impl CheckpointStore {
         let _lock = self.lock()?;
         let mut changes = Changes::default();
         for path in paths {
-            let relative = path
-                .strip_prefix(&self.workspace)
-                .unwrap_or(path)
-                .to_path_buf();
-            match std::fs::symlink_metadata(self.workspace.join(&relative)) {
-                Ok(meta) if meta.len() > MAX_FILE_BYTES => changes.skipped.push(relative),
-                Ok(_) => changes.add.push(relative),
-                Err(_) => changes
+            let relative = path.strip_prefix(&self.workspace).unwrap_or(path);
+            let found = std::fs::symlink_metadata(self.workspace.join(relative))
+                .ok()
+                .filter(|meta| meta.is_file() || meta.is_symlink())
+                .filter(|_| !walk::is_ignored(&self.workspace, relative));
+            match found {
+                Some(meta) => changes.keep(Found {
+                    path: relative.to_path_buf(),
+                    meta,
+                }),
+                None => changes
                     .remove
                     .push(relative.as_os_str().as_bytes().to_vec()),
             }
         }
-        self.skipped = changes.skipped.clone();
-        let Some(commit) = self.commit_changes(changes, tag, description, true, false)? else {
-            return Ok(None);
-        };
-        self.checkpoint(tag, &self.repo.find_commit(commit)?)
-            .map(Some)
+        self.commit_changes(changes, tag, description, true, false)
     }
 
-    /// Writes the changes and the commit, into one pack when `packed` (many
-    /// new objects: one file instead of one per object), and points the
-    /// checkpoint's refs at it last. `None` when the tree is unchanged and
-    /// `only_if_changed` is set.
+    /// Writes the changes and the commit (into one pack when there are many
+    /// new objects: one file instead of one per object), points the
+    /// checkpoint's refs at it last, and describes it. `None` when the tree
+    /// is unchanged and `only_if_changed` is set. The index goes to disk
+    /// when `save_index`: after a walk, whose stat data are worth keeping
+    /// for the next process; a checkpoint of a few known paths leaves it in
+    /// memory, since the index is only a cache of the tree.
     fn commit_changes(
-        &self,
+        &mut self,
         changes: Changes,
         tag: &str,
         description: &str,
         only_if_changed: bool,
-        packed: bool,
-    ) -> Result<Option<Oid>> {
-        let odb = self.repo.odb()?;
-        let mempack = if packed {
-            Some(odb.add_new_mempack_backend(1000)?)
-        } else {
-            None
+        save_index: bool,
+    ) -> Result<Option<Checkpoint>> {
+        self.skipped = changes.skipped.clone();
+        let packed = changes.add.len() > PACK_THRESHOLD;
+        let committed = {
+            let odb = self.repo.odb()?;
+            let mempack = match packed {
+                true => Some(odb.add_new_mempack_backend(1000)?),
+                false => None,
+            };
+            let committed = apply(
+                &self.repo,
+                &mut self.index.0,
+                &self.workspace,
+                &odb,
+                changes,
+            )
+            .and_then(|tree| self.write_commit(tree, tag, description, only_if_changed));
+            if let Some(mempack) = mempack
+                && committed.as_ref().is_ok_and(Option::is_some)
+            {
+                let mut pack = git2::Buf::new();
+                mempack.dump(&self.repo, &mut pack)?;
+                let mut writer = odb.packwriter()?;
+                std::io::Write::write_all(&mut writer, &pack)?;
+                writer.commit()?;
+            }
+            committed
         };
-        let tree_id = self.apply(changes)?;
+        if packed {
+            self.reopen()?;
+        }
+        let committed = committed?;
+        if save_index {
+            self.index.0.write()?;
+        }
+        let Some(commit) = committed else {
+            return Ok(None);
+        };
+        self.repo
+            .reference(&format!("{REF_PREFIX}{tag}"), commit, true, "checkpoint")?;
+        self.repo.reference(HEAD_REF, commit, true, "checkpoint")?;
+        self.checkpoint(tag, &self.repo.find_commit(commit)?)
+            .map(Some)
+    }
+
+    /// Writes the commit object of `tree_id`; `None` when the tree is
+    /// unchanged and `only_if_changed`.
+    fn write_commit(
+        &self,
+        tree_id: Oid,
+        tag: &str,
+        description: &str,
+        only_if_changed: bool,
+    ) -> Result<Option<Oid>> {
         let parent = self.head()?;
         if only_if_changed && parent.as_ref().is_some_and(|p| p.tree_id() == tree_id) {
             return Ok(None);
@@ -217,25 +272,13 @@ impl CheckpointStore {
         let signature = Signature::new("agent", "agent@localhost", &Time::new(now(), 0))?;
         let parents: Vec<&Commit> = parent.iter().collect();
         let message = format!("{tag}: {description}");
-        let commit = self
-            .repo
-            .commit(None, &signature, &signature, &message, &tree, &parents)?;
-        if let Some(mempack) = mempack {
-            let mut pack = git2::Buf::new();
-            mempack.dump(&self.repo, &mut pack)?;
-            let mut writer = odb.packwriter()?;
-            std::io::Write::write_all(&mut writer, &pack)?;
-            writer.commit()?;
-            mempack.reset()?;
-        }
-        self.repo
-            .reference(&format!("{REF_PREFIX}{tag}"), commit, true, "checkpoint")?;
-        self.repo.reference(HEAD_REF, commit, true, "checkpoint")?;
-        Ok(Some(commit))
+        Ok(Some(self.repo.commit(
+            None, &signature, &signature, &message, &tree, &parents,
+        )?))
     }
 
-    /// Drops the in-memory pack backend by opening the store afresh, so
-    /// later writes go to disk again.
+    /// Opens the store afresh, dropping the in-memory pack backend so later
+    /// writes go to disk again.
     fn reopen(&mut self) -> Result<()> {
         let repo = Repository::open_bare(self.repo.path())?;
         repo.set_workdir(&self.workspace, false)?;
@@ -243,57 +286,37 @@ impl CheckpointStore {
         Ok(())
     }
 
-    /// What changed in the workspace since the store's index: the workspace
-    /// is walked in parallel (the `ignore` crate: `.gitignore` honoured also
-    /// outside git repositories, `.git` folders and files skipped, nested
-    /// repositories' files kept), and a file counts as changed only when its
-    /// stat data differ from its index entry, as `git status` decides. Files
-    /// over [`MAX_FILE_BYTES`] are left out.
-    fn changes(&self) -> Result<Changes> {
-        let index = self.repo.index()?;
+    /// What changed in the workspace since the store's index. A file counts
+    /// as changed only when its stat data differ from its index entry, as
+    /// `git status` decides; walked files and index entries are both sorted
+    /// by path, so one merge finds the new, changed and removed ones. Files
+    /// over [`MAX_FILE_BYTES`] are left out (and so dropped from the index).
+    fn changes(&self) -> Changes {
         let index_written = std::fs::metadata(self.repo.path().join("index"))
             .map(|m| (m.mtime(), m.mtime_nsec()))
             .ok();
-        let known: HashMap<Vec<u8>, IndexEntry> =
-            index.iter().map(|e| (e.path.clone(), e)).collect();
-        let mut seen = HashSet::with_capacity(known.len());
+        let mut walked = walk::walk(&self.workspace);
+        walked.sort_unstable_by(|a, b| path_bytes(&a.path).cmp(path_bytes(&b.path)));
+        let mut entries = self.index.0.iter().peekable();
         let mut changes = Changes::default();
-        for (path, meta) in walk(&self.workspace) {
-            let key = path.as_os_str().as_bytes().to_vec();
-            if meta.is_file() && meta.len() > MAX_FILE_BYTES {
-                changes.skipped.push(path);
-                continue;
+        for found in walked {
+            let key = path_bytes(&found.path);
+            while let Some(gone) = entries.next_if(|e| e.path.as_slice() < key) {
+                changes.remove.push(gone.path);
             }
-            if !known
-                .get(&key)
-                .is_some_and(|entry| same_stat(entry, &meta, index_written))
-            {
-                changes.add.push(path);
+            let known = entries.next_if(|e| e.path.as_slice() == key);
+            if !known.is_some_and(|e| same_stat(&e, &found.meta, index_written)) {
+                changes.keep(found);
             }
-            seen.insert(key);
         }
-        changes.remove = known.into_keys().filter(|k| !seen.contains(k)).collect();
-        Ok(changes)
-    }
-
-    /// Applies `changes` to the index (hashing the changed files) and
-    /// writes the tree.
-    fn apply(&self, changes: Changes) -> Result<Oid> {
-        let mut index = self.repo.index()?;
-        for path in &changes.add {
-            index.add_path(path)?;
-        }
-        for key in &changes.remove {
-            index.remove_path(Path::new(OsStr::from_bytes(key)))?;
-        }
-        index.write()?;
-        Ok(index.write_tree()?)
+        changes.remove.extend(entries.map(|e| e.path));
+        changes
     }
 
     /// Takes the store's lock for one operation. Whoever holds it is the
     /// only writer, so an `index.lock` found then was left by a process that
     /// was killed mid-snapshot, and is removed.
-    fn lock(&self) -> Result<std::fs::File> {
+    fn lock(&mut self) -> Result<std::fs::File> {
         use std::os::fd::AsRawFd;
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -305,10 +328,16 @@ impl CheckpointStore {
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
             return Err(std::io::Error::last_os_error().into());
         }
+        // The lock file's time says when the store was last used, for
+        // pruning stores of workspaces gone quiet.
+        file.set_modified(std::time::SystemTime::now())?;
         let stale = self.repo.path().join("index.lock");
         if stale.exists() {
             std::fs::remove_file(stale)?;
         }
+        // Another process (`agent checkpoint` beside a chat) may have
+        // written the index since; it is read again then, and only then.
+        self.index.0.read(false)?;
         Ok(file)
     }
 
@@ -389,9 +418,11 @@ impl CheckpointStore {
 
     /// Puts back every file checkpoint `tag` had: contents, executable
     /// bits, symlinks, and files deleted since. Files created since are
-    /// kept. A safety checkpoint is taken first, so the restore can itself
-    /// be undone; it is returned.
-    pub fn restore(&mut self, tag: &str) -> Result<Option<Checkpoint>> {
+    /// kept, unless `hard`: then those the agent's tools created are
+    /// deleted (a file counts as theirs when it first appeared in a tool
+    /// checkpoint, `N.M`), and any other is kept and listed. A safety
+    /// checkpoint is taken first, so the restore can itself be undone.
+    pub fn restore(&mut self, tag: &str, hard: bool) -> Result<Restored> {
         self.find(tag)?;
         let turn = self.next_turn()?.to_string();
         let safety = self.snapshot(&turn, &format!("before restoring {tag}"), true)?;
@@ -401,26 +432,80 @@ impl CheckpointStore {
         // with the files (even when it found nothing to commit), so comparing
         // the target with the index finds every file to put back without
         // reading the work tree again.
-        let index = self.repo.index()?;
         let mut options = DiffOptions::new();
         options.include_typechange(true);
-        let diff = self
-            .repo
-            .diff_tree_to_index(Some(&target), Some(&index), Some(&mut options))?;
-        let restored: Vec<PathBuf> = diff
-            .deltas()
-            .filter(|d| {
-                matches!(
-                    d.status(),
-                    Delta::Modified | Delta::Deleted | Delta::Typechange
-                )
-            })
-            .filter_map(|d| d.old_file().path().map(Path::to_path_buf))
-            .collect();
-        for path in restored {
+        let diff =
+            self.repo
+                .diff_tree_to_index(Some(&target), Some(&self.index.0), Some(&mut options))?;
+        let mut put_back = Vec::new();
+        let mut created = Vec::new();
+        for delta in diff.deltas() {
+            match (
+                delta.status(),
+                delta.old_file().path(),
+                delta.new_file().path(),
+            ) {
+                (Delta::Modified | Delta::Deleted | Delta::Typechange, Some(path), _) => {
+                    put_back.push(path.to_path_buf())
+                }
+                (Delta::Added, _, Some(path)) if hard => created.push(path.to_path_buf()),
+                _ => {}
+            }
+        }
+        let mut restored = Restored {
+            safety,
+            ..Restored::default()
+        };
+        for path in created {
+            if self.created_by_tool(&path)? {
+                self.remove_file(&path)?;
+                restored.removed.push(path);
+            } else {
+                restored.kept.push(path);
+            }
+        }
+        for path in put_back {
             self.write_entry(&target, &path)?;
         }
-        Ok(safety)
+        Ok(restored)
+    }
+
+    /// Whether `path` first appeared (most recently) in a tool checkpoint:
+    /// the history is read back from the newest checkpoint to the one that
+    /// added it.
+    fn created_by_tool(&self, path: &Path) -> Result<bool> {
+        let mut commit = self.head()?;
+        while let Some(current) = commit {
+            let parent = current.parents().next();
+            let before = match &parent {
+                Some(parent) => parent.tree()?.get_path(path).is_ok(),
+                None => false,
+            };
+            if !before && current.tree()?.get_path(path).is_ok() {
+                let message = current.message().unwrap_or_default();
+                let tag = message.split_once(": ").map_or(message, |(tag, _)| tag);
+                return Ok(tag.contains('.'));
+            }
+            commit = parent;
+        }
+        Ok(false)
+    }
+
+    /// Deletes a file and then its folders, as far up as they are empty.
+    fn remove_file(&self, path: &Path) -> Result<()> {
+        let full = self.workspace.join(path);
+        match std::fs::remove_file(&full) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+        let mut folder = full.parent();
+        while let Some(dir) = folder.filter(|d| *d != self.workspace) {
+            if std::fs::remove_dir(dir).is_err() {
+                break;
+            }
+            folder = dir.parent();
+        }
+        Ok(())
     }
 
     fn write_entry(&self, tree: &Tree<'_>, path: &Path) -> Result<()> {
@@ -448,6 +533,36 @@ impl CheckpointStore {
         Ok(())
     }
 
+    /// Whether a new store for `workspace` should wait for an explicit
+    /// `init`: outside a git repository, a tree of more than `limit` files
+    /// (a home folder, say) is not snapshotted unasked.
+    pub fn needs_init(data: &Path, workspace: &Path, limit: u64) -> bool {
+        !Self::location(data, workspace).join(HEAD_REF).exists()
+            && !workspace.join(".git").exists()
+            && walk::has_more_files_than(workspace, usize::try_from(limit).unwrap_or(usize::MAX))
+    }
+
+    /// Deletes the stores of workspaces other than `keep` unused for longer
+    /// than `max_age` (by their lock file's time); returns the folders
+    /// removed.
+    pub fn prune(data: &Path, max_age: std::time::Duration, keep: &Path) -> Vec<PathBuf> {
+        let kept = Self::location(data, keep);
+        let Ok(stores) = std::fs::read_dir(data.join("checkpoints")) else {
+            return Vec::new();
+        };
+        let now = std::time::SystemTime::now();
+        stores
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|store| *store != kept)
+            .filter(|store| {
+                std::fs::metadata(store.join("agent.lock"))
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|used| now.duration_since(used).is_ok_and(|age| age > max_age))
+            })
+            .filter(|store| std::fs::remove_dir_all(store).is_ok())
+            .collect()
+    }
+
     /// Deletes the store of `workspace`.
     pub fn clean(data: &Path, workspace: &Path) -> Result<bool> {
         let location = Self::location(data, workspace);
@@ -462,48 +577,110 @@ impl CheckpointStore {
 /// New snapshots with more files to hash than this are written as one pack.
 const PACK_THRESHOLD: usize = 256;
 
+/// Applies `changes` to the index (hashing the changed files into the
+/// store) and returns the tree it describes. libgit2 keeps the trees'
+/// ids in the index (git's cache-tree), so only the folders that
+/// changed are written again.
+fn apply(
+    repo: &Repository,
+    index: &mut Index,
+    workspace: &Path,
+    odb: &Odb<'_>,
+    changes: Changes,
+) -> Result<Oid> {
+    for found in changes.add {
+        match hash(odb, &workspace.join(&found.path), &found.meta)? {
+            Some(id) => index.add(&index_entry(&found, id))?,
+            None => index.remove_path(&found.path)?,
+        }
+    }
+    for key in &changes.remove {
+        index.remove_path(Path::new(OsStr::from_bytes(key)))?;
+    }
+    Ok(index.write_tree_to(repo)?)
+}
+
+/// The store's own index. libgit2 objects may move between threads as
+/// long as one thread at a time uses them; git2 leaves `Index` without
+/// `Send` because a repository's index is shared with the repository.
+struct OwnIndex(Index);
+
+// SAFETY: this index is opened with `Index::open`, so no repository shares
+// it, and the store reaches it only through `&mut self` or `&self` of the
+// one `CheckpointStore` that owns it, which the session keeps behind a
+// mutex: one thread at a time.
+unsafe impl Send for OwnIndex {}
+
 /// What a snapshot has to do to the index.
-#[derive(Debug, Default, Clone)]
+#[derive(Default)]
 struct Changes {
     /// New or changed files, to hash.
-    add: Vec<PathBuf>,
+    add: Vec<Found>,
     /// Index entries whose files are gone.
     remove: Vec<Vec<u8>>,
     /// Files left out for their size.
     skipped: Vec<PathBuf>,
 }
 
-/// Every file and symlink under `workspace` that `.gitignore` does not
-/// hide, with its `lstat` data, relative to `workspace`.
-fn walk(workspace: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
-    let found = Mutex::new(Vec::new());
-    WalkBuilder::new(workspace)
-        .hidden(false)
-        .parents(false)
-        .ignore(false)
-        .git_global(false)
-        .git_ignore(true)
-        .git_exclude(true)
-        .require_git(false)
-        .follow_links(false)
-        .filter_entry(|entry| entry.file_name() != ".git")
-        .build_parallel()
-        .run(|| {
-            Box::new(|entry| {
-                if let Ok(entry) = entry
-                    && entry
-                        .file_type()
-                        .is_some_and(|t| t.is_file() || t.is_symlink())
-                    && let Ok(meta) = entry.metadata()
-                    && let Ok(relative) = entry.path().strip_prefix(workspace)
-                    && let Ok(mut found) = found.lock()
-                {
-                    found.push((relative.to_path_buf(), meta));
-                }
-                WalkState::Continue
-            })
-        });
-    found.into_inner().unwrap_or_default()
+impl Changes {
+    /// Records a new or changed file, or leaves it out for its size.
+    fn keep(&mut self, found: Found) {
+        if found.meta.is_file() && found.meta.len() > MAX_FILE_BYTES {
+            self.skipped.push(found.path);
+        } else {
+            self.add.push(found);
+        }
+    }
+}
+
+fn path_bytes(path: &Path) -> &[u8] {
+    path.as_os_str().as_bytes()
+}
+
+/// Writes the blob of one file (a symlink's blob is its target) and
+/// returns its id; `None` when the file is gone by now.
+fn hash(odb: &Odb<'_>, full: &Path, meta: &std::fs::Metadata) -> Result<Option<Oid>> {
+    let content = match meta.is_symlink() {
+        true => std::fs::read_link(full).map(|t| t.into_os_string().into_vec()),
+        false => std::fs::read(full),
+    };
+    match content {
+        Ok(content) => Ok(Some(odb.write(ObjectType::Blob, &content)?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The index entry of a file with blob `id`, carrying the stat data the
+/// next walk compares with.
+fn index_entry(found: &Found, id: Oid) -> IndexEntry {
+    let meta = &found.meta;
+    let path = path_bytes(&found.path).to_vec();
+    IndexEntry {
+        ctime: IndexTime::new(meta.ctime() as i32, meta.ctime_nsec() as u32),
+        mtime: IndexTime::new(meta.mtime() as i32, meta.mtime_nsec() as u32),
+        dev: meta.dev() as u32,
+        ino: meta.ino() as u32,
+        mode: file_mode(meta),
+        uid: meta.uid(),
+        gid: meta.gid(),
+        file_size: meta.len() as u32,
+        id,
+        flags: path.len().min(0xfff) as u16,
+        flags_extended: 0,
+        path,
+    }
+}
+
+/// Git's mode for a file: symlink, executable or plain.
+fn file_mode(meta: &std::fs::Metadata) -> u32 {
+    if meta.file_type().is_symlink() {
+        0o120000
+    } else if meta.mode() & 0o111 != 0 {
+        0o100755
+    } else {
+        0o100644
+    }
 }
 
 /// Whether a file is unchanged since its index entry, judged by stat data
@@ -516,19 +693,12 @@ fn same_stat(
 ) -> bool {
     let mtime = (meta.mtime(), meta.mtime_nsec());
     let racy = index_written.is_none_or(|written| mtime >= written);
-    let mode = if meta.file_type().is_symlink() {
-        0o120000
-    } else if meta.mode() & 0o111 != 0 {
-        0o100755
-    } else {
-        0o100644
-    };
     !racy
         && entry.mtime.seconds() as i64 == mtime.0
         && entry.mtime.nanoseconds() as i64 == mtime.1
         && entry.file_size == meta.len() as u32
         && entry.ino == meta.ino() as u32
-        && entry.mode == mode
+        && entry.mode == file_mode(meta)
 }
 
 /// Creates a hardened bare repository.

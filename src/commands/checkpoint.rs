@@ -1,4 +1,4 @@
-//! `agent checkpoint init|list|expand|diff|restore|clean` on the current
+//! `agent checkpoint init|save|list|expand|diff|restore|clean` on the current
 //! workspace's store.
 
 use super::{Failure, Outcome};
@@ -6,26 +6,40 @@ use crate::checkpoint::{Checkpoint, CheckpointStore};
 use crate::cli::CheckpointCommand;
 use crate::config::discover::workspace_root;
 use crate::paths::StatePaths;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
 
-/// Runs one checkpoint command.
+/// `println!` into a `String`.
+macro_rules! say {
+    ($out:expr, $($arg:tt)*) => {{
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
+/// Runs one checkpoint command on the current workspace's store.
 pub fn run(command: &CheckpointCommand) -> Outcome {
     let cwd = std::env::current_dir()
         .map_err(|e| Failure::runtime(format!("error: cannot read the current folder: {e}")))?;
-    let workspace = workspace_root(&cwd);
     let data = StatePaths::from_env().map_err(Failure::runtime)?.data;
+    print!("{}", execute(command, &cwd, &data)?);
+    Ok(())
+}
+
+/// Runs one checkpoint command on the store of the workspace around `cwd`
+/// and returns what it has to say (`agent checkpoint` prints it; chat's
+/// `/checkpoint` shows it in the session).
+pub fn execute(command: &CheckpointCommand, cwd: &Path, data: &Path) -> Result<String, Failure> {
+    let workspace = workspace_root(cwd);
+    let mut out = String::new();
     if let CheckpointCommand::Clean = command {
-        let removed = CheckpointStore::clean(&data, &workspace).map_err(Failure::runtime)?;
-        println!(
-            "{}",
-            if removed {
-                "checkpoint store removed"
-            } else {
-                "no checkpoint store for this workspace"
-            }
-        );
-        return Ok(());
+        let removed = CheckpointStore::clean(data, &workspace).map_err(Failure::runtime)?;
+        out.push_str(match removed {
+            true => "checkpoint store removed\n",
+            false => "no checkpoint store for this workspace\n",
+        });
+        return Ok(out);
     }
-    let mut store = CheckpointStore::open(&data, &workspace).map_err(Failure::runtime)?;
+    let mut store = CheckpointStore::open(data, &workspace).map_err(Failure::runtime)?;
     match command {
         CheckpointCommand::Init => {
             let tag = store.next_turn().map_err(Failure::runtime)?.to_string();
@@ -33,10 +47,25 @@ pub fn run(command: &CheckpointCommand) -> Outcome {
                 .snapshot(&tag, "baseline", !store.is_empty())
                 .map_err(Failure::runtime)?
             {
-                Some(checkpoint) => println!("{}", row(&checkpoint)),
-                None => println!("nothing changed since the last checkpoint"),
+                Some(checkpoint) => say!(out, "{}", row(&checkpoint)),
+                None => say!(out, "nothing changed since the last checkpoint"),
             }
-            warn_skipped(&store);
+            warn_skipped(&store, &mut out);
+        }
+        CheckpointCommand::Save { message, paths } => {
+            let tag = store.next_turn().map_err(Failure::runtime)?.to_string();
+            let taken = match paths.is_empty() {
+                true => store.snapshot(&tag, message, true),
+                false => {
+                    let paths: Vec<PathBuf> = paths.iter().map(|p| cwd.join(p)).collect();
+                    store.snapshot_paths(&tag, message, &paths)
+                }
+            };
+            match taken.map_err(Failure::runtime)? {
+                Some(checkpoint) => say!(out, "{}", row(&checkpoint)),
+                None => say!(out, "nothing changed since the last checkpoint"),
+            }
+            warn_skipped(&store, &mut out);
         }
         CheckpointCommand::List { limit } => {
             let turns: Vec<Checkpoint> = store
@@ -47,10 +76,13 @@ pub fn run(command: &CheckpointCommand) -> Outcome {
                 .collect();
             let skip = limit.map_or(0, |n| turns.len().saturating_sub(n));
             if turns.is_empty() {
-                println!("no checkpoints yet (`agent checkpoint init` takes one)");
+                say!(
+                    out,
+                    "no checkpoints yet (`agent checkpoint init` takes one)"
+                );
             }
             for checkpoint in &turns[skip..] {
-                println!("{}", row(checkpoint));
+                say!(out, "{}", row(checkpoint));
             }
         }
         CheckpointCommand::Expand { tag } => {
@@ -62,38 +94,54 @@ pub fn run(command: &CheckpointCommand) -> Outcome {
                 .filter(|c| c.tag.starts_with(&prefix))
                 .collect();
             if tools.is_empty() {
-                println!("turn {tag} has no tool checkpoints");
+                say!(out, "turn {tag} has no tool checkpoints");
             }
             for checkpoint in &tools {
-                println!("{}", row(checkpoint));
+                say!(out, "{}", row(checkpoint));
             }
         }
         CheckpointCommand::Diff { from, to, stat } => {
-            print!(
-                "{}",
-                store
+            out.push_str(
+                &store
                     .diff(from, to.as_deref(), *stat)
-                    .map_err(Failure::usage)?
+                    .map_err(Failure::usage)?,
             );
         }
-        CheckpointCommand::Restore { tag } => {
-            let safety = store.restore(tag).map_err(Failure::usage)?;
-            println!("restored the files of checkpoint {tag} (files created since are kept)");
+        CheckpointCommand::Restore { tag, hard } => {
+            let restored = store.restore(tag, *hard).map_err(Failure::usage)?;
+            match hard {
+                true => say!(
+                    out,
+                    "restored the files of checkpoint {tag} and removed {} file(s) the agent created since",
+                    restored.removed.len()
+                ),
+                false => say!(
+                    out,
+                    "restored the files of checkpoint {tag} (files created since are kept)"
+                ),
+            }
+            for path in &restored.kept {
+                say!(out, "kept {} (not created by the agent)", path.display());
+            }
+            let safety = restored.safety;
             if let Some(safety) = safety {
-                println!(
+                say!(
+                    out,
                     "the state before the restore is checkpoint {}; `agent checkpoint restore {}` undoes it",
-                    safety.tag, safety.tag
+                    safety.tag,
+                    safety.tag
                 );
             }
         }
         CheckpointCommand::Clean => {}
     }
-    Ok(())
+    Ok(out)
 }
 
-fn warn_skipped(store: &CheckpointStore) {
+fn warn_skipped(store: &CheckpointStore, out: &mut String) {
     for path in &store.skipped {
-        eprintln!(
+        say!(
+            out,
             "warning: {} is larger than 10 MiB and was left out of the checkpoint",
             path.display()
         );

@@ -1,0 +1,234 @@
+//! The stat walk that finds what a snapshot has to look at: every file and
+//! symlink of the workspace that `.gitignore` does not hide, with its
+//! `lstat` data.
+//!
+//! It is written for speed on large trees, because it runs after every
+//! shell command. Folders are read by a few threads sharing a queue, and
+//! each entry is `stat`ed relative to its folder's descriptor (what
+//! `DirEntry::metadata` does on Linux), not by its full path, so the kernel
+//! resolves one name instead of the whole path. `.gitignore` files are
+//! honoured also outside git repositories (one matcher per folder that has
+//! one, deepest first, as git does), with the workspace's
+//! `.git/info/exclude` below them all. `.git` folders and files are
+//! skipped, while a nested repository's files are kept.
+
+use std::collections::VecDeque;
+use std::fs::Metadata;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use ignore::Match;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
+/// One file or symlink found, relative to the workspace.
+pub struct Found {
+    /// The path relative to the workspace.
+    pub path: PathBuf,
+    /// Its `lstat` data.
+    pub meta: Metadata,
+}
+
+/// The ignore rules in force in a folder: its own `.gitignore`, then its
+/// parents'.
+#[derive(Default)]
+struct Rules {
+    here: Option<Gitignore>,
+    parent: Option<Arc<Rules>>,
+}
+
+impl Rules {
+    fn ignores(&self, path: &Path, is_dir: bool) -> bool {
+        let mut rules = Some(self);
+        while let Some(level) = rules {
+            if let Some(here) = &level.here {
+                match here.matched(path, is_dir) {
+                    Match::Ignore(_) => return true,
+                    Match::Whitelist(_) => return false,
+                    Match::None => {}
+                }
+            }
+            rules = level.parent.as_deref();
+        }
+        false
+    }
+}
+
+/// A folder to read, relative to the workspace, with the rules above it.
+type Job = (PathBuf, Arc<Rules>);
+
+/// Folders waiting to be read, and how many are still being read.
+struct Queue {
+    state: Mutex<(VecDeque<Job>, usize)>,
+    ready: Condvar,
+}
+
+impl Queue {
+    fn push(&self, folder: PathBuf, rules: Arc<Rules>) {
+        if let Ok(mut state) = self.state.lock() {
+            state.0.push_back((folder, rules));
+            state.1 += 1;
+            self.ready.notify_one();
+        }
+    }
+
+    /// The next folder to read; `None` once every folder has been read.
+    fn pop(&self) -> Option<Job> {
+        let mut state = self.state.lock().ok()?;
+        loop {
+            if let Some(job) = state.0.pop_front() {
+                return Some(job);
+            }
+            if state.1 == 0 {
+                return None;
+            }
+            state = self.ready.wait(state).ok()?;
+        }
+    }
+
+    fn done(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.1 -= 1;
+            if state.1 == 0 {
+                self.ready.notify_all();
+            }
+        }
+    }
+}
+
+/// Every file and symlink under `workspace` that the ignore rules keep.
+/// Unreadable folders are skipped.
+pub fn walk(workspace: &Path) -> Vec<Found> {
+    walk_up_to(workspace, usize::MAX)
+}
+
+/// Whether `workspace` has more than `limit` files to snapshot; the walk
+/// stops soon after it passes the limit.
+pub fn has_more_files_than(workspace: &Path, limit: usize) -> bool {
+    walk_up_to(workspace, limit).len() > limit
+}
+
+/// The walk, giving up on folders not yet read once more than `limit`
+/// files were found.
+fn walk_up_to(workspace: &Path, limit: usize) -> Vec<Found> {
+    let total = AtomicUsize::new(0);
+    let root_rules = Arc::new(Rules {
+        here: exclude_file(workspace),
+        parent: None,
+    });
+    let queue = Queue {
+        state: Mutex::new((VecDeque::new(), 0)),
+        ready: Condvar::new(),
+    };
+    queue.push(PathBuf::new(), root_rules);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut found = Vec::new();
+                    while let Some((folder, rules)) = queue.pop() {
+                        if total.load(Ordering::Relaxed) <= limit {
+                            let before = found.len();
+                            read_folder(workspace, &folder, &rules, &queue, &mut found);
+                            total.fetch_add(found.len() - before, Ordering::Relaxed);
+                        }
+                        queue.done();
+                    }
+                    found
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// Reads one folder: its files go to `found`, its subfolders to the queue.
+fn read_folder(
+    workspace: &Path,
+    folder: &Path,
+    inherited: &Arc<Rules>,
+    queue: &Queue,
+    found: &mut Vec<Found>,
+) {
+    let absolute = workspace.join(folder);
+    let Ok(entries) = std::fs::read_dir(&absolute) else {
+        return;
+    };
+    let entries: Vec<std::fs::DirEntry> = entries.filter_map(Result::ok).collect();
+    let rules = match entries.iter().any(|e| e.file_name() == ".gitignore") {
+        true => Arc::new(Rules {
+            here: gitignore(&absolute, &absolute.join(".gitignore")),
+            parent: Some(inherited.clone()),
+        }),
+        false => inherited.clone(),
+    };
+    for entry in entries {
+        let name = entry.file_name();
+        if name == ".git" {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        let path = folder.join(&name);
+        let is_dir = meta.is_dir();
+        if rules.ignores(&absolute.join(&name), is_dir) {
+            continue;
+        }
+        if is_dir {
+            queue.push(path, rules.clone());
+        } else if meta.is_file() || meta.is_symlink() {
+            found.push(Found { path, meta });
+        }
+    }
+}
+
+/// The matcher of one ignore file, rooted at `folder`; `None` when it has
+/// no usable rule.
+fn gitignore(folder: &Path, file: &Path) -> Option<Gitignore> {
+    let mut builder = GitignoreBuilder::new(folder);
+    builder.add(file);
+    builder.build().ok().filter(|g| !g.is_empty())
+}
+
+/// The workspace repository's `.git/info/exclude`, when there is one.
+fn exclude_file(workspace: &Path) -> Option<Gitignore> {
+    let file = workspace.join(".git/info/exclude");
+    file.is_file()
+        .then(|| gitignore(workspace, &file))
+        .flatten()
+}
+
+/// Whether the walk would leave out `relative` (a path under `workspace`):
+/// it or one of its folders is ignored, or it lies inside a `.git`. Reads
+/// the ignore files of its folders only, for a checkpoint of known paths.
+pub fn is_ignored(workspace: &Path, relative: &Path) -> bool {
+    let mut rules = Arc::new(Rules {
+        here: exclude_file(workspace),
+        parent: None,
+    });
+    let mut folder = workspace.to_path_buf();
+    let mut components = relative.components().peekable();
+    while let Some(component) = components.next() {
+        if component.as_os_str() == ".git" {
+            return true;
+        }
+        let file = folder.join(".gitignore");
+        if file.is_file() {
+            rules = Arc::new(Rules {
+                here: gitignore(&folder, &file),
+                parent: Some(rules),
+            });
+        }
+        folder.push(component);
+        let is_dir = components.peek().is_some();
+        if rules.ignores(&folder, is_dir) {
+            return true;
+        }
+    }
+    false
+}
