@@ -72,12 +72,17 @@ fn setup(workspace: &Path, client: Client) -> SessionSetup {
         retry: RetryPolicy::default(),
         context_tokens: 128_000,
         checkpoints: None,
+        approver: None,
     }
 }
 
 async fn engine_time(workspace: &Path) -> Duration {
     let server = ModelServer::start(script()).await;
-    let mut session = Session::new(setup(workspace, client(&server)), Vec::new());
+    let mut session = Session::new(
+        setup(workspace, client(&server)),
+        Vec::new(),
+        Default::default(),
+    );
     let start = Instant::now();
     session.run_turn("go", &mut |_| {}).await.expect("turn");
     start.elapsed()

@@ -1,4 +1,5 @@
-//! `agent chat --no-interactive`: one headless turn, printed as text or
+//! `agent chat`: interactive (line mode, with slash commands and
+//! approvals), or `--no-interactive`: one headless turn, printed as text or
 //! JSON, saved with its session and audit log, with an exit code a CI
 //! script can act on.
 
@@ -7,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::slash::{self, Chat, Reply};
 use super::{Failure, Outcome};
 use crate::checkpoint::CheckpointStore;
 use crate::cli::ChatArgs;
@@ -25,7 +27,8 @@ use crate::provider::{Client, Endpoint, ToolDefinition};
 use crate::settings::Settings;
 use crate::tools::ToolContext;
 use crate::tools::registry::specs;
-use crate::ui::headless::Printer;
+use crate::ui::headless::{OutputFormat, Printer};
+use crate::ui::line::{LineApprover, read_line};
 
 /// Exit code for a run stopped by Ctrl-C.
 pub const INTERRUPTED: u8 = 130;
@@ -58,27 +61,37 @@ impl Place {
     }
 }
 
-/// Runs one headless turn, or lists sessions.
+/// Runs a chat: headless with `--no-interactive`, else interactive; or
+/// lists sessions.
 pub fn run(args: &ChatArgs) -> Outcome {
     let place = Place::here()?;
     if args.list_sessions {
         return list_sessions(&place);
     }
-    if !args.no_interactive {
-        return Err(Failure::usage(
-            "error: the interactive terminal UI is not built yet; run `agent chat --no-interactive \"PROMPT\"`",
-        ));
+    match args.no_interactive {
+        true => headless(args, &place),
+        false => interactive(args, &place),
     }
-    let prompt = read_prompt(args.prompt.as_deref())?;
-    let resumed = match args.resume {
-        true => Some(place.store.latest().ok_or_else(|| {
+}
+
+/// The session to continue (`--resume`), or `None` for a new one.
+fn resumed(args: &ChatArgs, place: &Place) -> Result<Option<SavedSession>, Failure> {
+    match args.resume {
+        true => Ok(Some(place.store.latest().ok_or_else(|| {
             Failure::usage("error: there is no saved session for this workspace to resume")
-        })?),
-        false => None,
-    };
-    let setup = setup(args, &place, resumed.as_ref())?;
-    let mut saved = match resumed {
-        Some(saved) => saved,
+        })?)),
+        false => Ok(None),
+    }
+}
+
+/// The resumed session, or a new saved one for `setup`.
+fn saved_session(
+    resumed: Option<SavedSession>,
+    setup: &SessionSetup,
+    place: &Place,
+) -> Result<SavedSession, Failure> {
+    match resumed {
+        Some(saved) => Ok(saved),
         None => place
             .store
             .create(
@@ -86,22 +99,107 @@ pub fn run(args: &ChatArgs) -> Outcome {
                 &setup.model_id,
                 &place.workspace,
             )
-            .map_err(|e| Failure::runtime(format!("error: cannot save the session: {e}")))?,
-    };
+            .map_err(|e| Failure::runtime(format!("error: cannot save the session: {e}"))),
+    }
+}
+
+/// The session's audit log, plus `--audit-log`.
+fn audit_log(args: &ChatArgs, saved: &SavedSession) -> Result<AuditLog, Failure> {
     let audit_paths: Vec<PathBuf> = std::iter::once(saved.audit_path())
         .chain(args.audit_log.clone())
         .collect();
     let audit_refs: Vec<&Path> = audit_paths.iter().map(PathBuf::as_path).collect();
-    let mut audit = AuditLog::open(&saved.id, &audit_refs)
-        .map_err(|e| Failure::runtime(format!("error: cannot open the audit log: {e}")))?;
-    let cancel = setup.tools.cancel.clone();
-    let mut printer = Printer::new(args.output_format);
-    let mut session = Session::new(setup, saved.messages.clone());
-    printer.event(&session.start_event());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    AuditLog::open(&saved.id, &audit_refs)
+        .map_err(|e| Failure::runtime(format!("error: cannot open the audit log: {e}")))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::runtime(format!("error: cannot start the async runtime: {e}")))?;
+        .map_err(|e| Failure::runtime(format!("error: cannot start the async runtime: {e}")))
+}
+
+/// Interactive chat in line mode: prompts and slash commands a line at a
+/// time, approvals asked on the terminal. (The full-screen terminal UI will
+/// take over when stdin and stdout are terminals.) Ctrl-C cancels the
+/// running turn; Ctrl-D or `/quit` leaves.
+fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
+    let resumed = resumed(args, place)?;
+    let mut setup = setup(args, place, resumed.as_ref())?;
+    setup.mode = Mode::Interactive;
+    setup.approver = Some(Arc::new(std::sync::Mutex::new(LineApprover)));
+    let saved = saved_session(resumed, &setup, place)?;
+    let mut audit = audit_log(args, &saved)?;
+    let cancel = setup.tools.cancel.clone();
+    let session = Session::new(setup, saved.messages.clone(), saved.marks.clone());
+    let mut chat = Chat {
+        session,
+        saved,
+        sessions: place.store.clone(),
+        cwd: place.cwd.clone(),
+        data: place.data.clone(),
+    };
+    let mut printer = Printer::new(OutputFormat::Text);
+    printer.event(&chat.session.start_event());
+    eprintln!("type a prompt, `/help` for commands, `/quit` (or Ctrl-D) to leave");
+    let runtime = runtime()?;
+    let mut next = args.prompt.clone();
+    while let Some(line) = next.take().or_else(|| read_line("> ")) {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with('/') {
+            match slash::run(&mut chat, line) {
+                Ok(Reply::Quit) => break,
+                Ok(Reply::Show(text)) => print!("{text}"),
+                Err(message) => eprint!("{message}"),
+            }
+            continue;
+        }
+        let before = chat.session.messages().len();
+        let result = runtime.block_on(async {
+            let mut emit = |event: crate::engine::Event| {
+                if let Err(e) = audit.record(&event) {
+                    eprintln!("warning: the audit log could not be written: {e}");
+                }
+                printer.event(&event);
+            };
+            tokio::select! {
+                result = chat.session.run_turn(line, &mut emit) => Some(result),
+                _ = tokio::signal::ctrl_c() => None,
+            }
+        });
+        match result {
+            Some(Ok(_)) => println!(),
+            Some(Err(error)) => eprintln!("error: {error}"),
+            None => {
+                cancel.store(true, Ordering::Relaxed);
+                chat.session.truncate(before);
+                eprintln!("interrupted: the turn was cancelled and left out of the conversation");
+                cancel.store(false, Ordering::Relaxed);
+            }
+        }
+        if let Some(warning) = chat.save() {
+            eprintln!("{warning}");
+        }
+    }
+    Ok(())
+}
+
+/// One headless turn, printed as text or JSON, with an exit code.
+fn headless(args: &ChatArgs, place: &Place) -> Outcome {
+    let prompt = read_prompt(args.prompt.as_deref())?;
+    let resumed = resumed(args, place)?;
+    let setup = setup(args, place, resumed.as_ref())?;
+    let mut saved = saved_session(resumed, &setup, place)?;
+    let mut audit = audit_log(args, &saved)?;
+    let cancel = setup.tools.cancel.clone();
+    let mut printer = Printer::new(args.output_format);
+    let mut session = Session::new(setup, saved.messages.clone(), saved.marks.clone());
+    printer.event(&session.start_event());
+    let runtime = runtime()?;
     let mut audit_failure = None;
     let result = runtime.block_on(async {
         let mut emit = |event: crate::engine::Event| {
@@ -150,6 +248,7 @@ pub fn run(args: &ChatArgs) -> Outcome {
 
 fn save(saved: &mut SavedSession, session: &Session) {
     saved.messages = session.messages().to_vec();
+    saved.marks = session.marks().clone();
     if let Err(e) = saved.save() {
         eprintln!("warning: the session could not be saved: {e}");
     }
@@ -270,13 +369,32 @@ fn setup(
         retry: RetryPolicy::default(),
         context_tokens: crate::engine::session::DEFAULT_CONTEXT_TOKENS,
         checkpoints: open_checkpoints(place),
+        approver: None,
     })
 }
 
 /// The workspace's checkpoint store, unless `chat.enableCheckpoint` is
-/// false; a store that cannot be opened is a warning, not a failure.
+/// false, or the workspace is a large tree outside git with no store yet
+/// (then `agent checkpoint init` turns them on); a store that cannot be
+/// opened is a warning, not a failure. Stores of workspaces unused for
+/// `checkpoint.maxAgeDays` are pruned first.
 fn open_checkpoints(place: &Place) -> Option<Arc<std::sync::Mutex<CheckpointStore>>> {
     if place.settings.get("chat.enableCheckpoint") == Some(&serde_json::Value::Bool(false)) {
+        return None;
+    }
+    let max_age_days = place.settings.count("checkpoint.maxAgeDays", 30);
+    if max_age_days > 0 {
+        let max_age = std::time::Duration::from_secs(max_age_days.saturating_mul(86_400));
+        CheckpointStore::prune(&place.data, max_age, &place.workspace);
+    }
+    let limit = place
+        .settings
+        .count("checkpoint.maxFilesOutsideGit", 20_000);
+    if CheckpointStore::needs_init(&place.data, &place.workspace, limit) {
+        eprintln!(
+            "warning: checkpoints are off: {} is not in a git repository and has more than {limit} files; `agent checkpoint init` takes its baseline and turns them on",
+            place.workspace.display()
+        );
         return None;
     }
     match CheckpointStore::open(&place.data, &place.workspace) {

@@ -8,6 +8,7 @@ pub mod checkpoint;
 pub mod doctor;
 pub mod policy;
 pub mod settings;
+pub mod slash;
 
 use std::fmt;
 

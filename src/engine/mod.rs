@@ -10,4 +10,4 @@ pub mod session;
 pub mod store;
 
 pub use events::Event;
-pub use session::{Session, SessionSetup, TurnError};
+pub use session::{Answer, Approver, ConversationMarks, Session, SessionSetup, TurnError};

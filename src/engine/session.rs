@@ -2,12 +2,13 @@
 //! model, routes every tool call through the policy and the tools, and
 //! sends every result back until the model ends its turn.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use crate::checkpoint::{Checkpoint, CheckpointStore};
 
-use crate::policy::{Decision, Mode, Policy, ToolCall, Trust};
+use crate::policy::{Decision, Mode, Pending, Policy, Reason, ToolCall, Trust};
 use crate::provider::retry::{self, GaveUp, RetryPolicy};
 use crate::provider::{Client, Message, Request, StreamEvent, ToolDefinition, ToolUse};
 use crate::tools::{self, ToolContext, ToolOutput};
@@ -46,12 +47,40 @@ pub struct SessionSetup {
     pub context_tokens: usize,
     /// The workspace's checkpoint store, when checkpoints are on.
     pub checkpoints: Option<Arc<Mutex<CheckpointStore>>>,
+    /// Who answers when the policy asks (interactive chat); without one,
+    /// what needs approval is refused.
+    pub approver: Option<Arc<Mutex<dyn Approver>>>,
 }
+
+/// A person's answer to a call the policy asks about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Run this one call.
+    Once,
+    /// Run it, and trust this tool for the rest of the session (deny rules
+    /// and fences still hold).
+    TrustTool,
+    /// Refuse it; the reason, if any, goes to the model.
+    Refuse(Option<String>),
+}
+
+/// Someone who can be asked about a call (the terminal's user).
+pub trait Approver: Send {
+    /// Shows `call` with the `reasons` it needs approval, and returns the
+    /// answer. Runs on a blocking thread, so it may wait for input.
+    fn ask(&mut self, call: &ToolCall, reasons: &[Reason]) -> Answer;
+}
+
+/// How long the conversation was at each turn checkpoint (turn number to
+/// message count), so restoring a checkpoint can cut the conversation back
+/// to it.
+pub type ConversationMarks = BTreeMap<u64, usize>;
 
 /// One conversation with the model.
 pub struct Session {
     setup: SessionSetup,
     messages: Vec<Message>,
+    marks: ConversationMarks,
 }
 
 /// Why a turn did not finish.
@@ -80,14 +109,65 @@ impl fmt::Display for TurnError {
 impl std::error::Error for TurnError {}
 
 impl Session {
-    /// A session that continues `messages` (empty for a new one).
-    pub fn new(setup: SessionSetup, messages: Vec<Message>) -> Session {
-        Session { setup, messages }
+    /// A session that continues `messages` (empty for a new one), whose
+    /// turn checkpoints were at `marks`.
+    pub fn new(setup: SessionSetup, messages: Vec<Message>, marks: ConversationMarks) -> Session {
+        Session {
+            setup,
+            messages,
+            marks,
+        }
     }
 
     /// The conversation so far, for saving.
     pub fn messages(&self) -> &[Message] {
         &self.messages
+    }
+
+    /// The conversation's length at each turn checkpoint, for saving.
+    pub fn marks(&self) -> &ConversationMarks {
+        &self.marks
+    }
+
+    /// Drops the conversation after its first `length` messages (an
+    /// interrupted turn).
+    pub fn truncate(&mut self, length: usize) {
+        self.messages.truncate(length);
+    }
+
+    /// The workspace's checkpoint store, when checkpoints are on.
+    pub fn checkpoints(&self) -> Option<Arc<Mutex<CheckpointStore>>> {
+        self.setup.checkpoints.clone()
+    }
+
+    /// Turns checkpoints on (after `/checkpoint init` in a workspace that
+    /// had to wait for it).
+    pub fn enable_checkpoints(&mut self, store: Arc<Mutex<CheckpointStore>>) {
+        self.setup.checkpoints = Some(store);
+    }
+
+    /// Cuts the conversation back to checkpoint `tag`: to the end of turn
+    /// `N` for a turn checkpoint, to the start of turn `N` for a tool
+    /// checkpoint `N.M` (its turn was still running), to the start of the
+    /// session for a checkpoint older than it. Returns the messages kept.
+    pub fn rewind_to(&mut self, tag: &str) -> usize {
+        let (turn, inside) = match tag.split_once('.') {
+            Some((turn, _)) => (turn, true),
+            None => (tag, false),
+        };
+        let turn = turn.parse::<u64>().unwrap_or(0);
+        let kept = match (inside, self.marks.get(&turn)) {
+            (false, Some(length)) => *length,
+            _ => self
+                .marks
+                .range(..turn)
+                .next_back()
+                .map_or(0, |(_, length)| *length),
+        };
+        self.messages.truncate(kept);
+        self.marks
+            .retain(|mark, _| *mark < turn || (!inside && *mark == turn));
+        kept
     }
 
     /// The event that opens the session.
@@ -111,8 +191,8 @@ impl Session {
         prompt: &str,
         emit: &mut (dyn FnMut(Event) + Send),
     ) -> Result<String, TurnError> {
-        self.messages.push(Message::User(prompt.to_string()));
         let turn = self.start_checkpoints(emit).await;
+        self.messages.push(Message::User(prompt.to_string()));
         let mut tool_checkpoints = 0;
         let mut usage = UsageTotals::default();
         for _ in 0..MAX_REQUESTS_PER_TURN {
@@ -141,8 +221,12 @@ impl Session {
             if reply.tool_calls.is_empty() {
                 if let Some(turn) = turn {
                     let description = format!("turn: {}", first_line(prompt));
-                    self.checkpoint(turn.to_string(), description, Vec::new(), emit)
-                        .await;
+                    if self
+                        .checkpoint(turn.to_string(), description, Vec::new(), emit)
+                        .await
+                    {
+                        self.marks.insert(turn, self.messages.len());
+                    }
                 }
                 emit(Event::TurnEnd {
                     text: reply.text.clone(),
@@ -180,7 +264,7 @@ impl Session {
     /// The turn number of this turn's checkpoints, taking the baseline (or
     /// a checkpoint of changes made outside the agent) first; `None` when
     /// checkpoints are off.
-    async fn start_checkpoints(&self, emit: &mut (dyn FnMut(Event) + Send)) -> Option<u64> {
+    async fn start_checkpoints(&mut self, emit: &mut (dyn FnMut(Event) + Send)) -> Option<u64> {
         let store = self.setup.checkpoints.clone()?;
         let prepared =
             tokio::task::spawn_blocking(move || -> Result<(u64, Option<Checkpoint>), String> {
@@ -204,6 +288,7 @@ impl Session {
         match prepared {
             Ok((turn, taken)) => {
                 if let Some(checkpoint) = taken {
+                    self.marks.insert(turn - 1, self.messages.len());
                     emit(checkpoint_event(checkpoint));
                 }
                 Some(turn)
@@ -264,7 +349,7 @@ impl Session {
     /// Judges one call, runs it if allowed, and reports both; also says
     /// whether it ran.
     async fn handle_call(
-        &self,
+        &mut self,
         call: &ToolUse,
         emit: &mut (dyn FnMut(Event) + Send),
     ) -> (ToolOutput, bool) {
@@ -291,18 +376,20 @@ impl Session {
                 )),
                 false,
             ),
-            Decision::Allow { approval, .. } => {
-                let context = self.setup.tools.clone();
-                let output = tokio::task::spawn_blocking(move || {
-                    tools::run(&tool_call, &approval, &context)
-                })
-                .await
-                .unwrap_or_else(|e| ToolOutput::error(format!("the tool failed: {e}")));
-                (output, true)
-            }
-            Decision::Ask { reasons, .. } | Decision::Deny { reasons } => {
-                (refusal(&reasons), false)
-            }
+            Decision::Allow { approval, .. } => (self.run_tool(tool_call, approval).await, true),
+            Decision::Ask { pending, reasons } => match self.ask(pending.clone(), &reasons).await {
+                Answer::Once => (self.run_tool(tool_call, pending.approve()).await, true),
+                Answer::TrustTool => {
+                    self.setup.trust.tools.push(call.name.clone());
+                    (self.run_tool(tool_call, pending.approve()).await, true)
+                }
+                Answer::Refuse(None) => (refusal(&reasons), false),
+                Answer::Refuse(Some(why)) => (
+                    ToolOutput::error(format!("the user refused this call: {why}")),
+                    false,
+                ),
+            },
+            Decision::Deny { reasons } => (refusal(&reasons), false),
         };
         let text = tools::text::head_and_tail(&output.text, MAX_TOOL_RESULT_BYTES);
         emit(Event::ToolResult {
@@ -312,6 +399,31 @@ impl Session {
             exit_code: output.exit_code,
         });
         (ToolOutput { text, ..output }, ran)
+    }
+}
+
+impl Session {
+    /// Runs an approved call on a blocking thread.
+    async fn run_tool(&self, call: ToolCall, approval: crate::policy::Approval) -> ToolOutput {
+        let context = self.setup.tools.clone();
+        tokio::task::spawn_blocking(move || tools::run(&call, &approval, &context))
+            .await
+            .unwrap_or_else(|e| ToolOutput::error(format!("the tool failed: {e}")))
+    }
+
+    /// The approver's answer about `pending`; a refusal when nobody can be
+    /// asked.
+    async fn ask(&self, pending: Pending, reasons: &[Reason]) -> Answer {
+        let Some(approver) = self.setup.approver.clone() else {
+            return Answer::Refuse(None);
+        };
+        let reasons = reasons.to_vec();
+        tokio::task::spawn_blocking(move || match approver.lock() {
+            Ok(mut approver) => approver.ask(pending.call(), &reasons),
+            Err(_) => Answer::Refuse(None),
+        })
+        .await
+        .unwrap_or(Answer::Refuse(None))
     }
 }
 

@@ -44,6 +44,9 @@ pub struct SavedSession {
     pub updated_ms: u64,
     /// The conversation.
     pub messages: Vec<Message>,
+    /// The conversation's length at each of its turn checkpoints.
+    #[serde(default)]
+    pub marks: crate::engine::ConversationMarks,
     #[serde(skip)]
     folder: PathBuf,
 }
@@ -74,6 +77,7 @@ impl SessionStore {
             created_ms: created,
             updated_ms: created,
             messages: Vec::new(),
+            marks: Default::default(),
         };
         session.save()?;
         Ok(session)

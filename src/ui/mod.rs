@@ -1,6 +1,7 @@
 //! The surfaces: thin consumers of the engine's events.
 
 pub mod headless;
+pub mod line;
 
 /// `text` with control characters escaped (`\u{1b}` and the like), so that
 /// text from a model or a command line cannot drive the terminal.
