@@ -1,7 +1,9 @@
-//! A checkpoint after the write tool changed 10 files (only their index
-//! entries are updated) beside one after the same change found by walking
-//! the workspace, on a 20,000-file tree. `cargo bench --bench checkpoint`.
-//! `scripts/bench-checkpoint.sh` compares the walking path with git.
+//! In a session's process (store open, index in memory), on a 20,000-file
+//! tree: a checkpoint after the write tool changed 10 files (only their
+//! index entries are updated), one after the same change found by walking
+//! the workspace (a shell command's case), and a restore of 10 changed
+//! files. `cargo bench --bench checkpoint`. `scripts/bench-checkpoint.sh`
+//! compares the same work, one process per operation, with git's CLI.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -53,6 +55,14 @@ fn main() {
             .expect("snapshot");
         walked.push(start.elapsed());
     }
+    let mut restores = Vec::new();
+    for round in 0..ROUNDS {
+        touch(&root, ROUNDS * 2 + round);
+        let start = Instant::now();
+        store.restore("1", false).expect("restore");
+        restores.push(start.elapsed());
+    }
+    let restore = median(restores);
     let (known, walked) = (median(known), median(walked));
     println!("checkpoint after a 10-file change, {FILES} files, median of {ROUNDS}:");
     println!(
@@ -66,5 +76,9 @@ fn main() {
     println!(
         "  ratio                      {:.1}x",
         walked.as_secs_f64() / known.as_secs_f64()
+    );
+    println!(
+        "restore of 10 changed files {:.1} ms",
+        restore.as_secs_f64() * 1000.0
     );
 }

@@ -306,3 +306,43 @@ async fn secret_looking_variables_reach_commands_only_when_the_agent_names_them(
         assert!(shown.ends_with(expected), "{pass}: {shown}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resumed_session_goes_on_numbering_its_checkpoints() {
+    let env = env();
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("first answer"),
+        Protocol::OpenAi.text("second answer"),
+    ])
+    .await;
+    for args in [&["first question"][..], &["--resume", "second question"]] {
+        let output = chat(&env, &server, args).await;
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let listing = env.agent().args(["checkpoint", "list"]).output().unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    let rows: Vec<(&str, &str)> = listing
+        .lines()
+        .map(|row| {
+            let tag = row.split_whitespace().next().unwrap();
+            (
+                tag,
+                row.split_once("  ").unwrap().1.rsplit_once("  ").unwrap().1,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("1", "baseline"),
+            ("2", "turn: first question"),
+            ("3", "turn: second question")
+        ],
+        "{listing}"
+    );
+}

@@ -425,8 +425,16 @@ impl CheckpointStore {
     pub fn restore(&mut self, tag: &str, hard: bool) -> Result<Restored> {
         self.find(tag)?;
         let turn = self.next_turn()?.to_string();
-        let safety = self.snapshot(&turn, &format!("before restoring {tag}"), true)?;
         let _lock = self.lock()?;
+        let changes = self.changes();
+        // The index stays in memory: the files restored next change it anyway.
+        let safety = self.commit_changes(
+            changes,
+            &turn,
+            &format!("before restoring {tag}"),
+            true,
+            false,
+        )?;
         let target = self.find(tag)?.tree()?;
         // The safety snapshot has just brought the store's index up to date
         // with the files (even when it found nothing to commit), so comparing
