@@ -73,6 +73,7 @@ fn setup(workspace: &Path, client: Client) -> SessionSetup {
         context_tokens: 128_000,
         checkpoints: None,
         approver: None,
+        steering: Default::default(),
     }
 }
 

@@ -370,6 +370,7 @@ fn setup(
         context_tokens: crate::engine::session::DEFAULT_CONTEXT_TOKENS,
         checkpoints: open_checkpoints(place),
         approver: None,
+        steering: Default::default(),
     })
 }
 

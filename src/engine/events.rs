@@ -71,6 +71,12 @@ pub enum Event {
         /// Files deleted.
         deleted: usize,
     },
+    /// A message the user sent while the turn ran was folded into the
+    /// conversation at a tool boundary.
+    Steered {
+        /// The message.
+        text: String,
+    },
     /// Something went wrong that does not stop the turn (a checkpoint
     /// could not be taken, say).
     Warning {

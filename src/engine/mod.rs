@@ -10,4 +10,6 @@ pub mod session;
 pub mod store;
 
 pub use events::Event;
-pub use session::{Answer, Approver, ConversationMarks, Session, SessionSetup, TurnError};
+pub use session::{
+    Answer, Approver, ConversationMarks, Session, SessionSetup, Steering, TurnError,
+};

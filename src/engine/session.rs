@@ -50,6 +50,36 @@ pub struct SessionSetup {
     /// Who answers when the policy asks (interactive chat); without one,
     /// what needs approval is refused.
     pub approver: Option<Arc<Mutex<dyn Approver>>>,
+    /// Messages sent while a turn runs, folded in at its next tool boundary.
+    pub steering: Steering,
+}
+
+/// Messages a person sends while a turn runs (steer mode in chat, lines
+/// appended to `--steer-file` headless). The turn folds them into the
+/// conversation after its current tool calls, before asking the model
+/// again, so the model sees them without the turn being cancelled.
+#[derive(Debug, Clone, Default)]
+pub struct Steering(Arc<Mutex<Vec<String>>>);
+
+impl Steering {
+    /// Queues a message for the next tool boundary.
+    pub fn push(&self, text: String) {
+        if let Ok(mut queue) = self.0.lock() {
+            queue.push(text);
+        }
+    }
+
+    /// The messages still waiting, for display.
+    pub fn pending(&self) -> Vec<String> {
+        self.0.lock().map(|q| q.clone()).unwrap_or_default()
+    }
+
+    fn take(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .map(|mut q| std::mem::take(&mut *q))
+            .unwrap_or_default()
+    }
 }
 
 /// A person's answer to a call the policy asks about.
@@ -256,6 +286,10 @@ impl Session {
                     content: result.text,
                     is_error: result.is_error,
                 });
+            }
+            for text in self.setup.steering.take() {
+                emit(Event::Steered { text: text.clone() });
+                self.messages.push(Message::User(text));
             }
         }
         Err(TurnError::TooManyRequests)

@@ -154,6 +154,7 @@ fn text(event: &Event) {
         Event::TurnEnd { .. } => println!(),
         Event::Error { message } => eprintln!("\nerror: {}", escape_control(message)),
         Event::Warning { message } => eprintln!("warning: {}", escape_control(message)),
+        Event::Steered { text } => eprintln!("[steered: {}]", escape_control(text)),
         Event::Checkpoint {
             tag,
             description,
