@@ -142,6 +142,10 @@ pub struct ChatArgs {
     /// Also append the audit log (one JSON line per tool call) to this file.
     #[arg(long, value_name = "PATH")]
     pub audit_log: Option<std::path::PathBuf>,
+    /// Lines appended to this file while the run goes on are sent to the model at the next
+    /// tool boundary (steering a headless run or goal).
+    #[arg(long, value_name = "PATH", requires = "no_interactive")]
+    pub steer_file: Option<std::path::PathBuf>,
     /// The prompt; `-` reads it from stdin. Piped stdin with a prompt is added as context.
     pub prompt: Option<String>,
 }

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod engine;
+pub mod goal;
 pub mod paths;
 pub mod policy;
 pub mod provider;

@@ -9,4 +9,4 @@
 pub mod store;
 mod walk;
 
-pub use store::{Checkpoint, CheckpointError, CheckpointStore, Restored};
+pub use store::{Checkpoint, CheckpointError, CheckpointStore, FileChange, Restored};

@@ -72,6 +72,17 @@ pub struct Checkpoint {
     pub deleted: usize,
 }
 
+/// One file changed between two checkpoints.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FileChange {
+    /// The path, relative to the workspace.
+    pub path: PathBuf,
+    /// Lines added.
+    pub added: usize,
+    /// Lines removed.
+    pub removed: usize,
+}
+
 /// What a restore did.
 #[derive(Debug, Default)]
 pub struct Restored {
@@ -416,6 +427,59 @@ impl CheckpointStore {
         render(&diff, stat)
     }
 
+    /// Every file that differs between checkpoints `from` and `to`, with
+    /// its lines added and removed (binary files count none).
+    pub fn file_changes(&self, from: &str, to: &str) -> Result<Vec<FileChange>> {
+        let old = self.find(from)?.tree()?;
+        let new = self.find(to)?.tree()?;
+        let diff = self.repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
+        let mut changes = Vec::new();
+        for index in 0..diff.deltas().len() {
+            let Some(delta) = diff.get_delta(index) else {
+                continue;
+            };
+            let path = delta
+                .new_file()
+                .path()
+                .or(delta.old_file().path())
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let (added, removed) = match git2::Patch::from_diff(&diff, index)? {
+                Some(patch) => {
+                    let (_, added, removed) = patch.line_stats()?;
+                    (added, removed)
+                }
+                None => (0, 0),
+            };
+            changes.push(FileChange {
+                path,
+                added,
+                removed,
+            });
+        }
+        Ok(changes)
+    }
+
+    /// A unified diff from checkpoint `from` to `to`, of `paths` only.
+    pub fn diff_of(&self, from: &str, to: &str, paths: &[PathBuf]) -> Result<String> {
+        let mut options = DiffOptions::new();
+        options.disable_pathspec_match(true);
+        for path in paths {
+            options.pathspec(path);
+        }
+        let diff = self.repo.diff_tree_to_tree(
+            Some(&self.find(from)?.tree()?),
+            Some(&self.find(to)?.tree()?),
+            Some(&mut options),
+        )?;
+        render(&diff, false)
+    }
+
+    /// The id of the newest checkpoint's tree: equal ids, equal trees.
+    pub fn latest_tree(&self) -> Result<Option<String>> {
+        Ok(self.head()?.map(|commit| commit.tree_id().to_string()))
+    }
+
     /// Puts back every file checkpoint `tag` had: contents, executable
     /// bits, symlinks, and files deleted since. Files created since are
     /// kept, unless `hard`: then those the agent's tools created are
@@ -512,6 +576,21 @@ impl CheckpointStore {
                 break;
             }
             folder = dir.parent();
+        }
+        Ok(())
+    }
+
+    /// Puts `paths` back as checkpoint `tag` had them: written again, or
+    /// deleted when it did not have them (the goal loop's answer to a write
+    /// that got past the policy into a protected path).
+    pub fn put_back(&mut self, tag: &str, paths: &[PathBuf]) -> Result<()> {
+        let _lock = self.lock()?;
+        let tree = self.find(tag)?.tree()?;
+        for path in paths {
+            match tree.get_path(path) {
+                Ok(_) => self.write_entry(&tree, path)?,
+                Err(_) => self.remove_file(path)?,
+            }
         }
         Ok(())
     }

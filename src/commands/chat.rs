@@ -18,6 +18,8 @@ use crate::engine::audit::AuditLog;
 use crate::engine::prompt::system_prompt;
 use crate::engine::store::{SavedSession, SessionStore};
 use crate::engine::{Session, SessionSetup};
+use crate::goal::spec::goal_words;
+use crate::goal::{GoalReport, GoalSpec, GoalStatus};
 use crate::paths::{StatePaths, home_dir};
 use crate::policy::paths::Roots;
 use crate::policy::tools::visible_builtins;
@@ -32,6 +34,8 @@ use crate::ui::line::{LineApprover, read_line};
 
 /// Exit code for a run stopped by Ctrl-C.
 pub const INTERRUPTED: u8 = 130;
+/// Exit code for a goal that ended other than `met`.
+pub const GOAL_NOT_MET: u8 = 4;
 
 /// Where the run happens and what it remembers.
 struct Place {
@@ -145,6 +149,7 @@ fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
     eprintln!("type a prompt, `/help` for commands, `/quit` (or Ctrl-D) to leave");
     let runtime = runtime()?;
     let mut next = args.prompt.clone();
+    let mut last_goal: Option<GoalReport> = None;
     while let Some(line) = next.take().or_else(|| read_line("> ")) {
         let line = line.trim();
         if line.is_empty() {
@@ -154,6 +159,13 @@ fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
             match slash::run(&mut chat, line) {
                 Ok(Reply::Quit) => break,
                 Ok(Reply::Show(text)) => print!("{text}"),
+                Ok(Reply::Goal(words)) => {
+                    if let Some(report) =
+                        goal_command(&words, &mut chat, &runtime, &mut printer, &last_goal)
+                    {
+                        last_goal = Some(report);
+                    }
+                }
                 Err(message) => eprint!("{message}"),
             }
             continue;
@@ -188,9 +200,51 @@ fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
     Ok(())
 }
 
+/// `/goal …` in line mode: runs the goal (Ctrl-C cancels it, and it still
+/// reports), shows the last report for `/goal` alone; returns the report of
+/// a goal that ran.
+fn goal_command(
+    words: &str,
+    chat: &mut Chat,
+    runtime: &tokio::runtime::Runtime,
+    printer: &mut Printer,
+    last: &Option<GoalReport>,
+) -> Option<GoalReport> {
+    match words {
+        "" => {
+            match last {
+                Some(report) => print!("{}", report.to_text()),
+                None => println!("no goal has run in this chat"),
+            }
+            return None;
+        }
+        "clear" => {
+            println!("no goal is running (Ctrl-C cancels a running goal)");
+            return None;
+        }
+        _ => {}
+    }
+    let spec = match GoalSpec::parse_line(words) {
+        Ok(spec) => spec,
+        Err(message) => {
+            eprint!("{message}");
+            return None;
+        }
+    };
+    let report = runtime.block_on(async {
+        let mut emit = |event: crate::engine::Event| printer.event(&event);
+        run_goal(&mut chat.session, &spec, &mut emit).await
+    });
+    if let Some(warning) = chat.save() {
+        eprintln!("{warning}");
+    }
+    Some(report)
+}
+
 /// One headless turn, printed as text or JSON, with an exit code.
 fn headless(args: &ChatArgs, place: &Place) -> Outcome {
     let prompt = read_prompt(args.prompt.as_deref())?;
+    let goal = parse_goal(&prompt)?;
     let resumed = resumed(args, place)?;
     let setup = setup(args, place, resumed.as_ref())?;
     let mut saved = saved_session(resumed, &setup, place)?;
@@ -201,15 +255,23 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
     printer.event(&session.start_event());
     let runtime = runtime()?;
     let mut audit_failure = None;
+    let steering = session.steering();
     let result = runtime.block_on(async {
+        let _steer_file = args
+            .steer_file
+            .clone()
+            .map(|path| tokio::spawn(follow_steer_file(path, steering)));
         let mut emit = |event: crate::engine::Event| {
             if let Err(e) = audit.record(&event) {
                 audit_failure.get_or_insert(e);
             }
             printer.event(&event);
         };
+        if let Some(spec) = &goal {
+            return Some(Ok(run_goal(&mut session, spec, &mut emit).await.status));
+        }
         tokio::select! {
-            result = session.run_turn(&prompt, &mut emit) => Some(result),
+            result = session.run_turn(&prompt, &mut emit) => Some(result.map(|_| GoalStatus::Met)),
             _ = tokio::signal::ctrl_c() => None,
         }
     });
@@ -221,9 +283,16 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
         eprintln!("warning: the audit log could not be written: {e}");
     }
     match result {
-        Some(Ok(_)) => {
+        Some(Ok(GoalStatus::Met)) => {
             printer.finish(None);
             Ok(())
+        }
+        Some(Ok(status)) => {
+            printer.finish(Some(&format!("the goal ended {}", status.name())));
+            Err(Failure {
+                message: String::new(),
+                code: GOAL_NOT_MET,
+            })
         }
         Some(Err(error)) => {
             let message = error.to_string();
@@ -242,6 +311,61 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
                 message: String::new(),
                 code: INTERRUPTED,
             })
+        }
+    }
+}
+
+/// The goal of a `/goal …` prompt; `None` for any other prompt.
+fn parse_goal(prompt: &str) -> Result<Option<GoalSpec>, Failure> {
+    match goal_words(prompt) {
+        None => Ok(None),
+        Some("") | Some("clear") => Err(Failure::usage(
+            "error: `/goal` needs an objective here; `/goal` alone and `/goal clear` are for interactive chat",
+        )),
+        Some(words) => GoalSpec::parse_line(words)
+            .map(Some)
+            .map_err(Failure::usage),
+    }
+}
+
+/// Runs a goal; Ctrl-C cancels it, and it still ends with its report.
+async fn run_goal(
+    session: &mut Session,
+    spec: &GoalSpec,
+    emit: &mut (dyn FnMut(crate::engine::Event) + Send),
+) -> GoalReport {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = crate::goal::run(session, spec, stopped, emit);
+    tokio::pin!(running);
+    tokio::select! {
+        report = &mut running => report,
+        _ = tokio::signal::ctrl_c() => {
+            let _ = stop.send(true);
+            running.await
+        }
+    }
+}
+
+/// Feeds lines appended to `path` into the steering queue (`--steer-file`),
+/// from the end the file had when the run started.
+async fn follow_steer_file(path: PathBuf, steering: crate::engine::Steering) {
+    let mut offset = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let mut partial = String::new();
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        partial.push_str(&String::from_utf8_lossy(&bytes[start..]));
+        offset = bytes.len() as u64;
+        while let Some(end) = partial.find('\n') {
+            let line: String = partial.drain(..=end).collect();
+            if !line.trim().is_empty() {
+                steering.push(line.trim().to_string());
+            }
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::checkpoint::CheckpointStore;
 use crate::cli::CheckpointCommand;
 use crate::engine::Session;
 use crate::engine::store::{SavedSession, SessionStore};
+use crate::goal::spec::goal_words;
 
 /// What an interactive chat is working on.
 pub struct Chat {
@@ -71,6 +72,14 @@ enum SlashCommand {
         #[arg(long)]
         files: bool,
     },
+    /// Work toward OBJECTIVE until acceptance checks the program runs pass:
+    /// `/goal [--max N] [--check CMD]... [--protect GLOB]... OBJECTIVE`; `/goal` alone shows
+    /// the last goal's report. Ctrl-C cancels a running goal.
+    Goal {
+        /// The goal's options and objective.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        words: Vec<String>,
+    },
     /// List the commands.
     Help,
     /// Leave the chat (also `/exit`).
@@ -83,6 +92,8 @@ enum SlashCommand {
 pub enum Reply {
     /// Show this text.
     Show(String),
+    /// Run a goal: the words after `/goal`, still to be parsed.
+    Goal(String),
     /// End the chat.
     Quit,
 }
@@ -90,9 +101,13 @@ pub enum Reply {
 /// Runs one slash command line (`/checkpoint list`); an error is text to
 /// show, and the chat goes on.
 pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, String> {
+    if let Some(words) = goal_words(line) {
+        return Ok(Reply::Goal(words.to_string()));
+    }
     let words = line.trim_start_matches('/').split_whitespace();
     let parsed = Line::try_parse_from(words).map_err(|e| e.render().to_string())?;
     match parsed.command {
+        SlashCommand::Goal { words } => Ok(Reply::Goal(words.join(" "))),
         SlashCommand::Checkpoint(command) => checkpoint_command(chat, &command).map(Reply::Show),
         SlashCommand::Rewind { turn, files } => rewind(chat, turn, files).map(Reply::Show),
         SlashCommand::Help => Ok(Reply::Show(Line::command().render_long_help().to_string())),

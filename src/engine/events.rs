@@ -77,6 +77,22 @@ pub enum Event {
         /// The message.
         text: String,
     },
+    /// A goal moved on: `plan`, `implement` or `verify` of an iteration.
+    GoalProgress {
+        /// The phase starting.
+        phase: String,
+        /// The iteration (0 while planning).
+        iteration: u32,
+        /// Iterations allowed.
+        max: u32,
+        /// What is happening, for people.
+        detail: String,
+    },
+    /// A goal ended.
+    GoalEnd {
+        /// Everything it ended with.
+        report: Box<crate::goal::GoalReport>,
+    },
     /// Something went wrong that does not stop the turn (a checkpoint
     /// could not be taken, say).
     Warning {

@@ -11,5 +11,6 @@ pub mod store;
 
 pub use events::Event;
 pub use session::{
-    Answer, Approver, ConversationMarks, Session, SessionSetup, Steering, TurnError,
+    Answer, Approver, ConversationMarks, Session, SessionSetup, Steering, TurnError, TurnOptions,
+    TurnOutcome,
 };

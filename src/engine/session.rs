@@ -101,6 +101,80 @@ pub trait Approver: Send {
     fn ask(&mut self, call: &ToolCall, reasons: &[Reason]) -> Answer;
 }
 
+/// How a turn may run.
+#[derive(Debug, Clone)]
+pub struct TurnOptions {
+    /// Model requests the turn may make.
+    pub max_requests: usize,
+    /// A goal's planning turn: only the read-only tools and `set_checks`
+    /// are offered.
+    pub planning: bool,
+}
+
+impl Default for TurnOptions {
+    fn default() -> TurnOptions {
+        TurnOptions {
+            max_requests: MAX_REQUESTS_PER_TURN,
+            planning: false,
+        }
+    }
+}
+
+/// What a turn ended with.
+#[derive(Debug, Clone, Default)]
+pub struct TurnOutcome {
+    /// The model's last text.
+    pub text: String,
+    /// Tokens used by the turn.
+    pub usage: UsageTotals,
+    /// The acceptance checks the model stated with `set_checks` (planning).
+    pub checks: Option<Vec<String>>,
+}
+
+/// The planning tool through which the model states a goal's checks.
+pub const SET_CHECKS: &str = "set_checks";
+
+fn set_checks_definition() -> ToolDefinition {
+    ToolDefinition {
+        name: SET_CHECKS.into(),
+        description: "State the goal's acceptance checks: shell commands that all exit 0 exactly when the goal is met. The program runs them itself after every iteration.".into(),
+        input_schema: serde_json::json!({
+            "type": "object",
+            "properties": {"commands": {"type": "array", "items": {"type": "string"}}},
+            "required": ["commands"]
+        }),
+    }
+}
+
+/// Records a `set_checks` call: its tool result, and the commands when the
+/// input is well-formed.
+fn set_checks(call: &ToolUse) -> (Message, Option<Vec<String>>) {
+    let commands: Option<Vec<String>> = call.input["commands"].as_array().and_then(|list| {
+        list.iter()
+            .map(|c| c.as_str().map(str::to_string))
+            .collect()
+    });
+    let (content, is_error) = match &commands {
+        Some(commands) => (
+            format!(
+                "recorded {} check(s); the program will run them",
+                commands.len()
+            ),
+            false,
+        ),
+        None => (
+            "the input needs `commands`: an array of strings".to_string(),
+            true,
+        ),
+    };
+    let result = Message::ToolResult {
+        id: call.id.clone(),
+        content,
+        is_error,
+    };
+    (result, commands)
+}
+
 /// How long the conversation was at each turn checkpoint (turn number to
 /// message count), so restoring a checkpoint can cut the conversation back
 /// to it.
@@ -119,18 +193,15 @@ pub enum TurnError {
     /// The model could not be reached, or its retries were spent.
     Model(GaveUp),
     /// The model kept calling tools past the limit.
-    TooManyRequests,
+    TooManyRequests(usize),
 }
 
 impl fmt::Display for TurnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TurnError::Model(gave_up) => write!(f, "{gave_up}"),
-            TurnError::TooManyRequests => {
-                write!(
-                    f,
-                    "the turn was stopped after {MAX_REQUESTS_PER_TURN} model requests"
-                )
+            TurnError::TooManyRequests(limit) => {
+                write!(f, "the turn was stopped after {limit} model requests")
             }
         }
     }
@@ -157,6 +228,30 @@ impl Session {
     /// The conversation's length at each turn checkpoint, for saving.
     pub fn marks(&self) -> &ConversationMarks {
         &self.marks
+    }
+
+    /// Decides `call` as the policy would now, with the session's trust, as
+    /// when nobody can be asked (the goal loop's test for its checks).
+    pub fn decide_unattended(&self, call: &ToolCall) -> Decision {
+        self.setup
+            .policy
+            .decide(call, &self.setup.trust, Mode::Unattended)
+    }
+
+    /// The tools' context (the goal loop runs its checks with it, as the
+    /// shell tool runs commands).
+    pub fn tool_context(&self) -> ToolContext {
+        self.setup.tools.clone()
+    }
+
+    /// Makes paths read-only while a goal runs (`None` lifts it).
+    pub fn protect_for_goal(&mut self, globs: Option<crate::policy::protect::PathGlobs>) {
+        self.setup.policy.protect_for_goal(globs);
+    }
+
+    /// The steering queue, to push messages into while a turn runs.
+    pub fn steering(&self) -> Steering {
+        self.setup.steering.clone()
     }
 
     /// Drops the conversation after its first `length` messages (an
@@ -221,17 +316,32 @@ impl Session {
         prompt: &str,
         emit: &mut (dyn FnMut(Event) + Send),
     ) -> Result<String, TurnError> {
+        self.run_turn_with(prompt, &TurnOptions::default(), emit)
+            .await
+            .map(|outcome| outcome.text)
+    }
+
+    /// Runs one turn with `options` (the goal loop's planning and bounded
+    /// iterations).
+    pub async fn run_turn_with(
+        &mut self,
+        prompt: &str,
+        options: &TurnOptions,
+        emit: &mut (dyn FnMut(Event) + Send),
+    ) -> Result<TurnOutcome, TurnError> {
         let turn = self.start_checkpoints(emit).await;
         self.messages.push(Message::User(prompt.to_string()));
         let mut tool_checkpoints = 0;
         let mut usage = UsageTotals::default();
-        for _ in 0..MAX_REQUESTS_PER_TURN {
+        let mut checks = None;
+        let tools = self.offered_tools(options);
+        for _ in 0..options.max_requests {
             super::context::compact(&mut self.messages, self.setup.context_tokens / 4 * 3);
             let request = Request {
                 model: self.setup.client.endpoint().model.clone(),
                 system: self.setup.system.clone(),
                 messages: self.messages.clone(),
-                tools: self.setup.definitions.clone(),
+                tools: tools.clone(),
                 max_tokens: 8192,
             };
             let mut forward = |event: StreamEvent| match event {
@@ -262,9 +372,19 @@ impl Session {
                     text: reply.text.clone(),
                     usage,
                 });
-                return Ok(reply.text);
+                return Ok(TurnOutcome {
+                    text: reply.text,
+                    usage,
+                    checks,
+                });
             }
             for call in &reply.tool_calls {
+                if options.planning && call.name == SET_CHECKS {
+                    let (result, stated) = set_checks(call);
+                    checks = stated.or(checks);
+                    self.messages.push(result);
+                    continue;
+                }
                 let (result, ran) = self.handle_call(call, emit).await;
                 if let Some(turn) = turn
                     && ran
@@ -292,7 +412,29 @@ impl Session {
                 self.messages.push(Message::User(text));
             }
         }
-        Err(TurnError::TooManyRequests)
+        Err(TurnError::TooManyRequests(options.max_requests))
+    }
+
+    /// The tools offered this turn: all of the agent's, or in planning the
+    /// read-only ones and `set_checks`.
+    fn offered_tools(&self, options: &TurnOptions) -> Vec<ToolDefinition> {
+        if !options.planning {
+            return self.setup.definitions.clone();
+        }
+        let mut tools: Vec<ToolDefinition> = self
+            .setup
+            .definitions
+            .iter()
+            .filter(|d| {
+                matches!(
+                    crate::config::tools::canonical(&d.name),
+                    Some("read" | "glob" | "grep")
+                )
+            })
+            .cloned()
+            .collect();
+        tools.push(set_checks_definition());
+        tools
     }
 
     /// The turn number of this turn's checkpoints, taking the baseline (or

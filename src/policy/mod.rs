@@ -24,6 +24,7 @@ mod command;
 pub mod decision;
 pub mod lint;
 pub mod paths;
+pub mod protect;
 pub mod readonly;
 pub mod shell;
 pub mod tools;
@@ -66,6 +67,8 @@ pub struct Policy {
     write: FileFence,
     glob: FileFence,
     grep: FileFence,
+    /// Paths a running goal made read-only (`/goal --protect`).
+    goal_protected: Option<protect::PathGlobs>,
 }
 
 impl Policy {
@@ -79,9 +82,17 @@ impl Policy {
             write: FileFence::compile(&settings.write, &roots),
             glob: FileFence::compile(&settings.glob, &roots),
             grep: FileFence::compile(&settings.grep, &roots),
+            goal_protected: None,
             roots,
             config,
         }
+    }
+
+    /// Makes the paths `globs` covers read-only while a goal runs (`None`
+    /// when it ends): a write there, by the write tool or a shell
+    /// redirection, is denied.
+    pub fn protect_for_goal(&mut self, globs: Option<protect::PathGlobs>) {
+        self.goal_protected = globs;
     }
 
     /// The agent this policy enforces.
@@ -164,6 +175,16 @@ impl Policy {
             );
             return;
         }
+        if let Some(pattern) = self.goal_protected_pattern(&resolved) {
+            judgement.add(
+                Reason::new(
+                    Verdict::Deny,
+                    format!("protected for the goal (`--protect {pattern}`)"),
+                )
+                .about(&shown),
+            );
+            return;
+        }
         if let Some(what) = protected_reason(&resolved, &self.roots) {
             judgement.add(
                 Reason::new(
@@ -228,6 +249,12 @@ impl Policy {
             pre_approved,
             judgement,
         );
+    }
+
+    fn goal_protected_pattern(&self, resolved: &Path) -> Option<&str> {
+        let globs = self.goal_protected.as_ref()?;
+        let relative = resolved.strip_prefix(&self.roots.workspace).ok()?;
+        globs.matching(relative)
     }
 
     /// Inside a fence: allow. Outside: ask. No fence: pre-approval decides.

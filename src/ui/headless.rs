@@ -30,6 +30,7 @@ pub struct Printer {
     denials: Vec<Value>,
     answer: String,
     usage: UsageTotals,
+    goal: Option<Value>,
 }
 
 impl Printer {
@@ -41,6 +42,7 @@ impl Printer {
             denials: Vec::new(),
             answer: String::new(),
             usage: UsageTotals::default(),
+            goal: None,
         }
     }
 
@@ -84,6 +86,11 @@ impl Printer {
                 self.answer = text.clone();
                 self.usage = *usage;
             }
+            Event::GoalEnd { report } => {
+                self.answer = report.summary.clone();
+                self.usage = report.usage;
+                self.goal = serde_json::to_value(report).ok();
+            }
             _ => {}
         }
     }
@@ -91,7 +98,7 @@ impl Printer {
     /// Prints the end of the run: the result object (json, stream-json) or
     /// the error (all formats, on stderr for text).
     pub fn finish(self, error: Option<&str>) {
-        let result = json!({
+        let mut result = json!({
             "type": "result",
             "is_error": error.is_some(),
             "error": error,
@@ -100,11 +107,22 @@ impl Printer {
             "tool_calls": self.tool_calls,
             "permission_denials": self.denials,
         });
+        if let Some(goal) = self.goal {
+            result["goal"] = goal;
+        }
         match self.format {
             OutputFormat::Json | OutputFormat::StreamJson => line(&result),
             OutputFormat::Text => {}
         }
     }
+}
+
+/// `text` with control characters escaped line by line, keeping its line
+/// breaks.
+fn escape_control_lines(text: &str) -> String {
+    text.lines()
+        .map(|line| escape_control(line) + "\n")
+        .collect()
 }
 
 fn line(value: &Value) {
@@ -155,6 +173,16 @@ fn text(event: &Event) {
         Event::Error { message } => eprintln!("\nerror: {}", escape_control(message)),
         Event::Warning { message } => eprintln!("warning: {}", escape_control(message)),
         Event::Steered { text } => eprintln!("[steered: {}]", escape_control(text)),
+        Event::GoalProgress {
+            phase,
+            iteration,
+            max,
+            detail,
+        } => eprintln!(
+            "[goal {phase} {iteration}/{max}] {}",
+            escape_control(detail)
+        ),
+        Event::GoalEnd { report } => print!("{}", escape_control_lines(&report.to_text())),
         Event::Checkpoint {
             tag,
             description,

@@ -85,7 +85,11 @@ pub fn repo() -> PathBuf {
 /// Every agent file the repository ships.
 pub fn shipped_agent_files() -> Vec<PathBuf> {
     let mut files = vec![repo().join(".kiro/agents/refactor-bot.json")];
-    for folder in ["examples/agents", "examples/kiro-autorun/.kiro/agents"] {
+    for folder in [
+        "examples/agents",
+        "examples/kiro-autorun/.kiro/agents",
+        "examples/pantry/.kiro/agents",
+    ] {
         let mut found: Vec<PathBuf> = std::fs::read_dir(repo().join(folder))
             .expect("examples folder")
             .map(|e| e.expect("entry").path())

@@ -103,6 +103,12 @@ impl ModelServer {
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.recorded.lock().unwrap().clone()
     }
+
+    /// How many requests arrived so far, readable from another task.
+    pub fn request_count(&self) -> impl Fn() -> usize + Send + 'static {
+        let recorded = self.shared.recorded.clone();
+        move || recorded.lock().unwrap().len()
+    }
 }
 
 async fn respond(

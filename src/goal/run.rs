@@ -1,0 +1,547 @@
+//! The loop: baseline, plan, then implement and verify until the checks
+//! pass, the iterations run out, or the work stalls.
+//!
+//! The program, not the model, decides how a goal ended: it takes the
+//! checkpoints, runs the checks, compares trees and failures between
+//! iterations, and puts back any protected file that changed by a way the
+//! policy could not see (a script writing it).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use super::checks::{self, ApprovedCheck};
+use super::report::{CheckResult, GoalReport, GoalStatus, Iteration, Refusal};
+use super::spec::GoalSpec;
+use crate::checkpoint::CheckpointStore;
+use crate::engine::{Event, Session, TurnOptions};
+use crate::policy::Verdict;
+use crate::policy::protect::PathGlobs;
+
+/// How a goal is bounded beyond its spec.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Model requests per iteration.
+    pub requests: usize,
+    /// Time per iteration.
+    pub iteration_time: Duration,
+}
+
+impl Limits {
+    /// The limits `spec` asks for.
+    pub fn of(spec: &GoalSpec) -> Limits {
+        Limits {
+            requests: spec.max_requests,
+            iteration_time: Duration::from_secs(spec.max_minutes.saturating_mul(60)),
+        }
+    }
+}
+
+/// Why the loop stopped before its natural end.
+enum Stop {
+    /// The user cancelled.
+    Cancelled,
+    /// Something failed; the message says what.
+    Failed(String),
+}
+
+/// Runs `spec` on `session`, emitting the session's events and the goal's
+/// progress; `stop` turning true cancels it (files stay as they are).
+pub async fn run(
+    session: &mut Session,
+    spec: &GoalSpec,
+    stop: watch::Receiver<bool>,
+    emit: &mut (dyn FnMut(Event) + Send),
+) -> GoalReport {
+    let started = Instant::now();
+    let mut goal = Goal {
+        report: GoalReport::new(spec.objective(), spec.max),
+        spec,
+        limits: Limits::of(spec),
+        stop,
+        store: session.checkpoints(),
+    };
+    let ended = goal.drive(session, emit).await;
+    if let Err(stop) = ended {
+        let (status, summary) = match stop {
+            Stop::Cancelled => (
+                GoalStatus::Cancelled,
+                "cancelled by the user; the files stay as they are".to_string(),
+            ),
+            Stop::Failed(message) => (GoalStatus::Error, message),
+        };
+        goal.report.status = status;
+        goal.report.summary = summary;
+    }
+    session.protect_for_goal(None);
+    goal.finish();
+    goal.report.wall_ms = started.elapsed().as_millis() as u64;
+    let report = goal.report;
+    emit(Event::GoalEnd {
+        report: Box::new(report.clone()),
+    });
+    report
+}
+
+/// A goal under way.
+struct Goal<'a> {
+    report: GoalReport,
+    spec: &'a GoalSpec,
+    limits: Limits,
+    stop: watch::Receiver<bool>,
+    store: Option<Arc<Mutex<CheckpointStore>>>,
+}
+
+impl Goal<'_> {
+    /// Plans and iterates; `Ok` when the loop reached a status of its own.
+    async fn drive(
+        &mut self,
+        session: &mut Session,
+        emit: &mut (dyn FnMut(Event) + Send),
+    ) -> Result<(), Stop> {
+        if self.store.is_none() {
+            return Err(Stop::Failed(
+                "the goal loop needs checkpoints, and they are off (`chat.enableCheckpoint`, or `agent checkpoint init` outside git)".into(),
+            ));
+        }
+        PathGlobs::new(&self.spec.watched()).map_err(Stop::Failed)?;
+        let protected = match self.spec.protect.is_empty() {
+            true => None,
+            false => Some(PathGlobs::new(&self.spec.protect).map_err(Stop::Failed)?),
+        };
+        self.report.baseline_checkpoint = Some(
+            self.snapshot(&format!("goal baseline: {}", self.spec.objective()))
+                .await?,
+        );
+        session.protect_for_goal(protected.clone());
+        let plan = self.plan(session, emit).await?;
+        let approved = match checks::approve(session, &self.report.checks) {
+            Ok(approved) => approved,
+            Err(refused) => {
+                self.report.refused.extend(refused);
+                return Err(Stop::Failed(
+                    "a check was refused by the shell policy before any work started".into(),
+                ));
+            }
+        };
+        let mut prompt = implement_prompt(self.spec, &plan, &self.report.checks);
+        let mut previous: Option<(Option<String>, Vec<CheckResult>)> = None;
+        let mut unchanged_in_a_row = 0;
+        for number in 1..=self.spec.max {
+            self.report.iterations_used = number;
+            let note = self.implement(session, number, &prompt, emit).await?;
+            self.put_back_protected(protected.as_ref(), emit).await?;
+            if approved.is_empty() {
+                self.report.iterations.push(Iteration {
+                    number,
+                    checks: Vec::new(),
+                    note,
+                });
+                self.end(
+                    GoalStatus::Unverified,
+                    "there are no checks, so the goal cannot be verified",
+                );
+                return Ok(());
+            }
+            let results = self.verify(session, number, &approved, emit).await?;
+            self.report.iterations.push(Iteration {
+                number,
+                checks: results.clone(),
+                note,
+            });
+            if results.iter().all(CheckResult::passed) {
+                self.end(GoalStatus::Met, "every check passed");
+                return Ok(());
+            }
+            let tree = self.latest_tree().await;
+            if let Some((previous_tree, previous_results)) = &previous {
+                unchanged_in_a_row = match *previous_tree == tree {
+                    true => unchanged_in_a_row + 1,
+                    false => 0,
+                };
+                if unchanged_in_a_row >= 2 || same_failures(previous_results, &results) {
+                    self.end(
+                        GoalStatus::Stalled,
+                        "two iterations in a row changed nothing or failed identically",
+                    );
+                    return Ok(());
+                }
+            }
+            prompt = verification_report(number, self.spec.max, &results);
+            previous = Some((tree, results));
+        }
+        self.end(
+            GoalStatus::NotMet,
+            "checks still fail after the last iteration",
+        );
+        Ok(())
+    }
+
+    /// Asks the model for a plan and, without `--check`, the checks.
+    async fn plan(
+        &mut self,
+        session: &mut Session,
+        emit: &mut (dyn FnMut(Event) + Send),
+    ) -> Result<String, Stop> {
+        emit(Event::GoalProgress {
+            phase: "plan".into(),
+            iteration: 0,
+            max: self.spec.max,
+            detail: self.spec.objective(),
+        });
+        let options = TurnOptions {
+            max_requests: self.limits.requests,
+            planning: true,
+        };
+        let prompt = planning_prompt(self.spec);
+        let outcome = self
+            .turn(session, &prompt, &options, emit)
+            .await?
+            .ok_or_else(|| Stop::Failed("the planning turn ran out of time".into()))?;
+        self.report.checks = match self.spec.checks.is_empty() {
+            true => outcome.checks.unwrap_or_default(),
+            false => self.spec.checks.clone(),
+        };
+        Ok(outcome.text)
+    }
+
+    /// One implementing turn; its note says if it was cut short.
+    async fn implement(
+        &mut self,
+        session: &mut Session,
+        number: u32,
+        prompt: &str,
+        emit: &mut (dyn FnMut(Event) + Send),
+    ) -> Result<Option<String>, Stop> {
+        emit(Event::GoalProgress {
+            phase: "implement".into(),
+            iteration: number,
+            max: self.spec.max,
+            detail: format!("iteration {number} of {}", self.spec.max),
+        });
+        let options = TurnOptions {
+            max_requests: self.limits.requests,
+            planning: false,
+        };
+        match self.turn(session, prompt, &options, emit).await? {
+            Some(_) => Ok(None),
+            None => Ok(Some(format!(
+                "the iteration was stopped at its time limit ({} min)",
+                self.spec.max_minutes
+            ))),
+        }
+    }
+
+    /// Runs the checks, counting their time apart from the harness's.
+    async fn verify(
+        &mut self,
+        session: &Session,
+        number: u32,
+        approved: &[ApprovedCheck],
+        emit: &mut (dyn FnMut(Event) + Send),
+    ) -> Result<Vec<CheckResult>, Stop> {
+        emit(Event::GoalProgress {
+            phase: "verify".into(),
+            iteration: number,
+            max: self.spec.max,
+            detail: format!("running {} check(s)", approved.len()),
+        });
+        let context = session.tool_context();
+        let started = Instant::now();
+        let results = tokio::select! {
+            results = checks::run_all(approved, &context) => results,
+            _ = cancelled(self.stop.clone()) => {
+                context.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Err(Stop::Cancelled);
+            }
+        };
+        self.report.checks_ms += started.elapsed().as_millis() as u64;
+        Ok(results)
+    }
+
+    /// Runs one turn within the iteration's time, watching for cancel;
+    /// `None` when the time ran out (the turn is then dropped from the
+    /// conversation, and its running command killed).
+    async fn turn(
+        &mut self,
+        session: &mut Session,
+        prompt: &str,
+        options: &TurnOptions,
+        emit: &mut (dyn FnMut(Event) + Send),
+    ) -> Result<Option<crate::engine::TurnOutcome>, Stop> {
+        let before = session.messages().len();
+        let cancel = session.tool_context().cancel;
+        let mut refusals = Vec::new();
+        let mut record = |event: Event| {
+            if let Event::ToolCall {
+                tool,
+                input,
+                decision,
+                reasons,
+                ..
+            } = &event
+                && *decision == Verdict::Deny
+            {
+                refusals.push(Refusal {
+                    what: format!("{tool} {input}"),
+                    reason: reasons
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                });
+            }
+            emit(event);
+        };
+        let outcome = tokio::select! {
+            outcome = tokio::time::timeout(
+                self.limits.iteration_time,
+                session.run_turn_with(prompt, options, &mut record),
+            ) => outcome,
+            _ = cancelled(self.stop.clone()) => {
+                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                session.truncate(before);
+                self.report.refused.append(&mut refusals);
+                return Err(Stop::Cancelled);
+            }
+        };
+        self.report.refused.append(&mut refusals);
+        match outcome {
+            Ok(Ok(outcome)) => {
+                self.report.usage.input_tokens += outcome.usage.input_tokens;
+                self.report.usage.output_tokens += outcome.usage.output_tokens;
+                self.report.usage.requests += outcome.usage.requests;
+                Ok(Some(outcome))
+            }
+            Ok(Err(error)) => Err(Stop::Failed(format!("the turn failed: {error}"))),
+            Err(_) => {
+                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                session.truncate(before);
+                cancel.store(false, std::sync::atomic::Ordering::Relaxed);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Puts back protected files that changed since the baseline (a script
+    /// can write where the write tool may not), and records each as a
+    /// refused write.
+    async fn put_back_protected(
+        &mut self,
+        protected: Option<&PathGlobs>,
+        emit: &mut (dyn FnMut(Event) + Send),
+    ) -> Result<(), Stop> {
+        let Some(protected) = protected else {
+            return Ok(());
+        };
+        let tag = self.snapshot("goal: after an iteration").await?;
+        let baseline = self.report.baseline_checkpoint.clone().unwrap_or_default();
+        let changed: Vec<PathBuf> = self
+            .with_store(move |store| store.file_changes(&baseline, &tag))
+            .await?
+            .into_iter()
+            .map(|change| change.path)
+            .filter(|path| protected.matching(path).is_some())
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let baseline = self.report.baseline_checkpoint.clone().unwrap_or_default();
+        let paths = changed.clone();
+        self.with_store(move |store| store.put_back(&baseline, &paths))
+            .await?;
+        for path in changed {
+            let what = format!("a change to {}", path.display());
+            emit(Event::Warning {
+                message: format!("{what} was put back: it is protected for the goal"),
+            });
+            self.report.refused.push(Refusal {
+                what,
+                reason: "protected for the goal (`--protect`); put back from the baseline".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Takes a checkpoint now (always, changed or not) and returns its tag.
+    async fn snapshot(&self, description: &str) -> Result<String, Stop> {
+        let description = description.to_string();
+        self.with_store(move |store| {
+            let tag = store.next_turn()?.to_string();
+            store.snapshot(&tag, &description, false)?;
+            Ok(tag)
+        })
+        .await
+    }
+
+    async fn latest_tree(&self) -> Option<String> {
+        self.with_store(|store| store.latest_tree())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Runs `work` on the store off the async executor.
+    async fn with_store<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut CheckpointStore) -> Result<T, crate::checkpoint::CheckpointError>
+        + Send
+        + 'static,
+    ) -> Result<T, Stop> {
+        let store = self
+            .store
+            .clone()
+            .ok_or_else(|| Stop::Failed("checkpoints are off".into()))?;
+        tokio::task::spawn_blocking(move || {
+            let mut store = store
+                .lock()
+                .map_err(|_| "the checkpoint store is unusable".to_string())?;
+            work(&mut store).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| Stop::Failed(e.to_string()))?
+        .map_err(Stop::Failed)
+    }
+
+    fn end(&mut self, status: GoalStatus, summary: &str) {
+        self.report.status = status;
+        self.report.summary = summary.to_string();
+    }
+
+    /// The final checkpoint, the files changed, and whether watched files
+    /// were among them (which turns `met` into `met_with_changed_tests`).
+    fn finish(&mut self) {
+        let Some(baseline) = self.report.baseline_checkpoint.clone() else {
+            return;
+        };
+        let Some(store) = self.store.clone() else {
+            return;
+        };
+        let Ok(mut store) = store.lock() else {
+            return;
+        };
+        let status = self.report.status.name();
+        let Ok(tag) = store.next_turn().map(|t| t.to_string()) else {
+            return;
+        };
+        if store
+            .snapshot(&tag, &format!("goal end: {status}"), false)
+            .is_err()
+        {
+            return;
+        }
+        self.report.final_checkpoint = Some(tag.clone());
+        self.report.files_changed = store.file_changes(&baseline, &tag).unwrap_or_default();
+        let Ok(watched) = PathGlobs::new(&self.spec.watched()) else {
+            return;
+        };
+        let changed: Vec<PathBuf> = self
+            .report
+            .files_changed
+            .iter()
+            .map(|f| f.path.clone())
+            .filter(|p| watched.matching(p).is_some())
+            .collect();
+        self.report.changed_tests = changed.iter().map(|p| p.display().to_string()).collect();
+        if !changed.is_empty() {
+            self.report.changed_tests_diff =
+                store.diff_of(&baseline, &tag, &changed).unwrap_or_default();
+            if self.report.status == GoalStatus::Met {
+                self.report.status = GoalStatus::MetWithChangedTests;
+                self.report.summary =
+                    "every check passed, but only after tests or check configuration changed"
+                        .into();
+            }
+        }
+    }
+}
+
+/// Resolves once `stop` turns true (never, if its sender is gone).
+async fn cancelled(mut stop: watch::Receiver<bool>) {
+    while !*stop.borrow_and_update() {
+        if stop.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// The same checks failed with the same exit codes and output.
+fn same_failures(before: &[CheckResult], now: &[CheckResult]) -> bool {
+    let failing = |results: &[CheckResult]| -> Vec<(String, Option<i32>, String)> {
+        results
+            .iter()
+            .filter(|r| !r.passed())
+            .map(|r| (r.command.clone(), r.exit_code, r.output_tail.clone()))
+            .collect()
+    };
+    failing(before) == failing(now)
+}
+
+fn planning_prompt(spec: &GoalSpec) -> String {
+    let checks = match spec.checks.is_empty() {
+        true => "Then state the acceptance checks by calling `set_checks`: shell commands that all exit 0 exactly when the objective is met (for example the test suite and a type checker). Each must be a command this agent's shell policy allows to run unasked; the program runs them itself after every iteration.".to_string(),
+        false => format!(
+            "The acceptance checks are fixed; the program runs them itself after every iteration:\n{}",
+            bullet_list(&spec.checks)
+        ),
+    };
+    format!(
+        "You are starting a goal. Objective: {}\n\nFirst reply with a short plan (a few bullet points); read files if you need to, but change nothing yet. {checks}",
+        spec.objective()
+    )
+}
+
+fn implement_prompt(spec: &GoalSpec, plan: &str, checks: &[String]) -> String {
+    let mut prompt = format!(
+        "Carry out the plan now. Objective: {}\n\nYour plan:\n{}\n",
+        spec.objective(),
+        plan.trim()
+    );
+    if !checks.is_empty() {
+        prompt.push_str(&format!(
+            "\nWhen you end your turn the program runs these checks; the goal is met when all exit 0:\n{}\n",
+            bullet_list(checks)
+        ));
+    }
+    prompt.push_str(
+        "\nMake the checks pass by fixing the code, not by changing tests or check configuration: a pass that needs such changes is reported to the user as such.",
+    );
+    if !spec.protect.is_empty() {
+        prompt.push_str(&format!(
+            " These paths are read-only for this goal: {}.",
+            spec.protect.join(", ")
+        ));
+    }
+    prompt
+}
+
+/// The next iteration's user message: which checks failed and how.
+fn verification_report(number: u32, max: u32, results: &[CheckResult]) -> String {
+    let mut report =
+        format!("Verification after iteration {number} of {max}: the goal is not met yet.\n");
+    for result in results {
+        match result.passed() {
+            true => report.push_str(&format!("\n- passed: `{}`", result.command)),
+            false => report.push_str(&format!(
+                "\n- FAILED: `{}` ({}), output tail:\n```\n{}\n```",
+                result.command,
+                result
+                    .exit_code
+                    .map_or("killed".to_string(), |c| format!("exit code {c}")),
+                result.output_tail
+            )),
+        }
+    }
+    report.push_str("\n\nFix the failures, then end your turn.");
+    report
+}
+
+fn bullet_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|item| format!("- `{item}`"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
