@@ -42,6 +42,7 @@ fn client(server: &ModelServer, kind: ProviderKind) -> Client {
     let base_url = match kind {
         ProviderKind::OpenAi => format!("{}/v1", server.url),
         ProviderKind::Anthropic => server.url.clone(),
+        ProviderKind::Replay => String::new(),
     };
     Client::new(Endpoint {
         kind,

@@ -475,6 +475,17 @@ impl CheckpointStore {
         render(&diff, false)
     }
 
+    /// The newest checkpoint's tag.
+    pub fn latest(&self) -> Result<Option<String>> {
+        Ok(self.head()?.map(|commit| {
+            let message = commit.message().unwrap_or_default();
+            message
+                .split_once(": ")
+                .map_or(message, |(tag, _)| tag)
+                .to_string()
+        }))
+    }
+
     /// The id of the newest checkpoint's tree: equal ids, equal trees.
     pub fn latest_tree(&self) -> Result<Option<String>> {
         Ok(self.head()?.map(|commit| commit.tree_id().to_string()))

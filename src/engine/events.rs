@@ -123,6 +123,9 @@ pub struct UsageTotals {
     pub output_tokens: u64,
     /// Model requests made.
     pub requests: u64,
+    /// Milliseconds spent waiting for the model (requests and streaming,
+    /// retries included), to tell the harness's own time apart.
+    pub model_ms: u64,
 }
 
 impl UsageTotals {

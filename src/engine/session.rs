@@ -350,9 +350,11 @@ impl Session {
                     attempt, reason, ..
                 } => emit(Event::Retrying { attempt, reason }),
             };
+            let asked = std::time::Instant::now();
             let reply = retry::send(&self.setup.client, &request, self.setup.retry, &mut forward)
                 .await
                 .map_err(TurnError::Model)?;
+            usage.model_ms += asked.elapsed().as_millis() as u64;
             usage.add(reply.usage);
             self.messages.push(Message::Assistant {
                 text: reply.text.clone(),

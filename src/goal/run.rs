@@ -111,9 +111,18 @@ impl Goal<'_> {
             true => None,
             false => Some(PathGlobs::new(&self.spec.protect).map_err(Stop::Failed)?),
         };
+        let description = format!("goal baseline: {}", self.spec.objective());
         self.report.baseline_checkpoint = Some(
-            self.snapshot(&format!("goal baseline: {}", self.spec.objective()))
-                .await?,
+            self.with_store(move |store| {
+                // The newest checkpoint is the baseline when nothing changed
+                // since it (the tutorial's `/checkpoint init` just before).
+                let tag = store.next_turn()?.to_string();
+                match store.snapshot(&tag, &description, true)? {
+                    Some(_) => Ok(tag),
+                    None => Ok(store.latest()?.unwrap_or(tag)),
+                }
+            })
+            .await?,
         );
         session.protect_for_goal(protected.clone());
         let plan = self.plan(session, emit).await?;
@@ -313,6 +322,7 @@ impl Goal<'_> {
                 self.report.usage.input_tokens += outcome.usage.input_tokens;
                 self.report.usage.output_tokens += outcome.usage.output_tokens;
                 self.report.usage.requests += outcome.usage.requests;
+                self.report.usage.model_ms += outcome.usage.model_ms;
                 Ok(Some(outcome))
             }
             Ok(Err(error)) => Err(Stop::Failed(format!("the turn failed: {error}"))),
@@ -423,15 +433,19 @@ impl Goal<'_> {
             return;
         };
         let status = self.report.status.name();
-        let Ok(tag) = store.next_turn().map(|t| t.to_string()) else {
+        let Ok(next) = store.next_turn().map(|t| t.to_string()) else {
             return;
         };
-        if store
-            .snapshot(&tag, &format!("goal end: {status}"), false)
-            .is_err()
-        {
-            return;
-        }
+        // The last turn's checkpoint is the final one when nothing changed
+        // after it.
+        let tag = match store.snapshot(&next, &format!("goal end: {status}"), true) {
+            Ok(Some(_)) => next,
+            Ok(None) => match store.latest() {
+                Ok(Some(latest)) => latest,
+                _ => return,
+            },
+            Err(_) => return,
+        };
         self.report.final_checkpoint = Some(tag.clone());
         self.report.files_changed = store.file_changes(&baseline, &tag).unwrap_or_default();
         let Ok(watched) = PathGlobs::new(&self.spec.watched()) else {

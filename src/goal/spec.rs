@@ -47,7 +47,13 @@ pub struct GoalSpec {
     #[arg(long, default_value_t = 15)]
     pub max_minutes: u64,
     /// What to achieve.
-    #[arg(required = true, num_args = 1.., value_name = "OBJECTIVE")]
+    #[arg(
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "OBJECTIVE"
+    )]
     pub objective: Vec<String>,
 }
 
@@ -117,6 +123,13 @@ mod tests {
                 .contains("quotes")
         );
         assert_eq!(GoalSpec::parse_line("x").unwrap().max, 5, "Kiro's default");
+        let tutorial =
+            GoalSpec::parse_line("--max 8 fix it, then run python -m pytest -q").unwrap();
+        assert_eq!(
+            tutorial.objective(),
+            "fix it, then run python -m pytest -q",
+            "options end where the objective starts"
+        );
     }
 
     #[test]

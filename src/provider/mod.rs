@@ -9,6 +9,7 @@
 pub mod anthropic;
 pub mod model;
 pub mod openai;
+pub mod replay;
 pub mod retry;
 mod sse;
 
@@ -244,6 +245,11 @@ impl Client {
             ProviderKind::Anthropic => {
                 anthropic::send(&self.http, &self.endpoint, request, on_event).await
             }
+            ProviderKind::Replay => replay::send(
+                std::path::Path::new(&self.endpoint.model),
+                request,
+                on_event,
+            ),
         }
     }
 }

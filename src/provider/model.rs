@@ -14,6 +14,8 @@ pub enum ProviderKind {
     OpenAi,
     /// Anthropic Messages.
     Anthropic,
+    /// A recorded model read from a file (`replay/PATH`).
+    Replay,
 }
 
 /// Where and how to reach a model.
@@ -70,9 +72,17 @@ impl Endpoint {
             Some(("openai", name)) => (ProviderKind::OpenAi, name, false),
             Some(("anthropic", name)) => (ProviderKind::Anthropic, name, false),
             Some(("ollama", name)) => (ProviderKind::OpenAi, name, true),
+            Some(("replay", path)) if !path.is_empty() => {
+                return Ok(Endpoint {
+                    kind: ProviderKind::Replay,
+                    base_url: String::new(),
+                    api_key: None,
+                    model: path.to_string(),
+                });
+            }
             Some((prefix, _)) => {
                 return Err(format!(
-                    "unknown provider `{prefix}` in model `{model_id}`: use openai/, anthropic/ or ollama/"
+                    "unknown provider `{prefix}` in model `{model_id}`: use openai/, anthropic/, ollama/ or replay/"
                 ));
             }
             None => (bare_kind(model_id)?, model_id, false),
@@ -90,7 +100,8 @@ impl Endpoint {
                 var("OPENAI_BASE_URL").unwrap_or_else(|| OPENAI_BASE_URL.into()),
                 var("OPENAI_API_KEY"),
             ),
-            (ProviderKind::Anthropic, false) => (
+            // A replay returned above; it needs no endpoint.
+            (ProviderKind::Anthropic | ProviderKind::Replay, false) => (
                 var("ANTHROPIC_BASE_URL").unwrap_or_else(|| ANTHROPIC_BASE_URL.into()),
                 var("ANTHROPIC_API_KEY"),
             ),
