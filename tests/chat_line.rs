@@ -184,3 +184,43 @@ async fn slash_command_mistakes_are_explained_and_the_chat_goes_on() {
     );
     assert!(stdout.contains("Still here."), "{stdout}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_goal_runs_in_chat_and_slash_goal_shows_its_report() {
+    let env = Env::new();
+    env.write(
+        ".kiro/agents/bot.json",
+        r#"{"name": "bot", "tools": ["read", "shell"], "allowedTools": ["read"],
+            "toolsSettings": {"shell": {"allowedCommands": ["echo .*"]}}}"#,
+    );
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("Plan: nothing to do."),
+        Protocol::OpenAi.text("Done."),
+    ])
+    .await;
+    let output = chat(
+        &env,
+        &server,
+        &[
+            "/goal --check 'echo ok' say hello",
+            "/goal",
+            "/goal clear",
+            "/quit",
+        ],
+    )
+    .await;
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        stdout.matches("goal met: every check passed").count(),
+        2,
+        "once when it ends, once for /goal: {stdout}"
+    );
+    assert!(stdout.contains("no goal is running"), "{stdout}");
+    let audit = std::fs::read_dir(env.agent_home.join("data/sessions"))
+        .unwrap()
+        .flat_map(|w| std::fs::read_dir(w.unwrap().path()).unwrap())
+        .map(|s| s.unwrap().path().join("audit.jsonl"))
+        .find(|p| p.exists());
+    assert!(audit.is_some(), "the goal's session has its audit log");
+}

@@ -160,8 +160,12 @@ fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
                 Ok(Reply::Quit) => break,
                 Ok(Reply::Show(text)) => print!("{text}"),
                 Ok(Reply::Goal(words)) => {
+                    let surface = Surface {
+                        printer: &mut printer,
+                        audit: &mut audit,
+                    };
                     if let Some(report) =
-                        goal_command(&words, &mut chat, &runtime, &mut printer, &last_goal)
+                        goal_command(&words, &mut chat, &runtime, surface, &last_goal)
                     {
                         last_goal = Some(report);
                     }
@@ -172,12 +176,11 @@ fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
         }
         let before = chat.session.messages().len();
         let result = runtime.block_on(async {
-            let mut emit = |event: crate::engine::Event| {
-                if let Err(e) = audit.record(&event) {
-                    eprintln!("warning: the audit log could not be written: {e}");
-                }
-                printer.event(&event);
+            let mut surface = Surface {
+                printer: &mut printer,
+                audit: &mut audit,
             };
+            let mut emit = |event: crate::engine::Event| surface.show(&event);
             tokio::select! {
                 result = chat.session.run_turn(line, &mut emit) => Some(result),
                 _ = tokio::signal::ctrl_c() => None,
@@ -200,6 +203,21 @@ fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
     Ok(())
 }
 
+/// Where line mode's events go: the screen and the audit log.
+struct Surface<'a> {
+    printer: &'a mut Printer,
+    audit: &'a mut AuditLog,
+}
+
+impl Surface<'_> {
+    fn show(&mut self, event: &crate::engine::Event) {
+        if let Err(e) = self.audit.record(event) {
+            eprintln!("warning: the audit log could not be written: {e}");
+        }
+        self.printer.event(event);
+    }
+}
+
 /// `/goal …` in line mode: runs the goal (Ctrl-C cancels it, and it still
 /// reports), shows the last report for `/goal` alone; returns the report of
 /// a goal that ran.
@@ -207,7 +225,7 @@ fn goal_command(
     words: &str,
     chat: &mut Chat,
     runtime: &tokio::runtime::Runtime,
-    printer: &mut Printer,
+    mut surface: Surface<'_>,
     last: &Option<GoalReport>,
 ) -> Option<GoalReport> {
     match words {
@@ -232,7 +250,7 @@ fn goal_command(
         }
     };
     let report = runtime.block_on(async {
-        let mut emit = |event: crate::engine::Event| printer.event(&event);
+        let mut emit = |event: crate::engine::Event| surface.show(&event);
         run_goal(&mut chat.session, &spec, &mut emit).await
     });
     if let Some(warning) = chat.save() {
