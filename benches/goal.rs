@@ -67,7 +67,13 @@ fn script() -> Vec<Scripted> {
     let first: Vec<(String, serde_json::Value)> = MODULES
         .iter()
         .enumerate()
-        .map(|(i, m)| (format!("w{i}"), write_of(m, "pantry-almost")))
+        .map(|(i, m)| {
+            let attempt = match *m {
+                "planner.py" => "pantry-almost",
+                _ => "pantry-typed",
+            };
+            (format!("w{i}"), write_of(m, attempt))
+        })
         .collect();
     let first: Vec<(&str, &str, serde_json::Value)> = first
         .iter()
