@@ -16,6 +16,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
+if ! command -v python >/dev/null || ! python -m pytest --version >/dev/null 2>&1 || ! command -v mypy >/dev/null; then
+  echo "The tutorial's checks run \`python -m pytest -q\` and \`mypy src\`: install them first" >&2
+  echo "(python3 -m pip install pytest mypy; on Debian and Ubuntu, apt-get install python-is-python3 gives \`python\`)." >&2
+  exit 2
+fi
 cargo build --release --locked --quiet
 agent=$repo/target/release/agent
 

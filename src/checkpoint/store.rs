@@ -16,9 +16,10 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use git2::build::TreeUpdateBuilder;
 use git2::{
-    Commit, Delta, Diff, DiffFormat, DiffOptions, DiffStatsFormat, Index, IndexEntry, IndexTime,
-    ObjectType, Odb, Oid, Repository, Signature, Time, Tree,
+    Commit, Delta, Diff, DiffFormat, DiffOptions, DiffStatsFormat, FileMode, Index, IndexEntry,
+    IndexTime, ObjectType, Odb, Oid, Repository, Signature, Time, Tree,
 };
 
 use super::walk::{self, Found};
@@ -98,12 +99,12 @@ pub struct Restored {
 /// The shadow store of one workspace.
 pub struct CheckpointStore {
     repo: Repository,
-    /// The store's index, kept in memory between operations (read again
-    /// only when another process wrote it). It is opened on its own, not
-    /// as the repository's, so libgit2 never compares it with the work tree
-    /// behind our back (its racy-entry check on write walks the workspace):
-    /// the stat walk here does that job.
-    index: OwnIndex,
+    /// The store's index, read at the first walk and then kept in memory
+    /// (read again only when another process wrote it). It is opened on
+    /// its own, not as the repository's, so libgit2 never compares it with
+    /// the work tree behind our back (its racy-entry check on write walks
+    /// the workspace): the stat walk here does that job.
+    index: Option<OwnIndex>,
     workspace: PathBuf,
     /// Files left out of the last snapshot for their size.
     pub skipped: Vec<PathBuf>,
@@ -128,10 +129,9 @@ impl CheckpointStore {
             Err(_) => create(&location)?,
         };
         repo.set_workdir(workspace, false)?;
-        let index = OwnIndex(Index::open(&repo.path().join("index"))?);
         Ok(CheckpointStore {
             repo,
-            index,
+            index: None,
             workspace: workspace.to_path_buf(),
             skipped: Vec::new(),
         })
@@ -173,38 +173,58 @@ impl CheckpointStore {
         only_if_changed: bool,
     ) -> Result<Option<Checkpoint>> {
         let _lock = self.lock()?;
-        let changes = self.changes();
+        let changes = self.changes()?;
         self.commit_changes(changes, tag, description, only_if_changed, true)
     }
 
     /// Snapshots after a change to known files only (the write tool says
-    /// which): just their index entries are updated, with no walk of the
-    /// workspace. `None` when the tree did not change.
+    /// which): the newest checkpoint's tree is edited at those paths, with
+    /// no walk of the workspace and no use of the index (whose entries for
+    /// them are then stale, so the next walk hashes them again). `None` when
+    /// the tree did not change.
     pub fn snapshot_paths(
         &mut self,
         tag: &str,
         description: &str,
         paths: &[PathBuf],
     ) -> Result<Option<Checkpoint>> {
+        let Some(base) = self.head()?.map(|c| c.tree()).transpose()? else {
+            return self.snapshot(tag, description, false);
+        };
         let _lock = self.lock()?;
-        let mut changes = Changes::default();
+        let odb = self.repo.odb()?;
+        let mut updates = TreeUpdateBuilder::new();
+        let mut skipped = Vec::new();
         for path in paths {
             let relative = path.strip_prefix(&self.workspace).unwrap_or(path);
-            let found = std::fs::symlink_metadata(self.workspace.join(relative))
+            let full = self.workspace.join(relative);
+            let found = std::fs::symlink_metadata(&full)
                 .ok()
                 .filter(|meta| meta.is_file() || meta.is_symlink())
                 .filter(|_| !walk::is_ignored(&self.workspace, relative));
-            match found {
-                Some(meta) => changes.keep(Found {
-                    path: relative.to_path_buf(),
-                    meta,
-                }),
-                None => changes
-                    .remove
-                    .push(relative.as_os_str().as_bytes().to_vec()),
+            let blob = match found {
+                Some(meta) if meta.is_file() && meta.len() > MAX_FILE_BYTES => {
+                    skipped.push(relative.to_path_buf());
+                    None
+                }
+                Some(meta) => hash(&odb, &full, &meta)?.map(|id| (id, file_mode(&meta))),
+                None => None,
+            };
+            match blob {
+                Some((id, mode)) => {
+                    updates.upsert(relative, id, git_mode(mode));
+                }
+                None if base.get_path(relative).is_ok() => {
+                    updates.remove(relative);
+                }
+                None => {}
             }
         }
-        self.commit_changes(changes, tag, description, true, false)
+        let tree = updates.create_updated(&self.repo, &base)?;
+        drop((base, odb));
+        self.skipped = skipped;
+        let commit = self.write_commit(tree, tag, description, true)?;
+        self.record(commit, tag)
     }
 
     /// Writes the changes and the commit (into one pack when there are many
@@ -230,14 +250,12 @@ impl CheckpointStore {
                 true => Some(odb.add_new_mempack_backend(1000)?),
                 false => None,
             };
-            let committed = apply(
-                &self.repo,
-                &mut self.index.0,
-                &self.workspace,
-                &odb,
-                changes,
-            )
-            .and_then(|tree| self.write_commit(tree, tag, description, only_if_changed));
+            let index = match &mut self.index {
+                Some(index) => &mut index.0,
+                None => return Err(CheckpointError("checkpoint store: no index".into())),
+            };
+            let committed = apply(&self.repo, index, &self.workspace, &odb, changes)
+                .and_then(|tree| self.write_commit(tree, tag, description, only_if_changed));
             if let Some(mempack) = mempack
                 && committed.as_ref().is_ok_and(Option::is_some)
             {
@@ -253,10 +271,16 @@ impl CheckpointStore {
             self.reopen()?;
         }
         let committed = committed?;
-        if save_index {
-            self.index.0.write()?;
+        if save_index && let Some(index) = &mut self.index {
+            index.0.write()?;
         }
-        let Some(commit) = committed else {
+        self.record(committed, tag)
+    }
+
+    /// Points the checkpoint's refs at `commit` (last, so a killed process
+    /// leaves the earlier checkpoints whole) and describes it.
+    fn record(&self, commit: Option<Oid>, tag: &str) -> Result<Option<Checkpoint>> {
+        let Some(commit) = commit else {
             return Ok(None);
         };
         self.repo
@@ -302,13 +326,22 @@ impl CheckpointStore {
     /// `git status` decides; walked files and index entries are both sorted
     /// by path, so one merge finds the new, changed and removed ones. Files
     /// over [`MAX_FILE_BYTES`] are left out (and so dropped from the index).
-    fn changes(&self) -> Changes {
+    fn changes(&mut self) -> Result<Changes> {
+        match &mut self.index {
+            Some(index) => index.0.read(false)?,
+            None => {
+                self.index = Some(OwnIndex(Index::open(&self.repo.path().join("index"))?));
+            }
+        }
+        let Some(OwnIndex(index)) = &self.index else {
+            return Err(CheckpointError("checkpoint store: no index".into()));
+        };
         let index_written = std::fs::metadata(self.repo.path().join("index"))
             .map(|m| (m.mtime(), m.mtime_nsec()))
             .ok();
         let mut walked = walk::walk(&self.workspace);
         walked.sort_unstable_by(|a, b| path_bytes(&a.path).cmp(path_bytes(&b.path)));
-        let mut entries = self.index.0.iter().peekable();
+        let mut entries = index.iter().peekable();
         let mut changes = Changes::default();
         for found in walked {
             let key = path_bytes(&found.path);
@@ -321,13 +354,13 @@ impl CheckpointStore {
             }
         }
         changes.remove.extend(entries.map(|e| e.path));
-        changes
+        Ok(changes)
     }
 
     /// Takes the store's lock for one operation. Whoever holds it is the
     /// only writer, so an `index.lock` found then was left by a process that
     /// was killed mid-snapshot, and is removed.
-    fn lock(&mut self) -> Result<std::fs::File> {
+    fn lock(&self) -> Result<std::fs::File> {
         use std::os::fd::AsRawFd;
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -346,9 +379,6 @@ impl CheckpointStore {
         if stale.exists() {
             std::fs::remove_file(stale)?;
         }
-        // Another process (`agent checkpoint` beside a chat) may have
-        // written the index since; it is read again then, and only then.
-        self.index.0.read(false)?;
         Ok(file)
     }
 
@@ -501,7 +531,7 @@ impl CheckpointStore {
         self.find(tag)?;
         let turn = self.next_turn()?.to_string();
         let _lock = self.lock()?;
-        let changes = self.changes();
+        let changes = self.changes()?;
         // The index stays in memory: the files restored next change it anyway.
         let safety = self.commit_changes(
             changes,
@@ -517,9 +547,11 @@ impl CheckpointStore {
         // reading the work tree again.
         let mut options = DiffOptions::new();
         options.include_typechange(true);
-        let diff =
-            self.repo
-                .diff_tree_to_index(Some(&target), Some(&self.index.0), Some(&mut options))?;
+        let diff = self.repo.diff_tree_to_index(
+            Some(&target),
+            self.index.as_ref().map(|i| &i.0),
+            Some(&mut options),
+        )?;
         let mut put_back = Vec::new();
         let mut created = Vec::new();
         for delta in diff.deltas() {
@@ -767,6 +799,15 @@ fn index_entry(found: &Found, id: Oid) -> IndexEntry {
         flags: path.len().min(0xfff) as u16,
         flags_extended: 0,
         path,
+    }
+}
+
+/// The tree-entry mode of an index mode.
+fn git_mode(mode: u32) -> FileMode {
+    match mode {
+        0o120000 => FileMode::Link,
+        0o100755 => FileMode::BlobExecutable,
+        _ => FileMode::Blob,
     }
 }
 
