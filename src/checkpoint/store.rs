@@ -541,17 +541,19 @@ impl CheckpointStore {
             false,
         )?;
         let target = self.find(tag)?.tree()?;
-        // The safety snapshot has just brought the store's index up to date
-        // with the files (even when it found nothing to commit), so comparing
-        // the target with the index finds every file to put back without
-        // reading the work tree again.
+        // The newest checkpoint is now the workspace as it is (the safety
+        // snapshot took it, or found it unchanged), so comparing two trees
+        // finds every file to put back without reading the work tree again;
+        // folders whose trees are identical are skipped whole.
+        let current = self
+            .head()?
+            .ok_or_else(|| CheckpointError("checkpoint store: no checkpoint".into()))?
+            .tree()?;
         let mut options = DiffOptions::new();
         options.include_typechange(true);
-        let diff = self.repo.diff_tree_to_index(
-            Some(&target),
-            self.index.as_ref().map(|i| &i.0),
-            Some(&mut options),
-        )?;
+        let diff =
+            self.repo
+                .diff_tree_to_tree(Some(&target), Some(&current), Some(&mut options))?;
         let mut put_back = Vec::new();
         let mut created = Vec::new();
         for delta in diff.deltas() {
