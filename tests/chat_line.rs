@@ -224,3 +224,61 @@ async fn a_goal_runs_in_chat_and_slash_goal_shows_its_report() {
         .find(|p| p.exists());
     assert!(audit.is_some(), "the goal's session has its audit log");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_cancels_the_running_turn_and_the_next_one_runs_its_commands() {
+    let env = Env::new();
+    env.write(
+        ".kiro/agents/bot.json",
+        r#"{"name": "bot", "tools": ["shell"], "allowedTools": ["shell"]}"#,
+    );
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[("slow", "shell", json!({"command": "sleep 31.7"}))]),
+        Protocol::OpenAi.tool_calls(&[("fast", "shell", json!({"command": "echo ran"}))]),
+        Protocol::OpenAi.text("Done."),
+    ])
+    .await;
+    let mut command = env.std_command(&env.workspace);
+    command
+        .args(["chat", "--agent", "bot", "--model", "openai/scripted"])
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "wait").unwrap();
+    let requests = server.request_count();
+    while requests() < 1 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let survivors = std::process::Command::new("pgrep")
+        .args(["-f", "sleep 31.7"])
+        .output()
+        .unwrap();
+    assert!(
+        survivors.stdout.is_empty(),
+        "the interrupted command was killed while the chat goes on: {}",
+        text(&survivors.stdout)
+    );
+    writeln!(stdin, "say it").unwrap();
+    writeln!(stdin, "/quit").unwrap();
+    drop(stdin);
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let third = server.requests()[2].body.to_string();
+    assert!(
+        third.contains("exit code 0") && third.contains("ran"),
+        "the cancel flag was lowered again, so the next command ran: {third}"
+    );
+}

@@ -135,7 +135,6 @@ fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
     setup.approver = Some(Arc::new(std::sync::Mutex::new(LineApprover)));
     let saved = saved_session(resumed, &setup, place)?;
     let mut audit = audit_log(args, &saved)?;
-    let cancel = setup.tools.cancel.clone();
     let session = Session::new(setup, saved.messages.clone(), saved.marks.clone());
     let mut chat = Chat {
         session,
@@ -190,10 +189,9 @@ fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
             Some(Ok(_)) => println!(),
             Some(Err(error)) => eprintln!("error: {error}"),
             None => {
-                cancel.store(true, Ordering::Relaxed);
+                crate::tools::cancel_running(&chat.session.tool_context());
                 chat.session.truncate(before);
                 eprintln!("interrupted: the turn was cancelled and left out of the conversation");
-                cancel.store(false, Ordering::Relaxed);
             }
         }
         if let Some(warning) = chat.save() {

@@ -262,7 +262,7 @@ impl Goal<'_> {
         let results = tokio::select! {
             results = checks::run_all(approved, &context) => results,
             _ = cancelled(self.stop.clone()) => {
-                context.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                stop_tools(&context).await;
                 return Err(Stop::Cancelled);
             }
         };
@@ -281,7 +281,7 @@ impl Goal<'_> {
         emit: &mut (dyn FnMut(Event) + Send),
     ) -> Result<Option<crate::engine::TurnOutcome>, Stop> {
         let before = session.messages().len();
-        let cancel = session.tool_context().cancel;
+        let context = session.tool_context();
         let mut refusals = Vec::new();
         let mut record = |event: Event| {
             if let Event::ToolCall {
@@ -310,7 +310,7 @@ impl Goal<'_> {
                 session.run_turn_with(prompt, options, &mut record),
             ) => outcome,
             _ = cancelled(self.stop.clone()) => {
-                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                stop_tools(&context).await;
                 session.truncate(before);
                 self.report.refused.append(&mut refusals);
                 return Err(Stop::Cancelled);
@@ -327,9 +327,8 @@ impl Goal<'_> {
             }
             Ok(Err(error)) => Err(Stop::Failed(format!("the turn failed: {error}"))),
             Err(_) => {
-                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                stop_tools(&context).await;
                 session.truncate(before);
-                cancel.store(false, std::sync::atomic::Ordering::Relaxed);
                 Ok(None)
             }
         }
@@ -470,6 +469,12 @@ impl Goal<'_> {
             }
         }
     }
+}
+
+/// Stops the tools of a turn that was cut short, off the executor.
+async fn stop_tools(context: &crate::tools::ToolContext) {
+    let context = context.clone();
+    let _ = tokio::task::spawn_blocking(move || crate::tools::cancel_running(&context)).await;
 }
 
 /// Resolves once `stop` turns true (never, if its sender is gone).

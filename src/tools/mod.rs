@@ -70,6 +70,21 @@ impl ToolOutput {
     }
 }
 
+/// How long [`cancel_running`] leaves the cancel flag up: the shell tool
+/// looks at it every 5 ms, so this leaves a loaded machine ample time.
+const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Stops the tools running now with `context` (an interrupted turn: its
+/// future is dropped, but a tool on a blocking thread goes on until told):
+/// raises the cancel flag, gives them time to see it and kill their
+/// processes, and lowers it again so the next calls run.
+pub fn cancel_running(context: &ToolContext) {
+    use std::sync::atomic::Ordering;
+    context.cancel.store(true, Ordering::Relaxed);
+    std::thread::sleep(CANCEL_GRACE);
+    context.cancel.store(false, Ordering::Relaxed);
+}
+
 /// Runs `call`, which `approval` must cover exactly; a call without its
 /// approval does not run.
 pub fn run(call: &ToolCall, approval: &Approval, context: &ToolContext) -> ToolOutput {
