@@ -78,7 +78,8 @@ print(f"status: {goal['status']} ({goal['summary']})")
 print(f"iterations: {goal['iterations_used']} of {goal['max_iterations']}; checks: {goal['checks']}")
 for it in goal["iterations"]:
     marks = ", ".join(f"{c['command']} -> exit {c['exit_code']}" for c in it["checks"])
-    print(f"  iteration {it['number']}: {marks}")
+    note = f" ({it['note']})" if it.get("note") else ""
+    print(f"  iteration {it['number']}: {marks or 'no checks'}{note}")
 for f in goal["files_changed"]:
     print(f"  changed {f['path']} +{f['added']} -{f['removed']}")
 for r in goal["refused"]:
