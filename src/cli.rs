@@ -120,8 +120,9 @@ pub struct ChatArgs {
     /// `chat.defaultAgent` setting, else the built-in `default`).
     #[arg(long)]
     pub agent: Option<String>,
-    /// The model, e.g. `anthropic/claude-sonnet-4`, `openai/gpt-4.1`, `ollama/qwen2.5-coder`
-    /// (default: the agent's `model`, else the `chat.defaultModel` setting).
+    /// The model, e.g. `anthropic/claude-sonnet-4`, `openai/gpt-4.1`, `ollama/qwen2.5-coder`, or
+    /// `replay/PATH` for recorded model turns (default: the agent's `model`, else the
+    /// `chat.defaultModel` setting).
     #[arg(long)]
     pub model: Option<String>,
     /// Trust every tool for this session (deny rules and fences still hold).
