@@ -488,3 +488,38 @@ fn a_large_tree_outside_git_waits_for_init() {
         "once initialised, the store is used"
     );
 }
+
+#[test]
+fn a_change_within_the_same_clock_tick_is_not_missed() {
+    let f = fixture();
+    let w = &f.workspace;
+    let file = w.join("same.txt");
+    // Two writes in the clock tick the snapshot started in leave identical
+    // stat data (same size, same inode, same mtime); pinning the mtime plays
+    // that, since the tick cannot be chosen.
+    let tick = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
+    let write_in_tick = |text: &[u8]| {
+        std::fs::write(&file, text).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(tick)
+            .unwrap();
+    };
+    let mut store = CheckpointStore::open(&f.data, w).unwrap();
+    write_in_tick(b"first!!!");
+    store.snapshot("1", "baseline", false).unwrap();
+    write_in_tick(b"second!!");
+    assert!(
+        store.snapshot("2", "after", true).unwrap().is_some(),
+        "the second write was seen"
+    );
+    drop(store);
+    write_in_tick(b"third!!!");
+    let mut reopened = CheckpointStore::open(&f.data, w).unwrap();
+    assert!(
+        reopened.snapshot("3", "after", true).unwrap().is_some(),
+        "also by a new process reading the index from disk"
+    );
+}

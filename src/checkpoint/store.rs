@@ -108,6 +108,10 @@ pub struct CheckpointStore {
     workspace: PathBuf,
     /// Files left out of the last snapshot for their size.
     pub skipped: Vec<PathBuf>,
+    /// The file system's time when the store's lock was last taken.
+    clock: std::cell::Cell<(i64, i64)>,
+    /// Index entries changed in memory since the index was last written.
+    unsaved: usize,
 }
 
 impl CheckpointStore {
@@ -130,6 +134,8 @@ impl CheckpointStore {
         };
         repo.set_workdir(workspace, false)?;
         Ok(CheckpointStore {
+            clock: std::cell::Cell::new((0, 0)),
+            unsaved: 0,
             repo,
             index: None,
             workspace: workspace.to_path_buf(),
@@ -230,10 +236,9 @@ impl CheckpointStore {
     /// Writes the changes and the commit (into one pack when there are many
     /// new objects: one file instead of one per object), points the
     /// checkpoint's refs at it last, and describes it. `None` when the tree
-    /// is unchanged and `only_if_changed` is set. The index goes to disk
-    /// when `save_index`: after a walk, whose stat data are worth keeping
-    /// for the next process; a checkpoint of a few known paths leaves it in
-    /// memory, since the index is only a cache of the tree.
+    /// is unchanged and `only_if_changed` is set. With `save_index` the
+    /// index goes to disk once [`UNSAVED_LIMIT`] entries changed since it
+    /// last did; a restore, whose files change right after, never saves it.
     fn commit_changes(
         &mut self,
         changes: Changes,
@@ -244,6 +249,7 @@ impl CheckpointStore {
     ) -> Result<Option<Checkpoint>> {
         self.skipped = changes.skipped.clone();
         let packed = changes.add.len() > PACK_THRESHOLD;
+        let changed = changes.add.len() + changes.remove.len();
         let committed = {
             let odb = self.repo.odb()?;
             let mempack = match packed {
@@ -271,8 +277,13 @@ impl CheckpointStore {
             self.reopen()?;
         }
         let committed = committed?;
-        if save_index && let Some(index) = &mut self.index {
+        self.unsaved += changed;
+        if save_index
+            && self.unsaved > UNSAVED_LIMIT
+            && let Some(index) = &mut self.index
+        {
             index.0.write()?;
+            self.unsaved = 0;
         }
         self.record(committed, tag)
     }
@@ -336,20 +347,20 @@ impl CheckpointStore {
         let Some(OwnIndex(index)) = &self.index else {
             return Err(CheckpointError("checkpoint store: no index".into()));
         };
-        let index_written = std::fs::metadata(self.repo.path().join("index"))
-            .map(|m| (m.mtime(), m.mtime_nsec()))
-            .ok();
         let mut walked = walk::walk(&self.workspace);
         walked.sort_unstable_by(|a, b| path_bytes(&a.path).cmp(path_bytes(&b.path)));
         let mut entries = index.iter().peekable();
-        let mut changes = Changes::default();
+        let mut changes = Changes {
+            clock: self.clock.get(),
+            ..Changes::default()
+        };
         for found in walked {
             let key = path_bytes(&found.path);
             while let Some(gone) = entries.next_if(|e| e.path.as_slice() < key) {
                 changes.remove.push(gone.path);
             }
             let known = entries.next_if(|e| e.path.as_slice() == key);
-            if !known.is_some_and(|e| same_stat(&e, &found.meta, index_written)) {
+            if !known.is_some_and(|e| same_stat(&e, &found.meta)) {
                 changes.keep(found);
             }
         }
@@ -372,9 +383,13 @@ impl CheckpointStore {
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
             return Err(std::io::Error::last_os_error().into());
         }
-        // The lock file's time says when the store was last used, for
-        // pruning stores of workspaces gone quiet.
-        file.set_modified(std::time::SystemTime::now())?;
+        // Writing to the lock file stamps it with the file system's clock:
+        // its time says when the store was last used (for pruning stores of
+        // workspaces gone quiet), and which files a walk sees may still
+        // change within the same clock tick.
+        std::os::unix::fs::FileExt::write_at(&file, b"1", 0)?;
+        let stamped = file.metadata()?;
+        self.clock.set((stamped.mtime(), stamped.mtime_nsec()));
         let stale = self.repo.path().join("index.lock");
         if stale.exists() {
             std::fs::remove_file(stale)?;
@@ -706,6 +721,14 @@ impl CheckpointStore {
     }
 }
 
+/// The index is written to disk once more entries than this changed in
+/// memory since it last was. It is only a cache of stat data (the trees are
+/// the truth), so a process that reads an older one hashes again the few
+/// files whose stat data it does not know, instead of every snapshot paying
+/// to write 20,000 entries (12 ms, with libgit2's collision-detecting
+/// SHA-1).
+const UNSAVED_LIMIT: usize = 256;
+
 /// New snapshots with more files to hash than this are written as one pack.
 const PACK_THRESHOLD: usize = 256;
 
@@ -722,7 +745,7 @@ fn apply(
 ) -> Result<Oid> {
     for found in changes.add {
         match hash(odb, &workspace.join(&found.path), &found.meta)? {
-            Some(id) => index.add(&index_entry(&found, id))?,
+            Some(id) => index.add(&index_entry(&found, id, changes.clock))?,
             None => index.remove_path(&found.path)?,
         }
     }
@@ -752,6 +775,9 @@ struct Changes {
     remove: Vec<Vec<u8>>,
     /// Files left out for their size.
     skipped: Vec<PathBuf>,
+    /// The file system's time before the walk: a file modified since may
+    /// change again within the same tick without its stat data showing it.
+    clock: (i64, i64),
 }
 
 impl Changes {
@@ -784,13 +810,21 @@ fn hash(odb: &Odb<'_>, full: &Path, meta: &std::fs::Metadata) -> Result<Option<O
 }
 
 /// The index entry of a file with blob `id`, carrying the stat data the
-/// next walk compares with.
-fn index_entry(found: &Found, id: Oid) -> IndexEntry {
+/// next walk compares with. A file modified at or after `clock` (the file
+/// system's time before the walk) could change again within the same tick
+/// with identical stat data, so its entry is "smudged", as git does: a zero
+/// modification time, which no file matches, so the next walk hashes it
+/// again.
+fn index_entry(found: &Found, id: Oid, clock: (i64, i64)) -> IndexEntry {
     let meta = &found.meta;
     let path = path_bytes(&found.path).to_vec();
+    let mtime = match (meta.mtime(), meta.mtime_nsec()) >= clock {
+        true => IndexTime::new(0, 0),
+        false => IndexTime::new(meta.mtime() as i32, meta.mtime_nsec() as u32),
+    };
     IndexEntry {
         ctime: IndexTime::new(meta.ctime() as i32, meta.ctime_nsec() as u32),
-        mtime: IndexTime::new(meta.mtime() as i32, meta.mtime_nsec() as u32),
+        mtime,
         dev: meta.dev() as u32,
         ino: meta.ino() as u32,
         mode: file_mode(meta),
@@ -825,18 +859,10 @@ fn file_mode(meta: &std::fs::Metadata) -> u32 {
 }
 
 /// Whether a file is unchanged since its index entry, judged by stat data
-/// alone. A file modified in the same instant as the index was written is
-/// "racily clean" (git's term) and is hashed again to be sure.
-fn same_stat(
-    entry: &IndexEntry,
-    meta: &std::fs::Metadata,
-    index_written: Option<(i64, i64)>,
-) -> bool {
-    let mtime = (meta.mtime(), meta.mtime_nsec());
-    let racy = index_written.is_none_or(|written| mtime >= written);
-    !racy
-        && entry.mtime.seconds() as i64 == mtime.0
-        && entry.mtime.nanoseconds() as i64 == mtime.1
+/// alone (a smudged entry never is; see [`index_entry`]).
+fn same_stat(entry: &IndexEntry, meta: &std::fs::Metadata) -> bool {
+    entry.mtime.seconds() as i64 == meta.mtime()
+        && entry.mtime.nanoseconds() as i64 == meta.mtime_nsec()
         && entry.file_size == meta.len() as u32
         && entry.ino == meta.ino() as u32
         && entry.mode == file_mode(meta)
