@@ -364,6 +364,7 @@ fn setup(
         trust: Trust {
             all_tools: args.trust_all_tools,
             tools: args.trust_tools.clone(),
+            grants: Vec::new(),
         },
         mode: Mode::Unattended,
         retry: RetryPolicy::default(),
