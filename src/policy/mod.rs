@@ -24,6 +24,7 @@ mod command;
 pub mod decision;
 pub mod grant;
 pub mod lint;
+pub mod overview;
 pub mod paths;
 pub mod readonly;
 pub mod shell;

@@ -1,0 +1,1 @@
+//! Snapshot tests of the whole screen, rendered into a test backend.
