@@ -108,11 +108,17 @@ fn known_tool(name: &str) -> Result<String, String> {
     }
 }
 
-/// Each tool's state, fences and grants.
+/// Each tool's state, fences and grants in this chat.
 pub fn tools_overview(chat: &Chat) -> String {
     let setup = chat.session.setup();
+    overview_text(&setup.policy, &setup.trust)
+}
+
+/// Each tool's state under `policy` and `trust`, with its fences and
+/// grants, as `/tools` shows it.
+pub fn overview_text(policy: &Policy, trust: &Trust) -> String {
     let mut out = String::new();
-    for tool in setup.policy.overview(&setup.trust) {
+    for tool in policy.overview(trust) {
         let state = match &tool.state {
             ToolState::Trusted(why) => format!("trusted: {why}"),
             ToolState::PerRequest => "per-request: asks unless a fence allows".into(),

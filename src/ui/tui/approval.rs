@@ -209,7 +209,7 @@ impl ApprovalView {
                     Span::styled("y", theme.allow),
                     Span::raw(" once  "),
                     Span::styled("n", theme.deny),
-                    Span::raw(" refuse  "),
+                    Span::raw(" refuse…  "),
                 ];
                 if options.is_empty() {
                     keys.push(Span::styled("(nothing here can be trusted)", theme.dim));

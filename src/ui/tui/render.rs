@@ -63,6 +63,12 @@ impl Cache {
 
 /// Draws the whole screen.
 pub fn draw(app: &mut App, frame: &mut Frame<'_>) {
+    draw_at(app, frame, Instant::now());
+}
+
+/// Draws the whole screen as at `now` (the spinner and the time working
+/// depend on it).
+pub fn draw_at(app: &mut App, frame: &mut Frame<'_>, now: Instant) {
     let area = frame.area();
     let theme = app.theme;
     let width = area.width as usize;
@@ -96,10 +102,7 @@ pub fn draw(app: &mut App, frame: &mut Frame<'_>) {
         Paragraph::new(status_line(&app.status, width, &theme)),
         status,
     );
-    frame.render_widget(
-        Paragraph::new(footer_line(app, width, Instant::now())),
-        footer,
-    );
+    frame.render_widget(Paragraph::new(footer_line(app, width, now)), footer);
 }
 
 fn draw_transcript(app: &mut App, frame: &mut Frame<'_>, area: Rect) {
@@ -226,9 +229,13 @@ fn width_of(text: &str) -> usize {
 /// The status line: agent, model, workspace, goal, checkpoint, context and
 /// sandbox; the least useful parts go first when the screen is narrow.
 pub fn status_line(status: &Status, width: usize, theme: &Theme) -> Line<'static> {
+    let model = match status.model.split_once('/') {
+        Some((_, name)) if width < 60 => name,
+        _ => status.model.as_str(),
+    };
     let mut parts: Vec<(u8, String)> = vec![
         (0, clean(&status.agent)),
-        (1, clean(&status.model)),
+        (2, clean(model)),
         (6, clean(&status.workspace)),
     ];
     if let Some(goal) = &status.goal {
@@ -245,7 +252,7 @@ pub fn status_line(status: &Status, width: usize, theme: &Theme) -> Line<'static
             })
             .collect();
         parts.push((
-            2,
+            1,
             format!("goal {}/{} {}", goal.iteration, goal.max, checks.join(" "))
                 .trim_end()
                 .to_string(),
@@ -265,7 +272,7 @@ pub fn status_line(status: &Status, width: usize, theme: &Theme) -> Line<'static
             .collect::<Vec<_>>()
             .join(" · ")
     };
-    while parts.len() > 2 && text_width(&joined(&parts)) + 2 > width {
+    while parts.len() > 1 && text_width(&joined(&parts)) + 2 > width {
         if let Some(worst) = parts
             .iter()
             .enumerate()
@@ -296,14 +303,14 @@ pub fn footer_line(app: &App, width: usize, now: Instant) -> Line<'static> {
             let elapsed = now.saturating_duration_since(since);
             let frame = FRAMES[(elapsed.as_millis() / 100) as usize % FRAMES.len()];
             spans.push(Span::styled(
-                format!("{frame} working {}s", elapsed.as_secs()),
+                format!("{frame} {}s", elapsed.as_secs()),
                 theme.accent,
             ));
             let mode = match app.mode {
                 SendMode::Steer => "steer",
                 SendMode::Queue => "queue",
             };
-            spans.push(Span::styled(format!(" · mode: {mode} (Ctrl+S)"), theme.text));
+            spans.push(Span::styled(format!(" · {mode} mode (Ctrl+S)"), theme.text));
             spans.push(Span::styled(" · Esc cancels", theme.dim));
         }
         None => spans.push(Span::styled(
@@ -313,7 +320,7 @@ pub fn footer_line(app: &App, width: usize, now: Instant) -> Line<'static> {
     }
     if pending_steer + queued > 0 {
         spans.push(Span::styled(
-            format!(" · pending: {pending_steer} steering, {queued} queued"),
+            format!(" · pending: {pending_steer} to steer, {queued} queued"),
             theme.ask,
         ));
     }

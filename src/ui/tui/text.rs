@@ -61,6 +61,7 @@ pub fn wrap(
             let chunk_width = self::width(chunk);
             let blank = chunk.chars().all(char::is_whitespace);
             if used + chunk_width > limit && line_has_text {
+                trim_end(&mut current);
                 lines.push(Line::from(std::mem::take(&mut current)));
                 current = rest.to_vec();
                 used = prefix_width(rest);
@@ -92,6 +93,14 @@ pub fn wrap(
     }
     lines.push(Line::from(current));
     lines
+}
+
+/// Drops the spaces a wrapped line ends with.
+fn trim_end(spans: &mut [Span<'static>]) {
+    if let Some(last) = spans.last_mut() {
+        let trimmed = last.content.trim_end().len();
+        last.content.to_mut().truncate(trimmed);
+    }
 }
 
 /// Appends `text` to the last span when the style matches, else a new span.

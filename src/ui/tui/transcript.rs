@@ -128,11 +128,13 @@ impl Entry {
                     Span::styled(clean(title), theme.accent),
                 ])];
                 for line in text.trim_end().split('\n') {
+                    let line = clean(line);
+                    let hang = [bar.clone(), Span::raw(" ".repeat(hang_width(&line, width)))];
                     lines.extend(wrap(
-                        vec![Span::styled(clean(line), theme.text)],
+                        vec![Span::styled(line, theme.text)],
                         width,
                         std::slice::from_ref(&bar),
-                        std::slice::from_ref(&bar),
+                        &hang,
                     ));
                 }
                 lines
@@ -199,11 +201,17 @@ impl ToolCard {
         expanded: bool,
         gutter: &Span<'static>,
     ) -> Vec<Line<'static>> {
-        let mut title = match (result.is_error, result.exit_code) {
-            (true, Some(code)) => format!("failed, exit {code}"),
-            (true, None) => "refused or failed".to_string(),
-            (false, Some(code)) => format!("exit {code}"),
-            (false, None) => "done".to_string(),
+        let refused = self.decision == Verdict::Deny
+            || self
+                .answer
+                .as_deref()
+                .is_some_and(|a| a.starts_with("refused"));
+        let mut title = match (refused, result.is_error, result.exit_code) {
+            (true, _, _) => "refused; the model is told why".to_string(),
+            (false, true, Some(code)) => format!("failed, exit {code}"),
+            (false, true, None) => "failed".to_string(),
+            (false, false, Some(code)) => format!("exit {code}"),
+            (false, false, None) => "done".to_string(),
         };
         let output = result.output.trim_end();
         let all: Vec<&str> = if output.is_empty() {
@@ -255,6 +263,23 @@ impl ToolCard {
         }
         lines
     }
+}
+
+/// Where a wrapped line of preformatted text goes on: under its indent,
+/// or under its second column when it is laid out in columns (a word, two
+/// or more spaces, then text), so tables stay readable when they wrap.
+fn hang_width(line: &str, width: usize) -> usize {
+    let indent = line.len() - line.trim_start().len();
+    let column = line
+        .trim_start()
+        .find("  ")
+        .map(|gap| {
+            let rest = &line[indent + gap..];
+            indent + gap + rest.len() - rest.trim_start().len()
+        })
+        .filter(|_| indent == 0);
+    let hang = column.unwrap_or(indent);
+    if hang * 2 > width { 2 } else { hang }
 }
 
 /// The colour of a unified diff line.
