@@ -58,8 +58,8 @@ impl Chat {
         self.usage.input_tokens += turn.input_tokens;
         self.usage.output_tokens += turn.output_tokens;
         self.usage.requests += turn.requests;
-        if turn.requests > 0 {
-            self.last_prompt_tokens = turn.input_tokens / turn.requests;
+        if let Some(average) = turn.input_tokens.checked_div(turn.requests) {
+            self.last_prompt_tokens = average;
         }
     }
 }

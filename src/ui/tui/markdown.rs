@@ -64,7 +64,7 @@ fn block_line(raw: &str, width: usize, theme: &Theme) -> Vec<Line<'static>> {
             inline(quoted.trim_start(), theme.dim, theme),
             width,
             std::slice::from_ref(&bar),
-            &[bar.clone()],
+            std::slice::from_ref(&bar),
         );
     }
     if let Some((marker, rest)) = list_item(body) {
@@ -77,7 +77,7 @@ fn block_line(raw: &str, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         inline(body, theme.text, theme),
         width,
         std::slice::from_ref(&hang),
-        &[hang.clone()],
+        std::slice::from_ref(&hang),
     )
 }
 

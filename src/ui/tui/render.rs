@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
@@ -290,6 +289,39 @@ pub fn status_line(status: &Status, width: usize, theme: &Theme) -> Line<'static
     ))
 }
 
+/// The keys worth knowing while idle, as many as fit in `width`, most
+/// useful first, shown in a fixed order.
+fn idle_hints(width: usize) -> String {
+    const HINTS: [(u8, &str); 7] = [
+        (0, "Enter send"),
+        (2, "Alt+Enter newline"),
+        (3, "Tab complete"),
+        (4, "Ctrl+R history"),
+        (5, "PgUp scroll"),
+        (6, "Ctrl+O unfold"),
+        (1, "Ctrl+D quit"),
+    ];
+    let mut shown: Vec<(u8, &str)> = HINTS.to_vec();
+    let joined = |hints: &[(u8, &str)]| {
+        hints
+            .iter()
+            .map(|(_, h)| *h)
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    while shown.len() > 1 && text_width(&joined(&shown)) > width {
+        if let Some(worst) = shown
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, (rank, _))| *rank)
+            .map(|(i, _)| i)
+        {
+            shown.remove(worst);
+        }
+    }
+    joined(&shown)
+}
+
 /// The footer: keys when idle; while working, the spinner, the time, the
 /// send mode and what is pending.
 pub fn footer_line(app: &App, width: usize, now: Instant) -> Line<'static> {
@@ -313,10 +345,7 @@ pub fn footer_line(app: &App, width: usize, now: Instant) -> Line<'static> {
             spans.push(Span::styled(format!(" · {mode} mode (Ctrl+S)"), theme.text));
             spans.push(Span::styled(" · Esc cancels", theme.dim));
         }
-        None => spans.push(Span::styled(
-            "Enter send · Alt+Enter newline · Tab complete · Ctrl+R history · Ctrl+O unfold · PgUp scroll · Ctrl+D quit",
-            theme.dim,
-        )),
+        None => spans.push(Span::styled(idle_hints(width), theme.dim)),
     }
     if pending_steer + queued > 0 {
         spans.push(Span::styled(
@@ -328,8 +357,5 @@ pub fn footer_line(app: &App, width: usize, now: Instant) -> Line<'static> {
     if text_width(&text) <= width {
         return Line::from(spans);
     }
-    Line::from(Span::styled(
-        truncate(&text, width),
-        Style::from(theme.text),
-    ))
+    Line::from(Span::styled(truncate(&text, width), theme.text))
 }
