@@ -69,10 +69,17 @@ impl Tmux {
     /// Polls the pane until it shows every one of `wanted`; prints the
     /// screen under `step`.
     fn wait_for(&self, step: &str, wanted: &[&str]) -> String {
+        self.wait_for_without(step, wanted, &[])
+    }
+
+    /// Polls the pane until it shows every one of `wanted` and none of
+    /// `gone`.
+    fn wait_for_without(&self, step: &str, wanted: &[&str], gone: &[&str]) -> String {
         let deadline = Instant::now() + STEP;
         loop {
             let screen = self.screen();
-            if wanted.iter().all(|w| screen.contains(w)) {
+            if wanted.iter().all(|w| screen.contains(w)) && !gone.iter().any(|g| screen.contains(g))
+            {
                 println!("── {step} ──\n{screen}");
                 return screen;
             }
@@ -97,10 +104,31 @@ fn quoted(path: &Path) -> String {
     format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
 }
 
+/// The shell command that runs the binary in `env` against `server`, and
+/// says how it exited.
+fn agent_command(env: &Env, server: &ModelServer) -> String {
+    format!(
+        "cd {} && env -i HOME={} AGENT_HOME={} PATH={} TERM=xterm-256color OPENAI_BASE_URL={}/v1 {} chat --agent bot --model openai/scripted; echo \"agent exited with $?\"; sleep 600",
+        quoted(&env.workspace),
+        quoted(&env.home),
+        quoted(&env.agent_home),
+        quoted(Path::new(&std::env::var("PATH").unwrap_or_default())),
+        server.url,
+        quoted(&assert_cmd::cargo::cargo_bin("agent")),
+    )
+}
+
+fn tmux_missing() -> bool {
+    let missing = Command::new("tmux").arg("-V").output().is_err();
+    if missing {
+        println!("skipped: tmux is not installed");
+    }
+    missing
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_terminal_ui_streams_asks_and_runs_slash_commands() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        println!("skipped: tmux is not installed");
+    if tmux_missing() {
         return;
     }
     let env = Env::new();
@@ -116,15 +144,7 @@ async fn the_terminal_ui_streams_asks_and_runs_slash_commands() {
         Protocol::OpenAi.text("Wrote a.txt; b.txt was refused."),
     ])
     .await;
-    let command = format!(
-        "cd {} && env -i HOME={} AGENT_HOME={} PATH={} TERM=xterm-256color OPENAI_BASE_URL={}/v1 {} chat --agent bot --model openai/scripted; echo \"agent exited with $?\"; sleep 600",
-        quoted(&env.workspace),
-        quoted(&env.home),
-        quoted(&env.agent_home),
-        quoted(Path::new(&std::env::var("PATH").unwrap_or_default())),
-        server.url,
-        quoted(&assert_cmd::cargo::cargo_bin("agent")),
-    );
+    let command = agent_command(&env, &server);
     let workspace = env.workspace.clone();
     tokio::task::spawn_blocking(move || {
         let tmux = Tmux::new();
@@ -193,4 +213,96 @@ async fn the_terminal_ui_streams_asks_and_runs_slash_commands() {
         third.contains("the user refused this call: not that way"),
         "{third}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_steer_or_queue_while_the_agent_works_and_esc_cancels() {
+    if tmux_missing() {
+        return;
+    }
+    let env = Env::new();
+    env.write(".kiro/agents/bot.json", AGENT);
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[("c1", "shell", json!({"command": "sleep 3"}))]),
+        Protocol::OpenAi.text("Steered answer."),
+        Protocol::OpenAi.text("Queued answer."),
+        Protocol::OpenAi.tool_calls(&[("c2", "shell", json!({"command": "sleep 60"}))]),
+    ])
+    .await;
+    let command = agent_command(&env, &server);
+    tokio::task::spawn_blocking(move || {
+        let tmux = Tmux::new();
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "tui",
+            "-x",
+            "100",
+            "-y",
+            "40",
+            &command,
+        ]);
+        tmux.wait_for("started", &["/help lists commands"]);
+        tmux.type_keys("start", &["Enter"]);
+        tmux.wait_for("a command asks", &["shell needs your approval"]);
+        tmux.type_keys("y", &[]);
+        tmux.type_keys("use the fast path", &["Enter", "C-s"]);
+        tmux.type_keys("after", &["Enter"]);
+        tmux.wait_for(
+            "one message to steer, one queued",
+            &["queue mode (Ctrl+S)", "pending: 1 to steer, 1 queued"],
+        );
+        tmux.wait_for(
+            "steered, then queued",
+            &[
+                "steered: use the fast path",
+                "Steered answer.",
+                "› after",
+                "Queued answer.",
+            ],
+        );
+        tmux.type_keys("again", &["Enter"]);
+        tmux.wait_for(
+            "a long command asks",
+            &["$ sleep 60", "needs your approval"],
+        );
+        tmux.type_keys("y", &[]);
+        tmux.wait_for_without("it runs", &["sleep 60"], &["needs your approval"]);
+        let running = || {
+            std::fs::read_dir("/proc")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|entry| {
+                    std::fs::read(entry.path().join("cmdline"))
+                        .is_ok_and(|c| c == b"sleep\x0060\x00")
+                })
+        };
+        assert!(running(), "the approved command runs");
+        tmux.type_keys("", &["Escape"]);
+        tmux.wait_for(
+            "Esc cancelled it",
+            &["cancelled: the turn was stopped and left out of the conversation"],
+        );
+        let deadline = Instant::now() + STEP;
+        while running() {
+            assert!(
+                Instant::now() < deadline,
+                "the cancelled command was not killed"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        tmux.type_keys("/quit", &["Enter"]);
+        tmux.wait_for("/quit", &["agent exited with 0"]);
+    })
+    .await
+    .unwrap();
+    let requests = server.requests();
+    assert!(
+        requests[1].body.to_string().contains("use the fast path"),
+        "the steered message joined the turn at its tool boundary"
+    );
+    assert!(requests[2].body.to_string().contains("after"));
+    assert_eq!(requests.len(), 4, "nothing was sent after the cancel");
 }
