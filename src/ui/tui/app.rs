@@ -141,7 +141,7 @@ impl App {
             Event::TextDelta { text } => match self.transcript.last_mut() {
                 Some(Entry::Assistant(answer)) => {
                     answer.push_str(&text);
-                    self.cache.invalidate(self.transcript.len() - 1);
+                    self.cache.grew(self.transcript.len() - 1);
                 }
                 _ => self.transcript.push(Entry::Assistant(text)),
             },

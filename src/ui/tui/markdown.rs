@@ -12,29 +12,50 @@ use ratatui::text::{Line, Span};
 use super::text::{clean, wrap};
 use super::theme::Theme;
 
-/// Renders `source` to lines of at most `width` columns.
+/// What one line's rendering leaves for the next: the open code fence
+/// (its marker and language), if any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    fence: Option<(String, String)>,
+}
+
+/// Renders `source` to lines of at most `width` columns. A final newline
+/// ends the last line; it does not start an empty one.
 pub fn render(source: &str, width: usize, theme: &Theme) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
-    let mut fence: Option<(String, String)> = None;
-    for raw in source.split('\n') {
-        let trimmed = raw.trim_start();
-        if let Some((marker, language)) = &fence {
-            if trimmed.starts_with(marker.as_str()) && trimmed.trim_end() == marker.as_str() {
-                fence = None;
-                continue;
-            }
-            let spans = highlight(&clean(raw), language, theme);
-            lines.extend(wrap(spans, width, &[gutter(theme)], &[gutter(theme)]));
-            continue;
-        }
-        if let Some(marker) = ["```", "~~~"].into_iter().find(|m| trimmed.starts_with(m)) {
-            let language = trimmed.trim_start_matches(marker).trim().to_lowercase();
-            fence = Some((marker.to_string(), language));
-            continue;
-        }
-        lines.extend(block_line(raw, width, theme));
+    let mut state = State::default();
+    let body = source.strip_suffix('\n').unwrap_or(source);
+    if body.is_empty() && source.is_empty() {
+        return Vec::new();
     }
-    lines
+    body.split('\n')
+        .flat_map(|raw| render_line(&mut state, raw, width, theme))
+        .collect()
+}
+
+/// Renders one source line (without its newline) after the lines that
+/// left `state`, and updates it. Streaming renders each line once, as it
+/// completes.
+pub fn render_line(
+    state: &mut State,
+    raw: &str,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let trimmed = raw.trim_start();
+    if let Some((marker, language)) = &state.fence {
+        if trimmed.starts_with(marker.as_str()) && trimmed.trim_end() == marker.as_str() {
+            state.fence = None;
+            return Vec::new();
+        }
+        let spans = highlight(&clean(raw), language, theme);
+        return wrap(spans, width, &[gutter(theme)], &[gutter(theme)]);
+    }
+    if let Some(marker) = ["```", "~~~"].into_iter().find(|m| trimmed.starts_with(m)) {
+        let language = trimmed.trim_start_matches(marker).trim().to_lowercase();
+        state.fence = Some((marker.to_string(), language));
+        return Vec::new();
+    }
+    block_line(raw, width, theme)
 }
 
 fn gutter(theme: &Theme) -> Span<'static> {

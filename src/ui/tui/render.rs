@@ -11,6 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::app::{App, SendMode, Status};
+use super::markdown;
 use super::text::{clean, truncate, width as text_width};
 use super::theme::Theme;
 use super::transcript::Entry;
@@ -18,24 +19,54 @@ use super::transcript::Entry;
 /// Completion entries shown at once.
 const POPUP_ROWS: usize = 8;
 
-/// Rendered transcript entries, valid for one width and fold state.
+/// Rendered transcript entries, valid for one width and fold state. The
+/// answer being streamed is rendered a line at a time: lines already
+/// complete are kept, so a token costs the rendering of its own line.
 #[derive(Debug, Default)]
 pub struct Cache {
     width: usize,
     entries: Vec<Option<Vec<Line<'static>>>>,
+    stream: Option<Stream>,
+}
+
+/// How far the streamed answer's rendering has got.
+#[derive(Debug)]
+struct Stream {
+    /// The entry.
+    index: usize,
+    /// Bytes of its text rendered as complete lines.
+    consumed: usize,
+    /// The Markdown state after them.
+    state: markdown::State,
+    /// How many of the entry's cached lines they are.
+    done: usize,
+    /// Text was appended since the last frame.
+    grown: bool,
 }
 
 impl Cache {
-    /// Forgets entry `index` (it changed).
+    /// Forgets entry `index` (it changed, or is gone).
     pub fn invalidate(&mut self, index: usize) {
         if let Some(slot) = self.entries.get_mut(index) {
             *slot = None;
+        }
+        if self.stream.as_ref().is_some_and(|s| s.index == index) {
+            self.stream = None;
+        }
+    }
+
+    /// Entry `index`, an answer, had text appended.
+    pub fn grew(&mut self, index: usize) {
+        match self.stream.as_mut() {
+            Some(stream) if stream.index == index => stream.grown = true,
+            _ => self.invalidate(index),
         }
     }
 
     /// Forgets everything.
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.stream = None;
     }
 
     /// The lines of every entry, rendering only what is not cached.
@@ -47,16 +78,59 @@ impl Cache {
         expanded: bool,
     ) -> Vec<&'a [Line<'static>]> {
         if width != self.width {
-            self.entries.clear();
+            self.clear();
             self.width = width;
         }
         self.entries.resize(transcript.len(), None);
-        for (slot, entry) in self.entries.iter_mut().zip(transcript) {
-            if slot.is_none() {
-                *slot = Some(entry.render(width, theme, expanded));
+        for (index, entry) in transcript.iter().enumerate() {
+            let grown = self
+                .stream
+                .as_ref()
+                .is_some_and(|s| s.index == index && s.grown);
+            match entry {
+                Entry::Assistant(text) if grown || self.entries[index].is_none() => {
+                    self.answer(index, text, width, theme)
+                }
+                _ if self.entries[index].is_none() => {
+                    self.entries[index] = Some(entry.render(width, theme, expanded));
+                }
+                _ => {}
             }
         }
         self.entries.iter().flatten().map(Vec::as_slice).collect()
+    }
+
+    /// Renders what is new in answer `index`: its newly completed lines,
+    /// then its unfinished last line again.
+    fn answer(&mut self, index: usize, text: &str, width: usize, theme: &Theme) {
+        let mut stream = match self.stream.take() {
+            Some(stream) if stream.index == index && self.entries[index].is_some() => stream,
+            _ => Stream {
+                index,
+                consumed: 0,
+                state: markdown::State::default(),
+                done: 0,
+                grown: false,
+            },
+        };
+        let lines = self.entries[index].get_or_insert_with(Vec::new);
+        lines.truncate(stream.done);
+        let new = text.get(stream.consumed..).unwrap_or_default();
+        if let Some(end) = new.rfind('\n') {
+            for raw in new[..end].split('\n') {
+                lines.extend(markdown::render_line(&mut stream.state, raw, width, theme));
+            }
+            stream.consumed += end + 1;
+        }
+        stream.done = lines.len();
+        let tail = text.get(stream.consumed..).unwrap_or_default();
+        if !tail.is_empty() {
+            let mut state = stream.state.clone();
+            lines.extend(markdown::render_line(&mut state, tail, width, theme));
+        }
+        lines.push(Line::default());
+        stream.grown = false;
+        self.stream = Some(stream);
     }
 }
 
@@ -76,8 +150,10 @@ pub fn draw_at(app: &mut App, frame: &mut Frame<'_>, now: Instant) {
         .as_ref()
         .map(|view| view.render(width, &theme))
         .unwrap_or_default();
-    let approval_height =
-        (approval_lines.len() as u16 + 1).min(area.height.saturating_sub(4) * 2 / 3);
+    let approval_height = match approval_lines.len() {
+        0 => 0,
+        n => (n as u16 + 1).min(area.height.saturating_sub(4) * 2 / 3),
+    };
     let [transcript, approval, input, status, footer] = Layout::vertical([
         Constraint::Min(1),
         Constraint::Length(approval_height),
@@ -197,7 +273,14 @@ fn draw_completion(app: &App, frame: &mut Frame<'_>, above: Rect) {
     let first = completion.selected.saturating_sub(rows - 1);
     let width = above.width.min(64);
     let area = Rect::new(above.x, above.bottom() - rows as u16, width, rows as u16);
-    let lines: Vec<Line<'static>> = completion.items[first..first + rows]
+    let shown = &completion.items[first..first + rows];
+    let column = shown
+        .iter()
+        .map(|item| text_width(&item.text))
+        .max()
+        .unwrap_or(0)
+        .min(width as usize / 2);
+    let lines: Vec<Line<'static>> = shown
         .iter()
         .enumerate()
         .map(|(i, item)| {
@@ -206,7 +289,8 @@ fn draw_completion(app: &App, frame: &mut Frame<'_>, above: Rect) {
             } else {
                 app.theme.text
             };
-            let text = format!(" {} ", item.text);
+            let pad = column.saturating_sub(text_width(&item.text));
+            let text = format!(" {}{} ", item.text, " ".repeat(pad));
             let note = truncate(
                 &item.note,
                 (width as usize).saturating_sub(width_of(&text) + 1),

@@ -302,3 +302,33 @@ fn long_outputs_fold_and_unfold() {
     assert!(unfolded.contains("30"), "{unfolded}");
     assert!(!unfolded.contains("more lines"), "{unfolded}");
 }
+
+#[test]
+fn slash_commands_complete_in_a_popup() {
+    let mut app = app();
+    for c in "/ch".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    assert_snapshot!("completion_80x24", screen(&mut app, 80, 24));
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.editor.text(), "/checkpoint init ");
+}
+
+#[test]
+fn a_streamed_answer_renders_as_the_whole_would() {
+    let text = "# Plan\n\nSome **bold** text that wraps around the narrow screen.\n```rust\nfn main() {}\n```\n- one\n- two\n\nend";
+    let mut streamed = app();
+    let mut terminal = Terminal::new(TestBackend::new(30, 30)).unwrap();
+    for (i, c) in text.chars().enumerate() {
+        stream(&mut streamed, &[&c.to_string()]);
+        if i % 3 == 0 {
+            terminal
+                .draw(|frame| render::draw(&mut streamed, frame))
+                .unwrap();
+        }
+    }
+    let mut whole = app();
+    stream(&mut whole, &[text]);
+    assert_eq!(screen(&mut streamed, 30, 30), screen(&mut whole, 30, 30));
+}

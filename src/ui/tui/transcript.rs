@@ -104,7 +104,7 @@ impl Entry {
                     })
                     .collect()
             }
-            Entry::Assistant(text) => markdown::render(text.trim_end(), width, theme),
+            Entry::Assistant(text) => markdown::render(text, width, theme),
             Entry::Tool(card) => card.render(width, theme, expanded),
             Entry::Notice(kind, text) => {
                 let (mark, style) = match kind {
