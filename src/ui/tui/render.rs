@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
@@ -154,14 +154,8 @@ pub fn draw_at(app: &mut App, frame: &mut Frame<'_>, now: Instant) {
         0 => 0,
         n => (n as u16 + 1).min(area.height.saturating_sub(4) * 2 / 3),
     };
-    let [transcript, approval, input, status, footer] = Layout::vertical([
-        Constraint::Min(1),
-        Constraint::Length(approval_height),
-        Constraint::Length(app.editor.height() + 1),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [transcript, approval, input, status, footer] =
+        stack(area, [approval_height, app.editor.height() + 1, 1, 1]);
     draw_transcript(app, frame, transcript);
     if !approval_lines.is_empty() {
         let block = Block::new().borders(Borders::TOP).border_style(theme.ask);
@@ -178,6 +172,21 @@ pub fn draw_at(app: &mut App, frame: &mut Frame<'_>, now: Instant) {
         status,
     );
     frame.render_widget(Paragraph::new(footer_line(app, width, now)), footer);
+}
+
+/// Splits `area` into the transcript above and rows of `heights` stacked
+/// at its bottom, the last ones kept first when the screen is too short.
+/// (Plain arithmetic: a constraint solver here cost most of a frame.)
+fn stack(area: Rect, heights: [u16; 4]) -> [Rect; 5] {
+    let mut bottom = area.bottom();
+    let mut rows = [Rect::default(); 4];
+    for (row, height) in rows.iter_mut().zip(heights).rev() {
+        let height = height.min(bottom - area.y);
+        bottom -= height;
+        *row = Rect::new(area.x, bottom, area.width, height);
+    }
+    let transcript = Rect::new(area.x, area.y, area.width, bottom - area.y);
+    [transcript, rows[0], rows[1], rows[2], rows[3]]
 }
 
 fn draw_transcript(app: &mut App, frame: &mut Frame<'_>, area: Rect) {

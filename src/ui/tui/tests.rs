@@ -332,3 +332,15 @@ fn a_streamed_answer_renders_as_the_whole_would() {
     stream(&mut whole, &[text]);
     assert_eq!(screen(&mut streamed, 30, 30), screen(&mut whole, 30, 30));
 }
+
+#[test]
+fn tiny_screens_keep_the_footer_and_status() {
+    let mut app = app();
+    app.push(Entry::User("hello".into()));
+    for height in 0..6 {
+        let text = screen(&mut app, 20, height);
+        if height >= 2 {
+            assert!(text.contains("refactor-bot"), "{height}: {text}");
+        }
+    }
+}
