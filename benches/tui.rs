@@ -1,6 +1,6 @@
 //! Frame time of the terminal UI, the part of a token's way to the screen
 //! that the UI controls: the event loop wakes on the token at once, draws
-//! when at least `MIN_FRAME` (8 ms) has passed since the last frame, and a
+//! when at least `MIN_FRAME` (4 ms) has passed since the last frame, and a
 //! frame costs what is measured here. The screen is an 80×24 (and 40×24)
 //! test backend behind a long transcript (a hundred turns of Markdown,
 //! tool cards and diffs).

@@ -4,8 +4,10 @@
 #     (utime+stime from /proc/PID/stat) and wake-ups (voluntary context
 #     switches of all its threads) over $SECONDS_IDLE seconds (default 10).
 #  2. Frame time: `cargo bench --bench tui` (a token applied and a frame drawn
-#     behind a hundred-turn transcript, at 80 and 40 columns, and a full
-#     re-render after a resize).
+#     behind a hundred-turn transcript, at 80 and 40 columns, an unchanged
+#     frame, and a full re-render after a resize).
+#  3. Latency: a token's way from the model server's socket to the tmux
+#     screen (tests/tui_latency.rs, ignored in normal test runs).
 # Needs tmux. Set SKIP_BENCH=1 to measure idle only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,4 +38,5 @@ awk -v d=$((t1 - t0)) -v hz="$hz" -v s="$idle" -v w=$((w1 - w0)) -v n="$threads"
 }'
 if [ -z "${SKIP_BENCH:-}" ]; then
   cargo bench --locked --bench tui 2>&1 | sed -n '/median frame times/,$p'
+  cargo test --release --locked --test tui_latency -- --ignored --nocapture 2>&1 | grep 'tokens:'
 fi

@@ -223,7 +223,7 @@ async fn messages_steer_or_queue_while_the_agent_works_and_esc_cancels() {
     let env = Env::new();
     env.write(".kiro/agents/bot.json", AGENT);
     let server = ModelServer::start(vec![
-        Protocol::OpenAi.tool_calls(&[("c1", "shell", json!({"command": "sleep 3"}))]),
+        Protocol::OpenAi.tool_calls(&[("c1", "shell", json!({"command": "sleep 5"}))]),
         Protocol::OpenAi.text("Steered answer."),
         Protocol::OpenAi.text("Queued answer."),
         Protocol::OpenAi.tool_calls(&[("c2", "shell", json!({"command": "sleep 60"}))]),

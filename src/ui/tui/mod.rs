@@ -47,7 +47,7 @@ use crate::provider::Message;
 
 /// The shortest time between two frames (a frame is drawn only when
 /// something changed).
-pub const MIN_FRAME: Duration = Duration::from_millis(8);
+pub const MIN_FRAME: Duration = Duration::from_millis(4);
 
 /// How often the spinner moves while the agent works.
 const TICK: Duration = Duration::from_millis(100);
