@@ -147,6 +147,14 @@ pub struct ChatArgs {
     /// tool boundary (steering a headless run or goal).
     #[arg(long, value_name = "PATH", requires = "no_interactive")]
     pub steer_file: Option<std::path::PathBuf>,
+    /// Use the plain line mode even on a terminal (it is the default when stdin or stdout
+    /// is not a terminal, or TERM is `dumb`).
+    #[arg(long, conflicts_with = "no_interactive")]
+    pub classic: bool,
+    /// The terminal UI's colours: `dark`, `light`, or `auto` (light when COLORFGBG says
+    /// the background is light).
+    #[arg(long, value_enum, env = "AGENT_THEME", default_value = "auto")]
+    pub theme: crate::ui::tui::theme::ThemeChoice,
     /// The prompt; `-` reads it from stdin. Piped stdin with a prompt is added as context.
     pub prompt: Option<String>,
 }

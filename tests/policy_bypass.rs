@@ -16,6 +16,7 @@ fn trust_all() -> Trust {
     Trust {
         all_tools: true,
         tools: vec![],
+        grants: vec![],
     }
 }
 
@@ -32,6 +33,7 @@ fn deny_wins_over_allowed_tools_trust_and_allow_rules_in_every_mode() {
             Trust {
                 all_tools: false,
                 tools: vec!["shell".into()],
+                grants: vec![],
             },
         ] {
             let d = f.decide_with("shell", json!({"command": "rm -rf build"}), &trust, mode);

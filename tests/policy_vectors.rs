@@ -299,6 +299,7 @@ fn protected_paths_are_never_written_unasked() {
         &Trust {
             all_tools: true,
             tools: vec![],
+            grants: vec![],
         },
         Mode::Unattended,
     );

@@ -21,10 +21,20 @@ fn current_dir() -> Result<PathBuf, Failure> {
 /// from and whether it loads; shadowed definitions are warned about.
 pub fn list() -> Outcome {
     let cwd = current_dir()?;
-    let discovery = discover::discover(&cwd, home_dir().as_deref());
-    for warning in discovery.warnings() {
+    let (warnings, table) = list_text(&cwd);
+    for warning in warnings {
         eprintln!("{warning}");
     }
+    let _ = std::io::stdout().lock().write_all(table.as_bytes());
+    Ok(())
+}
+
+/// The agents visible from `cwd` as a table (name, scope, status, file,
+/// description), and the warnings about shadowed definitions; shared by
+/// `agent agent list` and chat's `/agent list`.
+pub fn list_text(cwd: &Path) -> (Vec<String>, String) {
+    let discovery = discover::discover(cwd, home_dir().as_deref());
+    let warnings = discovery.warnings();
     let mut rows = Vec::new();
     for found in discovery.agents.values() {
         let scope = match found.scope {
@@ -57,11 +67,11 @@ pub fn list() -> Outcome {
             default.description.unwrap_or_default(),
         ]);
     }
-    print_table(["NAME", "SCOPE", "STATUS", "FILE", "DESCRIPTION"], &rows);
-    Ok(())
+    let table = table(["NAME", "SCOPE", "STATUS", "FILE", "DESCRIPTION"], &rows);
+    (warnings, table)
 }
 
-fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
+fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
     let mut widths = header.map(str::len);
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -74,13 +84,13 @@ fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
             .zip(widths)
             .map(|(cell, width)| format!("{cell:<width$}"))
             .collect();
-        padded.join("  ").trim_end().to_string()
+        padded.join("  ").trim_end().to_string() + "\n"
     };
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}", line(header.to_vec()));
+    let mut out = line(header.to_vec());
     for row in rows {
-        let _ = writeln!(out, "{}", line(row.iter().map(String::as_str).collect()));
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
+    out
 }
 
 /// Validates each file, printing every diagnostic; fails (exit code 2) when

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::slash::{self, Chat, Reply};
+use super::slash_session;
 use super::{Failure, Outcome};
 use crate::checkpoint::CheckpointStore;
 use crate::cli::ChatArgs;
@@ -124,30 +125,73 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure::runtime(format!("error: cannot start the async runtime: {e}")))
 }
 
-/// Interactive chat in line mode: prompts and slash commands a line at a
-/// time, approvals asked on the terminal. (The full-screen terminal UI will
-/// take over when stdin and stdout are terminals.) Ctrl-C cancels the
-/// running turn; Ctrl-D or `/quit` leaves.
+/// True when the full-screen terminal UI can run: stdin and stdout are
+/// terminals, `TERM` is not `dumb`, and `--classic` was not given.
+fn wants_tui(args: &ChatArgs) -> bool {
+    !args.classic
+        && std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal()
+        && std::env::var("TERM").is_ok_and(|term| !term.is_empty() && term != "dumb")
+}
+
+/// Interactive chat: the terminal UI on a terminal, else the plain line
+/// mode. Either way approvals are asked, slash commands work, Ctrl-C
+/// cancels the running turn, and Ctrl-D or `/quit` leaves.
 fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
     let resumed = resumed(args, place)?;
     let mut setup = setup(args, place, resumed.as_ref())?;
     setup.mode = Mode::Interactive;
-    setup.approver = Some(Arc::new(std::sync::Mutex::new(LineApprover)));
+    let tui = wants_tui(args);
+    let approvals = if tui {
+        let (approver, requests) = crate::ui::tui::approval::channel(setup.policy.clone());
+        setup.approver = Some(Arc::new(std::sync::Mutex::new(approver)));
+        Some(requests)
+    } else {
+        setup.approver = Some(Arc::new(std::sync::Mutex::new(LineApprover)));
+        None
+    };
     let saved = saved_session(resumed, &setup, place)?;
-    let mut audit = audit_log(args, &saved)?;
+    let audit = audit_log(args, &saved)?;
     let session = Session::new(setup, saved.messages.clone(), saved.marks.clone());
-    let mut chat = Chat {
+    let chat = Chat {
         session,
         saved,
         sessions: place.store.clone(),
         cwd: place.cwd.clone(),
         data: place.data.clone(),
+        settings: place.settings.clone(),
+        usage: Default::default(),
+        last_prompt_tokens: 0,
     };
+    let runtime = runtime()?;
+    match approvals {
+        Some(approvals) => {
+            let colorfgbg = std::env::var("COLORFGBG").ok();
+            let options = crate::ui::tui::Options {
+                theme: args.theme.resolve(colorfgbg.as_deref()),
+                prompt: args.prompt.clone(),
+            };
+            crate::ui::tui::run(chat, audit, approvals, options, &runtime)
+                .map_err(|e| Failure::runtime(format!("error: the terminal UI failed: {e}")))
+        }
+        None => line_mode(chat, audit, args.prompt.clone(), &runtime),
+    }
+}
+
+/// The plain line mode: prompts and slash commands a line at a time,
+/// approvals asked on the terminal.
+fn line_mode(
+    mut chat: Chat,
+    mut audit: AuditLog,
+    prompt: Option<String>,
+    runtime: &tokio::runtime::Runtime,
+) -> Outcome {
     let mut printer = Printer::new(OutputFormat::Text);
     printer.event(&chat.session.start_event());
-    eprintln!("type a prompt, `/help` for commands, `/quit` (or Ctrl-D) to leave");
-    let runtime = runtime()?;
-    let mut next = args.prompt.clone();
+    eprintln!(
+        "type a prompt, `/help` for commands, `!COMMAND` for a shell command, `/quit` (or Ctrl-D) to leave"
+    );
+    let mut next = prompt;
     let mut last_goal: Option<GoalReport> = None;
     while let Some(line) = next.take().or_else(|| read_line("> ")) {
         let line = line.trim();
@@ -173,18 +217,33 @@ fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
             }
             continue;
         }
+        if let Some(command) = line.strip_prefix('!') {
+            let setup = chat.session.setup();
+            let ran =
+                slash_session::bang(&setup.policy, &setup.trust, &setup.tools, command.trim());
+            eprintln!("[shell {}]", ran.verdict);
+            print!("{}", ran.output.text);
+            continue;
+        }
         let before = chat.session.messages().len();
+        let mut usage = Default::default();
         let result = runtime.block_on(async {
             let mut surface = Surface {
                 printer: &mut printer,
                 audit: &mut audit,
             };
-            let mut emit = |event: crate::engine::Event| surface.show(&event);
+            let mut emit = |event: crate::engine::Event| {
+                if let crate::engine::Event::TurnEnd { usage: turn, .. } = &event {
+                    usage = *turn;
+                }
+                surface.show(&event);
+            };
             tokio::select! {
                 result = chat.session.run_turn(line, &mut emit) => Some(result),
                 _ = tokio::signal::ctrl_c() => None,
             }
         });
+        chat.add_turn_usage(usage);
         match result {
             Some(Ok(_)) => println!(),
             Some(Err(error)) => eprintln!("error: {error}"),
@@ -504,6 +563,7 @@ fn setup(
         trust: Trust {
             all_tools: args.trust_all_tools,
             tools: args.trust_tools.clone(),
+            grants: Vec::new(),
         },
         mode: Mode::Unattended,
         retry: RetryPolicy::default(),

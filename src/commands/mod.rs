@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod policy;
 pub mod settings;
 pub mod slash;
+pub mod slash_session;
 
 use std::fmt;
 

@@ -30,6 +30,7 @@ pub fn check(args: &PolicyCheckArgs) -> Outcome {
     let trust = Trust {
         all_tools: args.trust_all_tools,
         tools: args.trust_tools.clone(),
+        grants: Vec::new(),
     };
     let mode = if args.unattended {
         Mode::Unattended

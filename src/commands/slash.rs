@@ -1,8 +1,11 @@
 //! Chat's slash commands, shared by every interactive surface (the line
-//! mode now, the terminal UI later). Each line is parsed with clap, like the
+//! mode and the terminal UI). Each line is parsed with clap, like the
 //! command line, so `/checkpoint restore 2 --hard` means what
 //! `agent checkpoint restore 2 --hard` means, and acts on the chat's state;
-//! what it has to say comes back as text for the surface to show.
+//! what it has to say comes back as text for the surface to show. The
+//! commands about the session itself (`/tools`, `/model`, `/context`, …)
+//! are in [`super::slash_session`]. `/goal` joins `SlashCommand` when the
+//! goal loop lands; completion and `/help` pick it up from there.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -10,11 +13,14 @@ use std::sync::{Arc, Mutex};
 use clap::{CommandFactory, Parser, Subcommand};
 
 use super::checkpoint;
+use super::slash_session::{self, AgentAction, ContextAction, ToolsAction};
 use crate::checkpoint::CheckpointStore;
 use crate::cli::CheckpointCommand;
 use crate::engine::Session;
+use crate::engine::events::UsageTotals;
 use crate::engine::store::{SavedSession, SessionStore};
 use crate::goal::spec::goal_words;
+use crate::settings::Settings;
 
 /// What an interactive chat is working on.
 pub struct Chat {
@@ -28,6 +34,13 @@ pub struct Chat {
     pub cwd: PathBuf,
     /// The data folder (checkpoint stores).
     pub data: PathBuf,
+    /// The user's settings (model endpoints for `/model`).
+    pub settings: Settings,
+    /// Tokens used by this chat's turns.
+    pub usage: UsageTotals,
+    /// The last turn's average prompt size as the model reported it, for
+    /// the context estimate.
+    pub last_prompt_tokens: u64,
 }
 
 impl Chat {
@@ -39,6 +52,16 @@ impl Chat {
             .save()
             .err()
             .map(|e| format!("warning: the session could not be saved: {e}"))
+    }
+
+    /// Counts a finished turn's usage.
+    pub fn add_turn_usage(&mut self, turn: UsageTotals) {
+        self.usage.input_tokens += turn.input_tokens;
+        self.usage.output_tokens += turn.output_tokens;
+        self.usage.requests += turn.requests;
+        if let Some(average) = turn.input_tokens.checked_div(turn.requests) {
+            self.last_prompt_tokens = average;
+        }
     }
 }
 
@@ -80,6 +103,30 @@ enum SlashCommand {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         words: Vec<String>,
     },
+    /// Each tool's state (trusted, per-request, denied) and fences; `trust TOOL`,
+    /// `untrust TOOL`, `trust-all`, `reset` change this session's trust.
+    Tools {
+        /// What to change.
+        #[command(subcommand)]
+        action: Option<ToolsAction>,
+    },
+    /// The models to pick from; `/model ID` switches from the next turn.
+    Model {
+        /// The model id to switch to.
+        id: Option<String>,
+    },
+    /// `list`: the agents visible from here.
+    #[command(subcommand)]
+    Agent(AgentAction),
+    /// `show`: how much of the model's window the conversation uses.
+    #[command(subcommand)]
+    Context(ContextAction),
+    /// Elide old tool outputs now, to free context.
+    Compact,
+    /// Start an empty conversation in a new session (the old one is kept).
+    Clear,
+    /// Tokens used by this chat.
+    Usage,
     /// List the commands.
     Help,
     /// Leave the chat (also `/exit`).
@@ -98,6 +145,21 @@ pub enum Reply {
     Quit,
 }
 
+/// Every slash command and subcommand with its one-line help, for
+/// completion in the terminal UI.
+pub fn commands() -> Vec<(String, String)> {
+    let about = |c: &clap::Command| c.get_about().map(|s| s.to_string()).unwrap_or_default();
+    let mut out = Vec::new();
+    for command in Line::command().get_subcommands() {
+        let name = format!("/{}", command.get_name());
+        out.push((name.clone(), about(command)));
+        for sub in command.get_subcommands() {
+            out.push((format!("{name} {}", sub.get_name()), about(sub)));
+        }
+    }
+    out
+}
+
 /// Runs one slash command line (`/checkpoint list`); an error is text to
 /// show, and the chat goes on.
 pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, String> {
@@ -110,6 +172,13 @@ pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, String> {
         SlashCommand::Goal { words } => Ok(Reply::Goal(words.join(" "))),
         SlashCommand::Checkpoint(command) => checkpoint_command(chat, &command).map(Reply::Show),
         SlashCommand::Rewind { turn, files } => rewind(chat, turn, files).map(Reply::Show),
+        SlashCommand::Tools { action } => slash_session::tools(chat, action).map(Reply::Show),
+        SlashCommand::Model { id } => slash_session::model(chat, id).map(Reply::Show),
+        SlashCommand::Agent(AgentAction::List) => Ok(Reply::Show(slash_session::agents(chat))),
+        SlashCommand::Context(ContextAction::Show) => Ok(Reply::Show(slash_session::context(chat))),
+        SlashCommand::Compact => Ok(Reply::Show(slash_session::compact(chat))),
+        SlashCommand::Clear => slash_session::clear(chat).map(Reply::Show),
+        SlashCommand::Usage => Ok(Reply::Show(slash_session::usage(chat))),
         SlashCommand::Help => Ok(Reply::Show(Line::command().render_long_help().to_string())),
         SlashCommand::Quit => Ok(Reply::Quit),
     }

@@ -74,7 +74,9 @@ impl Steering {
         self.0.lock().map(|q| q.clone()).unwrap_or_default()
     }
 
-    fn take(&self) -> Vec<String> {
+    /// Takes the messages still waiting (the turn ended before a tool
+    /// boundary could fold them in, so the surface sends them itself).
+    pub fn take(&self) -> Vec<String> {
         self.0
             .lock()
             .map(|mut q| std::mem::take(&mut *q))
@@ -90,6 +92,9 @@ pub enum Answer {
     /// Run it, and trust this tool for the rest of the session (deny rules
     /// and fences still hold).
     TrustTool,
+    /// Run it, and add these grants (from `Policy::trust_options`) to the
+    /// session's trust; deny rules still hold.
+    Trust(Vec<crate::policy::Grant>),
     /// Refuse it; the reason, if any, goes to the model.
     Refuse(Option<String>),
 }
@@ -258,6 +263,23 @@ impl Session {
     /// interrupted turn).
     pub fn truncate(&mut self, length: usize) {
         self.messages.truncate(length);
+    }
+
+    /// The session's parts (policy, trust, model), for surfaces to show.
+    pub fn setup(&self) -> &SessionSetup {
+        &self.setup
+    }
+
+    /// The session's parts, for slash commands that change them between
+    /// turns (`/tools trust`, `/model`).
+    pub fn setup_mut(&mut self) -> &mut SessionSetup {
+        &mut self.setup
+    }
+
+    /// Elides old tool outputs until the conversation fits `budget_tokens`
+    /// (`/compact`); returns how many were elided.
+    pub fn compact(&mut self, budget_tokens: usize) -> usize {
+        super::context::compact(&mut self.messages, budget_tokens)
     }
 
     /// The workspace's checkpoint store, when checkpoints are on.
@@ -559,6 +581,10 @@ impl Session {
                 Answer::Once => (self.run_tool(tool_call, pending.approve()).await, true),
                 Answer::TrustTool => {
                     self.setup.trust.tools.push(call.name.clone());
+                    (self.run_tool(tool_call, pending.approve()).await, true)
+                }
+                Answer::Trust(grants) => {
+                    self.setup.trust.grant(&grants);
                     (self.run_tool(tool_call, pending.approve()).await, true)
                 }
                 Answer::Refuse(None) => (refusal(&reasons), false),

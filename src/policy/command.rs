@@ -9,11 +9,11 @@
 
 use std::path::PathBuf;
 
-use super::Policy;
 use super::decision::{Judgement, Reason, Verdict};
 use super::paths::is_sensitive;
 use super::readonly;
 use super::shell::{self, SimpleCommand, Word};
+use super::{Policy, Trust};
 use crate::config::Rule;
 use crate::config::agent::CommandPattern;
 
@@ -58,11 +58,13 @@ fn is_sink(path: &str) -> bool {
 
 impl Policy {
     /// Judges the shell command line `line`; `pre_approved` says why the
-    /// shell tool itself runs unasked, if it does.
+    /// shell tool itself runs unasked, if it does, and `trust` holds the
+    /// commands and programs trusted for the session.
     pub(super) fn judge_shell(
         &self,
         line: &str,
         pre_approved: Option<&Reason>,
+        trust: &Trust,
         judgement: &mut Judgement,
     ) {
         let rules = &self.config.settings.shell;
@@ -93,7 +95,7 @@ impl Policy {
         }
         let changes_directory = analysis.commands.iter().any(changes_directory);
         for command in &analysis.commands {
-            self.judge_simple_command(command, pre_approved, changes_directory, judgement);
+            self.judge_simple_command(command, pre_approved, trust, changes_directory, judgement);
             for target in shell::write_targets(command) {
                 self.judge_write_target(&target, changes_directory, &command.text(), judgement);
             }
@@ -107,6 +109,7 @@ impl Policy {
         &self,
         command: &SimpleCommand,
         pre_approved: Option<&Reason>,
+        trust: &Trust,
         changes_directory: bool,
         judgement: &mut Judgement,
     ) {
@@ -167,6 +170,10 @@ impl Policy {
         }
         let reads = self.reads(command, changes_directory);
         if let Some(reason) = self.judge_reads(&reads, &text) {
+            judgement.add(reason);
+            return;
+        }
+        if let Some(reason) = trust.command_grant(command) {
             judgement.add(reason);
             return;
         }
@@ -346,7 +353,7 @@ fn static_prefix(word: &Word) -> Option<&str> {
 /// The texts allow rules are matched against: the command as written, and
 /// each peeled wrapper's whole invocation (so `command subcommand a=1` or
 /// `timeout 60 python x` can be allowed as the user wrote them).
-fn allow_candidates(command: &SimpleCommand) -> Vec<String> {
+pub(super) fn allow_candidates(command: &SimpleCommand) -> Vec<String> {
     std::iter::once(command.text())
         .chain(command.invocations.iter().cloned())
         .collect()

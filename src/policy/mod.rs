@@ -22,7 +22,9 @@
 
 mod command;
 pub mod decision;
+pub mod grant;
 pub mod lint;
+pub mod overview;
 pub mod paths;
 pub mod protect;
 pub mod readonly;
@@ -37,6 +39,7 @@ use crate::config::patterns::ToolId;
 use crate::config::{AgentConfig, agent};
 use decision::Judgement;
 pub use decision::{Approval, Decision, Mode, Pending, Reason, ToolCall, Verdict};
+pub use grant::{Breadth, Grant, TrustOption};
 use paths::{PathRules, Roots, is_sensitive, protected_reason};
 pub use tools::Trust;
 
@@ -123,22 +126,34 @@ impl Policy {
             ToolId::Builtin("shell") => {
                 deny_by_default = self.config.settings.shell.deny_by_default;
                 match string_input(&call.input, "command") {
-                    Ok(line) => self.judge_shell(line, pre_approved.as_ref(), &mut judgement),
+                    Ok(line) => {
+                        self.judge_shell(line, pre_approved.as_ref(), trust, &mut judgement)
+                    }
                     Err(reason) => judgement.add(*reason),
                 }
             }
             ToolId::Builtin("write") => match string_input(&call.input, "path") {
                 Ok(path) => {
-                    self.judge_write_path_with(path, pre_approved.as_ref(), &mut judgement);
+                    let granted = Some(trust);
+                    self.judge_write_path_with(
+                        path,
+                        pre_approved.as_ref(),
+                        granted,
+                        &mut judgement,
+                    );
                 }
                 Err(reason) => judgement.add(*reason),
             },
             ToolId::Builtin(name @ ("read" | "glob" | "grep")) => {
                 let path = optional_path(&call.input, name);
                 match path {
-                    Ok(path) => {
-                        self.judge_read_path(name, path, pre_approved.as_ref(), &mut judgement)
-                    }
+                    Ok(path) => self.judge_read_path(
+                        name,
+                        path,
+                        pre_approved.as_ref(),
+                        trust,
+                        &mut judgement,
+                    ),
                     Err(reason) => judgement.add(*reason),
                 }
             }
@@ -153,16 +168,20 @@ impl Policy {
 
     /// Judges a write to `raw` as the shell's redirections and writing
     /// commands need it: against the `write` tool's rules, pre-approved
-    /// when the `write` tool is.
+    /// when the `write` tool is. Grants made for the `write` tool do not
+    /// reach the shell's writes.
     fn judge_write_path(&self, raw: &str, judgement: &mut Judgement) {
         let pre = tools::pre_approval(&self.config, &Trust::default(), ToolId::Builtin("write"));
-        self.judge_write_path_with(raw, pre.as_ref(), judgement);
+        self.judge_write_path_with(raw, pre.as_ref(), None, judgement);
     }
 
+    /// Judges a write to `raw`; `granted` is the trust whose `write` grants
+    /// apply (the write tool's own calls).
     fn judge_write_path_with(
         &self,
         raw: &str,
         pre_approved: Option<&Reason>,
+        granted: Option<&Trust>,
         judgement: &mut Judgement,
     ) {
         let resolved = self.roots.resolve(raw);
@@ -195,6 +214,10 @@ impl Policy {
             );
             return;
         }
+        if let Some(reason) = granted.and_then(|t| t.path_grant("write", &resolved)) {
+            judgement.add(reason.about(&shown));
+            return;
+        }
         self.judge_fence(
             &self.write,
             &resolved,
@@ -209,6 +232,7 @@ impl Policy {
         tool: &str,
         raw: &str,
         pre_approved: Option<&Reason>,
+        trust: &Trust,
         judgement: &mut Judgement,
     ) {
         let resolved = self.roots.resolve(raw);
@@ -240,6 +264,10 @@ impl Policy {
             judgement.add(
                 Reason::new(Verdict::Allow, format!("`{tool}.allowReadOnly` is set")).about(&shown),
             );
+            return;
+        }
+        if let Some(reason) = trust.path_grant(tool, &resolved) {
+            judgement.add(reason.about(&shown));
             return;
         }
         self.judge_fence(

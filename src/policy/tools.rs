@@ -14,6 +14,9 @@ pub struct Trust {
     pub all_tools: bool,
     /// `--trust-tools a,b`: patterns in `allowedTools` syntax.
     pub tools: Vec<String>,
+    /// Narrower grants made from approval prompts (this command, this
+    /// path, …); they lift fences for what they name, never deny rules.
+    pub grants: Vec<super::grant::Grant>,
 }
 
 /// Resolves a model-facing tool name: a built-in tool in either spelling,

@@ -2,6 +2,7 @@
 
 pub mod headless;
 pub mod line;
+pub mod tui;
 
 /// `text` with control characters escaped (`\u{1b}` and the like), so that
 /// text from a model or a command line cannot drive the terminal.

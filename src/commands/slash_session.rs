@@ -1,0 +1,312 @@
+//! The slash commands about the session itself: `/tools` (what each tool
+//! may do, and session trust), `/model`, `/agent list`, `/context show`,
+//! `/compact`, `/clear` and `/usage`. Parsing and dispatch live in
+//! [`super::slash`]; these act on the [`Chat`] and return text to show.
+
+use clap::Subcommand;
+
+use super::slash::Chat;
+use crate::config::patterns::ToolId;
+use crate::engine::context::estimate_tokens;
+use crate::policy::overview::{RUNNABLE_TOOLS, ToolState};
+use crate::policy::tools::{pre_approval, tool_id};
+use crate::policy::{Decision, Mode, Policy, Reason, ToolCall, Trust, Verdict};
+use crate::provider::{Client, Endpoint};
+use crate::tools::{ToolContext, ToolOutput};
+use crate::ui::escape_control;
+
+/// `/tools …`: change what this session trusts (deny rules and fences
+/// always hold).
+#[derive(Debug, Subcommand)]
+pub enum ToolsAction {
+    /// Trust a tool for this session (`allowedTools` syntax: `shell`, `@git`).
+    Trust {
+        /// The tool.
+        tool: String,
+    },
+    /// Drop this session's trust in a tool, and its grants.
+    Untrust {
+        /// The tool.
+        tool: String,
+    },
+    /// Trust every tool for this session (as `--trust-all-tools`).
+    TrustAll,
+    /// Drop all session trust: back to the agent file's rules.
+    Reset,
+}
+
+/// `/agent …`.
+#[derive(Debug, Subcommand)]
+pub enum AgentAction {
+    /// The agents visible from here.
+    List,
+}
+
+/// `/context …`.
+#[derive(Debug, Subcommand)]
+pub enum ContextAction {
+    /// How much of the model's window the conversation uses, and what is in it.
+    Show,
+}
+
+/// `/tools [ACTION]`: the overview, after the change if one was asked.
+pub fn tools(chat: &mut Chat, action: Option<ToolsAction>) -> Result<String, String> {
+    let mut out = String::new();
+    if let Some(action) = action {
+        out.push_str(&change_trust(chat, action)?);
+        out.push('\n');
+    }
+    out.push_str(&tools_overview(chat));
+    Ok(out)
+}
+
+fn change_trust(chat: &mut Chat, action: ToolsAction) -> Result<String, String> {
+    let setup = chat.session.setup_mut();
+    let trust = &mut setup.trust;
+    Ok(match action {
+        ToolsAction::Trust { tool } => {
+            let tool = known_tool(&tool)?;
+            if !trust.tools.contains(&tool) {
+                trust.tools.push(tool.clone());
+            }
+            format!("`{tool}` is trusted for this session (deny rules and fences still hold)")
+        }
+        ToolsAction::Untrust { tool } => {
+            let tool = known_tool(&tool)?;
+            trust.tools.retain(|t| *t != tool);
+            trust.grants.retain(|g| g.tool() != tool);
+            let mut said = format!("`{tool}` is no longer trusted by this session");
+            if let Some(id) = tool_id(&tool)
+                && let Some(reason) = pre_approval(setup.policy.config(), trust, id)
+            {
+                said.push_str(&format!("; it still runs unasked: {}", reason.message));
+            }
+            said
+        }
+        ToolsAction::TrustAll => {
+            trust.all_tools = true;
+            "every tool is trusted for this session (deny rules and fences still hold)".into()
+        }
+        ToolsAction::Reset => {
+            *trust = Trust::default();
+            "session trust is cleared: the agent file's rules alone decide".into()
+        }
+    })
+}
+
+/// A tool name as trust takes it: a built-in in its current spelling, or
+/// an MCP pattern.
+fn known_tool(name: &str) -> Result<String, String> {
+    match tool_id(name) {
+        Some(ToolId::Builtin(builtin)) => Ok(builtin.to_string()),
+        Some(ToolId::Mcp { .. }) => Ok(name.to_string()),
+        None if name.starts_with('@') && name.len() > 1 => Ok(name.to_string()),
+        None => Err(format!(
+            "there is no tool named `{name}` (the tools: {})\n",
+            RUNNABLE_TOOLS.join(", ")
+        )),
+    }
+}
+
+/// Each tool's state, fences and grants in this chat.
+pub fn tools_overview(chat: &Chat) -> String {
+    let setup = chat.session.setup();
+    overview_text(&setup.policy, &setup.trust)
+}
+
+/// Each tool's state under `policy` and `trust`, with its fences and
+/// grants, as `/tools` shows it.
+pub fn overview_text(policy: &Policy, trust: &Trust) -> String {
+    let mut out = String::new();
+    for tool in policy.overview(trust) {
+        let state = match &tool.state {
+            ToolState::Trusted(why) => format!("trusted: {why}"),
+            ToolState::PerRequest => "per-request: asks unless a fence allows".into(),
+            ToolState::Denied(why) => format!("denied: {why}"),
+        };
+        out.push_str(&format!("{:<6} {state}\n", tool.name));
+        for fence in &tool.fences {
+            out.push_str(&format!("       {}\n", escape_control(fence)));
+        }
+        for grant in &tool.grants {
+            out.push_str(&format!("       trusted this session: {grant}\n"));
+        }
+    }
+    out
+}
+
+/// `/model [ID]`: the models to pick from, or a switch for the next turn.
+pub fn model(chat: &mut Chat, id: Option<String>) -> Result<String, String> {
+    let Some(id) = id else {
+        let setup = chat.session.setup();
+        let mut out = format!("current: {}\n", setup.model_id);
+        if let Some(agent_model) = &setup.policy.config().model {
+            out.push_str(&format!("the agent's model: {agent_model}\n"));
+        }
+        if let Some(default) = chat.settings.text("chat.defaultModel") {
+            out.push_str(&format!("chat.defaultModel: {default}\n"));
+        }
+        out.push_str(
+            "`/model ID` switches from the next turn: openai/NAME, anthropic/NAME, ollama/NAME, or a Kiro id (claude-*, gpt-*)\n",
+        );
+        return Ok(out);
+    };
+    let variable = |name: &str| chat.settings.env_or_setting(name);
+    let endpoint = Endpoint::resolve(&id, &variable).map_err(|e| format!("{e}\n"))?;
+    let setup = chat.session.setup_mut();
+    setup.client = Client::new(endpoint);
+    setup.model_id = id.clone();
+    chat.saved.model = id.clone();
+    let mut out = format!("the next turn goes to {id}\n");
+    if let Some(warning) = chat.save() {
+        out.push_str(&warning);
+    }
+    Ok(out)
+}
+
+/// `/agent list`.
+pub fn agents(chat: &Chat) -> String {
+    let (warnings, table) = super::agent::list_text(&chat.cwd);
+    let mut out = String::new();
+    for warning in warnings {
+        out.push_str(&warning);
+        out.push('\n');
+    }
+    out.push_str(&table);
+    out.push_str(&format!(
+        "this chat runs `{}`; start `agent chat --agent NAME` for another\n",
+        chat.session.setup().policy.config().name
+    ));
+    out
+}
+
+/// The conversation's size in tokens and the model's window: the larger of
+/// the byte estimate and the last turn's average prompt as the model
+/// reported it.
+pub fn context_use(chat: &Chat) -> (usize, usize) {
+    let estimated =
+        estimate_tokens(chat.session.messages()) + chat.session.setup().system.len() / 4;
+    let reported = chat.last_prompt_tokens as usize;
+    (estimated.max(reported), chat.session.setup().context_tokens)
+}
+
+/// `/context show`.
+pub fn context(chat: &Chat) -> String {
+    let (used, window) = context_use(chat);
+    let setup = chat.session.setup();
+    let mut out = format!(
+        "context: ~{used} of {window} tokens ({}%), {} messages\n",
+        percent(used, window),
+        chat.session.messages().len()
+    );
+    out.push_str(&format!(
+        "system prompt: ~{} tokens\n",
+        setup.system.len() / 4
+    ));
+    let resources = &setup.policy.config().resources;
+    if !resources.is_empty() {
+        let list: Vec<&str> = resources.iter().map(|r| r.value.as_str()).collect();
+        out.push_str(&format!("resources: {}\n", list.join(", ")));
+    }
+    out.push_str(
+        "past three quarters of the window the oldest tool outputs are elided; `/compact` does it now\n",
+    );
+    out
+}
+
+/// `/compact`: elide every tool output but the most recent.
+pub fn compact(chat: &mut Chat) -> String {
+    let elided = chat.session.compact(0);
+    let (used, window) = context_use(chat);
+    let mut out = format!(
+        "elided {elided} old tool output(s); the context is now ~{used} tokens ({}%)\n",
+        percent(used, window)
+    );
+    if let Some(warning) = chat.save() {
+        out.push_str(&warning);
+    }
+    out
+}
+
+/// `/clear`: an empty conversation in a new saved session; the old one is
+/// kept.
+pub fn clear(chat: &mut Chat) -> Result<String, String> {
+    if let Some(warning) = chat.save() {
+        return Err(warning);
+    }
+    let old = chat.saved.id.clone();
+    let mut fresh = chat
+        .sessions
+        .create(&chat.saved.agent, &chat.saved.model, &chat.saved.workspace)
+        .map_err(|e| format!("cannot save the new session: {e}\n"))?;
+    chat.session.rewind_to("0");
+    std::mem::swap(&mut chat.saved, &mut fresh);
+    chat.last_prompt_tokens = 0;
+    let mut out = format!(
+        "the conversation is cleared: new session {}; session {old} is kept\n",
+        chat.saved.id
+    );
+    if let Some(warning) = chat.save() {
+        out.push_str(&warning);
+    }
+    Ok(out)
+}
+
+/// `/usage`: tokens this chat has used.
+pub fn usage(chat: &Chat) -> String {
+    let usage = chat.usage;
+    let (used, window) = context_use(chat);
+    format!(
+        "this chat: {} model request(s), {} input tokens, {} output tokens\ncontext: ~{used} of {window} tokens ({}%)\n",
+        usage.requests,
+        usage.input_tokens,
+        usage.output_tokens,
+        percent(used, window)
+    )
+}
+
+/// `used` as a whole percentage of `window`.
+pub fn percent(used: usize, window: usize) -> usize {
+    (used * 100).checked_div(window).unwrap_or(0)
+}
+
+/// A `!command` the person ran, as judged and as it ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bang {
+    /// The policy's verdict.
+    pub verdict: Verdict,
+    /// Its reasons.
+    pub reasons: Vec<Reason>,
+    /// What the command printed, or why it was refused.
+    pub output: ToolOutput,
+}
+
+/// `!COMMAND`: a shell command the person typed, judged by the agent's
+/// policy: a deny rule refuses it, and what would ask runs, since typing it
+/// is the person's approval. Blocks until it ends; its output is shown to
+/// the person, not added to the conversation.
+pub fn bang(policy: &Policy, trust: &Trust, tools: &ToolContext, command: &str) -> Bang {
+    let call = ToolCall {
+        tool: "shell".into(),
+        input: serde_json::json!({ "command": command }),
+    };
+    let decision = policy.decide(&call, trust, Mode::Interactive);
+    let verdict = decision.verdict();
+    let reasons = decision.reasons().to_vec();
+    let output = match decision {
+        Decision::Allow { approval, .. } => crate::tools::run(&call, &approval, tools),
+        Decision::Ask { pending, .. } => crate::tools::run(&call, &pending.approve(), tools),
+        Decision::Deny { reasons } => {
+            let lines: Vec<String> = reasons.iter().map(|r| format!("- {r}")).collect();
+            ToolOutput::error(format!(
+                "refused by the guardrail policy:\n{}",
+                lines.join("\n")
+            ))
+        }
+    };
+    Bang {
+        verdict,
+        reasons,
+        output,
+    }
+}

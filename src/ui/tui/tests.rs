@@ -1,0 +1,346 @@
+//! Snapshot tests of the whole screen, rendered into ratatui's test
+//! backend at 80×24 and at 40 columns: streaming text, tool cards with a
+//! diff, an approval prompt, the `/tools` view and a goal in progress.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use insta::assert_snapshot;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde_json::json;
+use tokio::sync::oneshot;
+
+use super::app::{Action, App, GoalStatus, SendMode, Status};
+use super::approval::ApprovalRequest;
+use super::input::Editor;
+use super::render;
+use super::theme::Theme;
+use super::transcript::Entry;
+use crate::commands::slash_session::overview_text;
+use crate::engine::events::UsageTotals;
+use crate::engine::{Answer, Event, Steering};
+use crate::policy::{Grant, Mode, Policy, ToolCall, Trust, Verdict};
+
+const REFACTOR_BOT: &str = include_str!("../../../.kiro/agents/refactor-bot.json");
+
+fn app() -> App {
+    let status = Status {
+        agent: "refactor-bot".into(),
+        model: "anthropic/claude-sonnet-4".into(),
+        workspace: "~/kiro-autorun".into(),
+        checkpoint: None,
+        context_percent: Some(12),
+        sandbox: "n/a".into(),
+        goal: None,
+    };
+    let editor = Editor::new(
+        crate::commands::slash::commands(),
+        PathBuf::from("/nonexistent"),
+        Vec::new(),
+    );
+    App::new(Theme::dark(), status, editor, Steering::default())
+}
+
+/// The screen as text, `width`×`height`, drawn as if 3 s into a turn.
+fn screen(app: &mut App, width: u16, height: u16) -> String {
+    let start = Instant::now();
+    if app.working.is_some() {
+        app.working = Some(start);
+    }
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|frame| render::draw_at(app, frame, start + Duration::from_secs(3)))
+        .unwrap();
+    terminal.backend().to_string()
+}
+
+fn policy() -> Policy {
+    let config = crate::config::validate_text(Path::new("refactor-bot.json"), REFACTOR_BOT)
+        .unwrap()
+        .config;
+    Policy::new(config, Path::new("/nonexistent/kiro-autorun"), None)
+}
+
+fn stream(app: &mut App, pieces: &[&str]) {
+    for piece in pieces {
+        app.apply(Event::TextDelta {
+            text: piece.to_string(),
+        });
+    }
+}
+
+#[test]
+fn streaming_text() {
+    let mut app = app();
+    app.push(Entry::User("explain the inventory module".into()));
+    app.set_working(true);
+    stream(
+        &mut app,
+        &[
+            "## What it does\n\nThe module keeps **stock** per item:\n\n",
+            "- `add_item` adds stock\n- `remove_item` takes it away, ",
+            "and raises when there is not enough\n\n```python\ndef add_item(name, count):  # public\n    stock[name] = stock.get(name, 0) + count\n```\n\nNext I wi",
+        ],
+    );
+    assert_snapshot!("streaming_80x24", screen(&mut app, 80, 24));
+    assert_snapshot!("streaming_40x24", screen(&mut app, 40, 24));
+}
+
+#[test]
+fn a_tool_card_with_a_diff() {
+    let mut app = app();
+    app.push(Entry::User("add type hints".into()));
+    let input = json!({"command": "str_replace", "path": "src/inventory.py",
+        "old_str": "def add_item(name, count):", "new_str": "def add_item(name: str, count: int) -> None:"});
+    let call = ToolCall {
+        tool: "write".into(),
+        input: input.clone(),
+    };
+    let decision = policy().decide(&call, &Trust::default(), Mode::Interactive);
+    app.apply(Event::ToolCall {
+        id: "c1".into(),
+        tool: "write".into(),
+        input,
+        decision: decision.verdict(),
+        reasons: decision.reasons().to_vec(),
+    });
+    app.apply(Event::ToolResult {
+        id: "c1".into(),
+        output: "changed /home/me/kiro-autorun/src/inventory.py\n--- a/src/inventory.py\n+++ b/src/inventory.py\n@@ -1,3 +1,3 @@\n stock = {}\n-def add_item(name, count):\n+def add_item(name: str, count: int) -> None:\n     stock[name] = stock.get(name, 0) + count\n".into(),
+        is_error: false,
+        exit_code: None,
+    });
+    let line = "python -m pytest -q && git push origin main";
+    let call = ToolCall {
+        tool: "shell".into(),
+        input: json!({ "command": line }),
+    };
+    let decision = policy().decide(&call, &Trust::default(), Mode::Interactive);
+    assert_eq!(decision.verdict(), Verdict::Deny);
+    app.apply(Event::ToolCall {
+        id: "c2".into(),
+        tool: "shell".into(),
+        input: call.input.clone(),
+        decision: decision.verdict(),
+        reasons: decision.reasons().to_vec(),
+    });
+    app.apply(Event::ToolResult {
+        id: "c2".into(),
+        output: "refused by the guardrail policy".into(),
+        is_error: true,
+        exit_code: None,
+    });
+    app.apply(Event::Checkpoint {
+        tag: "2.1".into(),
+        description: "write src/inventory.py".into(),
+        added: 0,
+        modified: 1,
+        deleted: 0,
+    });
+    assert_snapshot!("tool_cards_80x24", screen(&mut app, 80, 24));
+    assert_snapshot!("tool_cards_40x30", screen(&mut app, 40, 30));
+}
+
+fn approval(app: &mut App, command: &str) -> oneshot::Receiver<Answer> {
+    let policy = policy();
+    let call = ToolCall {
+        tool: "shell".into(),
+        input: json!({ "command": command }),
+    };
+    let decision = policy.decide(&call, &Trust::default(), Mode::Interactive);
+    assert_eq!(decision.verdict(), Verdict::Ask);
+    app.apply(Event::ToolCall {
+        id: "c3".into(),
+        tool: "shell".into(),
+        input: call.input.clone(),
+        decision: decision.verdict(),
+        reasons: decision.reasons().to_vec(),
+    });
+    let (reply, answer) = oneshot::channel();
+    app.ask(ApprovalRequest {
+        options: policy.trust_options(&call),
+        reasons: decision.reasons().to_vec(),
+        call,
+        reply,
+    });
+    answer
+}
+
+fn press(app: &mut App, code: KeyCode) -> Action {
+    app.key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+#[test]
+fn an_approval_prompt() {
+    let mut app = app();
+    app.push(Entry::User("build it".into()));
+    app.set_working(true);
+    let mut answer = approval(&mut app, "cargo build --release");
+    assert_snapshot!("approval_80x24", screen(&mut app, 80, 24));
+    assert_snapshot!("approval_40x24", screen(&mut app, 40, 24));
+    press(&mut app, KeyCode::Char('t'));
+    press(&mut app, KeyCode::Down);
+    assert_snapshot!("approval_trust_80x24", screen(&mut app, 80, 24));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        answer.try_recv().unwrap(),
+        Answer::Trust(vec![Grant::Program("cargo".into())]),
+        "the second option, `cargo` with any arguments"
+    );
+    assert!(app.approval.is_none());
+    assert_snapshot!("approval_answered_80x24", screen(&mut app, 80, 24));
+}
+
+#[test]
+fn a_refusal_carries_its_reason() {
+    let mut app = app();
+    app.set_working(true);
+    let mut answer = approval(&mut app, "make clean");
+    press(&mut app, KeyCode::Char('n'));
+    for c in "use git clean".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    assert_snapshot!("approval_reason_80x24", screen(&mut app, 80, 24));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        answer.try_recv().unwrap(),
+        Answer::Refuse(Some("use git clean".into()))
+    );
+    let mut answer = approval(&mut app, "make clean");
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(answer.try_recv().unwrap(), Answer::Once);
+}
+
+#[test]
+fn the_tools_view() {
+    let mut app = app();
+    let mut trust = Trust::default();
+    trust.grant(&[Grant::Program("make".into())]);
+    app.push(Entry::Panel {
+        title: "/tools".into(),
+        text: overview_text(&policy(), &trust),
+    });
+    assert_snapshot!("tools_80x24", screen(&mut app, 80, 24));
+    assert_snapshot!("tools_40x24", screen(&mut app, 40, 24));
+}
+
+#[test]
+fn a_goal_in_progress() {
+    let mut app = app();
+    app.status.goal = Some(GoalStatus {
+        iteration: 3,
+        max: 8,
+        checks: vec![("pytest".into(), Some(true)), ("mypy".into(), Some(false))],
+    });
+    app.status.checkpoint = Some("4".into());
+    app.push(Entry::User(
+        "/goal --max 8 pytest passes and mypy reports no errors".into(),
+    ));
+    app.set_working(true);
+    app.mode = SendMode::Queue;
+    app.queued.push_back("then update the README".into());
+    app.steering.push("prefer typing.Optional".into());
+    stream(
+        &mut app,
+        &["mypy still reports 2 errors in `src/inventory.py`; fixing them."],
+    );
+    app.apply(Event::TurnEnd {
+        text: String::new(),
+        usage: UsageTotals::default(),
+    });
+    assert_snapshot!("goal_80x24", screen(&mut app, 80, 24));
+    assert_snapshot!("goal_40x24", screen(&mut app, 40, 24));
+}
+
+#[test]
+fn keys_cancel_steer_and_queue() {
+    let mut app = app();
+    assert_eq!(
+        app.key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+        Action::Quit,
+        "Ctrl+C on an empty editor while idle leaves"
+    );
+    app.set_working(true);
+    assert_eq!(press(&mut app, KeyCode::Esc), Action::Cancel);
+    app.key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    assert_eq!(app.mode, SendMode::Queue);
+    for c in "later".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    assert_eq!(
+        press(&mut app, KeyCode::Enter),
+        Action::Submit("later".into())
+    );
+}
+
+#[test]
+fn long_outputs_fold_and_unfold() {
+    let mut app = app();
+    app.apply(Event::ToolCall {
+        id: "c".into(),
+        tool: "shell".into(),
+        input: json!({"command": "seq 30"}),
+        decision: Verdict::Allow,
+        reasons: Vec::new(),
+    });
+    let output: Vec<String> = (1..=30).map(|n| n.to_string()).collect();
+    app.apply(Event::ToolResult {
+        id: "c".into(),
+        output: output.join("\n"),
+        is_error: false,
+        exit_code: Some(0),
+    });
+    let folded = screen(&mut app, 60, 40);
+    assert!(
+        folded.contains("22 more lines (Ctrl+O unfolds)"),
+        "{folded}"
+    );
+    app.key(KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL));
+    let unfolded = screen(&mut app, 60, 40);
+    assert!(unfolded.contains("30"), "{unfolded}");
+    assert!(!unfolded.contains("more lines"), "{unfolded}");
+}
+
+#[test]
+fn slash_commands_complete_in_a_popup() {
+    let mut app = app();
+    for c in "/ch".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    assert_snapshot!("completion_80x24", screen(&mut app, 80, 24));
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.editor.text(), "/checkpoint init ");
+}
+
+#[test]
+fn a_streamed_answer_renders_as_the_whole_would() {
+    let text = "# Plan\n\nSome **bold** text that wraps around the narrow screen.\n```rust\nfn main() {}\n```\n- one\n- two\n\nend";
+    let mut streamed = app();
+    let mut terminal = Terminal::new(TestBackend::new(30, 30)).unwrap();
+    for (i, c) in text.chars().enumerate() {
+        stream(&mut streamed, &[&c.to_string()]);
+        if i % 3 == 0 {
+            terminal
+                .draw(|frame| render::draw(&mut streamed, frame))
+                .unwrap();
+        }
+    }
+    let mut whole = app();
+    stream(&mut whole, &[text]);
+    assert_eq!(screen(&mut streamed, 30, 30), screen(&mut whole, 30, 30));
+}
+
+#[test]
+fn tiny_screens_keep_the_footer_and_status() {
+    let mut app = app();
+    app.push(Entry::User("hello".into()));
+    for height in 0..6 {
+        let text = screen(&mut app, 20, height);
+        if height >= 2 {
+            assert!(text.contains("refactor-bot"), "{height}: {text}");
+        }
+    }
+}

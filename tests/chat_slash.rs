@@ -1,0 +1,151 @@
+//! The slash commands about the session (`/tools`, `/model`, `/usage`,
+//! `/context`, `/compact`, `/clear`, `/agent list`) and `!command`, in the
+//! line mode, against the scripted model server. The terminal UI runs the
+//! same commands.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Output, Stdio};
+
+use serde_json::json;
+use support::Env;
+use support::model_server::{ModelServer, Protocol};
+
+const AGENT: &str = r#"{"name": "bot", "tools": ["read", "write", "shell"], "allowedTools": ["read"],
+    "toolsSettings": {"shell": {"deniedCommands": ["rm .*"]}, "write": {"allowedPaths": ["src/**"]}}}"#;
+
+async fn chat(env: &Env, server: &ModelServer, lines: &[&str]) -> Output {
+    let mut command = env.std_command(&env.workspace);
+    command
+        .args(["chat", "--agent", "bot", "--model", "openai/scripted"])
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let input = lines.join("\n") + "\n";
+    tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tools_trust_and_reset_change_what_asks_but_never_deny_rules() {
+    let env = Env::new();
+    env.write(".kiro/agents/bot.json", AGENT);
+    env.write("src/keep", "");
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[(
+            "c1",
+            "shell",
+            json!({"command": "echo one > src/one.txt"}),
+        )]),
+        Protocol::OpenAi.tool_calls(&[("c2", "shell", json!({"command": "rm src/one.txt"}))]),
+        Protocol::OpenAi.text("Done."),
+    ])
+    .await;
+    let output = chat(
+        &env,
+        &server,
+        &[
+            "/tools",
+            "/tools trust shell",
+            "/tools trust write",
+            "go",
+            "/tools reset",
+            "/tools trust nosuchtool",
+            "/tools",
+        ],
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    for expected in [
+        "read   trusted: the tool is in `allowedTools`",
+        "write  per-request",
+        "allowedPaths: src/**",
+        "deniedCommands: rm .*",
+        "glob   denied: not in the agent's `tools`",
+        "`shell` is trusted for this session",
+        "session trust is cleared",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} in:\n{stdout}");
+    }
+    assert!(
+        stderr.contains("there is no tool named `nosuchtool`"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("needs your approval"),
+        "trusted shell and write ran unasked: {stderr}"
+    );
+    assert!(env.workspace.join("src/one.txt").exists(), "{stderr}");
+    let third = server.requests()[2].body.to_string();
+    assert!(
+        third.contains("refused by the guardrail policy") && third.contains("deniedCommands"),
+        "the deny rule held under trust: {third}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn model_usage_context_compact_clear_agents_and_bang() {
+    let env = Env::new();
+    env.write(".kiro/agents/bot.json", AGENT);
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("First answer."),
+        Protocol::OpenAi.text("Second answer."),
+    ])
+    .await;
+    let output = chat(
+        &env,
+        &server,
+        &[
+            "hello",
+            "/usage",
+            "/context show",
+            "/compact",
+            "/model",
+            "/model openai/other-model",
+            "/model nonsense/x",
+            "/agent list",
+            "!echo bang-ran",
+            "!rm -rf nothing",
+            "/clear",
+            "again",
+        ],
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    for expected in [
+        "this chat: 1 model request(s), 10 input tokens, 4 output tokens",
+        "context: ~",
+        "elided 0 old tool output(s)",
+        "current: openai/scripted",
+        "the next turn goes to openai/other-model",
+        "bot",
+        "workspace",
+        "bang-ran",
+        "refused by the guardrail policy",
+        "the conversation is cleared: new session",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} in:\n{stdout}");
+    }
+    assert!(stderr.contains("nonsense"), "{stderr}");
+    let requests = server.requests();
+    assert_eq!(requests[1].body["model"], "other-model");
+    assert_eq!(
+        requests[1].body["messages"].as_array().map(Vec::len),
+        Some(2),
+        "after /clear only the system prompt and the new prompt are sent: {}",
+        requests[1].body
+    );
+}
