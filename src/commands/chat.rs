@@ -208,7 +208,7 @@ fn line_mode(
                         audit: &mut audit,
                     };
                     if let Some(report) =
-                        goal_command(&words, &mut chat, &runtime, surface, &last_goal)
+                        goal_command(&words, &mut chat, runtime, surface, &last_goal)
                     {
                         last_goal = Some(report);
                     }
