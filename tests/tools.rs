@@ -222,11 +222,19 @@ fn a_timeout_kills_the_whole_process_group() {
         "{output:?}"
     );
     let pid = std::fs::read_to_string(ws.path("bg.pid")).unwrap();
-    let alive = Path::new(&format!("/proc/{}", pid.trim())).exists()
-        && !std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
-            .unwrap_or_default()
-            .contains(") Z ");
-    assert!(!alive, "the background sleep survived");
+    let alive = || {
+        Path::new(&format!("/proc/{}", pid.trim())).exists()
+            && !std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+                .unwrap_or_default()
+                .contains(") Z ")
+    };
+    // A killed process closes its files (ending the output) a moment
+    // before the kernel marks it dead.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while alive() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(!alive(), "the background sleep survived");
 }
 
 #[test]

@@ -14,7 +14,7 @@ use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -54,8 +54,9 @@ pub fn run(input: &Value, context: &ToolContext) -> ToolOutput {
     };
     let stdout = child.stdout.take().map(capture);
     let stderr = child.stderr.take().map(capture);
-    let ending = wait(&mut child, Duration::from_secs(seconds), context);
-    kill_group(&child);
+    let leader = child.id();
+    let ending = wait(child, Duration::from_secs(seconds), context);
+    kill_group(leader);
     let deadline = Instant::now() + DRAIN_GRACE;
     let stdout = stdout.map(|s| collect(s, deadline)).unwrap_or_default();
     let stderr = stderr.map(|s| collect(s, deadline)).unwrap_or_default();
@@ -70,13 +71,26 @@ enum Ending {
     Lost(std::io::Error),
 }
 
-fn wait(child: &mut Child, limit: Duration, context: &ToolContext) -> Ending {
+/// How often a running command is checked for a cancel request.
+const CANCEL_POLL: Duration = Duration::from_millis(10);
+
+/// Waits for the command on a thread of its own (which also reaps it
+/// after a kill), so its end is seen at once rather than at the next poll.
+fn wait(mut child: Child, limit: Duration, context: &ToolContext) -> Ending {
+    let (sender, exited) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(child.wait());
+    });
     let start = Instant::now();
     loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Ending::Exited(status),
-            Ok(None) => {}
-            Err(e) => return Ending::Lost(e),
+        let left = limit.saturating_sub(start.elapsed());
+        match exited.recv_timeout(left.min(CANCEL_POLL)) {
+            Ok(Ok(status)) => return Ending::Exited(status),
+            Ok(Err(e)) => return Ending::Lost(e),
+            Err(RecvTimeoutError::Disconnected) => {
+                return Ending::Lost(std::io::Error::other("the waiting thread ended"));
+            }
+            Err(RecvTimeoutError::Timeout) => {}
         }
         if context.cancel.load(Ordering::Relaxed) {
             return Ending::Cancelled;
@@ -84,13 +98,12 @@ fn wait(child: &mut Child, limit: Duration, context: &ToolContext) -> Ending {
         if start.elapsed() >= limit {
             return Ending::TimedOut;
         }
-        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
-/// Kills the command's whole process group, then reaps the command.
-fn kill_group(child: &Child) {
-    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+/// Kills the command's whole process group (the command leads it).
+fn kill_group(leader: u32) {
+    if let Ok(pid) = libc::pid_t::try_from(leader) {
         // SAFETY: kill(2) with a negative pid signals the process group the
         // child leads (it was spawned with process_group(0)); it touches no
         // memory of ours.
