@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use agent::config::validate_text;
 use agent::policy::paths::Roots;
 use agent::policy::{Approval, Decision, Mode, Policy, ToolCall, Trust};
+use agent::sandbox::Sandbox;
 use agent::tools::{self, ToolContext, ToolOutput};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -30,6 +31,7 @@ impl Workspace {
             roots: Roots::new(dir.path(), None),
             env_passthrough: Vec::new(),
             cancel: Arc::new(AtomicBool::new(false)),
+            sandbox: Sandbox::off(),
         };
         Workspace {
             dir,

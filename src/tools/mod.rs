@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use crate::policy::paths::Roots;
 use crate::policy::{Approval, ToolCall};
+use crate::sandbox::Sandbox;
 
 /// What a tool needs from the session.
 #[derive(Debug, Clone)]
@@ -33,6 +34,8 @@ pub struct ToolContext {
     pub env_passthrough: Vec<String>,
     /// Set to cancel a running shell command (its process group is killed).
     pub cancel: Arc<AtomicBool>,
+    /// The OS sandbox every shell command runs in.
+    pub sandbox: Sandbox,
 }
 
 /// A tool's result, as the model will read it.

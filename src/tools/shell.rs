@@ -1,18 +1,19 @@
 //! `shell {command, timeout_secs?}`: runs a command line with bash in the
 //! workspace.
 //!
-//! The command gets no stdin, a scrubbed environment (nothing whose name
-//! looks like a secret, unless the agent file names it), its own process
-//! group, and a time limit (120 s by default). On timeout or cancel the
-//! whole group is killed; when the command ends, stragglers it left in the
-//! background are killed too, so a tool call never leaves processes behind.
-//! Output is capped, keeping its head and tail.
+//! The command runs in the agent's OS sandbox ([`crate::sandbox`]), with
+//! no stdin, a scrubbed environment (nothing whose name looks like a
+//! secret, unless the agent file names it), its own process group, and a
+//! time limit (120 s by default). On timeout or cancel the whole group is
+//! killed; when the command ends, stragglers it left in the background are
+//! killed too, so a tool call never leaves processes behind. Output is
+//! capped, keeping its head and tail.
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -37,18 +38,17 @@ pub fn run(input: &Value, context: &ToolContext) -> ToolOutput {
     let seconds = optional_u64(input, "timeout_secs")
         .unwrap_or(DEFAULT_TIMEOUT_SECS)
         .clamp(1, MAX_TIMEOUT_SECS);
-    let spawned = Command::new("bash")
-        .arg("-c")
-        .arg(command)
-        .current_dir(&context.roots.workspace)
-        .env_clear()
-        .envs(scrubbed_env(&context.env_passthrough))
-        .stdin(Stdio::null())
+    let env = scrubbed_env(&context.env_passthrough);
+    let mut prepared = match context.sandbox.prepare(command, &context.roots, env) {
+        Ok(prepared) => prepared,
+        Err(refusal) => return ToolOutput::error(refusal),
+    };
+    prepared
+        .command()
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn();
-    let mut child = match spawned {
+        .process_group(0);
+    let mut child = match prepared.spawn() {
         Ok(child) => child,
         Err(e) => return ToolOutput::error(format!("cannot start bash: {e}")),
     };
@@ -60,7 +60,8 @@ pub fn run(input: &Value, context: &ToolContext) -> ToolOutput {
     let deadline = Instant::now() + DRAIN_GRACE;
     let stdout = stdout.map(|s| collect(s, deadline)).unwrap_or_default();
     let stderr = stderr.map(|s| collect(s, deadline)).unwrap_or_default();
-    report(ending, seconds, &stdout, &stderr)
+    let notes = prepared.finish();
+    report(ending, seconds, &stdout, &stderr, &notes)
 }
 
 /// How the command ended.
@@ -113,7 +114,13 @@ fn kill_group(leader: u32) {
     }
 }
 
-fn report(ending: Ending, seconds: u64, stdout: &str, stderr: &str) -> ToolOutput {
+fn report(
+    ending: Ending,
+    seconds: u64,
+    stdout: &str,
+    stderr: &str,
+    notes: &[String],
+) -> ToolOutput {
     let exit_code = match &ending {
         Ending::Exited(status) => status.code(),
         _ => None,
@@ -141,6 +148,9 @@ fn report(ending: Ending, seconds: u64, stdout: &str, stderr: &str) -> ToolOutpu
         if !output.is_empty() {
             text.push_str(&format!("\n--- {name} ---\n{output}"));
         }
+    }
+    for note in notes {
+        text.push_str(&format!("\n{note}"));
     }
     ToolOutput {
         text,
