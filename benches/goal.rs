@@ -23,6 +23,7 @@ use agent::policy::tools::visible_builtins;
 use agent::policy::{Mode, Policy, Trust};
 use agent::provider::retry::RetryPolicy;
 use agent::provider::{Client, Endpoint, ProviderKind, ToolDefinition};
+use agent::sandbox::Sandbox;
 use agent::tools::ToolContext;
 use agent::tools::registry::specs;
 use model_server::{ModelServer, Protocol, Scripted};
@@ -118,6 +119,7 @@ fn session(workspace: &Path, data: &Path, server: &ModelServer) -> Session {
             roots: Roots::new(workspace, None),
             env_passthrough: Vec::new(),
             cancel: Arc::new(AtomicBool::new(false)),
+            sandbox: Sandbox::off(),
         },
         definitions,
         system: "bench".into(),

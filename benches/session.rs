@@ -24,6 +24,7 @@ use agent::policy::paths::Roots;
 use agent::policy::{Decision, Mode, Policy, ToolCall, Trust};
 use agent::provider::retry::RetryPolicy;
 use agent::provider::{Client, Endpoint, Message, ProviderKind, Request};
+use agent::sandbox::Sandbox;
 use agent::tools::{self, ToolContext};
 use model_server::{ModelServer, Protocol, Scripted};
 use serde_json::json;
@@ -64,6 +65,7 @@ fn setup(workspace: &Path, client: Client) -> SessionSetup {
             roots: Roots::new(workspace, None),
             env_passthrough: Vec::new(),
             cancel: Arc::new(AtomicBool::new(false)),
+            sandbox: Sandbox::off(),
         },
         definitions: Vec::new(),
         system: "bench".into(),
@@ -118,6 +120,7 @@ fn tool_time(workspace: &Path) -> Duration {
         roots: Roots::new(workspace, None),
         env_passthrough: Vec::new(),
         cancel: Arc::new(AtomicBool::new(false)),
+        sandbox: Sandbox::off(),
     };
     let call = ToolCall {
         tool: "read".into(),

@@ -5,7 +5,7 @@
 //! turns agent files into validated rules, [`policy`] decides every tool
 //! call against them, and the command-line surface in
 //! [`cli`] and [`commands`] sits on top. State folders are in [`paths`],
-//! user settings in [`settings`].
+//! user settings in [`settings`]. Shell commands run inside [`sandbox`].
 
 pub mod atomic;
 pub mod checkpoint;
@@ -17,6 +17,7 @@ pub mod goal;
 pub mod paths;
 pub mod policy;
 pub mod provider;
+pub mod sandbox;
 pub mod settings;
 pub mod tools;
 pub mod ui;

@@ -9,6 +9,13 @@ use agent::cli::{AgentCommand, Cli, Command, PolicyCommand};
 use agent::commands::{self, Failure};
 
 fn main() -> ExitCode {
+    #[cfg(target_os = "linux")]
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|first| first == agent::sandbox::HELPER_SUBCOMMAND)
+    {
+        return agent::sandbox::helper::main(std::env::args_os().skip(2).collect());
+    }
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Agent(AgentCommand::List) => commands::agent::list(),

@@ -178,12 +178,15 @@ fn the_schema_rejects_what_the_loader_rejects() {
         r#"{"promt": "x"}"#,
         r#"{"toolsSettings": {"shell": {"autoAllowReadonly": "yes"}}}"#,
         r#"{"hooks": {"preToolUse": [{"command": "x", "timeout": 5}]}}"#,
+        r#"{"toolsSettings": {"shell": {"sandbox": "on"}}}"#,
+        r#"{"toolsSettings": {"shell": {"writablePaths": "target"}}}"#,
     ];
     for text in rejected {
         let value: serde_json::Value = serde_json::from_str(text).unwrap();
         assert!(!validator.is_valid(&value), "schema accepted {text}");
     }
-    let accepted = r#"{"useLegacyMcpJson": true, "toolsSettings": {"fs_write": {"allowedPaths": ["src"]}, "@git/status": {"x": 1}}}"#;
+    let accepted = r#"{"useLegacyMcpJson": true, "toolsSettings": {"fs_write": {"allowedPaths": ["src"]}, "@git/status": {"x": 1},
+        "shell": {"sandbox": "required", "network": false, "writablePaths": ["target"]}}}"#;
     assert!(validator.is_valid(&serde_json::from_str(accepted).unwrap()));
 }
 

@@ -14,6 +14,7 @@ use agent::policy::paths::Roots;
 use agent::policy::{Breadth, Mode, Policy, Reason, ToolCall, Trust, Verdict};
 use agent::provider::retry::RetryPolicy;
 use agent::provider::{Client, Endpoint, ProviderKind};
+use agent::sandbox::Sandbox;
 use agent::tools::ToolContext;
 use serde_json::json;
 use support::model_server::{ModelServer, Protocol};
@@ -72,6 +73,7 @@ async fn a_trusted_program_runs_unasked_and_deny_rules_hold() {
             roots: Roots::new(workspace, None),
             env_passthrough: Vec::new(),
             cancel: Arc::new(AtomicBool::new(false)),
+            sandbox: Sandbox::off(),
         },
         definitions: Vec::new(),
         system: "test".into(),

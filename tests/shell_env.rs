@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use agent::policy::paths::Roots;
+use agent::sandbox::Sandbox;
 use agent::tools::{ToolContext, shell};
 use serde_json::json;
 
@@ -21,6 +22,7 @@ fn secrets_are_not_passed_unless_the_agent_names_them() {
         roots: Roots::new(Path::new("/"), None),
         env_passthrough: passthrough,
         cancel: Arc::new(AtomicBool::new(false)),
+        sandbox: Sandbox::off(),
     };
     let input = json!({"command": "env"});
     let scrubbed = shell::run(&input, &context(Vec::new()));

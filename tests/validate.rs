@@ -211,3 +211,41 @@ fn a_non_object_file_is_an_error_with_a_position() {
     let stderr = rejected("[1, 2]");
     assert!(stderr.contains("bad.json:1:1"), "{stderr}");
 }
+
+#[test]
+fn sandbox_settings_are_validated_like_every_other_field() {
+    let stderr = rejected("{\n  \"toolsSettings\": {\"shell\": {\"sandbox\": \"requried\"}}\n}");
+    assert!(stderr.contains("bad.json:2:42"), "{stderr}");
+    assert!(stderr.contains("toolsSettings.shell.sandbox"), "{stderr}");
+    assert!(stderr.contains("did you mean `required`?"), "{stderr}");
+
+    let stderr = rejected("{\"toolsSettings\": {\"shell\": {\"network\": \"yes\"}}}");
+    assert!(stderr.contains("expected a boolean"), "{stderr}");
+    assert!(stderr.contains("toolsSettings.shell.network"), "{stderr}");
+
+    let stderr = rejected(
+        "{\"toolsSettings\": {\"shell\": {\"writablePaths\": [\"cache\", \"~/.ssh\", \"src/.git\"]}}}",
+    );
+    assert!(stderr.contains("bad.json:1:57"), "{stderr}");
+    assert!(
+        stderr.contains("toolsSettings.shell.writablePaths[1]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("holds credentials"), "{stderr}");
+    assert!(
+        stderr.contains("toolsSettings.shell.writablePaths[2]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("protected path"), "{stderr}");
+
+    let env = Env::new();
+    let file = env.write(
+        "ok.json",
+        r#"{"toolsSettings": {"shell": {"sandbox": "required", "network": true, "writablePaths": ["target", "~/.cache/pip"]}}}"#,
+    );
+    env.agent()
+        .args(["agent", "validate"])
+        .arg(&file)
+        .assert()
+        .success();
+}

@@ -27,6 +27,7 @@ use crate::policy::tools::visible_builtins;
 use crate::policy::{Mode, Policy, Trust};
 use crate::provider::retry::RetryPolicy;
 use crate::provider::{Client, Endpoint, ToolDefinition};
+use crate::sandbox::Sandbox;
 use crate::settings::Settings;
 use crate::tools::ToolContext;
 use crate::tools::registry::specs;
@@ -549,6 +550,12 @@ fn setup(
     let offered: Vec<&str> = definitions.iter().map(|d| d.name.as_str()).collect();
     let system = system_prompt(&config, &place.workspace, &offered);
     let pass_env = config.settings.shell.pass_env.clone();
+    let sandbox = Sandbox::for_agent(&config);
+    if offered.contains(&"shell")
+        && let Some(warning) = sandbox.startup_warning()
+    {
+        eprintln!("warning: {warning}");
+    }
     Ok(SessionSetup {
         policy: Policy::new(config, &place.workspace, place.home.as_deref()),
         client: Client::new(endpoint),
@@ -557,6 +564,7 @@ fn setup(
             roots: Roots::new(&place.workspace, place.home.as_deref()),
             env_passthrough: pass_env,
             cancel: Arc::new(AtomicBool::new(false)),
+            sandbox,
         },
         definitions,
         system,

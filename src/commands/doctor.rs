@@ -9,15 +9,18 @@ use std::process::Command;
 use super::Outcome;
 use crate::config::discover::search_folders;
 use crate::paths::{StatePaths, home_dir};
+use crate::sandbox::Layers;
 use crate::settings::Settings;
 
 /// Prints the report. Doctor never fails: what it cannot find, it says.
 pub fn run() -> Outcome {
     println!("agent {}", env!("CARGO_PKG_VERSION"));
     println!("\ngit:      {}", git_version());
-    println!("\nOS sandbox support (used for shell commands):");
+    println!(
+        "\nOS sandbox for shell commands (`toolsSettings.shell.sandbox`: auto, required, off):"
+    );
     for (layer, state) in sandbox_support() {
-        println!("  {layer:<22} {state}");
+        println!("  {layer:<26} {state}");
     }
     println!("\nstate folders:");
     match StatePaths::from_env() {
@@ -74,64 +77,26 @@ fn git_version() -> String {
     }
 }
 
-#[cfg(target_os = "linux")]
-fn sandbox_support() -> Vec<(&'static str, String)> {
-    vec![
-        ("Landlock", landlock_abi()),
-        ("seccomp", seccomp_state()),
-        ("user namespaces", user_namespaces()),
-    ]
-}
-
-#[cfg(not(target_os = "linux"))]
-fn sandbox_support() -> Vec<(&'static str, String)> {
-    vec![("OS sandbox", "not available on this platform yet".into())]
-}
-
-/// Landlock's ABI version, asked of the kernel directly.
-#[cfg(target_os = "linux")]
-fn landlock_abi() -> String {
-    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_ulong = 1;
-    // SAFETY: with a null attribute pointer, size 0 and the VERSION flag,
-    // landlock_create_ruleset only returns the ABI version (or an error); it
-    // reads no memory and creates no file descriptor.
-    let abi = unsafe {
-        libc::syscall(
-            libc::SYS_landlock_create_ruleset,
-            std::ptr::null::<libc::c_void>(),
-            0usize,
-            LANDLOCK_CREATE_RULESET_VERSION,
-        )
-    };
-    if abi > 0 {
-        format!("available (ABI {abi})")
-    } else {
-        "not available (kernel without Landlock, or disabled)".into()
+/// Each sandbox layer, on or off and why, as the helper finds it when it
+/// sets every layer up (so the answer is what commands really get).
+fn sandbox_support() -> Vec<(String, String)> {
+    let helper = Path::new("/proc/self/exe");
+    if !cfg!(target_os = "linux") {
+        return vec![(
+            "OS sandbox".into(),
+            "off: no kernel layer on this platform; shell commands are judged by the policy, and what they change is checked against the fence afterwards".into(),
+        )];
     }
-}
-
-#[cfg(target_os = "linux")]
-fn seccomp_state() -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    if status.lines().any(|l| l.starts_with("Seccomp:")) {
-        "available".into()
-    } else {
-        "not available".into()
-    }
-}
-
-#[cfg(target_os = "linux")]
-fn user_namespaces() -> String {
-    let read = |p: &str| {
-        std::fs::read_to_string(p)
-            .ok()
-            .map(|s| s.trim().to_string())
-    };
-    if read("/proc/sys/user/max_user_namespaces").as_deref() == Some("0") {
-        return "disabled (user.max_user_namespaces = 0)".into();
-    }
-    if read("/proc/sys/kernel/unprivileged_userns_clone").as_deref() == Some("0") {
-        return "disabled for unprivileged users".into();
-    }
-    "available".into()
+    Layers::detect(helper)
+        .layers
+        .into_iter()
+        .map(|layer| {
+            let state = match (layer.on, layer.detail.as_str()) {
+                (true, "on") => "on".to_string(),
+                (true, detail) => format!("on: {detail}"),
+                (false, detail) => format!("off: {detail}"),
+            };
+            (layer.name, state)
+        })
+        .collect()
 }

@@ -11,7 +11,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::error::{JsonPath, Position};
-use super::model::{AwsSettings, Hooks, McpServer};
+use super::model::{AwsSettings, Hooks, McpServer, SandboxMode};
 
 /// Where an agent came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +107,12 @@ pub struct ShellRules {
     pub deny_by_default: bool,
     /// Secret-looking environment variables passed to commands anyway.
     pub pass_env: Vec<String>,
+    /// How commands are sandboxed.
+    pub sandbox: SandboxMode,
+    /// Commands may reach the network.
+    pub network: bool,
+    /// Extra folders commands may write, as written (`~/x`, `/abs`, relative).
+    pub writable_paths: Vec<Rule<String>>,
 }
 
 /// Typed `toolsSettings`, keyed by the tools' current names.

@@ -212,6 +212,33 @@ pub struct ShellSettings {
     /// An `agent` addition to Kiro's format.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pass_env: Vec<String>,
+    /// The OS sandbox every command runs in: `auto` (default: every layer this
+    /// machine has), `required` (refuse commands unless every layer can be set
+    /// up) or `off`. An `agent` addition to Kiro's format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxMode>,
+    /// Let commands reach the network (default false: a loopback of their
+    /// own only). An `agent` addition to Kiro's format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<bool>,
+    /// Extra folders commands may write, beside the folders of
+    /// `write.allowedPaths` (a cache, say): `~/x`, `/abs` or relative to the
+    /// workspace. An `agent` addition to Kiro's format.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writable_paths: Vec<String>,
+}
+
+/// How shell commands are sandboxed (`toolsSettings.shell.sandbox`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SandboxMode {
+    /// Every layer this machine has; a missing one is reported once.
+    #[default]
+    Auto,
+    /// Shell commands are refused unless every layer can be set up.
+    Required,
+    /// No OS sandbox: the policy alone decides (a warning says so at start).
+    Off,
 }
 
 /// Settings of the `aws` tool.

@@ -198,6 +198,10 @@ impl Checker<'_> {
                 message,
                 hint,
             );
+        } else if let Some((variant, expected)) = parse_unknown_variant(&message) {
+            let hint = hint::did_you_mean(&variant, expected.iter().map(String::as_str));
+            let message = format!("`{variant}` is not one of {}", quote_list(&expected));
+            self.error_at_value(&path, message, hint);
         } else {
             self.error_at_value(&path, message, None);
         }
@@ -427,7 +431,31 @@ impl Checker<'_> {
             auto_allow_readonly: settings.auto_allow_readonly.unwrap_or(false),
             deny_by_default: settings.deny_by_default.unwrap_or(false),
             pass_env: settings.pass_env,
+            sandbox: settings.sandbox.unwrap_or_default(),
+            network: settings.network.unwrap_or(false),
+            writable_paths: self
+                .writable_paths(settings.writable_paths, &base.key("writablePaths")),
         }
+    }
+
+    /// `writablePaths`: folders, never credentials or protected places,
+    /// which the sandbox would refuse to open for writing anyway.
+    fn writable_paths(&mut self, paths: Vec<String>, base: &JsonPath) -> Vec<Rule<String>> {
+        let mut rules = Vec::new();
+        for (i, path) in paths.into_iter().enumerate() {
+            let at = base.index(i);
+            let problem = if let Err(message) = check_glob(&path) {
+                Some(message)
+            } else {
+                crate::sandbox::fence::unwritable_reason(&path)
+                    .map(|why| format!("`{path}` cannot be made writable: {why}"))
+            };
+            match problem {
+                Some(message) => self.error_at_value(&at, message, None),
+                None => rules.push(self.rule(path, &at)),
+            }
+        }
+        rules
     }
 
     fn command_patterns(
@@ -558,7 +586,16 @@ impl Checker<'_> {
 
 /// Parses serde's "unknown field `x`, expected one of `a`, `b`" message.
 fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
-    let rest = message.strip_prefix("unknown field `")?;
+    parse_unknown("unknown field `", message)
+}
+
+/// Parses serde's "unknown variant `x`, expected one of `a`, `b`" message.
+fn parse_unknown_variant(message: &str) -> Option<(String, Vec<String>)> {
+    parse_unknown("unknown variant `", message)
+}
+
+fn parse_unknown(prefix: &str, message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.strip_prefix(prefix)?;
     let (field, rest) = rest.split_once('`')?;
     let expected = rest
         .split('`')

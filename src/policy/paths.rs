@@ -188,19 +188,30 @@ fn join_glob(base: &str, rest: &str) -> String {
 pub fn protected_reason(resolved: &Path, roots: &Roots) -> Option<&'static str> {
     let inner = resolved.strip_prefix(&roots.workspace).unwrap_or(resolved);
     for component in inner.components() {
-        let Component::Normal(name) = component else {
-            continue;
-        };
-        let name = name.to_string_lossy();
-        match name.as_ref() {
-            ".git" => return Some("`.git` (git's internals and hooks)"),
-            ".kiro" => return Some("`.kiro/` (agent files and their permissions)"),
-            ".vscode" => return Some("`.vscode/` (editor tasks and settings)"),
-            _ => {}
+        if let Component::Normal(name) = component
+            && let Some(reason) = protected_folder_name(&name.to_string_lossy())
+        {
+            return Some(reason);
         }
     }
-    let file_name = resolved.file_name()?.to_string_lossy();
-    match file_name.as_ref() {
+    protected_file_name(&resolved.file_name()?.to_string_lossy())
+}
+
+/// Why a folder with this name is protected with everything below it,
+/// wherever it is: `.git`, `.kiro`, `.vscode`.
+pub fn protected_folder_name(name: &str) -> Option<&'static str> {
+    match name {
+        ".git" => Some("`.git` (git's internals and hooks)"),
+        ".kiro" => Some("`.kiro/` (agent files and their permissions)"),
+        ".vscode" => Some("`.vscode/` (editor tasks and settings)"),
+        _ => None,
+    }
+}
+
+/// Why a file with this name is protected, wherever it is: `mcp.json`,
+/// `.kiroignore`, `*.code-workspace`.
+pub fn protected_file_name(name: &str) -> Option<&'static str> {
+    match name {
         "mcp.json" => Some("`mcp.json` (MCP servers run commands)"),
         ".kiroignore" => Some("`.kiroignore`"),
         name if name.ends_with(".code-workspace") => Some("`*.code-workspace` (editor settings)"),

@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use crate::policy::paths::Roots;
 use crate::policy::{Approval, ToolCall};
+use crate::sandbox::Sandbox;
 
 /// What a tool needs from the session.
 #[derive(Debug, Clone)]
@@ -33,6 +34,8 @@ pub struct ToolContext {
     pub env_passthrough: Vec<String>,
     /// Set to cancel a running shell command (its process group is killed).
     pub cancel: Arc<AtomicBool>,
+    /// The OS sandbox every shell command runs in.
+    pub sandbox: Sandbox,
 }
 
 /// A tool's result, as the model will read it.
@@ -71,7 +74,7 @@ impl ToolOutput {
 }
 
 /// How long [`cancel_running`] leaves the cancel flag up: the shell tool
-/// looks at it every 5 ms, so this leaves a loaded machine ample time.
+/// looks at it every 10 ms, so this leaves a loaded machine ample time.
 const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Stops the tools running now with `context` (an interrupted turn: its

@@ -1,20 +1,21 @@
 //! `shell {command, timeout_secs?}`: runs a command line with bash in the
 //! workspace.
 //!
-//! The command gets no stdin, a scrubbed environment (nothing whose name
-//! looks like a secret, unless the agent file names it), its own process
-//! group, and a time limit (120 s by default). On timeout or cancel the
-//! whole group is killed; when the command ends, stragglers it left in the
-//! background are killed too, so a tool call never leaves processes behind.
-//! Output is capped, keeping its head and tail.
+//! The command runs in the agent's OS sandbox ([`crate::sandbox`]), with
+//! no stdin, a scrubbed environment (nothing whose name looks like a
+//! secret, unless the agent file names it), its own process group, and a
+//! time limit (120 s by default). On timeout or cancel the whole group is
+//! killed; when the command ends, stragglers it left in the background are
+//! killed too, so a tool call never leaves processes behind. Output is
+//! capped, keeping its head and tail.
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -37,29 +38,30 @@ pub fn run(input: &Value, context: &ToolContext) -> ToolOutput {
     let seconds = optional_u64(input, "timeout_secs")
         .unwrap_or(DEFAULT_TIMEOUT_SECS)
         .clamp(1, MAX_TIMEOUT_SECS);
-    let spawned = Command::new("bash")
-        .arg("-c")
-        .arg(command)
-        .current_dir(&context.roots.workspace)
-        .env_clear()
-        .envs(scrubbed_env(&context.env_passthrough))
-        .stdin(Stdio::null())
+    let env = scrubbed_env(&context.env_passthrough);
+    let mut prepared = match context.sandbox.prepare(command, &context.roots, env) {
+        Ok(prepared) => prepared,
+        Err(refusal) => return ToolOutput::error(refusal),
+    };
+    prepared
+        .command()
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn();
-    let mut child = match spawned {
+        .process_group(0);
+    let mut child = match prepared.spawn() {
         Ok(child) => child,
         Err(e) => return ToolOutput::error(format!("cannot start bash: {e}")),
     };
     let stdout = child.stdout.take().map(capture);
     let stderr = child.stderr.take().map(capture);
-    let ending = wait(&mut child, Duration::from_secs(seconds), context);
-    kill_group(&child);
+    let leader = child.id();
+    let ending = wait(child, Duration::from_secs(seconds), context);
+    kill_group(leader);
     let deadline = Instant::now() + DRAIN_GRACE;
     let stdout = stdout.map(|s| collect(s, deadline)).unwrap_or_default();
     let stderr = stderr.map(|s| collect(s, deadline)).unwrap_or_default();
-    report(ending, seconds, &stdout, &stderr)
+    let notes = prepared.finish();
+    report(ending, seconds, &stdout, &stderr, &notes)
 }
 
 /// How the command ended.
@@ -70,13 +72,26 @@ enum Ending {
     Lost(std::io::Error),
 }
 
-fn wait(child: &mut Child, limit: Duration, context: &ToolContext) -> Ending {
+/// How often a running command is checked for a cancel request.
+const CANCEL_POLL: Duration = Duration::from_millis(10);
+
+/// Waits for the command on a thread of its own (which also reaps it
+/// after a kill), so its end is seen at once rather than at the next poll.
+fn wait(mut child: Child, limit: Duration, context: &ToolContext) -> Ending {
+    let (sender, exited) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(child.wait());
+    });
     let start = Instant::now();
     loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Ending::Exited(status),
-            Ok(None) => {}
-            Err(e) => return Ending::Lost(e),
+        let left = limit.saturating_sub(start.elapsed());
+        match exited.recv_timeout(left.min(CANCEL_POLL)) {
+            Ok(Ok(status)) => return Ending::Exited(status),
+            Ok(Err(e)) => return Ending::Lost(e),
+            Err(RecvTimeoutError::Disconnected) => {
+                return Ending::Lost(std::io::Error::other("the waiting thread ended"));
+            }
+            Err(RecvTimeoutError::Timeout) => {}
         }
         if context.cancel.load(Ordering::Relaxed) {
             return Ending::Cancelled;
@@ -84,13 +99,12 @@ fn wait(child: &mut Child, limit: Duration, context: &ToolContext) -> Ending {
         if start.elapsed() >= limit {
             return Ending::TimedOut;
         }
-        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
-/// Kills the command's whole process group, then reaps the command.
-fn kill_group(child: &Child) {
-    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+/// Kills the command's whole process group (the command leads it).
+fn kill_group(leader: u32) {
+    if let Ok(pid) = libc::pid_t::try_from(leader) {
         // SAFETY: kill(2) with a negative pid signals the process group the
         // child leads (it was spawned with process_group(0)); it touches no
         // memory of ours.
@@ -100,7 +114,13 @@ fn kill_group(child: &Child) {
     }
 }
 
-fn report(ending: Ending, seconds: u64, stdout: &str, stderr: &str) -> ToolOutput {
+fn report(
+    ending: Ending,
+    seconds: u64,
+    stdout: &str,
+    stderr: &str,
+    notes: &[String],
+) -> ToolOutput {
     let exit_code = match &ending {
         Ending::Exited(status) => status.code(),
         _ => None,
@@ -128,6 +148,9 @@ fn report(ending: Ending, seconds: u64, stdout: &str, stderr: &str) -> ToolOutpu
         if !output.is_empty() {
             text.push_str(&format!("\n--- {name} ---\n{output}"));
         }
+    }
+    for note in notes {
+        text.push_str(&format!("\n{note}"));
     }
     ToolOutput {
         text,

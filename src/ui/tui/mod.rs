@@ -117,7 +117,7 @@ pub fn new_app(chat: &Chat, theme: Theme) -> App {
         workspace: display_path(&chat.saved.workspace),
         checkpoint: None,
         context_percent: None,
-        sandbox: "n/a".into(),
+        sandbox: setup.tools.sandbox.state().into(),
         goal: None,
     };
     let mut app = App::new(theme, status, editor, setup.steering.clone());
