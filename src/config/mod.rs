@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod discover;
 pub mod error;
+pub mod guardrails;
 pub mod hint;
 pub mod json;
 pub mod model;
