@@ -128,6 +128,7 @@ fn session(workspace: &Path, data: &Path, server: &ModelServer) -> Session {
         checkpoints: Some(Arc::new(Mutex::new(store))),
         approver: None,
         steering: Default::default(),
+        hooks: Default::default(),
     };
     Session::new(setup, Vec::new(), Default::default())
 }

@@ -74,6 +74,7 @@ fn setup(workspace: &Path, client: Client) -> SessionSetup {
         checkpoints: None,
         approver: None,
         steering: Default::default(),
+        hooks: Default::default(),
     }
 }
 

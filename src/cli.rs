@@ -139,6 +139,11 @@ pub struct ChatArgs {
     /// List this workspace's saved sessions and exit.
     #[arg(long)]
     pub list_sessions: bool,
+    /// Run the hooks (and MCP servers) this repository's agent file brings, without asking
+    /// (interactive chat asks once per content; headless runs skip them without this flag or
+    /// the `trust.workspaces` setting).
+    #[arg(long)]
+    pub trust_workspace: bool,
     /// Also append the audit log (one JSON line per tool call) to this file.
     #[arg(long, value_name = "PATH")]
     pub audit_log: Option<std::path::PathBuf>,

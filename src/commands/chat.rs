@@ -13,13 +13,15 @@ use super::{Failure, Outcome};
 use crate::checkpoint::CheckpointStore;
 use crate::cli::ChatArgs;
 use crate::config::discover::workspace_root;
-use crate::config::{DEFAULT_AGENT, load};
+use crate::config::{AgentConfig, DEFAULT_AGENT, load};
 use crate::engine::audit::AuditLog;
 use crate::engine::prompt::system_prompt;
 use crate::engine::store::{SavedSession, SessionStore};
 use crate::engine::{Session, SessionSetup};
 use crate::goal::spec::goal_words;
 use crate::goal::{GoalReport, GoalSpec, GoalStatus};
+use crate::hooks::HookSet;
+use crate::hooks::trust::{self, TrustStore};
 use crate::paths::{StatePaths, home_dir};
 use crate::policy::paths::Roots;
 use crate::policy::tools::visible_builtins;
@@ -29,6 +31,7 @@ use crate::provider::{Client, Endpoint, ToolDefinition};
 use crate::settings::Settings;
 use crate::tools::ToolContext;
 use crate::tools::registry::specs;
+use crate::tools::shell::scrubbed_env;
 use crate::ui::headless::{OutputFormat, Printer};
 use crate::ui::line::{LineApprover, read_line};
 
@@ -134,6 +137,7 @@ fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
     setup.mode = Mode::Interactive;
     setup.approver = Some(Arc::new(std::sync::Mutex::new(LineApprover)));
     let saved = saved_session(resumed, &setup, place)?;
+    setup.hooks.session_id = saved.id.clone();
     let mut audit = audit_log(args, &saved)?;
     let cancel = setup.tools.cancel.clone();
     let session = Session::new(setup, saved.messages.clone(), saved.marks.clone());
@@ -264,8 +268,9 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
     let prompt = read_prompt(args.prompt.as_deref())?;
     let goal = parse_goal(&prompt)?;
     let resumed = resumed(args, place)?;
-    let setup = setup(args, place, resumed.as_ref())?;
+    let mut setup = setup(args, place, resumed.as_ref())?;
     let mut saved = saved_session(resumed, &setup, place)?;
+    setup.hooks.session_id = saved.id.clone();
     let mut audit = audit_log(args, &saved)?;
     let cancel = setup.tools.cancel.clone();
     let mut printer = Printer::new(args.output_format);
@@ -465,7 +470,8 @@ fn setup(
     for warning in discovery.warnings() {
         eprintln!("{warning}");
     }
-    let config = validated.config;
+    let config = workspace_trust(args, place, validated.config);
+    let guardrails = crate::config::guardrails::load(&place.workspace, place.home.as_deref())?;
     let model_id = args
         .model
         .clone()
@@ -492,8 +498,14 @@ fn setup(
     let offered: Vec<&str> = definitions.iter().map(|d| d.name.as_str()).collect();
     let system = system_prompt(&config, &place.workspace, &offered);
     let pass_env = config.settings.shell.pass_env.clone();
+    let hooks = HookSet::new(
+        &config.hooks,
+        place.workspace.clone(),
+        scrubbed_env(&pass_env),
+    );
     Ok(SessionSetup {
-        policy: Policy::new(config, &place.workspace, place.home.as_deref()),
+        policy: Policy::new(config, &place.workspace, place.home.as_deref())
+            .with_guardrails(guardrails),
         client: Client::new(endpoint),
         model_id,
         tools: ToolContext {
@@ -513,7 +525,50 @@ fn setup(
         checkpoints: open_checkpoints(place),
         approver: None,
         steering: Default::default(),
+        hooks,
     })
+}
+
+/// `config` as it may run here: the hooks and MCP servers a repository's
+/// agent file brings are kept only when the workspace is trusted for
+/// exactly that content (`--trust-workspace`, the `trust.workspaces`
+/// setting, an earlier yes, or a yes now in interactive chat); otherwise
+/// they are dropped with a warning and the run goes on without them.
+fn workspace_trust(args: &ChatArgs, place: &Place, mut config: AgentConfig) -> AgentConfig {
+    let Some(request) = trust::request(&config, &place.workspace, place.home.as_deref()) else {
+        return config;
+    };
+    let store = TrustStore::new(&place.data);
+    let trusted = args.trust_workspace
+        || trust::listed_in_setting(place.settings.text("trust.workspaces"), &place.workspace)
+        || store.trusts(&request)
+        || (!args.no_interactive && ask_trust(&request, &store));
+    if !trusted {
+        eprintln!(
+            "warning: {} would run programs this workspace brings, and the workspace is not trusted, so they are skipped:\n  {}\nhelp: pass --trust-workspace (or answer yes in interactive chat) to run them",
+            request.file.display(),
+            request.summary.join("\n  ")
+        );
+        config.hooks = Default::default();
+        config.mcp_servers.clear();
+    }
+    config
+}
+
+/// Shows what a repository's agent file would run and asks once; a yes is
+/// remembered for exactly this content.
+fn ask_trust(request: &trust::TrustRequest, store: &TrustStore) -> bool {
+    eprintln!(
+        "{} (from this workspace) would run:\n  {}",
+        request.file.display(),
+        request.summary.join("\n  ")
+    );
+    let answer = read_line("trust this workspace's hooks and servers and run them? [y/N] ");
+    let yes = answer.is_some_and(|a| matches!(a.trim(), "y" | "Y" | "yes"));
+    if yes && let Err(e) = store.record(request) {
+        eprintln!("warning: the trust could not be remembered: {e}");
+    }
+    yes
 }
 
 /// The workspace's checkpoint store, unless `chat.enableCheckpoint` is
