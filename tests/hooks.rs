@@ -390,3 +390,95 @@ async fn a_misspelt_guardrail_stops_the_run_with_its_position() {
     assert!(stderr.contains("kiro.json:2:12"), "{stderr}");
     assert!(stderr.contains("did you mean `patterns`"), "{stderr}");
 }
+
+/// Runs interactive `agent chat --agent bot` (line mode) with `lines` on stdin.
+async fn line_chat(env: &Env, server: &ModelServer, lines: &[&str]) -> Output {
+    use std::io::Write;
+    let mut command = env.std_command(&env.workspace);
+    command
+        .args(["chat", "--agent", "bot", "--model", "openai/scripted"])
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let input = lines.join("\n") + "\n";
+    tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn line_mode_asks_once_for_trust_and_again_when_the_hooks_change() {
+    let env = Env::new();
+    let hooks = json!({"stop": [{"command": "echo ran >> stop.log"}]});
+    env.write(".kiro/agents/bot.json", &agent(hooks));
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("one"),
+        Protocol::OpenAi.text("two"),
+        Protocol::OpenAi.text("three"),
+    ])
+    .await;
+    let first = line_chat(&env, &server, &["y", "/hooks", "hello"]).await;
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        stderr.contains("hook stop: echo ran >> stop.log"),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).contains("stop: echo ran >> stop.log"));
+    let log = env.workspace.join("stop.log");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "ran\n");
+
+    // Trusted once: the next session does not ask, and headless runs it too.
+    let second = line_chat(&env, &server, &["hello"]).await;
+    assert!(!String::from_utf8_lossy(&second.stderr).contains("trust this workspace"));
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "ran\nran\n");
+
+    // A change asks again; no answer means no.
+    env.write(
+        ".kiro/agents/bot.json",
+        &agent(json!({"stop": [{"command": "echo changed >> stop.log"}]})),
+    );
+    let third = chat(&env, &server, &["hello"]).await;
+    assert!(String::from_utf8_lossy(&third.stderr).contains("not trusted"));
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "ran\nran\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn steering_files_reach_the_first_request_and_context_show_lists_them() {
+    let env = Env::new();
+    env.write(".kiro/agents/bot.json", &agent(json!({})));
+    env.write("AGENTS.md", "Run the tests with make check.\n");
+    env.write(".kiro/steering/style.md", "Workspace style: tabs.\n");
+    env.write_home(".kiro/steering/style.md", "User style: spaces.\n");
+    env.write_home(".kiro/steering/tone.md", "Be brief.\n");
+    env.write(".kiro/steering/zz-huge.md", &"x".repeat(70 * 1024));
+    let server = ModelServer::start(vec![Protocol::OpenAi.text("ok")]).await;
+    let output = line_chat(&env, &server, &["/context show", "hello"]).await;
+    let system = server.requests()[0].body.to_string();
+    assert!(
+        system.contains("Run the tests with make check."),
+        "{system}"
+    );
+    assert!(system.contains("Workspace style: tabs."), "steering missing");
+    assert!(
+        !system.contains("User style: spaces."),
+        "the workspace wins by name"
+    );
+    assert!(system.contains("Be brief."), "steering missing");
+    assert!(
+        system.contains("did not fit the 65536-byte budget"),
+        "{system}"
+    );
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(shown.contains("AGENTS.md"), "{shown}");
+    assert!(shown.contains("steering"), "{shown}");
+    assert!(shown.contains("71680 bytes"), "{shown}");
+    assert!(shown.contains("(cut to"), "{shown}");
+    assert!(shown.contains("65536 of 65536 bytes used"), "{shown}");
+}

@@ -496,7 +496,7 @@ fn setup(
         })
         .collect();
     let offered: Vec<&str> = definitions.iter().map(|d| d.name.as_str()).collect();
-    let system = system_prompt(&config, &place.workspace, &offered);
+    let system = system_prompt(&config, &place.workspace, place.home.as_deref(), &offered);
     let pass_env = config.settings.shell.pass_env.clone();
     let hooks = HookSet::new(
         &config.hooks,

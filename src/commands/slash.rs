@@ -13,6 +13,7 @@ use super::checkpoint;
 use crate::checkpoint::CheckpointStore;
 use crate::cli::CheckpointCommand;
 use crate::engine::Session;
+use crate::engine::prompt::{context_files, describe_context};
 use crate::engine::store::{SavedSession, SessionStore};
 use crate::goal::spec::goal_words;
 
@@ -80,11 +81,24 @@ enum SlashCommand {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         words: Vec<String>,
     },
+    /// The hooks this session runs: trigger, matcher, command, limits.
+    Hooks,
+    /// What is loaded into the system prompt (`/context show`): steering files, AGENTS.md,
+    /// the agent's resources, and their sizes.
+    #[command(subcommand)]
+    Context(ContextCommand),
     /// List the commands.
     Help,
     /// Leave the chat (also `/exit`).
     #[command(alias = "exit")]
     Quit,
+}
+
+/// `/context …`.
+#[derive(Debug, Subcommand)]
+enum ContextCommand {
+    /// List the files in the system prompt and their sizes.
+    Show,
 }
 
 /// What a slash command asks of the surface.
@@ -110,6 +124,15 @@ pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, String> {
         SlashCommand::Goal { words } => Ok(Reply::Goal(words.join(" "))),
         SlashCommand::Checkpoint(command) => checkpoint_command(chat, &command).map(Reply::Show),
         SlashCommand::Rewind { turn, files } => rewind(chat, turn, files).map(Reply::Show),
+        SlashCommand::Hooks => Ok(Reply::Show(chat.session.hooks().describe())),
+        SlashCommand::Context(ContextCommand::Show) => {
+            let files = context_files(
+                chat.session.agent(),
+                &chat.saved.workspace,
+                crate::paths::home_dir().as_deref(),
+            );
+            Ok(Reply::Show(describe_context(&files)))
+        }
         SlashCommand::Help => Ok(Reply::Show(Line::command().render_long_help().to_string())),
         SlashCommand::Quit => Ok(Reply::Quit),
     }

@@ -618,11 +618,17 @@ impl Session {
     }
 }
 
-/// Hooks: where the turn loop calls them (see [`crate::hooks`]).
+/// Hooks: where the turn loop calls them (see [`crate::hooks`]), and what
+/// `/hooks` and `/context` show.
 impl Session {
     /// The hooks this session runs (`/hooks`).
     pub fn hooks(&self) -> &crate::hooks::HookSet {
         &self.setup.hooks
+    }
+
+    /// The agent this session runs (`/context show` lists its resources).
+    pub fn agent(&self) -> &crate::config::AgentConfig {
+        self.setup.policy.config()
     }
 
     /// Runs the `agentSpawn` hooks once per session (their output joins the
