@@ -463,9 +463,12 @@ async fn steering_files_reach_the_first_request_and_context_show_lists_them() {
     let system = server.requests()[0].body.to_string();
     assert!(
         system.contains("Run the tests with make check."),
-        "{system}"
+        "AGENTS.md missing"
     );
-    assert!(system.contains("Workspace style: tabs."), "steering missing");
+    assert!(
+        system.contains("Workspace style: tabs."),
+        "steering missing"
+    );
     assert!(
         !system.contains("User style: spaces."),
         "the workspace wins by name"
@@ -473,7 +476,7 @@ async fn steering_files_reach_the_first_request_and_context_show_lists_them() {
     assert!(system.contains("Be brief."), "steering missing");
     assert!(
         system.contains("did not fit the 65536-byte budget"),
-        "{system}"
+        "no note about the cut"
     );
     let shown = String::from_utf8_lossy(&output.stdout);
     assert!(shown.contains("AGENTS.md"), "{shown}");
