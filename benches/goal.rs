@@ -129,6 +129,7 @@ fn session(workspace: &Path, data: &Path, server: &ModelServer) -> Session {
         approver: None,
         steering: Default::default(),
         hooks: Default::default(),
+        mcp: Default::default(),
     };
     Session::new(setup, Vec::new(), Default::default())
 }

@@ -75,6 +75,7 @@ fn setup(workspace: &Path, client: Client) -> SessionSetup {
         approver: None,
         steering: Default::default(),
         hooks: Default::default(),
+        mcp: Default::default(),
     }
 }
 

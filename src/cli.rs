@@ -144,6 +144,9 @@ pub struct ChatArgs {
     /// the `trust.workspaces` setting).
     #[arg(long)]
     pub trust_workspace: bool,
+    /// Stop with exit code 3 when an MCP server fails to start (otherwise it is a warning).
+    #[arg(long)]
+    pub require_mcp_startup: bool,
     /// Also append the audit log (one JSON line per tool call) to this file.
     #[arg(long, value_name = "PATH")]
     pub audit_log: Option<std::path::PathBuf>,

@@ -15,6 +15,7 @@ pub mod config;
 pub mod engine;
 pub mod goal;
 pub mod hooks;
+pub mod mcp;
 pub mod paths;
 pub mod policy;
 pub mod provider;

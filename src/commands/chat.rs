@@ -22,6 +22,7 @@ use crate::goal::spec::goal_words;
 use crate::goal::{GoalReport, GoalSpec, GoalStatus};
 use crate::hooks::HookSet;
 use crate::hooks::trust::{self, TrustStore};
+use crate::mcp::McpServers;
 use crate::paths::{StatePaths, home_dir};
 use crate::policy::paths::Roots;
 use crate::policy::tools::visible_builtins;
@@ -133,7 +134,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 /// running turn; Ctrl-D or `/quit` leaves.
 fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
     let resumed = resumed(args, place)?;
-    let mut setup = setup(args, place, resumed.as_ref())?;
+    let runtime = runtime()?;
+    let mut setup = setup(args, place, resumed.as_ref(), &runtime)?;
     setup.mode = Mode::Interactive;
     setup.approver = Some(Arc::new(std::sync::Mutex::new(LineApprover)));
     let saved = saved_session(resumed, &setup, place)?;
@@ -151,7 +153,6 @@ fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
     let mut printer = Printer::new(OutputFormat::Text);
     printer.event(&chat.session.start_event());
     eprintln!("type a prompt, `/help` for commands, `/quit` (or Ctrl-D) to leave");
-    let runtime = runtime()?;
     let mut next = args.prompt.clone();
     let mut last_goal: Option<GoalReport> = None;
     while let Some(line) = next.take().or_else(|| read_line("> ")) {
@@ -268,7 +269,8 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
     let prompt = read_prompt(args.prompt.as_deref())?;
     let goal = parse_goal(&prompt)?;
     let resumed = resumed(args, place)?;
-    let mut setup = setup(args, place, resumed.as_ref())?;
+    let runtime = runtime()?;
+    let mut setup = setup(args, place, resumed.as_ref(), &runtime)?;
     let mut saved = saved_session(resumed, &setup, place)?;
     setup.hooks.session_id = saved.id.clone();
     let mut audit = audit_log(args, &saved)?;
@@ -276,7 +278,6 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
     let mut printer = Printer::new(args.output_format);
     let mut session = Session::new(setup, saved.messages.clone(), saved.marks.clone());
     printer.event(&session.start_event());
-    let runtime = runtime()?;
     let mut audit_failure = None;
     let steering = session.steering();
     let result = runtime.block_on(async {
@@ -459,6 +460,7 @@ fn setup(
     args: &ChatArgs,
     place: &Place,
     resumed: Option<&SavedSession>,
+    runtime: &tokio::runtime::Runtime,
 ) -> Result<SessionSetup, Failure> {
     let agent_name = args
         .agent
@@ -487,7 +489,7 @@ fn setup(
     let endpoint = Endpoint::resolve(&model_id, &variable)
         .map_err(|e| Failure::usage(format!("error: {e}")))?;
     let visible = visible_builtins(&config);
-    let definitions: Vec<ToolDefinition> = specs(&visible)
+    let mut definitions: Vec<ToolDefinition> = specs(&visible)
         .into_iter()
         .map(|s| ToolDefinition {
             name: s.name.into(),
@@ -495,6 +497,8 @@ fn setup(
             input_schema: s.input_schema,
         })
         .collect();
+    let mcp = start_mcp(args, place, &config, runtime)?;
+    definitions.extend(mcp.definitions(&config));
     let offered: Vec<&str> = definitions.iter().map(|d| d.name.as_str()).collect();
     let system = system_prompt(&config, &place.workspace, place.home.as_deref(), &offered);
     let pass_env = config.settings.shell.pass_env.clone();
@@ -526,7 +530,42 @@ fn setup(
         approver: None,
         steering: Default::default(),
         hooks,
+        mcp,
     })
+}
+
+/// Exit code when `--require-mcp-startup` is given and a server fails.
+pub const MCP_STARTUP_FAILED: u8 = 3;
+
+/// Starts the agent's MCP servers; one that fails is a warning, or the end
+/// of the run (exit 3) with `--require-mcp-startup`.
+fn start_mcp(
+    args: &ChatArgs,
+    place: &Place,
+    config: &AgentConfig,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<McpServers, Failure> {
+    if config.mcp_servers.is_empty() {
+        return Ok(McpServers::default());
+    }
+    let env = scrubbed_env(&config.settings.shell.pass_env);
+    let servers = runtime.block_on(McpServers::start(
+        &config.mcp_servers,
+        &config.tool_aliases,
+        &place.workspace,
+        &env,
+    ));
+    let failures = servers.failures();
+    for (name, why) in &failures {
+        eprintln!("warning: the MCP server `{name}` is not available: {why}");
+    }
+    if args.require_mcp_startup && !failures.is_empty() {
+        return Err(Failure {
+            message: "error: an MCP server failed to start (--require-mcp-startup)".into(),
+            code: MCP_STARTUP_FAILED,
+        });
+    }
+    Ok(servers)
 }
 
 /// `config` as it may run here: the hooks and MCP servers a repository's

@@ -83,6 +83,8 @@ enum SlashCommand {
     },
     /// The hooks this session runs: trigger, matcher, command, limits.
     Hooks,
+    /// The MCP servers: whether each started, and its tools.
+    Mcp,
     /// What is loaded into the system prompt (`/context show`): steering files, AGENTS.md,
     /// the agent's resources, and their sizes.
     #[command(subcommand)]
@@ -125,6 +127,7 @@ pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, String> {
         SlashCommand::Checkpoint(command) => checkpoint_command(chat, &command).map(Reply::Show),
         SlashCommand::Rewind { turn, files } => rewind(chat, turn, files).map(Reply::Show),
         SlashCommand::Hooks => Ok(Reply::Show(chat.session.hooks().describe())),
+        SlashCommand::Mcp => Ok(Reply::Show(chat.session.mcp().describe())),
         SlashCommand::Context(ContextCommand::Show) => {
             let files = context_files(
                 chat.session.agent(),

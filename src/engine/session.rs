@@ -54,6 +54,8 @@ pub struct SessionSetup {
     pub steering: Steering,
     /// The agent's hooks (those the workspace's trust lets run).
     pub hooks: crate::hooks::HookSet,
+    /// The agent's MCP servers, started.
+    pub mcp: crate::mcp::McpServers,
 }
 
 /// Messages a person sends while a turn runs (steer mode in chat, lines
@@ -539,9 +541,10 @@ impl Session {
         emit: &mut (dyn FnMut(Event) + Send),
     ) -> (ToolOutput, bool) {
         let tool_call = ToolCall {
-            tool: call.name.clone(),
+            tool: self.setup.mcp.canonical(&call.name),
             input: call.input.clone(),
         };
+        let tool_name = tool_call.tool.clone();
         let decision = self
             .setup
             .policy
@@ -549,7 +552,7 @@ impl Session {
         let decision = self.pre_tool_hooks(&tool_call, decision, emit).await;
         emit(Event::ToolCall {
             id: call.id.clone(),
-            tool: call.name.clone(),
+            tool: tool_name.clone(),
             input: call.input.clone(),
             decision: decision.verdict(),
             reasons: decision.reasons().to_vec(),
@@ -566,7 +569,7 @@ impl Session {
             Decision::Ask { pending, reasons } => match self.ask(pending.clone(), &reasons).await {
                 Answer::Once => (self.run_tool(tool_call, pending.approve()).await, true),
                 Answer::TrustTool => {
-                    self.setup.trust.tools.push(call.name.clone());
+                    self.setup.trust.tools.push(tool_name.clone());
                     (self.run_tool(tool_call, pending.approve()).await, true)
                 }
                 Answer::Refuse(None) => (refusal(&reasons), false),
@@ -580,7 +583,7 @@ impl Session {
         let text = tools::text::head_and_tail(&output.text, MAX_TOOL_RESULT_BYTES);
         let text = self.setup.policy.redact(&text);
         if ran {
-            self.post_tool_hooks(call, &text, output.is_error, emit)
+            self.post_tool_hooks(&tool_name, &call.input, &text, output.is_error, emit)
                 .await;
         }
         emit(Event::ToolResult {
@@ -594,8 +597,12 @@ impl Session {
 }
 
 impl Session {
-    /// Runs an approved call on a blocking thread.
+    /// Runs an approved call: an MCP tool through its server, a built-in
+    /// one on a blocking thread.
     async fn run_tool(&self, call: ToolCall, approval: crate::policy::Approval) -> ToolOutput {
+        if call.tool.starts_with('@') {
+            return self.setup.mcp.call(&call, &approval).await;
+        }
         let context = self.setup.tools.clone();
         tokio::task::spawn_blocking(move || tools::run(&call, &approval, &context))
             .await
@@ -619,8 +626,13 @@ impl Session {
 }
 
 /// Hooks: where the turn loop calls them (see [`crate::hooks`]), and what
-/// `/hooks` and `/context` show.
+/// `/hooks`, `/mcp` and `/context` show.
 impl Session {
+    /// The MCP servers of this session (`/mcp`).
+    pub fn mcp(&self) -> &crate::mcp::McpServers {
+        &self.setup.mcp
+    }
+
     /// The hooks this session runs (`/hooks`).
     pub fn hooks(&self) -> &crate::hooks::HookSet {
         &self.setup.hooks
@@ -686,7 +698,8 @@ impl Session {
     /// Runs the `postToolUse` hooks with the call's (redacted) result.
     async fn post_tool_hooks(
         &self,
-        call: &ToolUse,
+        tool: &str,
+        input: &serde_json::Value,
         result: &str,
         is_error: bool,
         emit: &mut (dyn FnMut(Event) + Send),
@@ -697,7 +710,7 @@ impl Session {
         let warnings = self
             .setup
             .hooks
-            .post_tool_use(&call.name, &call.input, result, is_error)
+            .post_tool_use(tool, input, result, is_error)
             .await;
         warn(warnings, emit);
     }
