@@ -204,3 +204,141 @@ async fn a_repositorys_servers_do_not_start_without_trust() {
     let offered = server.requests()[1].body["tools"].to_string();
     assert!(offered.contains("everything___echo"), "{offered}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mcp_add_list_remove_and_include_mcp_json() {
+    let env = Env::new();
+    let run = |args: &[&str]| env.agent().args(args).output().unwrap();
+    let entry = everything();
+    let entry_text = entry
+        .as_ref()
+        .map(|e| e.display().to_string())
+        .unwrap_or_else(|_| "server.js".into());
+    let added = run(&[
+        "mcp",
+        "add",
+        "--name",
+        "everything",
+        "--command",
+        "node",
+        "--args",
+        &entry_text,
+        "stdio",
+    ]);
+    assert!(added.status.success(), "{added:?}");
+    let again = run(&["mcp", "add", "--name", "everything", "--command", "x"]);
+    assert_eq!(again.status.code(), Some(2), "no silent overwrite");
+    let global = run(&[
+        "mcp",
+        "add",
+        "--name",
+        "remote",
+        "--url",
+        "http://127.0.0.1:1/mcp",
+        "--scope",
+        "global",
+    ]);
+    assert!(global.status.success(), "{global:?}");
+    let listed = String::from_utf8_lossy(&run(&["mcp", "list"]).stdout).into_owned();
+    assert!(
+        listed.contains(&format!("everything  node {entry_text} stdio")),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("remote  http://127.0.0.1:1/mcp"),
+        "{listed}"
+    );
+
+    if let Ok(_entry) = entry {
+        env.write_home(
+            ".kiro/agents/bot.json",
+            r#"{"name": "bot", "tools": ["@everything"], "includeMcpJson": true}"#,
+        );
+        let server = ModelServer::start(vec![
+            Protocol::OpenAi.text("ok"),
+            Protocol::OpenAi.text("ok"),
+        ])
+        .await;
+        let output = chat(&env, &server, &["hello"]).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("mcp.json would start MCP servers"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("`remote` is not available"), "{stderr}");
+        let output = chat(&env, &server, &["--trust-workspace", "hello"]).await;
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        let offered = server.requests()[1].body["tools"].to_string();
+        assert!(offered.contains("everything___echo"), "{offered}");
+    } else {
+        eprintln!("skipped the chat part: {}", entry.unwrap_err());
+    }
+
+    let removed = run(&["mcp", "remove", "--name", "everything"]);
+    assert!(removed.status.success(), "{removed:?}");
+    let listed = String::from_utf8_lossy(&run(&["mcp", "list"]).stdout).into_owned();
+    assert!(!listed.contains("everything"), "{listed}");
+    let missing = run(&["mcp", "remove", "--name", "everything"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+/// The server in streamable-HTTP mode on a free port, killed when dropped.
+struct HttpServer(std::process::Child, u16);
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn http_server(entry: &std::path::Path) -> HttpServer {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("node")
+        .arg(entry)
+        .arg("streamableHttp")
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the HTTP server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    HttpServer(child, port)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_streamable_http_server_is_called_for_real() {
+    let entry = server_or_skip!();
+    let http = http_server(&entry);
+    let env = Env::new();
+    env.write_home(
+        ".kiro/agents/bot.json",
+        &json!({
+            "name": "bot",
+            "tools": ["@web"],
+            "allowedTools": ["@web"],
+            "mcpServers": {"web": {"url": format!("http://127.0.0.1:{}/mcp", http.1), "timeout": 20000}}
+        })
+        .to_string(),
+    );
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[("c1", "web___echo", json!({"message": "over http"}))]),
+        Protocol::OpenAi.text("done"),
+    ])
+    .await;
+    let output = chat(&env, &server, &["--require-mcp-startup", "echo"]).await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let results = server.requests()[1].body.to_string();
+    assert!(results.contains("Echo: over http"), "{results}");
+}

@@ -13,7 +13,7 @@ use super::{Failure, Outcome};
 use crate::checkpoint::CheckpointStore;
 use crate::cli::ChatArgs;
 use crate::config::discover::workspace_root;
-use crate::config::{AgentConfig, DEFAULT_AGENT, load};
+use crate::config::{AgentConfig, DEFAULT_AGENT, load, mcp_json};
 use crate::engine::audit::AuditLog;
 use crate::engine::prompt::system_prompt;
 use crate::engine::store::{SavedSession, SessionStore};
@@ -473,6 +473,7 @@ fn setup(
         eprintln!("{warning}");
     }
     let config = workspace_trust(args, place, validated.config);
+    let config = with_mcp_json(args, place, config)?;
     let guardrails = crate::config::guardrails::load(&place.workspace, place.home.as_deref())?;
     let model_id = args
         .model
@@ -568,6 +569,47 @@ fn start_mcp(
     Ok(servers)
 }
 
+/// `config` with the servers of the user's and the workspace's `mcp.json`
+/// when it sets `includeMcpJson` (its own entries win, then the
+/// workspace's); the workspace's file needs trust as its agent files do.
+fn with_mcp_json(
+    args: &ChatArgs,
+    place: &Place,
+    mut config: AgentConfig,
+) -> Result<AgentConfig, Failure> {
+    if !config.include_mcp_json {
+        return Ok(config);
+    }
+    let mut servers = match mcp_json::user_file(place.home.as_deref()) {
+        Some(file) => mcp_json::read(&file)?.mcp_servers,
+        None => Default::default(),
+    };
+    let file = mcp_json::workspace_file(&place.workspace);
+    let workspace = mcp_json::read(&file)?.mcp_servers;
+    match trust::request_for_servers(&file, &workspace) {
+        Some(request) if !trusted(args, place, &request) => eprintln!(
+            "warning: {} would start MCP servers this workspace brings, and the workspace is not trusted, so they are skipped:\n  {}\nhelp: pass --trust-workspace (or answer yes in interactive chat) to start them",
+            request.file.display(),
+            request.summary.join("\n  ")
+        ),
+        _ => servers.extend(workspace),
+    }
+    servers.append(&mut config.mcp_servers);
+    config.mcp_servers = servers;
+    Ok(config)
+}
+
+/// Whether the user trusts `request`: `--trust-workspace`, the
+/// `trust.workspaces` setting, an earlier yes, or a yes now in interactive
+/// chat.
+fn trusted(args: &ChatArgs, place: &Place, request: &trust::TrustRequest) -> bool {
+    let store = TrustStore::new(&place.data);
+    args.trust_workspace
+        || trust::listed_in_setting(place.settings.text("trust.workspaces"), &place.workspace)
+        || store.trusts(request)
+        || (!args.no_interactive && ask_trust(request, &store))
+}
+
 /// `config` as it may run here: the hooks and MCP servers a repository's
 /// agent file brings are kept only when the workspace is trusted for
 /// exactly that content (`--trust-workspace`, the `trust.workspaces`
@@ -577,12 +619,7 @@ fn workspace_trust(args: &ChatArgs, place: &Place, mut config: AgentConfig) -> A
     let Some(request) = trust::request(&config, &place.workspace, place.home.as_deref()) else {
         return config;
     };
-    let store = TrustStore::new(&place.data);
-    let trusted = args.trust_workspace
-        || trust::listed_in_setting(place.settings.text("trust.workspaces"), &place.workspace)
-        || store.trusts(&request)
-        || (!args.no_interactive && ask_trust(&request, &store));
-    if !trusted {
+    if !trusted(args, place, &request) {
         eprintln!(
             "warning: {} would run programs this workspace brings, and the workspace is not trusted, so they are skipped:\n  {}\nhelp: pass --trust-workspace (or answer yes in interactive chat) to run them",
             request.file.display(),

@@ -11,6 +11,7 @@ pub mod error;
 pub mod guardrails;
 pub mod hint;
 pub mod json;
+pub mod mcp_json;
 pub mod model;
 pub mod patterns;
 pub mod schema;

@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::config::model::McpServer;
 use crate::config::{AgentConfig, AgentSource};
 
 /// What a repository's agent file would run, waiting for trust.
@@ -53,26 +54,53 @@ pub fn request(
         .into_iter()
         .map(|(trigger, hook)| format!("hook {}: {}", trigger.name(), hook.command))
         .collect();
-    for (name, server) in &config.mcp_servers {
-        let what = match (&server.command, &server.url) {
-            (Some(command), _) => std::iter::once(command.as_str())
-                .chain(server.args.iter().map(String::as_str))
-                .collect::<Vec<_>>()
-                .join(" "),
-            (None, Some(url)) => url.clone(),
-            (None, None) => String::new(),
-        };
-        summary.push(format!("MCP server {name}: {what}"));
-    }
+    summary.extend(server_lines(&config.mcp_servers));
     let content = serde_json::to_vec(&(&config.hooks, &config.mcp_servers)).unwrap_or_default();
-    let hash = git2::Oid::hash_object(git2::ObjectType::Blob, &content)
-        .map(|oid| oid.to_string())
-        .unwrap_or_default();
     Some(TrustRequest {
         file: file.clone(),
-        hash,
+        hash: hash(&content),
         summary,
     })
+}
+
+/// The trust the workspace's `mcp.json` at `file` needs for `servers`, if
+/// it has any.
+pub fn request_for_servers(
+    file: &Path,
+    servers: &BTreeMap<String, McpServer>,
+) -> Option<TrustRequest> {
+    if servers.is_empty() {
+        return None;
+    }
+    let content = serde_json::to_vec(servers).unwrap_or_default();
+    Some(TrustRequest {
+        file: file.to_path_buf(),
+        hash: hash(&content),
+        summary: server_lines(servers),
+    })
+}
+
+fn server_lines(servers: &BTreeMap<String, McpServer>) -> Vec<String> {
+    servers
+        .iter()
+        .map(|(name, server)| {
+            let what = match (&server.command, &server.url) {
+                (Some(command), _) => std::iter::once(command.as_str())
+                    .chain(server.args.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                (None, Some(url)) => url.clone(),
+                (None, None) => String::new(),
+            };
+            format!("MCP server {name}: {what}")
+        })
+        .collect()
+}
+
+fn hash(content: &[u8]) -> String {
+    git2::Oid::hash_object(git2::ObjectType::Blob, content)
+        .map(|oid| oid.to_string())
+        .unwrap_or_default()
 }
 
 /// The trusts the user gave, in the data folder (`trusted-workspaces.json`:
