@@ -130,6 +130,8 @@ fn session(workspace: &Path, data: &Path, server: &ModelServer) -> Session {
         checkpoints: Some(Arc::new(Mutex::new(store))),
         approver: None,
         steering: Default::default(),
+        hooks: Default::default(),
+        mcp: Default::default(),
     };
     Session::new(setup, Vec::new(), Default::default())
 }

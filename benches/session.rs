@@ -76,6 +76,8 @@ fn setup(workspace: &Path, client: Client) -> SessionSetup {
         checkpoints: None,
         approver: None,
         steering: Default::default(),
+        hooks: Default::default(),
+        mcp: Default::default(),
     }
 }
 

@@ -32,6 +32,65 @@ pub enum Command {
     Policy(PolicyCommand),
     /// Report what `agent` can use on this machine.
     Doctor,
+    /// List MCP servers; add or remove them in `mcp.json` (used by agents with `includeMcpJson`).
+    #[command(subcommand)]
+    Mcp(McpCommand),
+}
+
+/// `agent mcp …`.
+#[derive(Debug, Subcommand)]
+pub enum McpCommand {
+    /// List MCP servers: an agent's own (`--agent`), the workspace's and the user's `mcp.json`.
+    List {
+        /// Also list this agent's `mcpServers` (a name found from here, or a path).
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// Add a server to `mcp.json`: `agent mcp add --name fs --command npx --args -y @modelcontextprotocol/server-filesystem .`
+    Add {
+        /// The server's name (its tools are `@NAME/TOOL`).
+        #[arg(long)]
+        name: String,
+        /// The program to start (a stdio server).
+        #[arg(long, required_unless_present = "url", conflicts_with = "url")]
+        command: Option<String>,
+        /// Its arguments.
+        #[arg(long, num_args = 1.., allow_hyphen_values = true)]
+        args: Vec<String>,
+        /// The endpoint of a streamable-HTTP server.
+        #[arg(long)]
+        url: Option<String>,
+        /// An environment variable for the server, `KEY=VALUE` (repeatable).
+        #[arg(long, value_name = "KEY=VALUE")]
+        env: Vec<String>,
+        /// Milliseconds for start-up and each call (default 120000).
+        #[arg(long, value_name = "MS")]
+        timeout: Option<u64>,
+        /// `workspace` (`.kiro/settings/mcp.json`) or `global` (`~/.kiro/settings/mcp.json`).
+        #[arg(long, value_enum, default_value = "workspace")]
+        scope: McpScope,
+        /// Replace a server of the same name.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove a server from `mcp.json`.
+    Remove {
+        /// The server's name.
+        #[arg(long)]
+        name: String,
+        /// Which `mcp.json`.
+        #[arg(long, value_enum, default_value = "workspace")]
+        scope: McpScope,
+    },
+}
+
+/// Which `mcp.json` an `agent mcp` command edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum McpScope {
+    /// The workspace's `.kiro/settings/mcp.json`.
+    Workspace,
+    /// The user's `~/.kiro/settings/mcp.json`.
+    Global,
 }
 
 /// `agent policy …`.
@@ -140,6 +199,14 @@ pub struct ChatArgs {
     /// List this workspace's saved sessions and exit.
     #[arg(long)]
     pub list_sessions: bool,
+    /// Run the hooks (and MCP servers) this repository's agent file brings, without asking
+    /// (interactive chat asks once per content; headless runs skip them without this flag or
+    /// the `trust.workspaces` setting).
+    #[arg(long)]
+    pub trust_workspace: bool,
+    /// Stop with exit code 3 when an MCP server fails to start (otherwise it is a warning).
+    #[arg(long)]
+    pub require_mcp_startup: bool,
     /// Also append the audit log (one JSON line per tool call) to this file.
     #[arg(long, value_name = "PATH")]
     pub audit_log: Option<std::path::PathBuf>,

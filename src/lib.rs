@@ -14,6 +14,8 @@ pub mod commands;
 pub mod config;
 pub mod engine;
 pub mod goal;
+pub mod hooks;
+pub mod mcp;
 pub mod paths;
 pub mod policy;
 pub mod provider;

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Settings(args) => commands::settings::run(&args),
         Command::Policy(PolicyCommand::Check(args)) => commands::policy::check(&args),
         Command::Doctor => commands::doctor::run(),
+        Command::Mcp(command) => commands::mcp::run(&command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -80,6 +80,11 @@ pub const SETTINGS: &[Spec] = &[
         doc: "checkpoints of every turn and tool call (on unless set to false)",
     },
     Spec {
+        key: "trust.workspaces",
+        kind: Kind::Text,
+        doc: "workspace folders (absolute, separated by `:`) whose agent files' hooks and MCP servers run without asking, as with --trust-workspace",
+    },
+    Spec {
         key: "checkpoint.maxAgeDays",
         kind: Kind::Count,
         doc: "checkpoint stores of workspaces unused for this many days are deleted when a session starts (default 30; 0 keeps them)",

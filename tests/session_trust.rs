@@ -84,6 +84,8 @@ async fn a_trusted_program_runs_unasked_and_deny_rules_hold() {
         checkpoints: None,
         approver: Some(Arc::new(Mutex::new(approver))),
         steering: Default::default(),
+        hooks: Default::default(),
+        mcp: Default::default(),
     };
     let mut session = Session::new(setup, Vec::new(), Default::default());
     let mut events = Vec::new();

@@ -14,13 +14,16 @@ use super::{Failure, Outcome};
 use crate::checkpoint::CheckpointStore;
 use crate::cli::ChatArgs;
 use crate::config::discover::workspace_root;
-use crate::config::{DEFAULT_AGENT, load};
+use crate::config::{AgentConfig, DEFAULT_AGENT, load, mcp_json};
 use crate::engine::audit::AuditLog;
 use crate::engine::prompt::system_prompt;
 use crate::engine::store::{SavedSession, SessionStore};
 use crate::engine::{Session, SessionSetup};
 use crate::goal::spec::goal_words;
 use crate::goal::{GoalReport, GoalSpec, GoalStatus};
+use crate::hooks::HookSet;
+use crate::hooks::trust::{self, TrustStore};
+use crate::mcp::McpServers;
 use crate::paths::{StatePaths, home_dir};
 use crate::policy::paths::Roots;
 use crate::policy::tools::visible_builtins;
@@ -31,6 +34,7 @@ use crate::sandbox::Sandbox;
 use crate::settings::Settings;
 use crate::tools::ToolContext;
 use crate::tools::registry::specs;
+use crate::tools::shell::scrubbed_env;
 use crate::ui::headless::{OutputFormat, Printer};
 use crate::ui::line::{LineApprover, read_line};
 
@@ -140,7 +144,8 @@ fn wants_tui(args: &ChatArgs) -> bool {
 /// cancels the running turn, and Ctrl-D or `/quit` leaves.
 fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
     let resumed = resumed(args, place)?;
-    let mut setup = setup(args, place, resumed.as_ref())?;
+    let runtime = runtime()?;
+    let mut setup = setup(args, place, resumed.as_ref(), &runtime)?;
     setup.mode = Mode::Interactive;
     let tui = wants_tui(args);
     let approvals = if tui {
@@ -152,6 +157,7 @@ fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
         None
     };
     let saved = saved_session(resumed, &setup, place)?;
+    setup.hooks.session_id = saved.id.clone();
     let audit = audit_log(args, &saved)?;
     let session = Session::new(setup, saved.messages.clone(), saved.marks.clone());
     let chat = Chat {
@@ -164,7 +170,6 @@ fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
         usage: Default::default(),
         last_prompt_tokens: 0,
     };
-    let runtime = runtime()?;
     match approvals {
         Some(approvals) => {
             let colorfgbg = std::env::var("COLORFGBG").ok();
@@ -322,14 +327,15 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
     let prompt = read_prompt(args.prompt.as_deref())?;
     let goal = parse_goal(&prompt)?;
     let resumed = resumed(args, place)?;
-    let setup = setup(args, place, resumed.as_ref())?;
+    let runtime = runtime()?;
+    let mut setup = setup(args, place, resumed.as_ref(), &runtime)?;
     let mut saved = saved_session(resumed, &setup, place)?;
+    setup.hooks.session_id = saved.id.clone();
     let mut audit = audit_log(args, &saved)?;
     let cancel = setup.tools.cancel.clone();
     let mut printer = Printer::new(args.output_format);
     let mut session = Session::new(setup, saved.messages.clone(), saved.marks.clone());
     printer.event(&session.start_event());
-    let runtime = runtime()?;
     let mut audit_failure = None;
     let steering = session.steering();
     let result = runtime.block_on(async {
@@ -512,6 +518,7 @@ fn setup(
     args: &ChatArgs,
     place: &Place,
     resumed: Option<&SavedSession>,
+    runtime: &tokio::runtime::Runtime,
 ) -> Result<SessionSetup, Failure> {
     let agent_name = args
         .agent
@@ -523,7 +530,9 @@ fn setup(
     for warning in discovery.warnings() {
         eprintln!("{warning}");
     }
-    let config = validated.config;
+    let config = workspace_trust(args, place, validated.config);
+    let config = with_mcp_json(args, place, config)?;
+    let guardrails = crate::config::guardrails::load(&place.workspace, place.home.as_deref())?;
     let model_id = args
         .model
         .clone()
@@ -539,7 +548,7 @@ fn setup(
     let endpoint = Endpoint::resolve(&model_id, &variable)
         .map_err(|e| Failure::usage(format!("error: {e}")))?;
     let visible = visible_builtins(&config);
-    let definitions: Vec<ToolDefinition> = specs(&visible)
+    let mut definitions: Vec<ToolDefinition> = specs(&visible)
         .into_iter()
         .map(|s| ToolDefinition {
             name: s.name.into(),
@@ -547,8 +556,10 @@ fn setup(
             input_schema: s.input_schema,
         })
         .collect();
+    let mcp = start_mcp(args, place, &config, runtime)?;
+    definitions.extend(mcp.definitions(&config));
     let offered: Vec<&str> = definitions.iter().map(|d| d.name.as_str()).collect();
-    let system = system_prompt(&config, &place.workspace, &offered);
+    let system = system_prompt(&config, &place.workspace, place.home.as_deref(), &offered);
     let pass_env = config.settings.shell.pass_env.clone();
     let sandbox = Sandbox::for_agent(&config);
     if offered.contains(&"shell")
@@ -556,8 +567,14 @@ fn setup(
     {
         eprintln!("warning: {warning}");
     }
+    let hooks = HookSet::new(
+        &config.hooks,
+        place.workspace.clone(),
+        scrubbed_env(&pass_env),
+    );
     Ok(SessionSetup {
-        policy: Policy::new(config, &place.workspace, place.home.as_deref()),
+        policy: Policy::new(config, &place.workspace, place.home.as_deref())
+            .with_guardrails(guardrails),
         client: Client::new(endpoint),
         model_id,
         tools: ToolContext {
@@ -579,7 +596,121 @@ fn setup(
         checkpoints: open_checkpoints(place),
         approver: None,
         steering: Default::default(),
+        hooks,
+        mcp,
     })
+}
+
+/// Exit code when `--require-mcp-startup` is given and a server fails.
+pub const MCP_STARTUP_FAILED: u8 = 3;
+
+/// Starts the agent's MCP servers; one that fails is a warning, or the end
+/// of the run (exit 3) with `--require-mcp-startup`.
+fn start_mcp(
+    args: &ChatArgs,
+    place: &Place,
+    config: &AgentConfig,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<McpServers, Failure> {
+    if config.mcp_servers.is_empty() {
+        return Ok(McpServers::default());
+    }
+    let env = scrubbed_env(&config.settings.shell.pass_env);
+    let servers = runtime.block_on(McpServers::start(
+        &config.mcp_servers,
+        &config.tool_aliases,
+        &place.workspace,
+        &env,
+    ));
+    let failures = servers.failures();
+    for (name, why) in &failures {
+        eprintln!("warning: the MCP server `{name}` is not available: {why}");
+    }
+    if args.require_mcp_startup && !failures.is_empty() {
+        return Err(Failure {
+            message: "error: an MCP server failed to start (--require-mcp-startup)".into(),
+            code: MCP_STARTUP_FAILED,
+        });
+    }
+    Ok(servers)
+}
+
+/// `config` with the servers of the user's and the workspace's `mcp.json`
+/// when it sets `includeMcpJson` (its own entries win, then the
+/// workspace's); the workspace's file needs trust as its agent files do.
+fn with_mcp_json(
+    args: &ChatArgs,
+    place: &Place,
+    mut config: AgentConfig,
+) -> Result<AgentConfig, Failure> {
+    if !config.include_mcp_json {
+        return Ok(config);
+    }
+    let mut servers = match mcp_json::user_file(place.home.as_deref()) {
+        Some(file) => mcp_json::read(&file)?.mcp_servers,
+        None => Default::default(),
+    };
+    let file = mcp_json::workspace_file(&place.workspace);
+    let workspace = mcp_json::read(&file)?.mcp_servers;
+    match trust::request_for_servers(&file, &workspace) {
+        Some(request) if !trusted(args, place, &request) => eprintln!(
+            "warning: {} would start MCP servers this workspace brings, and the workspace is not trusted, so they are skipped:\n  {}\nhelp: pass --trust-workspace (or answer yes in interactive chat) to start them",
+            request.file.display(),
+            request.summary.join("\n  ")
+        ),
+        _ => servers.extend(workspace),
+    }
+    servers.append(&mut config.mcp_servers);
+    config.mcp_servers = servers;
+    Ok(config)
+}
+
+/// Whether the user trusts `request`: `--trust-workspace`, the
+/// `trust.workspaces` setting, an earlier yes, or a yes now in interactive
+/// chat.
+fn trusted(args: &ChatArgs, place: &Place, request: &trust::TrustRequest) -> bool {
+    let store = TrustStore::new(&place.data);
+    args.trust_workspace
+        || trust::listed_in_setting(place.settings.text("trust.workspaces"), &place.workspace)
+        || store.trusts(request)
+        || (!args.no_interactive && ask_trust(request, &store))
+}
+
+/// `config` as it may run here: the hooks and MCP servers a repository's
+/// agent file brings are kept only when the workspace is trusted for
+/// exactly that content (`--trust-workspace`, the `trust.workspaces`
+/// setting, an earlier yes, or a yes now in interactive chat); otherwise
+/// they are dropped with a warning and the run goes on without them.
+fn workspace_trust(args: &ChatArgs, place: &Place, mut config: AgentConfig) -> AgentConfig {
+    let Some(request) = trust::request(&config, &place.workspace, place.home.as_deref()) else {
+        return config;
+    };
+    if !trusted(args, place, &request) {
+        eprintln!(
+            "warning: {} would run programs this workspace brings, and the workspace is not trusted, so they are skipped:\n  {}\nhelp: pass --trust-workspace (or answer yes in interactive chat) to run them",
+            request.file.display(),
+            request.summary.join("\n  ")
+        );
+        config.hooks = Default::default();
+        config.mcp_servers.clear();
+    }
+    config
+}
+
+/// Shows what a repository's agent file would run and asks once; a yes is
+/// remembered for exactly this content.
+fn ask_trust(request: &trust::TrustRequest, store: &TrustStore) -> bool {
+    eprintln!(
+        "{} (from this workspace) would run:\n  {}",
+        request.file.display(),
+        request.summary.join("\n  ")
+    );
+    let answer = read_line("trust this workspace's hooks and servers and run them? [y/N] ");
+    let yes = answer.is_some_and(|a| matches!(a.trim(), "y" | "Y" | "yes"));
+    if yes && let Err(e) = store.record(request) {
+        eprintln!("warning: the trust could not be remembered: {e}");
+    }
+    yes
 }
 
 /// The workspace's checkpoint store, unless `chat.enableCheckpoint` is

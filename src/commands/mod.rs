@@ -6,6 +6,7 @@ pub mod agent;
 pub mod chat;
 pub mod checkpoint;
 pub mod doctor;
+pub mod mcp;
 pub mod policy;
 pub mod settings;
 pub mod slash;

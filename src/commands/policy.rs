@@ -26,7 +26,9 @@ pub fn check(args: &PolicyCheckArgs) -> Outcome {
         .workspace
         .clone()
         .unwrap_or_else(|| workspace_root(&cwd));
-    let policy = Policy::new(validated.config, &workspace, home.as_deref());
+    let guardrails = crate::config::guardrails::load(&workspace, home.as_deref())?;
+    let policy =
+        Policy::new(validated.config, &workspace, home.as_deref()).with_guardrails(guardrails);
     let trust = Trust {
         all_tools: args.trust_all_tools,
         tools: args.trust_tools.clone(),

@@ -18,6 +18,7 @@ use crate::checkpoint::CheckpointStore;
 use crate::cli::CheckpointCommand;
 use crate::engine::Session;
 use crate::engine::events::UsageTotals;
+use crate::engine::prompt::{context_files, describe_context};
 use crate::engine::store::{SavedSession, SessionStore};
 use crate::goal::spec::goal_words;
 use crate::settings::Settings;
@@ -127,6 +128,10 @@ enum SlashCommand {
     Clear,
     /// Tokens used by this chat.
     Usage,
+    /// The hooks this session runs: trigger, matcher, command, limits.
+    Hooks,
+    /// The MCP servers: whether each started, and its tools.
+    Mcp,
     /// List the commands.
     Help,
     /// Leave the chat (also `/exit`).
@@ -175,10 +180,23 @@ pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, String> {
         SlashCommand::Tools { action } => slash_session::tools(chat, action).map(Reply::Show),
         SlashCommand::Model { id } => slash_session::model(chat, id).map(Reply::Show),
         SlashCommand::Agent(AgentAction::List) => Ok(Reply::Show(slash_session::agents(chat))),
-        SlashCommand::Context(ContextAction::Show) => Ok(Reply::Show(slash_session::context(chat))),
+        SlashCommand::Context(ContextAction::Show) => {
+            let files = context_files(
+                chat.session.agent(),
+                &chat.saved.workspace,
+                crate::paths::home_dir().as_deref(),
+            );
+            Ok(Reply::Show(format!(
+                "{}{}",
+                slash_session::context(chat),
+                describe_context(&files)
+            )))
+        }
         SlashCommand::Compact => Ok(Reply::Show(slash_session::compact(chat))),
         SlashCommand::Clear => slash_session::clear(chat).map(Reply::Show),
         SlashCommand::Usage => Ok(Reply::Show(slash_session::usage(chat))),
+        SlashCommand::Hooks => Ok(Reply::Show(chat.session.hooks().describe())),
+        SlashCommand::Mcp => Ok(Reply::Show(chat.session.mcp().describe())),
         SlashCommand::Help => Ok(Reply::Show(Line::command().render_long_help().to_string())),
         SlashCommand::Quit => Ok(Reply::Quit),
     }

@@ -8,8 +8,10 @@
 pub mod agent;
 pub mod discover;
 pub mod error;
+pub mod guardrails;
 pub mod hint;
 pub mod json;
+pub mod mcp_json;
 pub mod model;
 pub mod patterns;
 pub mod schema;

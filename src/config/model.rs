@@ -120,6 +120,11 @@ pub struct Hook {
     /// Bytes of output kept (default 10240).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_output_size: Option<u64>,
+    /// A `preToolUse` hook that times out or cannot start lets the call go
+    /// on instead of blocking it (default false: fail closed). An `agent`
+    /// addition to Kiro's format.
+    #[serde(default, rename = "failOpen", skip_serializing_if = "Option::is_none")]
+    pub fail_open: Option<bool>,
 }
 
 /// An MCP server: a local command (stdio) or a remote URL.

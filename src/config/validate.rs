@@ -84,6 +84,26 @@ pub fn validate_text(file: &Path, text: &str) -> Result<Validated, Vec<Diagnosti
     }
 }
 
+/// Deserialises `value`, parsed from `text` of `file` (a file other than
+/// an agent file, such as `kiro.json`), into `T`, reporting a problem as
+/// agent files do: at its line and column, unknown keys with a hint.
+pub(super) fn typed_document<T: DeserializeOwned>(
+    file: &Path,
+    text: &str,
+    spans: &SpanIndex,
+    value: Value,
+) -> Result<T, Vec<Diagnostic>> {
+    let mut checker = Checker {
+        file,
+        text,
+        spans,
+        diagnostics: Vec::new(),
+    };
+    checker
+        .typed::<T>(value, &JsonPath::root())
+        .ok_or(checker.diagnostics)
+}
+
 struct Checker<'a> {
     file: &'a Path,
     text: &'a str,

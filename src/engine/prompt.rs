@@ -1,17 +1,89 @@
 //! The system prompt: the agent's own prompt, its resource files, the
-//! workspace's `AGENTS.md` and `.kiro/steering/*.md`, and a short account of
-//! the guardrails in force, so the model does not spend turns on what will
-//! be refused.
+//! steering files (`AGENTS.md`, the workspace's `.kiro/steering/*.md` and
+//! the user's `~/.kiro/steering/*.md`, the workspace's winning by file
+//! name), and a short account of the guardrails in force, so the model
+//! does not spend turns on what will be refused.
+//!
+//! Included files share one budget ([`CONTEXT_BUDGET`]); what does not fit
+//! is cut with a note saying so, never dropped silently.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::config::AgentConfig;
 
-/// Bytes of one included file kept in the prompt.
-const MAX_FILE_BYTES: usize = 64 * 1024;
+/// Bytes of included files (resources and steering) the prompt holds in
+/// all.
+pub const CONTEXT_BUDGET: usize = 64 * 1024;
+
+/// One file loaded into the system prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextFile {
+    /// What it is: `resource`, `steering`, `AGENTS.md`.
+    pub kind: &'static str,
+    /// The file.
+    pub path: PathBuf,
+    /// Its size on disk, in bytes.
+    pub bytes: usize,
+    /// Bytes of it the prompt holds (less than `bytes` when the budget ran out).
+    pub included: usize,
+    /// The text included.
+    text: String,
+}
+
+/// The files the system prompt includes for `config` in `workspace` (with
+/// `home` for the user's steering files), within the budget, in order.
+pub fn context_files(
+    config: &AgentConfig,
+    workspace: &Path,
+    home: Option<&Path>,
+) -> Vec<ContextFile> {
+    let resources = config
+        .resources
+        .iter()
+        .flat_map(|resource| expand(&resource.value))
+        .map(|path| ("resource", path));
+    let steering = steering_files(workspace, home);
+    let mut left = CONTEXT_BUDGET;
+    let mut files = Vec::new();
+    for (kind, path) in resources.chain(steering) {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let bytes = text.len();
+        let text = match bytes <= left {
+            true => text,
+            false => {
+                let mut cut = left;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                format!(
+                    "{}\n[… cut: {} of {bytes} bytes did not fit the {CONTEXT_BUDGET}-byte budget for included files …]",
+                    &text[..cut],
+                    bytes - cut
+                )
+            }
+        };
+        let included = bytes.min(left);
+        left -= included;
+        files.push(ContextFile {
+            kind,
+            path,
+            bytes,
+            included,
+            text,
+        });
+    }
+    files
+}
 
 /// Builds the system prompt for `config` in `workspace`.
-pub fn system_prompt(config: &AgentConfig, workspace: &Path, tools: &[&str]) -> String {
+pub fn system_prompt(
+    config: &AgentConfig,
+    workspace: &Path,
+    home: Option<&Path>,
+    tools: &[&str],
+) -> String {
     let mut sections = vec![format!(
         "You are `{}`, a coding agent working in the repository at {}. Use the tools to read, change and check code; \
          finish your turn with a short summary of what you did.",
@@ -21,23 +93,46 @@ pub fn system_prompt(config: &AgentConfig, workspace: &Path, tools: &[&str]) -> 
     if let Some(prompt) = &config.prompt {
         sections.push(prompt.clone());
     }
-    for resource in &config.resources {
-        for file in expand(&resource.value) {
-            if let Some(text) = read_capped(&file) {
-                sections.push(format!("## File {}\n{text}", file.display()));
-            }
-        }
-    }
-    for file in steering_files(workspace) {
-        if let Some(text) = read_capped(&file) {
-            sections.push(format!("## Project guidance ({})\n{text}", file.display()));
-        }
+    for file in context_files(config, workspace, home) {
+        let heading = match file.kind {
+            "resource" => "File",
+            _ => "Project guidance",
+        };
+        sections.push(format!(
+            "## {heading} ({})\n{}",
+            file.path.display(),
+            file.text
+        ));
     }
     sections.push(guardrails(config, tools));
     sections.join("\n\n")
 }
 
-fn expand(pattern: &str) -> Vec<std::path::PathBuf> {
+/// `/context show`: each included file with its size.
+pub fn describe_context(files: &[ContextFile]) -> String {
+    if files.is_empty() {
+        return "no files are loaded into the context\n".into();
+    }
+    let mut text = String::new();
+    let mut total = 0;
+    for file in files {
+        total += file.included;
+        let cut = match file.included < file.bytes {
+            true => format!(" (cut to {} bytes)", file.included),
+            false => String::new(),
+        };
+        text.push_str(&format!(
+            "{:<9} {:>7} bytes  {}{cut}\n",
+            file.kind,
+            file.bytes,
+            file.path.display()
+        ));
+    }
+    text.push_str(&format!("{total} of {CONTEXT_BUDGET} bytes used\n"));
+    text
+}
+
+fn expand(pattern: &str) -> Vec<PathBuf> {
     if !pattern.contains(['*', '?', '[', '{']) {
         return vec![pattern.into()];
     }
@@ -48,7 +143,7 @@ fn expand(pattern: &str) -> Vec<std::path::PathBuf> {
         return Vec::new();
     };
     let matcher = glob.compile_matcher();
-    let base: std::path::PathBuf = pattern
+    let base: PathBuf = pattern
         .split(['*', '?', '[', '{'])
         .next()
         .and_then(|prefix| Path::new(prefix).parent().map(Path::to_path_buf))
@@ -60,23 +155,35 @@ fn expand(pattern: &str) -> Vec<std::path::PathBuf> {
     files
 }
 
-fn steering_files(workspace: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = vec![workspace.join("AGENTS.md")];
-    if let Ok(entries) = std::fs::read_dir(workspace.join(".kiro/steering")) {
-        let mut steering: Vec<_> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "md"))
-            .collect();
-        steering.sort();
-        files.extend(steering);
+/// `AGENTS.md`, then the steering files by name: the workspace's, and the
+/// user's that the workspace has no file of the same name for.
+fn steering_files(workspace: &Path, home: Option<&Path>) -> Vec<(&'static str, PathBuf)> {
+    let mut files = vec![("AGENTS.md", workspace.join("AGENTS.md"))];
+    let markdown_in = |folder: PathBuf| -> Vec<PathBuf> {
+        std::fs::read_dir(folder)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "md"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let workspace_steering = markdown_in(workspace.join(".kiro/steering"));
+    let mut by_name = std::collections::BTreeMap::new();
+    for path in home
+        .map(|h| markdown_in(h.join(".kiro/steering")))
+        .unwrap_or_default()
+        .into_iter()
+        .chain(workspace_steering)
+    {
+        if let Some(name) = path.file_name() {
+            by_name.insert(name.to_os_string(), path);
+        }
     }
-    files.into_iter().filter(|f| f.is_file()).collect()
-}
-
-fn read_capped(file: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(file).ok()?;
-    Some(crate::tools::text::head_and_tail(&text, MAX_FILE_BYTES))
+    files.extend(by_name.into_values().map(|p| ("steering", p)));
+    files.into_iter().filter(|(_, f)| f.is_file()).collect()
 }
 
 fn guardrails(config: &AgentConfig, tools: &[&str]) -> String {

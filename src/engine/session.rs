@@ -52,6 +52,10 @@ pub struct SessionSetup {
     pub approver: Option<Arc<Mutex<dyn Approver>>>,
     /// Messages sent while a turn runs, folded in at its next tool boundary.
     pub steering: Steering,
+    /// The agent's hooks (those the workspace's trust lets run).
+    pub hooks: crate::hooks::HookSet,
+    /// The agent's MCP servers, started.
+    pub mcp: crate::mcp::McpServers,
 }
 
 /// Messages a person sends while a turn runs (steer mode in chat, lines
@@ -190,6 +194,8 @@ pub struct Session {
     setup: SessionSetup,
     messages: Vec<Message>,
     marks: ConversationMarks,
+    /// Whether the `agentSpawn` hooks ran.
+    spawned: bool,
 }
 
 /// Why a turn did not finish.
@@ -222,6 +228,7 @@ impl Session {
             setup,
             messages,
             marks,
+            spawned: false,
         }
     }
 
@@ -352,6 +359,7 @@ impl Session {
         emit: &mut (dyn FnMut(Event) + Send),
     ) -> Result<TurnOutcome, TurnError> {
         let turn = self.start_checkpoints(emit).await;
+        let prompt = &self.prompt_with_hooks(prompt, emit).await;
         self.messages.push(Message::User(prompt.to_string()));
         let mut tool_checkpoints = 0;
         let mut usage = UsageTotals::default();
@@ -392,6 +400,7 @@ impl Session {
                         self.marks.insert(turn, self.messages.len());
                     }
                 }
+                self.stop_hooks(emit).await;
                 emit(Event::TurnEnd {
                     text: reply.text.clone(),
                     usage,
@@ -554,16 +563,18 @@ impl Session {
         emit: &mut (dyn FnMut(Event) + Send),
     ) -> (ToolOutput, bool) {
         let tool_call = ToolCall {
-            tool: call.name.clone(),
+            tool: self.setup.mcp.canonical(&call.name),
             input: call.input.clone(),
         };
+        let tool_name = tool_call.tool.clone();
         let decision = self
             .setup
             .policy
             .decide(&tool_call, &self.setup.trust, self.setup.mode);
+        let decision = self.pre_tool_hooks(&tool_call, decision, emit).await;
         emit(Event::ToolCall {
             id: call.id.clone(),
-            tool: call.name.clone(),
+            tool: tool_name.clone(),
             input: call.input.clone(),
             decision: decision.verdict(),
             reasons: decision.reasons().to_vec(),
@@ -580,7 +591,7 @@ impl Session {
             Decision::Ask { pending, reasons } => match self.ask(pending.clone(), &reasons).await {
                 Answer::Once => (self.run_tool(tool_call, pending.approve()).await, true),
                 Answer::TrustTool => {
-                    self.setup.trust.tools.push(call.name.clone());
+                    self.setup.trust.tools.push(tool_name.clone());
                     (self.run_tool(tool_call, pending.approve()).await, true)
                 }
                 Answer::Trust(grants) => {
@@ -596,6 +607,11 @@ impl Session {
             Decision::Deny { reasons } => (refusal(&reasons), false),
         };
         let text = tools::text::head_and_tail(&output.text, MAX_TOOL_RESULT_BYTES);
+        let text = self.setup.policy.redact(&text);
+        if ran {
+            self.post_tool_hooks(&tool_name, &call.input, &text, output.is_error, emit)
+                .await;
+        }
         emit(Event::ToolResult {
             id: call.id.clone(),
             output: text.clone(),
@@ -607,8 +623,12 @@ impl Session {
 }
 
 impl Session {
-    /// Runs an approved call on a blocking thread.
+    /// Runs an approved call: an MCP tool through its server, a built-in
+    /// one on a blocking thread.
     async fn run_tool(&self, call: ToolCall, approval: crate::policy::Approval) -> ToolOutput {
+        if call.tool.starts_with('@') {
+            return self.setup.mcp.call(&call, &approval).await;
+        }
         let context = self.setup.tools.clone();
         tokio::task::spawn_blocking(move || tools::run(&call, &approval, &context))
             .await
@@ -628,6 +648,110 @@ impl Session {
         })
         .await
         .unwrap_or(Answer::Refuse(None))
+    }
+}
+
+/// Hooks: where the turn loop calls them (see [`crate::hooks`]), and what
+/// `/hooks`, `/mcp` and `/context` show.
+impl Session {
+    /// The MCP servers of this session (`/mcp`).
+    pub fn mcp(&self) -> &crate::mcp::McpServers {
+        &self.setup.mcp
+    }
+
+    /// The hooks this session runs (`/hooks`).
+    pub fn hooks(&self) -> &crate::hooks::HookSet {
+        &self.setup.hooks
+    }
+
+    /// The agent this session runs (`/context show` lists its resources).
+    pub fn agent(&self) -> &crate::config::AgentConfig {
+        self.setup.policy.config()
+    }
+
+    /// Runs the `agentSpawn` hooks once per session (their output joins the
+    /// system prompt) and the `userPromptSubmit` hooks (their output is
+    /// attached to the prompt); returns the prompt to send.
+    async fn prompt_with_hooks(
+        &mut self,
+        prompt: &str,
+        emit: &mut (dyn FnMut(Event) + Send),
+    ) -> String {
+        if self.setup.hooks.is_empty() {
+            return prompt.to_string();
+        }
+        if !self.spawned {
+            self.spawned = true;
+            let (context, warnings) = self.setup.hooks.agent_spawn().await;
+            warn(warnings, emit);
+            for text in context {
+                self.setup.system.push_str(&format!(
+                    "\n\n## Context from the agentSpawn hook\n{}",
+                    self.setup.policy.redact(&text)
+                ));
+            }
+        }
+        let (context, warnings) = self.setup.hooks.user_prompt_submit(prompt).await;
+        warn(warnings, emit);
+        let mut prompt = prompt.to_string();
+        for text in context {
+            prompt.push_str(&format!(
+                "\n\n<hook_context>\n{}\n</hook_context>",
+                self.setup.policy.redact(&text).trim_end()
+            ));
+        }
+        prompt
+    }
+
+    /// Runs the `preToolUse` hooks on a call the policy did not deny; they
+    /// can only make `decision` stricter.
+    async fn pre_tool_hooks(
+        &self,
+        call: &ToolCall,
+        decision: Decision,
+        emit: &mut (dyn FnMut(Event) + Send),
+    ) -> Decision {
+        if self.setup.hooks.is_empty() || matches!(decision, Decision::Deny { .. }) {
+            return decision;
+        }
+        let (reasons, warnings) = self.setup.hooks.pre_tool_use(&call.tool, &call.input).await;
+        warn(warnings, emit);
+        reasons.into_iter().fold(decision, |decision, reason| {
+            decision.tighten(reason, self.setup.mode)
+        })
+    }
+
+    /// Runs the `postToolUse` hooks with the call's (redacted) result.
+    async fn post_tool_hooks(
+        &self,
+        tool: &str,
+        input: &serde_json::Value,
+        result: &str,
+        is_error: bool,
+        emit: &mut (dyn FnMut(Event) + Send),
+    ) {
+        if self.setup.hooks.is_empty() {
+            return;
+        }
+        let warnings = self
+            .setup
+            .hooks
+            .post_tool_use(tool, input, result, is_error)
+            .await;
+        warn(warnings, emit);
+    }
+
+    /// Runs the `stop` hooks at the end of a turn.
+    async fn stop_hooks(&self, emit: &mut (dyn FnMut(Event) + Send)) {
+        if !self.setup.hooks.is_empty() {
+            warn(self.setup.hooks.stop().await, emit);
+        }
+    }
+}
+
+fn warn(warnings: crate::hooks::Warnings, emit: &mut (dyn FnMut(Event) + Send)) {
+    for message in warnings {
+        emit(Event::Warning { message });
     }
 }
 

@@ -209,6 +209,24 @@ impl Decision {
         }
     }
 
+    /// The same decision with `reason` added, which can only make it
+    /// stricter (a hook's verdict): allow becomes ask or deny, ask becomes
+    /// deny, and nothing becomes allow. An ask that results when nobody can
+    /// be asked (`mode` unattended) is a deny.
+    pub fn tighten(self, reason: Reason, mode: Mode) -> Decision {
+        let (call, mut reasons) = match self {
+            Decision::Allow { approval, reasons } => (approval.call, reasons),
+            Decision::Ask { pending, reasons } => (pending.call, reasons),
+            Decision::Deny { mut reasons } => {
+                reasons.push(reason);
+                reasons.sort_by_key(|r| std::cmp::Reverse(r.verdict));
+                return Decision::Deny { reasons };
+            }
+        };
+        reasons.push(reason);
+        Judgement { reasons }.decide(&call, mode, false)
+    }
+
     /// `{"decision": "allow"|"ask"|"deny", "reasons": [...]}`.
     pub fn to_json(&self) -> Value {
         serde_json::json!({
@@ -271,5 +289,38 @@ impl Judgement {
             },
             Verdict::Deny => Decision::Deny { reasons },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allowed() -> Decision {
+        let call = ToolCall {
+            tool: "shell".into(),
+            input: serde_json::json!({"command": "ls"}),
+        };
+        let mut judgement = Judgement::default();
+        judgement.add(Reason::new(Verdict::Allow, "allowed"));
+        judgement.decide(&call, Mode::Interactive, false)
+    }
+
+    #[test]
+    fn tighten_never_loosens() {
+        let denied = Decision::Deny {
+            reasons: vec![Reason::new(Verdict::Deny, "rule")],
+        };
+        let still = denied.tighten(Reason::new(Verdict::Allow, "hook"), Mode::Interactive);
+        assert_eq!(still.verdict(), Verdict::Deny);
+        let same = allowed().tighten(Reason::new(Verdict::Allow, "hook"), Mode::Interactive);
+        assert_eq!(same.verdict(), Verdict::Allow);
+        let asked = allowed().tighten(Reason::new(Verdict::Ask, "hook"), Mode::Interactive);
+        assert_eq!(asked.verdict(), Verdict::Ask);
+        let refused = allowed().tighten(Reason::new(Verdict::Ask, "hook"), Mode::Unattended);
+        assert_eq!(refused.verdict(), Verdict::Deny);
+        let blocked = asked.tighten(Reason::new(Verdict::Deny, "hook"), Mode::Interactive);
+        assert_eq!(blocked.verdict(), Verdict::Deny);
+        assert_eq!(blocked.reasons()[0].message, "hook");
     }
 }

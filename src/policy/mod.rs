@@ -23,6 +23,7 @@
 mod command;
 pub mod decision;
 pub mod grant;
+pub mod guardrails;
 pub mod lint;
 pub mod overview;
 pub mod paths;
@@ -72,6 +73,8 @@ pub struct Policy {
     grep: FileFence,
     /// Paths a running goal made read-only (`/goal --protect`).
     goal_protected: Option<protect::PathGlobs>,
+    /// The guardrails file's rules and the built-in secret patterns.
+    guard: guardrails::Guard,
 }
 
 impl Policy {
@@ -86,9 +89,23 @@ impl Policy {
             glob: FileFence::compile(&settings.glob, &roots),
             grep: FileFence::compile(&settings.grep, &roots),
             goal_protected: None,
+            guard: guardrails::Guard::default(),
             roots,
             config,
         }
+    }
+
+    /// The same policy with the guardrails file's rules (`kiro.json`) in
+    /// force as well.
+    pub fn with_guardrails(mut self, rules: crate::config::guardrails::Guardrails) -> Policy {
+        self.guard = guardrails::Guard::compile(rules, &self.roots);
+        self
+    }
+
+    /// `text` (a tool's output) with the secrets the built-in patterns
+    /// recognise redacted, before the model or a log sees it.
+    pub fn redact(&self, text: &str) -> String {
+        guardrails::redact(text)
     }
 
     /// Makes the paths `globs` covers read-only while a goal runs (`None`
@@ -121,6 +138,7 @@ impl Policy {
             return judgement.decide(call, mode, false);
         }
         let pre_approved = tools::pre_approval(&self.config, trust, tool);
+        self.guard.judge_call(tool, &call.input, &mut judgement);
         let mut deny_by_default = false;
         match tool {
             ToolId::Builtin("shell") => {
@@ -204,6 +222,8 @@ impl Policy {
             );
             return;
         }
+        self.guard
+            .judge_write_path(&resolved, &self.roots, judgement);
         if let Some(what) = protected_reason(&resolved, &self.roots) {
             judgement.add(
                 Reason::new(
