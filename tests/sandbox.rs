@@ -838,3 +838,62 @@ async fn api_keys_are_not_visible_to_commands() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fence_audit_puts_back_what_the_folder_fence_let_through() {
+    // `src/**/*.py` is a glob the kernel layer cannot express: it opens all of
+    // `src/`, and the audit after the command does the rest, in every mode.
+    for mode in MODES {
+        let env = support::Env::new();
+        let mut agent: Value = serde_json::from_str(REFACTOR_BOT).unwrap();
+        agent["toolsSettings"]["shell"]["sandbox"] = json!(mode);
+        agent["toolsSettings"]["write"]["allowedPaths"] = json!(["src/**/*.py"]);
+        env.write(".kiro/agents/refactor-bot.json", &agent.to_string());
+        env.write("src/keep.txt", "as it was\n");
+        let script = "open('src/notes.txt', 'w').write('x')\n\
+            open('src/keep.txt', 'w').write('changed')\n\
+            open('src/ok.py', 'w').write('x = 1')\n";
+        let server = ModelServer::start(vec![
+            Protocol::OpenAi.tool_calls(&[(
+                "c1",
+                "shell",
+                json!({"command": python_one_liner(script)}),
+            )]),
+            Protocol::OpenAi.text("done"),
+        ])
+        .await;
+        let mut command = env.std_command(&env.workspace);
+        command
+            .args(["chat", "--no-interactive", "--agent", "refactor-bot"])
+            .args([
+                "--model",
+                "openai/scripted",
+                "--output-format",
+                "json",
+                "go",
+            ])
+            .env("OPENAI_BASE_URL", format!("{}/v1", server.url));
+        let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+        assert_eq!(report["is_error"], false, "{mode}: {report}");
+        let told = server.requests()[1].body.to_string();
+        assert!(
+            told.contains("refused write") && told.contains("src/notes.txt"),
+            "{mode}: the model is told: {told}"
+        );
+        assert!(!env.workspace.join("src/notes.txt").exists(), "{mode}");
+        assert_eq!(
+            std::fs::read_to_string(env.workspace.join("src/keep.txt")).unwrap(),
+            "as it was\n",
+            "{mode}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(env.workspace.join("src/ok.py")).unwrap(),
+            "x = 1",
+            "{mode}: inside the glob, the change stays"
+        );
+    }
+}

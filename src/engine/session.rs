@@ -7,6 +7,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use crate::checkpoint::{Checkpoint, CheckpointStore};
+use crate::sandbox::fence::Violation;
 
 use crate::policy::{Decision, Mode, Pending, Policy, Reason, ToolCall, Trust};
 use crate::provider::retry::{self, GaveUp, RetryPolicy};
@@ -418,20 +419,25 @@ impl Session {
                     self.messages.push(result);
                     continue;
                 }
-                let (result, ran) = self.handle_call(call, emit).await;
+                let (mut result, ran) = self.handle_call(call, emit).await;
+                let shell = crate::config::tools::canonical(&call.name) == Some("shell");
                 if let Some(turn) = turn
                     && ran
-                    && (!result.changed.is_empty()
-                        || crate::config::tools::canonical(&call.name) == Some("shell"))
+                    && (!result.changed.is_empty() || shell)
                 {
                     let tag = format!("{turn}.{}", tool_checkpoints + 1);
                     let description =
                         format!("{} {}", call.name, first_line(&call.input.to_string()));
+                    let before = self.latest_checkpoint().await;
                     if self
-                        .checkpoint(tag, description, result.changed.clone(), emit)
+                        .checkpoint(tag.clone(), description, result.changed.clone(), emit)
                         .await
                     {
                         tool_checkpoints += 1;
+                        if shell && let Some(before) = before {
+                            let refused = self.audit_fence(before, tag, emit).await;
+                            result.text.push_str(&refused);
+                        }
                     }
                 }
                 self.messages.push(Message::ToolResult {
@@ -507,6 +513,91 @@ impl Session {
                     message: format!("checkpoints are off for this turn: {message}"),
                 });
                 None
+            }
+        }
+    }
+
+    /// The newest checkpoint's tag, if checkpoints are on.
+    async fn latest_checkpoint(&self) -> Option<String> {
+        let store = self.setup.checkpoints.clone()?;
+        tokio::task::spawn_blocking(move || store.lock().ok()?.latest().ok().flatten())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// The fence audit after a shell command: every file its checkpoint
+    /// `tag` changed since `before` must lie where the agent may write (the
+    /// sandbox's folders, and `write.allowedPaths` to the glob, which the
+    /// kernel layer cannot express). A change outside is put back as it was
+    /// at `before` and reported as a refused write; the returned text says
+    /// so to the model.
+    async fn audit_fence(
+        &self,
+        before: String,
+        tag: String,
+        emit: &mut (dyn FnMut(Event) + Send),
+    ) -> String {
+        let Some(store) = self.setup.checkpoints.clone() else {
+            return String::new();
+        };
+        let policy = self.setup.policy.clone();
+        let tools = self.setup.tools.clone();
+        let audited = tokio::task::spawn_blocking(move || -> Result<Vec<Violation>, String> {
+            let mut store = store
+                .lock()
+                .map_err(|_| "the checkpoint store is unusable")?;
+            let changed: Vec<std::path::PathBuf> = store
+                .file_changes(&before, &tag)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|change| change.path)
+                .collect();
+            let mut violations = tools.sandbox.fence(&tools.roots).audit(&changed);
+            for path in &changed {
+                let full = tools.roots.workspace.join(path);
+                if !policy.inside_write_fence(&full) && !violations.iter().any(|v| v.path == full) {
+                    violations.push(Violation {
+                        path: full,
+                        reason: "outside `write.allowedPaths`".into(),
+                    });
+                }
+            }
+            let relative: Vec<std::path::PathBuf> = violations
+                .iter()
+                .filter_map(|v| v.path.strip_prefix(&tools.roots.workspace).ok())
+                .map(std::path::Path::to_path_buf)
+                .collect();
+            if !relative.is_empty() {
+                store
+                    .put_back(&before, &relative)
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(violations)
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+        match audited {
+            Ok(violations) => violations
+                .iter()
+                .map(|violation| {
+                    let message = format!(
+                        "refused write: {} ({}); it was put back as it was before the command",
+                        violation.path.display(),
+                        violation.reason
+                    );
+                    emit(Event::Warning {
+                        message: message.clone(),
+                    });
+                    format!("\n{message}")
+                })
+                .collect(),
+            Err(message) => {
+                emit(Event::Warning {
+                    message: format!("the fence audit could not run: {message}"),
+                });
+                String::new()
             }
         }
     }

@@ -115,6 +115,19 @@ impl Policy {
         self.goal_protected = globs;
     }
 
+    /// Whether a file a shell command changed lies inside
+    /// `write.allowedPaths` (always, when the agent has none): the fence
+    /// audit's test, to the glob, of what the sandbox enforces by folder.
+    pub fn inside_write_fence(&self, path: &Path) -> bool {
+        match &self.write.allowed {
+            None => true,
+            Some(rules) => {
+                let resolved = self.roots.resolve(&path.to_string_lossy());
+                rules.matching(&resolved, &self.roots).is_some()
+            }
+        }
+    }
+
     /// The agent this policy enforces.
     pub fn config(&self) -> &AgentConfig {
         &self.config
