@@ -149,3 +149,104 @@ async fn model_usage_context_compact_clear_agents_and_bang() {
         requests[1].body
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn context_add_and_remove_change_the_system_prompt_and_denied_files_stay_out() {
+    let env = Env::new();
+    env.write(
+        ".kiro/agents/bot.json",
+        r#"{"name": "bot", "tools": ["read"], "allowedTools": ["read"],
+            "toolsSettings": {"read": {"deniedPaths": ["private.txt"]}}}"#,
+    );
+    env.write("notes.md", "THE-NOTES-MARKER\n");
+    env.write("private.txt", "THE-PRIVATE-MARKER\n");
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("one"),
+        Protocol::OpenAi.text("two"),
+    ])
+    .await;
+    let output = chat(
+        &env,
+        &server,
+        &[
+            "/context add notes.md private.txt",
+            "first",
+            "/context show",
+            "/context remove notes.md",
+            "second",
+        ],
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("added notes.md"), "{stdout}");
+    assert!(stdout.contains("refused private.txt"), "{stdout}");
+    assert!(
+        stdout.contains("added with /context add: notes.md"),
+        "{stdout}"
+    );
+    let requests = server.requests();
+    let first = requests[0].body.to_string();
+    assert!(first.contains("THE-NOTES-MARKER"), "{first}");
+    assert!(!first.contains("THE-PRIVATE-MARKER"));
+    assert!(!requests[1].body.to_string().contains("THE-NOTES-MARKER"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agent_swap_changes_tools_and_rules_from_the_next_turn() {
+    let env = Env::new();
+    env.write(
+        ".kiro/agents/reader.json",
+        r#"{"name": "reader", "tools": ["read"], "allowedTools": ["read"]}"#,
+    );
+    env.write(
+        ".kiro/agents/writer.json",
+        r#"{"name": "writer", "tools": ["read", "write"], "allowedTools": ["write"],
+            "toolsSettings": {"write": {"allowedPaths": ["out/**"]}}}"#,
+    );
+    env.write(
+        ".kiro/agents/hooked.json",
+        r#"{"name": "hooked", "tools": ["read"], "hooks": {"agentSpawn": [{"command": "true"}]}}"#,
+    );
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("read only"),
+        Protocol::OpenAi.tool_calls(&[(
+            "w",
+            "write",
+            json!({"command": "create", "path": "out/a.txt", "content": "A"}),
+        )]),
+        Protocol::OpenAi.text("written"),
+    ])
+    .await;
+    let mut command = env.std_command(&env.workspace);
+    command
+        .args(["chat", "--agent", "reader", "--model", "openai/scripted"])
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let input = "first\n/agent swap hooked\n/agent swap writer\nsecond\n";
+    let output = tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("runs hooks or MCP servers"), "{stderr}");
+    assert!(stdout.contains("this chat now runs `writer`"), "{stdout}");
+    let requests = server.requests();
+    assert!(!requests[0].body["tools"].to_string().contains("\"write\""));
+    assert!(requests[1].body["tools"].to_string().contains("\"write\""));
+    assert_eq!(
+        std::fs::read_to_string(env.workspace.join("out/a.txt")).unwrap(),
+        "A",
+        "the writer's fence let the write run unasked"
+    );
+}

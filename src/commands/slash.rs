@@ -116,10 +116,11 @@ enum SlashCommand {
         /// The model id to switch to.
         id: Option<String>,
     },
-    /// `list`: the agents visible from here.
+    /// `list`: the agents visible from here; `swap NAME`: go on with another agent.
     #[command(subcommand)]
     Agent(AgentAction),
-    /// `show`: how much of the model's window the conversation uses.
+    /// `show`: how much of the model's window the conversation uses and what is loaded;
+    /// `add PATH…` / `remove PATH…`: files in the system prompt for this session.
     #[command(subcommand)]
     Context(ContextAction),
     /// Elide old tool outputs now, to free context.
@@ -180,6 +181,15 @@ pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, String> {
         SlashCommand::Tools { action } => slash_session::tools(chat, action).map(Reply::Show),
         SlashCommand::Model { id } => slash_session::model(chat, id).map(Reply::Show),
         SlashCommand::Agent(AgentAction::List) => Ok(Reply::Show(slash_session::agents(chat))),
+        SlashCommand::Agent(AgentAction::Swap { name }) => {
+            slash_session::agent_swap(chat, &name).map(Reply::Show)
+        }
+        SlashCommand::Context(ContextAction::Add { paths }) => {
+            slash_session::context_add(chat, &paths).map(Reply::Show)
+        }
+        SlashCommand::Context(ContextAction::Remove { paths }) => {
+            Ok(Reply::Show(slash_session::context_remove(chat, &paths)))
+        }
         SlashCommand::Context(ContextAction::Show) => {
             let files = context_files(
                 chat.session.agent(),

@@ -40,6 +40,56 @@ pub enum ToolsAction {
 pub enum AgentAction {
     /// The agents visible from here.
     List,
+    /// Go on with another agent: its tools, rules, prompt and sandbox from the next turn
+    /// (the conversation and model stay; trust given in this chat is dropped).
+    Swap {
+        /// The agent: a name found from here, or a path to an agent file.
+        name: String,
+    },
+}
+
+/// `/agent swap NAME`: the session's rules, tools, system prompt and
+/// sandbox become the new agent's. An agent with hooks or MCP servers needs
+/// a new chat, where they are shown for trust and started.
+pub fn agent_swap(chat: &mut Chat, name: &str) -> Result<String, String> {
+    let home = crate::paths::home_dir();
+    let (validated, _) =
+        crate::config::load(name, &chat.cwd, home.as_deref()).map_err(|e| format!("{e}\n"))?;
+    let config = validated.config;
+    if !config.hooks.is_empty() || !config.mcp_servers.is_empty() {
+        return Err(format!(
+            "`{}` runs hooks or MCP servers, which are shown for trust and started with a new chat: `agent chat --agent {name} --resume`\n",
+            config.name
+        ));
+    }
+    let workspace = chat.saved.workspace.clone();
+    let guardrails = crate::config::guardrails::load(&workspace, home.as_deref())
+        .map_err(|e| format!("{e}\n"))?;
+    let definitions: Vec<crate::provider::ToolDefinition> =
+        crate::tools::registry::specs(&crate::policy::tools::visible_builtins(&config))
+            .into_iter()
+            .map(|spec| crate::provider::ToolDefinition {
+                name: spec.name.into(),
+                description: spec.description.into(),
+                input_schema: spec.input_schema,
+            })
+            .collect();
+    let offered: Vec<&str> = definitions.iter().map(|d| d.name.as_str()).collect();
+    let system =
+        crate::engine::prompt::system_prompt(&config, &workspace, home.as_deref(), &offered);
+    let setup = chat.session.setup_mut();
+    setup.tools.sandbox = crate::sandbox::Sandbox::for_agent(&config);
+    setup.tools.env_passthrough = config.settings.shell.pass_env.clone();
+    setup.definitions = definitions;
+    setup.system = system;
+    setup.trust = Trust::default();
+    setup.hooks = Default::default();
+    let agent = config.name.clone();
+    setup.policy = Policy::new(config, &workspace, home.as_deref()).with_guardrails(guardrails);
+    chat.saved.agent = agent.clone();
+    Ok(format!(
+        "this chat now runs `{agent}` (its tools, rules, prompt and sandbox); trust given earlier was dropped\n"
+    ))
 }
 
 /// `/context …`.
@@ -47,6 +97,89 @@ pub enum AgentAction {
 pub enum ContextAction {
     /// How much of the model's window the conversation uses, and what is in it.
     Show,
+    /// Put files into the system prompt for the rest of the session (read as the read tool
+    /// would: a path the policy denies is refused).
+    Add {
+        /// The files, relative to the workspace or absolute.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+    },
+    /// Take files added with `/context add` out of the system prompt.
+    Remove {
+        /// The files, as they were added.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+    },
+}
+
+/// Bytes of one file `/context add` puts into the system prompt.
+const CONTEXT_FILE_LIMIT: usize = 64 * 1024;
+
+/// The system prompt block of a file added with `/context add`.
+fn context_block_start(path: &std::path::Path) -> String {
+    format!("\n\n<context file=\"{}\">\n", path.display())
+}
+
+const CONTEXT_BLOCK_END: &str = "\n</context>";
+
+/// `/context add PATH…`: each file, if the policy lets it be read, goes into
+/// the system prompt (once; adding it again refreshes it).
+pub fn context_add(chat: &mut Chat, paths: &[std::path::PathBuf]) -> Result<String, String> {
+    let mut out = String::new();
+    for path in paths {
+        let call = ToolCall {
+            tool: "read".into(),
+            input: serde_json::json!({ "path": path }),
+        };
+        if let Decision::Deny { reasons } = chat.session.decide_unattended(&call) {
+            let why: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+            out.push_str(&format!("refused {}: {}\n", path.display(), why.join("; ")));
+            continue;
+        }
+        let full = chat.saved.workspace.join(path);
+        let text = std::fs::read_to_string(&full)
+            .map_err(|e| format!("cannot read {}: {e}\n", full.display()))?;
+        let text = crate::tools::text::head_and_tail(&text, CONTEXT_FILE_LIMIT);
+        remove_block(&mut chat.session.setup_mut().system, path);
+        let system = &mut chat.session.setup_mut().system;
+        system.push_str(&context_block_start(path));
+        system.push_str(&text);
+        system.push_str(CONTEXT_BLOCK_END);
+        out.push_str(&format!(
+            "added {} ({} bytes) to the context\n",
+            path.display(),
+            text.len()
+        ));
+    }
+    Ok(out)
+}
+
+/// `/context remove PATH…`.
+pub fn context_remove(chat: &mut Chat, paths: &[std::path::PathBuf]) -> String {
+    paths
+        .iter()
+        .map(
+            |path| match remove_block(&mut chat.session.setup_mut().system, path) {
+                true => format!("removed {} from the context\n", path.display()),
+                false => format!("{} was not added with /context add\n", path.display()),
+            },
+        )
+        .collect()
+}
+
+/// Cuts the block of `path` out of `system`; true when there was one.
+fn remove_block(system: &mut String, path: &std::path::Path) -> bool {
+    let start_marker = context_block_start(path);
+    let Some(start) = system.find(&start_marker) else {
+        return false;
+    };
+    let end = system[start + start_marker.len()..]
+        .find(CONTEXT_BLOCK_END)
+        .map_or(system.len(), |i| {
+            start + start_marker.len() + i + CONTEXT_BLOCK_END.len()
+        });
+    system.replace_range(start..end, "");
+    true
 }
 
 /// `/tools [ACTION]`: the overview, after the change if one was asked.
@@ -174,7 +307,7 @@ pub fn agents(chat: &Chat) -> String {
     }
     out.push_str(&table);
     out.push_str(&format!(
-        "this chat runs `{}`; start `agent chat --agent NAME` for another\n",
+        "this chat runs `{}`; `/agent swap NAME` goes on with another\n",
         chat.session.setup().policy.config().name
     ));
     out
@@ -203,6 +336,17 @@ pub fn context(chat: &Chat) -> String {
         "system prompt: ~{} tokens\n",
         setup.system.len() / 4
     ));
+    let added: Vec<&str> = setup
+        .system
+        .match_indices("\n\n<context file=\"")
+        .filter_map(|(i, marker)| {
+            let rest = &setup.system[i + marker.len()..];
+            rest.find("\">").map(|end| &rest[..end])
+        })
+        .collect();
+    if !added.is_empty() {
+        out.push_str(&format!("added with /context add: {}\n", added.join(", ")));
+    }
     let resources = &setup.policy.config().resources;
     if !resources.is_empty() {
         let list: Vec<&str> = resources.iter().map(|r| r.value.as_str()).collect();
