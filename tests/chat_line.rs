@@ -16,26 +16,8 @@ const AGENT: &str = r#"{"name": "bot", "tools": ["read", "write", "shell"], "all
 
 /// Runs `agent chat --agent bot` with `lines` on stdin.
 async fn chat(env: &Env, server: &ModelServer, lines: &[&str]) -> Output {
-    let mut command = env.std_command(&env.workspace);
-    command
-        .args(["chat", "--agent", "bot", "--model", "openai/scripted"])
-        .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let input = lines.join("\n") + "\n";
-    tokio::task::spawn_blocking(move || {
-        let mut child = command.spawn().unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap()
+    env.chat_lines(&server.url, &["--agent", "bot"], lines)
+        .await
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -5,8 +5,7 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use serde_json::json;
 use support::Env;
@@ -15,24 +14,10 @@ use support::model_server::{ModelServer, Protocol};
 const AGENT: &str = r#"{"name": "bot", "tools": ["read", "write", "shell"], "allowedTools": ["read"],
     "toolsSettings": {"shell": {"deniedCommands": ["rm .*"]}, "write": {"allowedPaths": ["src/**"]}}}"#;
 
+/// Runs `agent chat --agent bot` with `lines` on stdin.
 async fn chat(env: &Env, server: &ModelServer, lines: &[&str]) -> Output {
-    let mut command = env.std_command(&env.workspace);
-    command
-        .args(["chat", "--agent", "bot", "--model", "openai/scripted"])
-        .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let input = lines.join("\n") + "\n";
-    tokio::task::spawn_blocking(move || {
-        let mut child = command.spawn().unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(input.as_bytes()).unwrap();
-        drop(stdin);
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap()
+    env.chat_lines(&server.url, &["--agent", "bot"], lines)
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -217,26 +202,18 @@ async fn agent_swap_changes_tools_and_rules_from_the_next_turn() {
         Protocol::OpenAi.text("written"),
     ])
     .await;
-    let mut command = env.std_command(&env.workspace);
-    command
-        .args(["chat", "--agent", "reader", "--model", "openai/scripted"])
-        .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let input = "first\n/agent swap hooked\n/agent swap writer\nsecond\n";
-    let output = tokio::task::spawn_blocking(move || {
-        let mut child = command.spawn().unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap();
+    let output = env
+        .chat_lines(
+            &server.url,
+            &["--agent", "reader"],
+            &[
+                "first",
+                "/agent swap hooked",
+                "/agent swap writer",
+                "second",
+            ],
+        )
+        .await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("runs hooks or MCP servers"), "{stderr}");

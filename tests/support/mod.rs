@@ -77,6 +77,40 @@ fn write_file(path: &Path, text: &str) -> PathBuf {
     path.to_path_buf()
 }
 
+impl Env {
+    /// Runs interactive `agent chat ARGS` (line mode: stdin is a pipe)
+    /// against the model server at `url`, with `lines` typed in, off the
+    /// async runtime.
+    pub async fn chat_lines(
+        &self,
+        url: &str,
+        args: &[&str],
+        lines: &[&str],
+    ) -> std::process::Output {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut command = self.std_command(&self.workspace);
+        command
+            .arg("chat")
+            .args(args)
+            .args(["--model", "openai/scripted"])
+            .env("OPENAI_BASE_URL", format!("{url}/v1"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let input = lines.join("\n") + "\n";
+        tokio::task::spawn_blocking(move || {
+            let mut child = command.spawn().expect("spawn");
+            if let Some(mut stdin) = child.stdin.take() {
+                stdin.write_all(input.as_bytes()).expect("stdin");
+            }
+            child.wait_with_output().expect("output")
+        })
+        .await
+        .expect("join")
+    }
+}
+
 /// The repository's own folder (for the shipped example files).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
