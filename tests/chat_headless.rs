@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::{Value, json};
 use support::Env;
@@ -20,22 +20,7 @@ fn env() -> Env {
 }
 
 async fn chat(env: &Env, server: &ModelServer, args: &[&str]) -> Output {
-    let mut command: Command = env.std_command(&env.workspace);
-    command
-        .args([
-            "chat",
-            "--no-interactive",
-            "--agent",
-            "bot",
-            "--model",
-            "openai/scripted",
-        ])
-        .args(args)
-        .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
-        .stdin(std::process::Stdio::null());
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
+    env.chat_headless(&server.url, args).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -57,24 +57,11 @@ fn agent(entry: &std::path::Path, extra: Value) -> String {
 }
 
 async fn chat(env: &Env, server: &ModelServer, args: &[&str]) -> Output {
-    let mut command: Command = env.std_command(&env.workspace);
-    command
-        .args([
-            "chat",
-            "--no-interactive",
-            "--agent",
-            "bot",
-            "--model",
-            "openai/scripted",
-            "--output-format",
-            "stream-json",
-        ])
-        .args(args)
-        .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
-        .stdin(std::process::Stdio::null());
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
+    let args: Vec<&str> = ["--output-format", "stream-json"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    env.chat_headless(&server.url, &args).await
 }
 
 fn events(output: &Output) -> Vec<Value> {

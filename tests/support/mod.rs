@@ -78,6 +78,21 @@ fn write_file(path: &Path, text: &str) -> PathBuf {
 }
 
 impl Env {
+    /// Runs `agent chat --no-interactive --agent bot ARGS` against the model
+    /// server at `url`, with stdin closed, off the async runtime.
+    pub async fn chat_headless(&self, url: &str, args: &[&str]) -> std::process::Output {
+        let mut command = self.std_command(&self.workspace);
+        command
+            .args(["chat", "--no-interactive", "--agent", "bot"])
+            .args(["--model", "openai/scripted"])
+            .args(args)
+            .env("OPENAI_BASE_URL", format!("{url}/v1"))
+            .stdin(std::process::Stdio::null());
+        tokio::task::spawn_blocking(move || command.output().expect("output"))
+            .await
+            .expect("join")
+    }
+
     /// Runs interactive `agent chat ARGS` (line mode: stdin is a pipe)
     /// against the model server at `url`, with `lines` typed in, off the
     /// async runtime.
