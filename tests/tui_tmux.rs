@@ -279,7 +279,13 @@ async fn messages_steer_or_queue_while_the_agent_works_and_esc_cancels() {
                         .is_ok_and(|c| c == b"sleep\x0060\x00")
                 })
         };
-        assert!(running(), "the approved command runs");
+        // The command starts a moment after the screen shows it (the
+        // sandbox's helper sets its layers up first).
+        let deadline = Instant::now() + STEP;
+        while !running() {
+            assert!(Instant::now() < deadline, "the approved command runs");
+            std::thread::sleep(Duration::from_millis(50));
+        }
         tmux.type_keys("", &["Escape"]);
         tmux.wait_for(
             "Esc cancelled it",
