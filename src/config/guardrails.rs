@@ -119,21 +119,7 @@ pub fn read_into(
     text: &str,
     guardrails: &mut Guardrails,
 ) -> Result<(), Vec<Diagnostic>> {
-    let document = json::parse(text).map_err(|e| {
-        vec![Diagnostic {
-            severity: Severity::Error,
-            file: file.to_path_buf(),
-            source_line: text
-                .lines()
-                .nth(e.position.line.saturating_sub(1))
-                .unwrap_or_default()
-                .into(),
-            position: e.position,
-            path: JsonPath::root(),
-            message: format!("not valid JSON: {}", e.message),
-            hint: None,
-        }]
-    })?;
+    let document = json::parse(text).map_err(|e| vec![e.diagnostic(file, text)])?;
     if !document.value.is_object() {
         return Err(vec![Diagnostic::at(
             Severity::Error,

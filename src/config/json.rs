@@ -72,6 +72,26 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+impl SyntaxError {
+    /// The error as a diagnostic of `file` (whose text is `text`), with the
+    /// line it stopped on.
+    pub fn diagnostic(&self, file: &std::path::Path, text: &str) -> super::error::Diagnostic {
+        super::error::Diagnostic {
+            severity: super::error::Severity::Error,
+            file: file.to_path_buf(),
+            source_line: text
+                .lines()
+                .nth(self.position.line.saturating_sub(1))
+                .unwrap_or_default()
+                .into(),
+            position: self.position,
+            path: JsonPath::root(),
+            message: format!("not valid JSON: {}", self.message),
+            hint: None,
+        }
+    }
+}
+
 /// A parsed document: the value, and where each part of it came from.
 #[derive(Debug, Clone)]
 pub struct Document {

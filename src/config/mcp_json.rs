@@ -44,21 +44,8 @@ pub fn read(file: &Path) -> Result<McpJson, ConfigError> {
             });
         }
     };
-    let document = json::parse(&text).map_err(|e| {
-        ConfigError::Invalid(vec![Diagnostic {
-            severity: Severity::Error,
-            file: file.to_path_buf(),
-            source_line: text
-                .lines()
-                .nth(e.position.line.saturating_sub(1))
-                .unwrap_or_default()
-                .into(),
-            position: e.position,
-            path: JsonPath::root(),
-            message: format!("not valid JSON: {}", e.message),
-            hint: None,
-        }])
-    })?;
+    let document =
+        json::parse(&text).map_err(|e| ConfigError::Invalid(vec![e.diagnostic(file, &text)]))?;
     if !document.value.is_object() {
         return Err(ConfigError::Invalid(vec![Diagnostic::at(
             Severity::Error,

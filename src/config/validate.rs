@@ -40,21 +40,7 @@ pub struct Validated {
 /// Validates the text of the agent file at `file`. On failure every
 /// returned diagnostic has a position; at least one is an error.
 pub fn validate_text(file: &Path, text: &str) -> Result<Validated, Vec<Diagnostic>> {
-    let document = json::parse(text).map_err(|e| {
-        vec![Diagnostic {
-            severity: Severity::Error,
-            file: file.to_path_buf(),
-            source_line: text
-                .lines()
-                .nth(e.position.line - 1)
-                .unwrap_or_default()
-                .into(),
-            position: e.position,
-            path: JsonPath::root(),
-            message: format!("not valid JSON: {}", e.message),
-            hint: None,
-        }]
-    })?;
+    let document = json::parse(text).map_err(|e| vec![e.diagnostic(file, text)])?;
     let mut checker = Checker {
         file,
         text,
