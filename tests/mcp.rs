@@ -57,18 +57,11 @@ fn agent(entry: &std::path::Path, extra: Value) -> String {
 }
 
 async fn chat(env: &Env, server: &ModelServer, args: &[&str]) -> Output {
-    let args: Vec<&str> = ["--output-format", "stream-json"]
-        .into_iter()
-        .chain(args.iter().copied())
-        .collect();
-    env.chat_headless(&server.url, &args).await
+    env.chat_stream(&server.url, args).await
 }
 
 fn events(output: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
+    support::stream_events(output)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -93,6 +93,15 @@ impl Env {
             .expect("join")
     }
 
+    /// [`Env::chat_headless`] with `--output-format stream-json`.
+    pub async fn chat_stream(&self, url: &str, args: &[&str]) -> std::process::Output {
+        let args: Vec<&str> = ["--output-format", "stream-json"]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        self.chat_headless(url, &args).await
+    }
+
     /// Runs interactive `agent chat ARGS` (line mode: stdin is a pipe)
     /// against the model server at `url`, with `lines` typed in, off the
     /// async runtime.
@@ -124,6 +133,14 @@ impl Env {
         .await
         .expect("join")
     }
+}
+
+/// The events a `stream-json` run printed, one per line.
+pub fn stream_events(output: &std::process::Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
 }
 
 /// The repository's own folder (for the shipped example files).
