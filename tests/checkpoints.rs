@@ -520,6 +520,38 @@ fn a_change_within_the_same_clock_tick_is_not_missed() {
     let mut reopened = CheckpointStore::open(&f.data, w).unwrap();
     assert!(
         reopened.snapshot("3", "after", true).unwrap().is_some(),
-        "also by a new process reading the index from disk"
+        "also by a new process reading the stat cache from disk"
+    );
+}
+
+#[test]
+fn a_stat_cache_behind_the_newest_checkpoint_is_brought_up_to_date() {
+    let f = fixture();
+    let w = &f.workspace;
+    write(w, "a.txt", "a\n");
+    let mut store = CheckpointStore::open(&f.data, w).unwrap();
+    store.snapshot("1", "baseline", false).unwrap();
+    let cache = CheckpointStore::location(&f.data, w).join("stat-cache");
+    let before = std::fs::read(&cache).unwrap();
+    write(w, "x.txt", "made by the write tool\n");
+    store
+        .snapshot_paths("2.1", "write", &[w.join("x.txt")])
+        .unwrap()
+        .unwrap();
+    drop(store);
+    // A process stopped between its checkpoint and saving the cache.
+    std::fs::write(&cache, before).unwrap();
+    std::fs::remove_file(w.join("x.txt")).unwrap();
+    let mut store = CheckpointStore::open(&f.data, w).unwrap();
+    let taken = store.snapshot("2", "turn", true).unwrap().unwrap();
+    assert_eq!(
+        taken.deleted, 1,
+        "the file the stale cache did not know is gone from the tree"
+    );
+    std::fs::write(&cache, b"garbage").unwrap();
+    let mut store = CheckpointStore::open(&f.data, w).unwrap();
+    assert!(
+        store.snapshot("3", "turn", true).unwrap().is_none(),
+        "a damaged cache costs hashing, not a wrong tree"
     );
 }

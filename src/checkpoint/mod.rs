@@ -6,6 +6,8 @@
 //! Tags follow Kiro: turn checkpoints are `1`, `2`, … (the first is the
 //! baseline), and tool checkpoints inside turn `N` are `N.1`, `N.2`, ….
 
+mod cache;
+mod compare;
 pub mod store;
 mod walk;
 

@@ -2,8 +2,9 @@
 //!
 //! It is a bare repository under the data folder (keyed by the workspace's
 //! path) whose work tree is set to the workspace for each use. The user's
-//! `.git` is never opened or written: the store has its own index, objects
-//! and refs. libgit2 runs no hooks; the store's config turns off anything
+//! `.git` is never opened or written: the store has its own objects and
+//! refs, and instead of a git index a stat cache of its own (see
+//! [`super::cache`]). libgit2 runs no hooks; the store's config turns off anything
 //! that could run a program or rewrite content (fsmonitor, autocrlf,
 //! signing) and uses a fixed identity. Checkpoints are commits on one line
 //! of history, each named by a ref `refs/checkpoints/TAG`; a snapshot
@@ -18,11 +19,13 @@ use std::path::{Path, PathBuf};
 
 use git2::build::TreeUpdateBuilder;
 use git2::{
-    Commit, Delta, Diff, DiffFormat, DiffOptions, DiffStatsFormat, FileMode, Index, IndexEntry,
-    IndexTime, ObjectType, Odb, Oid, Repository, Signature, Time, Tree,
+    Commit, Delta, Diff, DiffFormat, DiffOptions, DiffStatsFormat, FileMode, ObjectType, Odb, Oid,
+    Repository, Signature, Time, Tree,
 };
 
-use super::walk::{self, Found};
+use super::cache::{self, Entry, StatCache};
+use super::compare;
+use super::walk::{self, Found, Stat};
 
 /// Files larger than this are left out of snapshots (with a warning).
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
@@ -99,18 +102,16 @@ pub struct Restored {
 /// The shadow store of one workspace.
 pub struct CheckpointStore {
     repo: Repository,
-    /// The store's index, read at the first walk and then kept in memory
-    /// (read again only when another process wrote it). It is opened on
-    /// its own, not as the repository's, so libgit2 never compares it with
-    /// the work tree behind our back (its racy-entry check on write walks
-    /// the workspace): the stat walk here does that job.
-    index: Option<OwnIndex>,
+    /// The stat cache, read at the first walk and then kept in memory.
+    /// The store has no git index: walks compare with this cache and edit
+    /// the newest checkpoint's tree at the paths that changed.
+    cache: Option<StatCache>,
     workspace: PathBuf,
     /// Files left out of the last snapshot for their size.
     pub skipped: Vec<PathBuf>,
     /// The file system's time when the store's lock was last taken.
     clock: std::cell::Cell<(i64, i64)>,
-    /// Index entries changed in memory since the index was last written.
+    /// Stat-cache records changed in memory since the cache was last saved.
     unsaved: usize,
 }
 
@@ -127,6 +128,10 @@ impl CheckpointStore {
         // call, so libgit2's check that each referenced object exists (an
         // open per blob when a tree is written) only costs time.
         git2::opts::strict_object_creation(false);
+        // Nor does it hash every object again as it reads it back, which
+        // git's command line does not do either (`git fsck` does): reading
+        // the folders a comparison needs would otherwise cost a SHA-1 each.
+        git2::opts::strict_hash_verification(false);
         let location = Self::location(data, workspace);
         let repo = match Repository::open_bare(&location) {
             Ok(repo) => repo,
@@ -137,7 +142,7 @@ impl CheckpointStore {
             clock: std::cell::Cell::new((0, 0)),
             unsaved: 0,
             repo,
-            index: None,
+            cache: None,
             workspace: workspace.to_path_buf(),
             skipped: Vec::new(),
         })
@@ -179,15 +184,17 @@ impl CheckpointStore {
         only_if_changed: bool,
     ) -> Result<Option<Checkpoint>> {
         let _lock = self.lock()?;
-        let changes = self.changes()?;
-        self.commit_changes(changes, tag, description, only_if_changed, true)
+        let changes = self.changes();
+        self.commit_changes(changes, tag, description, only_if_changed)
     }
 
     /// Snapshots after a change to known files only (the write tool says
     /// which): the newest checkpoint's tree is edited at those paths, with
-    /// no walk of the workspace and no use of the index (whose entries for
-    /// them are then stale, so the next walk hashes them again). `None` when
-    /// the tree did not change.
+    /// no walk of the workspace and no read of the stat cache's file. A
+    /// stat cache already in memory records the new blobs; otherwise the
+    /// next walk finds these paths changed between the cache's tree and
+    /// the newest one, and hashes them again. `None` when the tree did not
+    /// change.
     pub fn snapshot_paths(
         &mut self,
         tag: &str,
@@ -198,70 +205,84 @@ impl CheckpointStore {
             return self.snapshot(tag, description, false);
         };
         let _lock = self.lock()?;
+        let clock = self.clock.get();
         let odb = self.repo.odb()?;
         let mut updates = TreeUpdateBuilder::new();
         let mut skipped = Vec::new();
+        let mut records = Vec::new();
         for path in paths {
             let relative = path.strip_prefix(&self.workspace).unwrap_or(path);
             let full = self.workspace.join(relative);
             let found = std::fs::symlink_metadata(&full)
                 .ok()
                 .filter(|meta| meta.is_file() || meta.is_symlink())
-                .filter(|_| !walk::is_ignored(&self.workspace, relative));
+                .filter(|_| !walk::is_ignored(&self.workspace, relative))
+                .map(|meta| Stat::of(&meta));
             let blob = match found {
-                Some(meta) if meta.is_file() && meta.len() > MAX_FILE_BYTES => {
+                Some(stat) if too_large(&stat) => {
                     skipped.push(relative.to_path_buf());
                     None
                 }
-                Some(meta) => hash(&odb, &full, &meta)?.map(|id| (id, file_mode(&meta))),
+                Some(stat) => hash(&odb, &full, &stat)?.map(|id| (id, stat)),
                 None => None,
             };
             match blob {
-                Some((id, mode)) => {
-                    updates.upsert(relative, id, git_mode(mode));
+                Some((id, stat)) => {
+                    updates.upsert(relative, id, git_mode(stat.mode));
                 }
                 None if base.get_path(relative).is_ok() => {
                     updates.remove(relative);
                 }
                 None => {}
             }
+            let record = blob.map(|(id, stat)| (cache::settled(stat, clock), id));
+            records.push((path_bytes(relative).to_vec(), record));
         }
         let tree = updates.create_updated(&self.repo, &base)?;
+        let base_id = base.id();
         drop((base, odb));
         self.skipped = skipped;
+        if let Some(cache) = self.cache.as_mut().filter(|c| c.tree == Some(base_id)) {
+            for (key, record) in records {
+                match record {
+                    Some((stat, id)) => cache.record(key, stat, id),
+                    None => cache.forget(&key),
+                }
+            }
+            cache.tree = Some(tree);
+        }
         let commit = self.write_commit(tree, tag, description, true)?;
         self.record(commit, tag)
     }
 
     /// Writes the changes and the commit (into one pack when there are many
     /// new objects: one file instead of one per object), points the
-    /// checkpoint's refs at it last, and describes it. `None` when the tree
-    /// is unchanged and `only_if_changed` is set. With `save_index` the
-    /// index goes to disk once [`UNSAVED_LIMIT`] entries changed since it
-    /// last did; a restore, whose files change right after, never saves it.
+    /// checkpoint's refs at it last, keeps the stat cache (saved as
+    /// [`RECORDS_PER_HASH`] says), and describes the checkpoint. `None` when the tree is unchanged and `only_if_changed`.
     fn commit_changes(
         &mut self,
         changes: Changes,
         tag: &str,
         description: &str,
         only_if_changed: bool,
-        save_index: bool,
     ) -> Result<Option<Checkpoint>> {
         self.skipped = changes.skipped.clone();
-        let packed = changes.add.len() > PACK_THRESHOLD;
-        let changed = changes.add.len() + changes.remove.len();
+        let changed = changes.to_hash() + changes.remove.len();
+        let packed = changes.to_hash() > PACK_THRESHOLD;
+        let mut cache = None;
         let committed = {
             let odb = self.repo.odb()?;
             let mempack = match packed {
                 true => Some(odb.add_new_mempack_backend(1000)?),
                 false => None,
             };
-            let index = match &mut self.index {
-                Some(index) => &mut index.0,
-                None => return Err(CheckpointError("checkpoint store: no index".into())),
-            };
-            let committed = apply(&self.repo, index, &self.workspace, &odb, changes)
-                .and_then(|tree| self.write_commit(tree, tag, description, only_if_changed));
+            let committed = self
+                .base_tree()
+                .and_then(|base| apply(&self.repo, &base, &self.workspace, &odb, changes))
+                .and_then(|(tree, updated)| {
+                    cache = Some(updated);
+                    self.write_commit(tree, tag, description, only_if_changed)
+                });
             if let Some(mempack) = mempack
                 && committed.as_ref().is_ok_and(Option::is_some)
             {
@@ -276,16 +297,24 @@ impl CheckpointStore {
         if packed {
             self.reopen()?;
         }
-        let committed = committed?;
-        self.unsaved += changed;
-        if save_index
-            && self.unsaved > UNSAVED_LIMIT
-            && let Some(index) = &mut self.index
-        {
-            index.0.write()?;
-            self.unsaved = 0;
+        let recorded = self.record(committed?, tag)?;
+        if let Some(cache) = cache {
+            self.unsaved += changed;
+            if self.unsaved * RECORDS_PER_HASH >= cache.entries.len() {
+                cache.save(&self.repo.path().join(CACHE_FILE))?;
+                self.unsaved = 0;
+            }
+            self.cache = Some(cache);
         }
-        self.record(committed, tag)
+        Ok(recorded)
+    }
+
+    /// The newest checkpoint's tree, or the empty tree in a new store.
+    fn base_tree(&self) -> Result<Tree<'_>> {
+        match self.head()? {
+            Some(commit) => Ok(commit.tree()?),
+            None => Ok(self.repo.find_tree(self.repo.treebuilder(None)?.write()?)?),
+        }
     }
 
     /// Points the checkpoint's refs at `commit` (last, so a killed process
@@ -332,24 +361,16 @@ impl CheckpointStore {
         Ok(())
     }
 
-    /// What changed in the workspace since the store's index. A file counts
-    /// as changed only when its stat data differ from its index entry, as
-    /// `git status` decides; walked files and index entries are both sorted
-    /// by path, so one merge finds the new, changed and removed ones. Files
-    /// over [`MAX_FILE_BYTES`] are left out (and so dropped from the index).
-    fn changes(&mut self) -> Result<Changes> {
-        match &mut self.index {
-            Some(index) => index.0.read(false)?,
-            None => {
-                self.index = Some(OwnIndex(Index::open(&self.repo.path().join("index"))?));
-            }
-        }
-        let Some(OwnIndex(index)) = &self.index else {
-            return Err(CheckpointError("checkpoint store: no index".into()));
-        };
+    /// What changed in the workspace since the stat cache. A file counts as
+    /// changed only when its stat data differ from its record, as `git
+    /// status` decides; walked files and records are both sorted by path,
+    /// so one merge finds the new, changed and removed ones. Files over
+    /// [`MAX_FILE_BYTES`] are left out (and so dropped from the tree).
+    fn changes(&mut self) -> Changes {
+        let cache = self.take_cache();
         let mut walked = walk::walk(&self.workspace);
         walked.sort_unstable_by(|a, b| path_bytes(&a.path).cmp(path_bytes(&b.path)));
-        let mut entries = index.iter().peekable();
+        let mut entries = cache.entries.into_iter().peekable();
         let mut changes = Changes {
             clock: self.clock.get(),
             ..Changes::default()
@@ -359,18 +380,58 @@ impl CheckpointStore {
             while let Some(gone) = entries.next_if(|e| e.path.as_slice() < key) {
                 changes.remove.push(gone.path);
             }
-            let known = entries.next_if(|e| e.path.as_slice() == key);
-            if !known.is_some_and(|e| same_stat(&e, &found.meta)) {
-                changes.keep(found);
+            match entries.next_if(|e| e.path.as_slice() == key) {
+                Some(entry) if entry.unchanged(&found.stat) => changes.next.push(Slot::Same(entry)),
+                _ => changes.keep(found),
             }
         }
         changes.remove.extend(entries.map(|e| e.path));
-        Ok(changes)
+        changes
     }
 
-    /// Takes the store's lock for one operation. Whoever holds it is the
-    /// only writer, so an `index.lock` found then was left by a process that
-    /// was killed mid-snapshot, and is removed.
+    /// The stat cache (from memory, else from its file), brought up to date
+    /// with the newest checkpoint's tree: a path the tree gained or changed
+    /// since the cache's own tree gets a record that matches no file (so it
+    /// is hashed, or dropped from the tree if gone), a path it lost is
+    /// forgotten. Without a usable tree, every path of the newest tree is
+    /// recorded so.
+    fn take_cache(&mut self) -> StatCache {
+        let mut cache = match self.cache.take() {
+            Some(cache) => cache,
+            None => StatCache::load(&self.repo.path().join(CACHE_FILE)),
+        };
+        let Ok(Some(head)) = self.head().map(|c| c.map(|c| c.tree_id())) else {
+            return cache;
+        };
+        if cache.tree == Some(head) {
+            return cache;
+        }
+        let from = cache.tree.and_then(|id| self.repo.find_tree(id).ok());
+        if from.is_none() {
+            cache.entries.clear();
+        }
+        let reconciled = self
+            .repo
+            .find_tree(head)
+            .and_then(|to| compare::changes(&self.repo, from.as_ref(), Some(&to)));
+        match reconciled {
+            Ok(changes) => {
+                for change in changes {
+                    let key = path_bytes(&change.path);
+                    match change.new {
+                        Some((id, mode)) => cache.record(key.to_vec(), cache::unknown(mode), id),
+                        None => cache.forget(key),
+                    }
+                }
+                cache.tree = Some(head);
+                cache
+            }
+            Err(_) => StatCache::default(),
+        }
+    }
+
+    /// Takes the store's lock for one operation: whoever holds it is the
+    /// only writer.
     fn lock(&self) -> Result<std::fs::File> {
         use std::os::fd::AsRawFd;
         let file = std::fs::OpenOptions::new()
@@ -390,10 +451,6 @@ impl CheckpointStore {
         std::os::unix::fs::FileExt::write_at(&file, b"1", 0)?;
         let stamped = file.metadata()?;
         self.clock.set((stamped.mtime(), stamped.mtime_nsec()));
-        let stale = self.repo.path().join("index.lock");
-        if stale.exists() {
-            std::fs::remove_file(stale)?;
-        }
         Ok(file)
     }
 
@@ -417,14 +474,8 @@ impl CheckpointStore {
 
     fn checkpoint(&self, tag: &str, commit: &Commit<'_>) -> Result<Checkpoint> {
         let parent_tree = commit.parents().next().map(|p| p.tree()).transpose()?;
-        let mut options = DiffOptions::new();
-        options.include_typechange(true);
-        let diff = self.repo.diff_tree_to_tree(
-            parent_tree.as_ref(),
-            Some(&commit.tree()?),
-            Some(&mut options),
-        )?;
-        let count = |status: Delta| diff.deltas().filter(|d| d.status() == status).count();
+        let changes = compare::changes(&self.repo, parent_tree.as_ref(), Some(&commit.tree()?))?;
+        let count = |status: Delta| changes.iter().filter(|c| c.status == status).count();
         let message = commit.message().unwrap_or_default();
         Ok(Checkpoint {
             tag: tag.to_string(),
@@ -477,27 +528,20 @@ impl CheckpointStore {
     pub fn file_changes(&self, from: &str, to: &str) -> Result<Vec<FileChange>> {
         let old = self.find(from)?.tree()?;
         let new = self.find(to)?.tree()?;
-        let diff = self.repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
+        let content = |side: Option<(Oid, u32)>| -> Result<Vec<u8>> {
+            match side {
+                Some((id, _)) => Ok(self.repo.find_blob(id)?.content().to_vec()),
+                None => Ok(Vec::new()),
+            }
+        };
         let mut changes = Vec::new();
-        for index in 0..diff.deltas().len() {
-            let Some(delta) = diff.get_delta(index) else {
-                continue;
-            };
-            let path = delta
-                .new_file()
-                .path()
-                .or(delta.old_file().path())
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            let (added, removed) = match git2::Patch::from_diff(&diff, index)? {
-                Some(patch) => {
-                    let (_, added, removed) = patch.line_stats()?;
-                    (added, removed)
-                }
-                None => (0, 0),
-            };
+        for change in compare::changes(&self.repo, Some(&old), Some(&new))? {
+            let (before, after) = (content(change.old)?, content(change.new)?);
+            let path = Some(change.path.as_path());
+            let patch = git2::Patch::from_buffers(&before, path, &after, path, None)?;
+            let (_, added, removed) = patch.line_stats()?;
             changes.push(FileChange {
-                path,
+                path: change.path,
                 added,
                 removed,
             });
@@ -546,15 +590,9 @@ impl CheckpointStore {
         self.find(tag)?;
         let turn = self.next_turn()?.to_string();
         let _lock = self.lock()?;
-        let changes = self.changes()?;
-        // The index stays in memory: the files restored next change it anyway.
-        let safety = self.commit_changes(
-            changes,
-            &turn,
-            &format!("before restoring {tag}"),
-            true,
-            false,
-        )?;
+        let changes = self.changes();
+        let safety =
+            self.commit_changes(changes, &turn, &format!("before restoring {tag}"), true)?;
         let target = self.find(tag)?.tree()?;
         // The newest checkpoint is now the workspace as it is (the safety
         // snapshot took it, or found it unchanged), so comparing two trees
@@ -564,24 +602,13 @@ impl CheckpointStore {
             .head()?
             .ok_or_else(|| CheckpointError("checkpoint store: no checkpoint".into()))?
             .tree()?;
-        let mut options = DiffOptions::new();
-        options.include_typechange(true);
-        let diff =
-            self.repo
-                .diff_tree_to_tree(Some(&target), Some(&current), Some(&mut options))?;
         let mut put_back = Vec::new();
         let mut created = Vec::new();
-        for delta in diff.deltas() {
-            match (
-                delta.status(),
-                delta.old_file().path(),
-                delta.new_file().path(),
-            ) {
-                (Delta::Modified | Delta::Deleted | Delta::Typechange, Some(path), _) => {
-                    put_back.push(path.to_path_buf())
-                }
-                (Delta::Added, _, Some(path)) if hard => created.push(path.to_path_buf()),
-                _ => {}
+        for change in compare::changes(&self.repo, Some(&target), Some(&current))? {
+            match change.status {
+                Delta::Added if hard => created.push(change.path),
+                Delta::Added => {}
+                _ => put_back.push(change.path),
             }
         }
         let mut restored = Restored {
@@ -721,60 +748,89 @@ impl CheckpointStore {
     }
 }
 
-/// The index is written to disk once more entries than this changed in
-/// memory since it last was. It is only a cache of stat data (the trees are
-/// the truth), so a process that reads an older one hashes again the few
-/// files whose stat data it does not know, instead of every snapshot paying
-/// to write 20,000 entries (12 ms, with libgit2's collision-detecting
-/// SHA-1).
-const UNSAVED_LIMIT: usize = 256;
-
 /// New snapshots with more files to hash than this are written as one pack.
 const PACK_THRESHOLD: usize = 256;
 
-/// Applies `changes` to the index (hashing the changed files into the
-/// store) and returns the tree it describes. libgit2 keeps the trees'
-/// ids in the index (git's cache-tree), so only the folders that
-/// changed are written again.
+/// Hashes the changed files into the store and edits `base` (the newest
+/// checkpoint's tree) at their paths and at the paths of files gone, so
+/// only the folders that changed are written again; returns the new tree
+/// and the stat cache that describes it.
 fn apply(
     repo: &Repository,
-    index: &mut Index,
+    base: &Tree<'_>,
     workspace: &Path,
     odb: &Odb<'_>,
     changes: Changes,
-) -> Result<Oid> {
-    for found in changes.add {
-        match hash(odb, &workspace.join(&found.path), &found.meta)? {
-            Some(id) => index.add(&index_entry(&found, id, changes.clock))?,
-            None => index.remove_path(&found.path)?,
+) -> Result<(Oid, StatCache)> {
+    let mut updates = TreeUpdateBuilder::new();
+    let mut entries = Vec::with_capacity(changes.next.len());
+    for slot in changes.next {
+        let found = match slot {
+            Slot::Same(entry) => {
+                entries.push(entry);
+                continue;
+            }
+            Slot::Hash(found) => found,
+        };
+        match hash(odb, &workspace.join(&found.path), &found.stat)? {
+            Some(id) => {
+                let stat = cache::settled(found.stat, changes.clock);
+                updates.upsert(found.path.as_path(), id, git_mode(stat.mode));
+                entries.push(Entry {
+                    path: path_bytes(&found.path).to_vec(),
+                    stat,
+                    id,
+                });
+            }
+            None if base.get_path(&found.path).is_ok() => {
+                updates.remove(found.path.as_path());
+            }
+            None => {}
         }
     }
-    for key in &changes.remove {
-        index.remove_path(Path::new(OsStr::from_bytes(key)))?;
+    for key in changes.remove.iter().chain(&changes.skipped_keys) {
+        let path = Path::new(OsStr::from_bytes(key));
+        if base.get_path(path).is_ok() {
+            updates.remove(path);
+        }
     }
-    Ok(index.write_tree_to(repo)?)
+    let tree = updates.create_updated(repo, base)?;
+    let cache = StatCache {
+        tree: Some(tree),
+        entries,
+    };
+    Ok((tree, cache))
 }
 
-/// The store's own index. libgit2 objects may move between threads as
-/// long as one thread at a time uses them; git2 leaves `Index` without
-/// `Send` because a repository's index is shared with the repository.
-struct OwnIndex(Index);
+/// The name of the stat cache's file in the store.
+const CACHE_FILE: &str = "stat-cache";
 
-// SAFETY: this index is opened with `Index::open`, so no repository shares
-// it, and the store reaches it only through `&mut self` or `&self` of the
-// one `CheckpointStore` that owns it, which the session keeps behind a
-// mutex: one thread at a time.
-unsafe impl Send for OwnIndex {}
+/// The stat cache is written to disk once the records changed in memory
+/// since it last was, times this, reach the number of records: writing a
+/// record costs about this much less than hashing a small file. It is only
+/// a cache (the trees are the truth): a process that reads an older one
+/// brings it up to date from the trees and hashes again the files changed
+/// since, so a snapshot of 10 files in a 20,000-file tree does not pay to
+/// write 20,000 records, while a small tree's cache is written every time.
+const RECORDS_PER_HASH: usize = 64;
 
-/// What a snapshot has to do to the index.
+/// One walked file: unchanged since the stat cache recorded it, or to hash.
+enum Slot {
+    Same(Entry),
+    Hash(Found),
+}
+
+/// What a snapshot has to do, in path order.
 #[derive(Default)]
 struct Changes {
-    /// New or changed files, to hash.
-    add: Vec<Found>,
-    /// Index entries whose files are gone.
+    /// Every file the snapshot keeps, in path order.
+    next: Vec<Slot>,
+    /// Recorded files that are gone.
     remove: Vec<Vec<u8>>,
     /// Files left out for their size.
     skipped: Vec<PathBuf>,
+    /// The same, as paths to take out of the tree.
+    skipped_keys: Vec<Vec<u8>>,
     /// The file system's time before the walk: a file modified since may
     /// change again within the same tick without its stat data showing it.
     clock: (i64, i64),
@@ -783,11 +839,20 @@ struct Changes {
 impl Changes {
     /// Records a new or changed file, or leaves it out for its size.
     fn keep(&mut self, found: Found) {
-        if found.meta.is_file() && found.meta.len() > MAX_FILE_BYTES {
+        if too_large(&found.stat) {
+            self.skipped_keys.push(path_bytes(&found.path).to_vec());
             self.skipped.push(found.path);
         } else {
-            self.add.push(found);
+            self.next.push(Slot::Hash(found));
         }
+    }
+
+    /// How many files need hashing.
+    fn to_hash(&self) -> usize {
+        self.next
+            .iter()
+            .filter(|slot| matches!(slot, Slot::Hash(_)))
+            .count()
     }
 }
 
@@ -797,8 +862,8 @@ fn path_bytes(path: &Path) -> &[u8] {
 
 /// Writes the blob of one file (a symlink's blob is its target) and
 /// returns its id; `None` when the file is gone by now.
-fn hash(odb: &Odb<'_>, full: &Path, meta: &std::fs::Metadata) -> Result<Option<Oid>> {
-    let content = match meta.is_symlink() {
+fn hash(odb: &Odb<'_>, full: &Path, stat: &Stat) -> Result<Option<Oid>> {
+    let content = match stat.is_symlink() {
         true => std::fs::read_link(full).map(|t| t.into_os_string().into_vec()),
         false => std::fs::read(full),
     };
@@ -809,63 +874,18 @@ fn hash(odb: &Odb<'_>, full: &Path, meta: &std::fs::Metadata) -> Result<Option<O
     }
 }
 
-/// The index entry of a file with blob `id`, carrying the stat data the
-/// next walk compares with. A file modified at or after `clock` (the file
-/// system's time before the walk) could change again within the same tick
-/// with identical stat data, so its entry is "smudged", as git does: a zero
-/// modification time, which no file matches, so the next walk hashes it
-/// again.
-fn index_entry(found: &Found, id: Oid, clock: (i64, i64)) -> IndexEntry {
-    let meta = &found.meta;
-    let path = path_bytes(&found.path).to_vec();
-    let mtime = match (meta.mtime(), meta.mtime_nsec()) >= clock {
-        true => IndexTime::new(0, 0),
-        false => IndexTime::new(meta.mtime() as i32, meta.mtime_nsec() as u32),
-    };
-    IndexEntry {
-        ctime: IndexTime::new(meta.ctime() as i32, meta.ctime_nsec() as u32),
-        mtime,
-        dev: meta.dev() as u32,
-        ino: meta.ino() as u32,
-        mode: file_mode(meta),
-        uid: meta.uid(),
-        gid: meta.gid(),
-        file_size: meta.len() as u32,
-        id,
-        flags: path.len().min(0xfff) as u16,
-        flags_extended: 0,
-        path,
-    }
+/// Whether a file is over [`MAX_FILE_BYTES`] (a symlink never is).
+fn too_large(stat: &Stat) -> bool {
+    !stat.is_symlink() && stat.size > MAX_FILE_BYTES
 }
 
-/// The tree-entry mode of an index mode.
+/// The tree-entry mode of a git mode.
 fn git_mode(mode: u32) -> FileMode {
     match mode {
         0o120000 => FileMode::Link,
         0o100755 => FileMode::BlobExecutable,
         _ => FileMode::Blob,
     }
-}
-
-/// Git's mode for a file: symlink, executable or plain.
-fn file_mode(meta: &std::fs::Metadata) -> u32 {
-    if meta.file_type().is_symlink() {
-        0o120000
-    } else if meta.mode() & 0o111 != 0 {
-        0o100755
-    } else {
-        0o100644
-    }
-}
-
-/// Whether a file is unchanged since its index entry, judged by stat data
-/// alone (a smudged entry never is; see [`index_entry`]).
-fn same_stat(entry: &IndexEntry, meta: &std::fs::Metadata) -> bool {
-    entry.mtime.seconds() as i64 == meta.mtime()
-        && entry.mtime.nanoseconds() as i64 == meta.mtime_nsec()
-        && entry.file_size == meta.len() as u32
-        && entry.ino == meta.ino() as u32
-        && entry.mode == file_mode(meta)
 }
 
 /// Creates a hardened bare repository.

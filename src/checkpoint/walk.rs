@@ -14,6 +14,7 @@
 
 use std::collections::VecDeque;
 use std::fs::Metadata;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -26,7 +27,53 @@ pub struct Found {
     /// The path relative to the workspace.
     pub path: PathBuf,
     /// Its `lstat` data.
-    pub meta: Metadata,
+    pub stat: Stat,
+}
+
+/// The part of a file's `lstat` data that says whether it changed, as
+/// `git status` judges: kept small (not a whole `Metadata`) because a walk
+/// of a large tree holds, sorts and merges tens of thousands of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    /// Modification time, seconds.
+    pub mtime: i64,
+    /// Modification time, nanoseconds.
+    pub mtime_nsec: i64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Inode number: a file replaced by another has a new one.
+    pub ino: u64,
+    /// Git's mode: `0o120000` symlink, `0o100755` executable, `0o100644`.
+    pub mode: u32,
+}
+
+impl Stat {
+    /// The stat data of `meta`.
+    pub fn of(meta: &Metadata) -> Stat {
+        Stat {
+            mtime: meta.mtime(),
+            mtime_nsec: meta.mtime_nsec(),
+            size: meta.len(),
+            ino: meta.ino(),
+            mode: git_mode(meta),
+        }
+    }
+
+    /// Whether it is a symlink (else a regular file).
+    pub fn is_symlink(&self) -> bool {
+        self.mode == 0o120000
+    }
+}
+
+/// Git's mode for a file: symlink, executable or plain.
+fn git_mode(meta: &Metadata) -> u32 {
+    if meta.file_type().is_symlink() {
+        0o120000
+    } else if meta.mode() & 0o111 != 0 {
+        0o100755
+    } else {
+        0o100644
+    }
 }
 
 /// The ignore rules in force in a folder: its own `.gitignore`, then its
@@ -38,6 +85,11 @@ struct Rules {
 }
 
 impl Rules {
+    /// Whether any ignore file is in force (else nothing needs matching).
+    fn any(&self) -> bool {
+        self.here.is_some() || self.parent.as_ref().is_some_and(|p| p.any())
+    }
+
     fn ignores(&self, path: &Path, is_dir: bool) -> bool {
         let mut rules = Some(self);
         while let Some(level) = rules {
@@ -139,10 +191,13 @@ fn walk_up_to(workspace: &Path, limit: usize) -> Vec<Found> {
                 })
             })
             .collect();
-        workers
+        let parts: Vec<Vec<Found>> = workers
             .into_iter()
-            .flat_map(|worker| worker.join().unwrap_or_default())
-            .collect()
+            .map(|worker| worker.join().unwrap_or_default())
+            .collect();
+        let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        parts.into_iter().for_each(|part| all.extend(part));
+        all
     })
 }
 
@@ -166,6 +221,7 @@ fn read_folder(
         }),
         false => inherited.clone(),
     };
+    let matching = rules.any();
     for entry in entries {
         let name = entry.file_name();
         if name == ".git" {
@@ -174,15 +230,17 @@ fn read_folder(
         let Ok(meta) = entry.metadata() else {
             continue;
         };
-        let path = folder.join(&name);
         let is_dir = meta.is_dir();
-        if rules.ignores(&absolute.join(&name), is_dir) {
+        if matching && rules.ignores(&absolute.join(&name), is_dir) {
             continue;
         }
         if is_dir {
-            queue.push(path, rules.clone());
+            queue.push(folder.join(&name), rules.clone());
         } else if meta.is_file() || meta.is_symlink() {
-            found.push(Found { path, meta });
+            found.push(Found {
+                path: folder.join(&name),
+                stat: Stat::of(&meta),
+            });
         }
     }
 }
