@@ -384,6 +384,35 @@ fn a_symlink_in_src_cannot_lead_out() {
 }
 
 #[test]
+fn a_writable_path_a_symlink_leads_out_of_stays_unwritable() {
+    for mode in MODES {
+        let Some(fx) = Fixture::with(mode, json!({"writablePaths": ["src/cache"]})) else {
+            continue;
+        };
+        let home = fx.home.display();
+        let planted = fx.python(&format!(
+            "import os, shutil; shutil.rmtree('src/cache', ignore_errors=True); os.symlink('{home}', 'src/cache'); print('planted')"
+        ));
+        assert!(planted.text.contains("planted"), "{mode}: {}", planted.text);
+        let output = fx.python(&attempts(&[(
+            "through",
+            "open('src/cache/.bashrc', 'w').write('pwned')".to_string(),
+        )]));
+        let written = fx.home.join(".bashrc").exists();
+        if fx.guarantees(&[layer::LANDLOCK]) {
+            assert!(
+                !written,
+                "{mode}: the next command's fence took in home: {}",
+                output.text
+            );
+            assert!(output.text.contains("through blocked"), "{}", output.text);
+        } else if !fx.sandboxed() {
+            assert!(written, "off: {}", output.text);
+        }
+    }
+}
+
+#[test]
 fn a_server_on_the_hosts_loopback_cannot_be_reached() {
     for mode in MODES {
         let Some(fx) = Fixture::new(mode) else {
@@ -742,6 +771,74 @@ fn pytest_mypy_and_git_work_inside() {
             let output = fx.run(command);
             assert!(!output.is_error, "{mode}: {command}: {}", output.text);
         }
+    }
+}
+
+/// Whether `program` runs here; the tests that need it say so and skip.
+fn installed(program: &str) -> bool {
+    let found = std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("skipping: `{program}` is not installed");
+    }
+    found
+}
+
+#[test]
+fn cargo_test_and_npm_test_work_inside() {
+    if !installed("cargo") || !installed("npm") {
+        return;
+    }
+    for mode in ["auto", "required"] {
+        let shell = json!({
+            "allowedCommands": ["cargo test --offline", "npm test"],
+            "writablePaths": ["target"],
+        });
+        let Some(fx) = Fixture::with(mode, shell) else {
+            continue;
+        };
+        let w = &fx.workspace;
+        std::fs::write(
+            w.join("Cargo.toml"),
+            "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            w.join("src/lib.rs"),
+            "#[test]\nfn adds() { assert_eq!(1 + 2, 3); }\n",
+        )
+        .unwrap();
+        let lock = std::process::Command::new("cargo")
+            .args(["generate-lockfile", "--offline"])
+            .current_dir(w)
+            .output()
+            .unwrap();
+        assert!(lock.status.success(), "{lock:?}");
+        assert!(!w.join("target").exists());
+        let cargo = fx.run("cargo test --offline");
+        assert!(
+            !cargo.is_error && cargo.text.contains("1 passed"),
+            "{mode}: the `target` folder of writablePaths is made for cargo: {}",
+            cargo.text
+        );
+        std::fs::write(
+            w.join("package.json"),
+            r#"{"name": "tiny", "version": "1.0.0", "scripts": {"test": "node --test tests/"}}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            w.join("tests/add.test.js"),
+            "require('node:test')('adds', () => require('node:assert').strictEqual(1 + 2, 3));\n",
+        )
+        .unwrap();
+        let npm = fx.run("npm test");
+        assert!(
+            !npm.is_error && npm.text.contains("# pass 1"),
+            "{mode}: {}",
+            npm.text
+        );
     }
 }
 

@@ -61,6 +61,13 @@ impl Roots {
     pub fn in_workspace(&self, resolved: &Path) -> bool {
         resolved.starts_with(&self.workspace)
     }
+
+    /// True when `raw` is written as a path inside the workspace (relative,
+    /// or absolute below it) but lands outside it: a symlink or `..` on the
+    /// way leads out.
+    pub fn leads_out_of_workspace(&self, raw: &str) -> bool {
+        self.absolute(raw).starts_with(&self.workspace) && !self.in_workspace(&self.resolve(raw))
+    }
 }
 
 /// Resolves `.`, `..` and symlinks along `path`, component by component,

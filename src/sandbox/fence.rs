@@ -101,14 +101,18 @@ pub struct Fence {
 impl Fence {
     /// The fence of `writable` globs (each gives its folder) minus the
     /// `denied` write rules; folders that are protected or hold credentials
-    /// are dropped. Resolves symlinks, so it reads the file system.
+    /// are dropped, and so is a folder written inside the workspace that a
+    /// symlink or `..` leads out of (`src/cache -> ~`). Resolves symlinks,
+    /// so it reads the file system.
     pub fn new(writable: &[Rule<String>], denied: &[Rule<String>], roots: &Roots) -> Fence {
         let mut folders: Vec<PathBuf> = writable
             .iter()
-            .map(|rule| {
-                let base = glob_base(&rule.value);
-                roots.resolve(if base.is_empty() { "." } else { base })
+            .map(|rule| match glob_base(&rule.value) {
+                "" => ".",
+                base => base,
             })
+            .filter(|base| !roots.leads_out_of_workspace(base))
+            .map(|base| roots.resolve(base))
             .filter(|folder| {
                 protected_reason(folder, roots).is_none() && !is_sensitive(folder, roots)
             })

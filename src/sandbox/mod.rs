@@ -170,6 +170,9 @@ pub struct Sandbox {
     mode: SandboxMode,
     network: bool,
     writable: Vec<Rule<String>>,
+    /// `writablePaths` alone, whose missing folders are made before a
+    /// command (see [`Sandbox::make_missing_folders`]).
+    extra: Vec<Rule<String>>,
     write_denied: Vec<Rule<String>>,
     read_denied: Vec<Rule<String>>,
     hidden: Vec<PathBuf>,
@@ -201,6 +204,7 @@ impl Sandbox {
             mode: settings.shell.sandbox,
             network: settings.shell.network,
             writable,
+            extra: settings.shell.writable_paths.clone(),
             write_denied: settings.write.denied.clone(),
             read_denied: settings.read.denied.clone(),
             hidden: always_hidden(),
@@ -216,6 +220,7 @@ impl Sandbox {
             mode: SandboxMode::Off,
             network: true,
             writable: Vec::new(),
+            extra: Vec::new(),
             write_denied: Vec::new(),
             read_denied: Vec::new(),
             hidden: Vec::new(),
@@ -320,6 +325,7 @@ impl Sandbox {
         }
         let temp = PrivateTemp::create()
             .map_err(|e| format!("cannot make the sandbox's temporary folder: {e}"))?;
+        self.make_missing_folders(roots);
         let fence = self.fence(roots);
         let folders: Vec<PathBuf> = fence
             .writable()
@@ -357,6 +363,26 @@ impl Sandbox {
             }),
             temp: Some(temp),
         })
+    }
+
+    /// Makes the `writablePaths` folders inside the workspace that do not
+    /// exist yet, empty. The kernel layers can only open a folder that
+    /// exists, and tools make their output folder themselves, in a way the
+    /// fence would refuse: cargo creates `target` by renaming a temporary
+    /// folder made in the workspace root. Folders outside the workspace,
+    /// and any the fence drops (protected paths, credentials, a path that
+    /// a symlink leads out of the workspace), are left alone; a folder that
+    /// cannot be made stays unwritable, as before.
+    fn make_missing_folders(&self, roots: &Roots) {
+        let fence = Fence::new(&self.extra, &[], roots);
+        for folder in fence.writable() {
+            if folder.starts_with(&roots.workspace)
+                && folder != &roots.workspace
+                && folder.symlink_metadata().is_err()
+            {
+                let _ = std::fs::create_dir_all(folder);
+            }
+        }
     }
 
     /// Everything commands may not read that exists now: the credentials
