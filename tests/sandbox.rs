@@ -754,6 +754,12 @@ fn pytest_mypy_and_git_work_inside() {
             "{mode}: {}",
             pytest.text
         );
+        assert!(
+            !pytest.text.contains("PytestCacheWarning")
+                && !fx.workspace.join(".pytest_cache").exists(),
+            "{mode}: pytest's cache goes to the private temporary folder: {}",
+            pytest.text
+        );
         let mypy = fx.run("mypy src");
         assert!(
             !mypy.is_error && mypy.text.contains("Success"),
