@@ -193,7 +193,13 @@ fn walk_up_to(workspace: &Path, limit: usize) -> Vec<Found> {
             .collect();
         let parts: Vec<Vec<Found>> = workers
             .into_iter()
-            .map(|worker| worker.join().unwrap_or_default())
+            .map(|worker| {
+                // A worker that panicked found an unknown part of the tree;
+                // going on would take those files for deleted.
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect();
         let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
         parts.into_iter().for_each(|part| all.extend(part));
