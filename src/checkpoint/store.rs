@@ -526,8 +526,6 @@ impl CheckpointStore {
     /// Every file that differs between checkpoints `from` and `to`, with
     /// its lines added and removed (binary files count none).
     pub fn file_changes(&self, from: &str, to: &str) -> Result<Vec<FileChange>> {
-        let old = self.find(from)?.tree()?;
-        let new = self.find(to)?.tree()?;
         let content = |side: Option<(Oid, u32)>| -> Result<Vec<u8>> {
             match side {
                 Some((id, _)) => Ok(self.repo.find_blob(id)?.content().to_vec()),
@@ -535,7 +533,7 @@ impl CheckpointStore {
             }
         };
         let mut changes = Vec::new();
-        for change in compare::changes(&self.repo, Some(&old), Some(&new))? {
+        for change in self.compare(from, to)? {
             let (before, after) = (content(change.old)?, content(change.new)?);
             let path = Some(change.path.as_path());
             let patch = git2::Patch::from_buffers(&before, path, &after, path, None)?;
@@ -547,6 +545,23 @@ impl CheckpointStore {
             });
         }
         Ok(changes)
+    }
+
+    /// Every path that differs between checkpoints `from` and `to`, found
+    /// from the trees alone (no file's content is read): what the fence
+    /// audit and the goal's protected paths check.
+    pub fn changed_paths(&self, from: &str, to: &str) -> Result<Vec<PathBuf>> {
+        Ok(self
+            .compare(from, to)?
+            .into_iter()
+            .map(|c| c.path)
+            .collect())
+    }
+
+    fn compare(&self, from: &str, to: &str) -> Result<Vec<compare::Change>> {
+        let old = self.find(from)?.tree()?;
+        let new = self.find(to)?.tree()?;
+        Ok(compare::changes(&self.repo, Some(&old), Some(&new))?)
     }
 
     /// A unified diff from checkpoint `from` to `to`, of `paths` only.

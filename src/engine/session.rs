@@ -547,12 +547,9 @@ impl Session {
             let mut store = store
                 .lock()
                 .map_err(|_| "the checkpoint store is unusable")?;
-            let changed: Vec<std::path::PathBuf> = store
-                .file_changes(&before, &tag)
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .map(|change| change.path)
-                .collect();
+            let changed = store
+                .changed_paths(&before, &tag)
+                .map_err(|e| e.to_string())?;
             let mut violations = tools.sandbox.fence(&tools.roots).audit(&changed);
             for path in &changed {
                 let full = tools.roots.workspace.join(path);

@@ -348,10 +348,9 @@ impl Goal<'_> {
         let tag = self.snapshot("goal: after an iteration").await?;
         let baseline = self.report.baseline_checkpoint.clone().unwrap_or_default();
         let changed: Vec<PathBuf> = self
-            .with_store(move |store| store.file_changes(&baseline, &tag))
+            .with_store(move |store| store.changed_paths(&baseline, &tag))
             .await?
             .into_iter()
-            .map(|change| change.path)
             .filter(|path| protected.matching(path).is_some())
             .collect();
         if changed.is_empty() {
