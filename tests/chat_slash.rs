@@ -227,3 +227,62 @@ async fn agent_swap_changes_tools_and_rules_from_the_next_turn() {
         "the writer's fence let the write run unasked"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agent_swap_drops_the_trust_given_to_the_agent_before() {
+    let env = Env::new();
+    for name in ["first", "second"] {
+        env.write(
+            &format!(".kiro/agents/{name}.json"),
+            &format!(r#"{{"name": "{name}", "tools": ["write"]}}"#),
+        );
+    }
+    let write = |id: &str, path: &str| {
+        Protocol::OpenAi.tool_calls(&[(
+            id,
+            "write",
+            json!({"command": "create", "path": path, "content": "x"}),
+        )])
+    };
+    let server = ModelServer::start(vec![
+        write("w1", "one.txt"),
+        Protocol::OpenAi.text("wrote one"),
+        write("w2", "two.txt"),
+        Protocol::OpenAi.text("wrote two"),
+        write("w3", "three.txt"),
+        Protocol::OpenAi.text("asked"),
+    ])
+    .await;
+    let output = env
+        .chat_lines(
+            &server.url,
+            &["--agent", "first"],
+            &[
+                "write one",
+                "t",
+                "write two",
+                "/agent swap second",
+                "write three",
+                "n the trust went with the first agent",
+                "/quit",
+            ],
+        )
+        .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(env.workspace.join("one.txt").exists(), "approved");
+    assert!(
+        env.workspace.join("two.txt").exists(),
+        "trusted for the session"
+    );
+    assert!(
+        !env.workspace.join("three.txt").exists(),
+        "after the swap the write was asked about again and refused"
+    );
+    let last = &server.requests()[5].body;
+    assert!(
+        last.to_string()
+            .contains("the trust went with the first agent"),
+        "{last}"
+    );
+}
