@@ -11,7 +11,6 @@
 mod model_server;
 
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use agent::checkpoint::CheckpointStore;
@@ -118,7 +117,7 @@ fn session(workspace: &Path, data: &Path, server: &ModelServer) -> Session {
         tools: ToolContext {
             roots: Roots::new(workspace, None),
             env_passthrough: Vec::new(),
-            cancel: Arc::new(AtomicBool::new(false)),
+            cancel: agent::tools::Cancel::default(),
             sandbox: Sandbox::off(),
         },
         definitions,

@@ -14,8 +14,6 @@
 mod model_server;
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use agent::config::validate_text;
@@ -64,7 +62,7 @@ fn setup(workspace: &Path, client: Client) -> SessionSetup {
         tools: ToolContext {
             roots: Roots::new(workspace, None),
             env_passthrough: Vec::new(),
-            cancel: Arc::new(AtomicBool::new(false)),
+            cancel: agent::tools::Cancel::default(),
             sandbox: Sandbox::off(),
         },
         definitions: Vec::new(),
@@ -121,7 +119,7 @@ fn tool_time(workspace: &Path) -> Duration {
     let context = ToolContext {
         roots: Roots::new(workspace, None),
         env_passthrough: Vec::new(),
-        cancel: Arc::new(AtomicBool::new(false)),
+        cancel: agent::tools::Cancel::default(),
         sandbox: Sandbox::off(),
     };
     let call = ToolCall {

@@ -10,8 +10,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use agent::config::validate_text;
 use agent::policy::paths::Roots;
@@ -46,7 +44,7 @@ fn run() -> Result<ExitCode, String> {
     let context = ToolContext {
         roots: Roots::new(&workspace, home.as_deref()),
         env_passthrough: config.settings.shell.pass_env.clone(),
-        cancel: Arc::new(AtomicBool::new(false)),
+        cancel: agent::tools::Cancel::default(),
         sandbox: Sandbox::for_agent(&config).with_helper(helper()?),
     };
     let policy = Policy::new(config, &workspace, home.as_deref());

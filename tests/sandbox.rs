@@ -13,8 +13,6 @@ mod support;
 use std::io::Read;
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use agent::config::validate_text;
@@ -89,7 +87,7 @@ impl Fixture {
         let context = ToolContext {
             roots: Roots::new(&workspace, Some(&home)),
             env_passthrough: Vec::new(),
-            cancel: Arc::new(AtomicBool::new(false)),
+            cancel: agent::tools::Cancel::default(),
             sandbox: Sandbox::for_agent(&config).with_helper(HELPER),
         };
         Some(Fixture {

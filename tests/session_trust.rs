@@ -5,7 +5,6 @@
 mod support;
 
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use agent::config::validate_text;
@@ -72,7 +71,7 @@ async fn a_trusted_program_runs_unasked_and_deny_rules_hold() {
         tools: ToolContext {
             roots: Roots::new(workspace, None),
             env_passthrough: Vec::new(),
-            cancel: Arc::new(AtomicBool::new(false)),
+            cancel: agent::tools::Cancel::default(),
             sandbox: Sandbox::off(),
         },
         definitions: Vec::new(),

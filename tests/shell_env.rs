@@ -2,8 +2,6 @@
 //! test, because it sets process environment variables.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use agent::policy::paths::Roots;
 use agent::sandbox::Sandbox;
@@ -21,7 +19,7 @@ fn secrets_are_not_passed_unless_the_agent_names_them() {
     let context = |passthrough: Vec<String>| ToolContext {
         roots: Roots::new(Path::new("/"), None),
         env_passthrough: passthrough,
-        cancel: Arc::new(AtomicBool::new(false)),
+        cancel: agent::tools::Cancel::default(),
         sandbox: Sandbox::off(),
     };
     let input = json!({"command": "env"});

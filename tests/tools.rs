@@ -2,8 +2,6 @@
 //! approval for the exact call.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use agent::config::validate_text;
 use agent::policy::paths::Roots;
@@ -30,7 +28,7 @@ impl Workspace {
         let context = ToolContext {
             roots: Roots::new(dir.path(), None),
             env_passthrough: Vec::new(),
-            cancel: Arc::new(AtomicBool::new(false)),
+            cancel: agent::tools::Cancel::default(),
             sandbox: Sandbox::off(),
         };
         Workspace {
@@ -256,12 +254,17 @@ fn cancel_kills_a_running_command() {
     let cancel = ws.context.cancel.clone();
     let canceller = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(200));
-        cancel.store(true, Ordering::Relaxed);
+        cancel.cancel_running();
     });
     let output = ws.run("shell", json!({"command": "sleep 60"}));
     canceller.join().unwrap();
     assert!(
         output.is_error && output.text.starts_with("cancelled"),
         "{output:?}"
+    );
+    let next = ws.run("shell", json!({"command": "echo next"}));
+    assert!(
+        !next.is_error && next.text.contains("next"),
+        "a later command runs: {next:?}"
     );
 }

@@ -6,7 +6,6 @@
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::slash::{self, Chat, Reply};
 use super::slash_session;
@@ -254,7 +253,7 @@ fn line_mode(
             Some(Ok(_)) => println!(),
             Some(Err(error)) => eprintln!("error: {error}"),
             None => {
-                crate::tools::cancel_running(&chat.session.tool_context());
+                chat.session.tool_context().cancel.cancel_running();
                 chat.session.truncate(before);
                 eprintln!("interrupted: the turn was cancelled and left out of the conversation");
             }
@@ -358,7 +357,7 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
         }
     });
     if result.is_none() {
-        cancel.store(true, Ordering::Relaxed);
+        cancel.cancel_running();
     }
     save(&mut saved, &session);
     if let Some(e) = audit_failure {
@@ -580,7 +579,7 @@ fn setup(
         tools: ToolContext {
             roots: Roots::new(&place.workspace, place.home.as_deref()),
             env_passthrough: pass_env,
-            cancel: Arc::new(AtomicBool::new(false)),
+            cancel: crate::tools::Cancel::default(),
             sandbox,
         },
         definitions,

@@ -717,7 +717,7 @@ impl Session {
         if call.tool.starts_with('@') {
             return self.setup.mcp.call(&call, &approval).await;
         }
-        let context = self.setup.tools.clone();
+        let context = self.setup.tools.for_call();
         tokio::task::spawn_blocking(move || tools::run(&call, &approval, &context))
             .await
             .unwrap_or_else(|e| ToolOutput::error(format!("the tool failed: {e}")))

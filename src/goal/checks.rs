@@ -65,7 +65,7 @@ pub async fn run_all(checks: &[ApprovedCheck], context: &ToolContext) -> Vec<Che
     for check in checks {
         let call = check.call.clone();
         let approval = check.approval.clone();
-        let context = context.clone();
+        let context = context.for_call();
         let started = Instant::now();
         let output = tokio::task::spawn_blocking(move || tools::run(&call, &approval, &context))
             .await

@@ -262,7 +262,7 @@ impl Goal<'_> {
         let results = tokio::select! {
             results = checks::run_all(approved, &context) => results,
             _ = cancelled(self.stop.clone()) => {
-                stop_tools(&context).await;
+                context.cancel.cancel_running();
                 return Err(Stop::Cancelled);
             }
         };
@@ -310,7 +310,7 @@ impl Goal<'_> {
                 session.run_turn_with(prompt, options, &mut record),
             ) => outcome,
             _ = cancelled(self.stop.clone()) => {
-                stop_tools(&context).await;
+                context.cancel.cancel_running();
                 session.truncate(before);
                 self.report.refused.append(&mut refusals);
                 return Err(Stop::Cancelled);
@@ -327,7 +327,7 @@ impl Goal<'_> {
             }
             Ok(Err(error)) => Err(Stop::Failed(format!("the turn failed: {error}"))),
             Err(_) => {
-                stop_tools(&context).await;
+                context.cancel.cancel_running();
                 session.truncate(before);
                 Ok(None)
             }
@@ -468,12 +468,6 @@ impl Goal<'_> {
             }
         }
     }
-}
-
-/// Stops the tools of a turn that was cut short, off the executor.
-async fn stop_tools(context: &crate::tools::ToolContext) {
-    let context = context.clone();
-    let _ = tokio::task::spawn_blocking(move || crate::tools::cancel_running(&context)).await;
 }
 
 /// Resolves once `stop` turns true (never, if its sender is gone).

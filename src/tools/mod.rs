@@ -6,6 +6,7 @@
 //! and each opens the path the policy judged (resolved the same way, through
 //! [`Roots`]).
 
+mod cancel;
 pub mod glob;
 pub mod grep;
 pub mod read;
@@ -15,14 +16,14 @@ pub mod text;
 pub mod write;
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use serde_json::Value;
 
 use crate::policy::paths::Roots;
 use crate::policy::{Approval, ToolCall};
+
 use crate::sandbox::Sandbox;
+pub use cancel::Cancel;
 
 /// What a tool needs from the session.
 #[derive(Debug, Clone)]
@@ -32,8 +33,8 @@ pub struct ToolContext {
     /// Environment variables the agent file lets through the shell tool's
     /// scrubbing, by exact name.
     pub env_passthrough: Vec<String>,
-    /// Set to cancel a running shell command (its process group is killed).
-    pub cancel: Arc<AtomicBool>,
+    /// Cancels running shell commands (their process groups are killed).
+    pub cancel: Cancel,
     /// The OS sandbox every shell command runs in.
     pub sandbox: Sandbox,
 }
@@ -73,19 +74,16 @@ impl ToolOutput {
     }
 }
 
-/// How long [`cancel_running`] leaves the cancel flag up: the shell tool
-/// looks at it every 10 ms, so this leaves a loaded machine ample time.
-const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_millis(200);
-
-/// Stops the tools running now with `context` (an interrupted turn: its
-/// future is dropped, but a tool on a blocking thread goes on until told):
-/// raises the cancel flag, gives them time to see it and kill their
-/// processes, and lowers it again so the next calls run.
-pub fn cancel_running(context: &ToolContext) {
-    use std::sync::atomic::Ordering;
-    context.cancel.store(true, Ordering::Relaxed);
-    std::thread::sleep(CANCEL_GRACE);
-    context.cancel.store(false, Ordering::Relaxed);
+impl ToolContext {
+    /// The context of one call about to be handed to a thread: a
+    /// [`Cancel::cancel_running`] from now on stops it, even if it starts
+    /// after.
+    pub fn for_call(&self) -> ToolContext {
+        ToolContext {
+            cancel: self.cancel.for_call(),
+            ..self.clone()
+        }
+    }
 }
 
 /// Runs `call`, which `approval` must cover exactly; a call without its
@@ -94,6 +92,7 @@ pub fn run(call: &ToolCall, approval: &Approval, context: &ToolContext) -> ToolO
     if !approval.covers(call) {
         return ToolOutput::error("refused: this call was not approved by the policy");
     }
+    let context = &context.for_call();
     let input = &call.input;
     match crate::config::tools::canonical(&call.tool) {
         Some("read") => read::run(input, context),

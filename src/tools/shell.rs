@@ -14,7 +14,6 @@ use std::ffi::OsString;
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ExitStatus, Stdio};
-use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -93,7 +92,7 @@ fn wait(mut child: Child, limit: Duration, context: &ToolContext) -> Ending {
             }
             Err(RecvTimeoutError::Timeout) => {}
         }
-        if context.cancel.load(Ordering::Relaxed) {
+        if context.cancel.is_cancelled() {
             return Ending::Cancelled;
         }
         if start.elapsed() >= limit {

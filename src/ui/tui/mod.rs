@@ -26,7 +26,6 @@ mod tests;
 use std::future::Future;
 use std::io;
 use std::path::Path;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{Event as TermEvent, KeyEventKind};
@@ -364,7 +363,6 @@ async fn run_turn(
     app.push(Entry::User(prompt.clone()));
     app.set_working(true);
     let cancel = chat.session.setup().tools.cancel.clone();
-    cancel.store(false, Ordering::Relaxed);
     let before = chat.session.messages().len();
     let (sender, mut events) = mpsc::unbounded_channel();
     let mut emit = move |event: Event| {
@@ -382,7 +380,7 @@ async fn run_turn(
             Flow::Continue
         }
         Waited::Cancelled | Waited::Quit => {
-            cancel.store(true, Ordering::Relaxed);
+            cancel.cancel_running();
             chat.session.truncate(before);
             app.drop_approval();
             app.notice(
@@ -508,10 +506,9 @@ async fn run_bang(
     let (policy, trust, tools) = (
         setup.policy.clone(),
         setup.trust.clone(),
-        setup.tools.clone(),
+        setup.tools.for_call(),
     );
     let cancel = tools.cancel.clone();
-    cancel.store(false, Ordering::Relaxed);
     let line = command.clone();
     let job =
         tokio::task::spawn_blocking(move || slash_session::bang(&policy, &trust, &tools, &line));
@@ -543,11 +540,11 @@ async fn run_bang(
             app.notice(Notice::Error, format!("the command failed: {error}"))
         }
         Waited::Cancelled => {
-            cancel.store(true, Ordering::Relaxed);
+            cancel.cancel_running();
             app.notice(Notice::Error, "cancelled: the command was killed");
         }
         Waited::Quit => {
-            cancel.store(true, Ordering::Relaxed);
+            cancel.cancel_running();
             return Ok(Flow::Quit);
         }
     }
