@@ -243,6 +243,7 @@ impl CheckpointStore {
         drop((base, odb));
         self.skipped = skipped;
         if let Some(cache) = self.cache.as_mut().filter(|c| c.tree == Some(base_id)) {
+            self.unsaved += records.len();
             for (key, record) in records {
                 match record {
                     Some((stat, id)) => cache.record(key, stat, id),
