@@ -37,6 +37,23 @@ impl Tmux {
         }
     }
 
+    /// A new server running `command` in a detached 100×40 session.
+    fn start(command: &str) -> Tmux {
+        let tmux = Tmux::new();
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "tui",
+            "-x",
+            "100",
+            "-y",
+            "40",
+            command,
+        ]);
+        tmux
+    }
+
     fn run(&self, args: &[&str]) -> String {
         let output = Command::new("tmux")
             .arg("-L")
@@ -147,18 +164,7 @@ async fn the_terminal_ui_streams_asks_and_runs_slash_commands() {
     let command = agent_command(&env, &server);
     let workspace = env.workspace.clone();
     tokio::task::spawn_blocking(move || {
-        let tmux = Tmux::new();
-        tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "tui",
-            "-x",
-            "100",
-            "-y",
-            "40",
-            &command,
-        ]);
+        let tmux = Tmux::start(&command);
         tmux.wait_for("started", &["/help lists commands", "prompt"]);
 
         tmux.type_keys("say hello", &["Enter"]);
@@ -231,18 +237,7 @@ async fn messages_steer_or_queue_while_the_agent_works_and_esc_cancels() {
     .await;
     let command = agent_command(&env, &server);
     tokio::task::spawn_blocking(move || {
-        let tmux = Tmux::new();
-        tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "tui",
-            "-x",
-            "100",
-            "-y",
-            "40",
-            &command,
-        ]);
+        let tmux = Tmux::start(&command);
         tmux.wait_for("started", &["/help lists commands"]);
         tmux.type_keys("start", &["Enter"]);
         tmux.wait_for("a command asks", &["shell needs your approval"]);
