@@ -111,7 +111,7 @@ impl StatCache {
             .unwrap_or_default()
     }
 
-    /// Writes the cache to `file` (a temporary file renamed over it).
+    /// Writes the cache to `file`, never seen half-written.
     pub fn save(&self, file: &Path) -> std::io::Result<()> {
         let mut out = Vec::with_capacity(16 + self.entries.len() * 80);
         out.extend_from_slice(MAGIC);
@@ -127,9 +127,7 @@ impl StatCache {
             out.extend_from_slice(&entry.stat.mode.to_le_bytes());
             out.extend_from_slice(entry.id.as_bytes());
         }
-        let temporary = file.with_extension("tmp");
-        std::fs::write(&temporary, &out)?;
-        std::fs::rename(temporary, file)
+        crate::atomic::write(file, &out, Some(0o600))
     }
 }
 
