@@ -236,6 +236,7 @@ async fn messages_steer_or_queue_while_the_agent_works_and_esc_cancels() {
     ])
     .await;
     let command = agent_command(&env, &server);
+    let workspace = env.workspace.canonicalize().unwrap();
     tokio::task::spawn_blocking(move || {
         let tmux = Tmux::start(&command);
         tmux.wait_for("started", &["/help lists commands"]);
@@ -264,6 +265,8 @@ async fn messages_steer_or_queue_while_the_agent_works_and_esc_cancels() {
         );
         tmux.type_keys("y", &[]);
         tmux.wait_for_without("it runs", &["sleep 60"], &["needs your approval"]);
+        // This test's `sleep 60`: another one on the machine (a test
+        // binary before this one, say) runs elsewhere.
         let running = || {
             std::fs::read_dir("/proc")
                 .into_iter()
@@ -272,6 +275,8 @@ async fn messages_steer_or_queue_while_the_agent_works_and_esc_cancels() {
                 .any(|entry| {
                     std::fs::read(entry.path().join("cmdline"))
                         .is_ok_and(|c| c == b"sleep\x0060\x00")
+                        && std::fs::read_link(entry.path().join("cwd"))
+                            .is_ok_and(|cwd| cwd == workspace)
                 })
         };
         // The command starts a moment after the screen shows it (the
