@@ -9,7 +9,7 @@ use super::Word;
 
 /// The options a program accepts, in getopt terms.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct OptionSpec {
+pub(crate) struct OptionSpec {
     /// Short options without a value: `-v`.
     pub flags: &'static str,
     /// Short options with a value, attached or in the next word: `-n 5`, `-n5`.
@@ -24,6 +24,13 @@ pub(super) struct OptionSpec {
     pub long_optional: &'static [&'static str],
     /// Whether `-NUMBER` is an option (`nice -5`).
     pub numeric: bool,
+    /// Long options the program knows but the caller does not accept. They are listed so
+    /// that an abbreviation resolves as the program resolves it: with `output` here, `--out`
+    /// is `--output`, not an unknown option.
+    pub other_long: &'static [&'static str],
+    /// Whether the program parses long options with GNU `getopt_long`, which takes any
+    /// unique prefix of a long option for the option (`--out` for `--output`).
+    pub abbreviations: bool,
 }
 
 impl OptionSpec {
@@ -36,19 +43,55 @@ impl OptionSpec {
         long_valued: &[],
         long_optional: &[],
         numeric: false,
+        other_long: &[],
+        abbreviations: false,
     };
+
+    /// Every long option the program knows, accepted or not.
+    fn all_long(&self) -> impl Iterator<Item = &'static str> {
+        let lists = [
+            self.long_flags,
+            self.long_valued,
+            self.long_optional,
+            self.other_long,
+        ];
+        lists.into_iter().flatten().copied()
+    }
+
+    /// The long option `written` stands for, as `getopt_long` resolves it: an exact name,
+    /// or (with abbreviations) the one option it is a prefix of.
+    pub fn resolve_long(&self, written: &str) -> Result<&'static str, String> {
+        if let Some(exact) = self.all_long().find(|name| *name == written) {
+            return Ok(exact);
+        }
+        if !self.abbreviations {
+            return Err(format!("unknown option --{written}"));
+        }
+        let candidates: Vec<&'static str> = self
+            .all_long()
+            .filter(|name| name.starts_with(written))
+            .collect();
+        match candidates.as_slice() {
+            [one] => Ok(one),
+            [] => Err(format!("unknown option --{written}")),
+            many => Err(format!(
+                "--{written} is ambiguous (--{})",
+                many.join(", --")
+            )),
+        }
+    }
 }
 
 /// One option found by a scan, named as written (`-n`, `--adjustment`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ParsedOption {
+pub(crate) struct ParsedOption {
     pub name: String,
     pub value: Option<Word>,
 }
 
 /// The result of a scan: the options, and where the operands start or which they are.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Scan {
+pub(crate) struct Scan {
     pub options: Vec<ParsedOption>,
     pub operands: Vec<Word>,
 }
@@ -71,7 +114,7 @@ impl Scan {
 
 /// Scans the options of a wrapper, stopping at the first operand (or after `--`); the
 /// operands are the rest of `args`. Unknown or run-time options are an error.
-pub(super) fn scan_strict(args: &[Word], spec: &OptionSpec) -> Result<Scan, String> {
+pub(crate) fn scan_strict(args: &[Word], spec: &OptionSpec) -> Result<Scan, String> {
     let mut scan = Scan::default();
     let mut index = 0;
     while let Some(word) = args.get(index) {
@@ -91,9 +134,43 @@ pub(super) fn scan_strict(args: &[Word], spec: &OptionSpec) -> Result<Scan, Stri
     Ok(scan)
 }
 
+/// Scans all of `args` GNU-style (options may follow operands, until `--`), strictly: an
+/// unknown or refused option is an error, and so is a word only known at run time that
+/// could expand to an option (`$OPT`, `-$X`). A run-time word that starts with static text
+/// or a glob is an operand.
+pub(crate) fn scan_permuted(args: &[Word], spec: &OptionSpec) -> Result<Scan, String> {
+    let mut scan = Scan::default();
+    let mut index = 0;
+    while let Some(word) = args.get(index) {
+        if word.text == "--" && !word.dynamic {
+            scan.operands
+                .extend_from_slice(args.get(index + 1..).unwrap_or_default());
+            break;
+        }
+        if word.dynamic && could_be_option(&word.text) {
+            return Err(format!(
+                "`{}` is only known at run time and could be an option",
+                word.text
+            ));
+        }
+        if word.dynamic || !is_option(&word.text) {
+            scan.operands.push(word.clone());
+            index += 1;
+            continue;
+        }
+        index = parse_option_word(args, index, spec, &mut scan.options)?;
+    }
+    Ok(scan)
+}
+
+/// Whether run-time text may expand to a word that starts with `-`.
+fn could_be_option(text: &str) -> bool {
+    text.starts_with(['-', '$', '`'])
+}
+
 /// Scans all of `args` GNU-style (options may follow operands), treating unknown options as
 /// flags and run-time words as operands.
-pub(super) fn scan_lenient(args: &[Word], spec: &OptionSpec) -> Scan {
+pub(crate) fn scan_lenient(args: &[Word], spec: &OptionSpec) -> Scan {
     let mut scan = Scan::default();
     let mut index = 0;
     while let Some(word) = args.get(index) {
@@ -146,10 +223,16 @@ fn parse_long(
     spec: &OptionSpec,
     options: &mut Vec<ParsedOption>,
 ) -> Result<usize, String> {
-    let (name, attached) = match long.split_once('=') {
+    let (written, attached) = match long.split_once('=') {
         Some((name, value)) => (name, Some(Word::literal(value))),
         None => (long, None),
     };
+    let name = spec.resolve_long(written)?;
+    if spec.other_long.contains(&name) {
+        return Err(format!(
+            "--{written} is --{name}, which is not accepted here"
+        ));
+    }
     let mut next = index + 1;
     let value = if spec.long_flags.contains(&name) && attached.is_none() {
         None

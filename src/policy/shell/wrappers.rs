@@ -6,6 +6,7 @@
 
 use super::options::{OptionSpec, Scan, scan_strict};
 use super::shells;
+use super::variables::changes_what_runs;
 use super::{Word, base_name};
 
 /// What running a command amounts to.
@@ -72,33 +73,27 @@ pub(super) fn resolve(argv: &[Word]) -> Resolution {
 pub(super) fn risky_assignment(assignment: &Word) -> Option<String> {
     let (name, value) = assignment.text.split_once('=')?;
     let name = name.trim_end_matches('+');
-    if SENSITIVE_VARIABLES.contains(&name) || name.starts_with("BASH_FUNC_") {
-        return Some(format!("assigning {name} changes what commands run"));
+    if changes_what_runs(name) {
+        return Some(format!(
+            "assigning `{name}` changes what later commands run"
+        ));
     }
     let static_code = !assignment.dynamic && super::words::looks_like_code(value);
-    static_code.then(|| format!("the value of {name} is code that the shell may evaluate later"))
+    static_code.then(|| format!("the value of `{name}` is code that the shell may evaluate later"))
 }
-
-const SENSITIVE_VARIABLES: [&str; 12] = [
-    "PATH",
-    "LD_PRELOAD",
-    "LD_LIBRARY_PATH",
-    "LD_AUDIT",
-    "BASH_ENV",
-    "ENV",
-    "IFS",
-    "SHELLOPTS",
-    "BASHOPTS",
-    "PS4",
-    "PROMPT_COMMAND",
-    "BASH_LOADABLES_PATH",
-];
 
 const TIMEOUT: OptionSpec = OptionSpec {
     flags: "v",
     valued: "sk",
-    long_flags: &["preserve-status", "foreground", "verbose"],
+    long_flags: &[
+        "preserve-status",
+        "foreground",
+        "verbose",
+        "help",
+        "version",
+    ],
     long_valued: &["signal", "kill-after"],
+    abbreviations: true,
     ..OptionSpec::NONE
 };
 const CHRT: OptionSpec = OptionSpec {
@@ -113,13 +108,21 @@ const CHRT: OptionSpec = OptionSpec {
         "deadline",
         "reset-on-fork",
         "verbose",
+        "all-tasks",
+        "max",
+        "pid",
+        "help",
+        "version",
     ],
     long_valued: &["sched-runtime", "sched-period", "sched-deadline"],
+    abbreviations: true,
     ..OptionSpec::NONE
 };
 const TASKSET: OptionSpec = OptionSpec {
     flags: "c",
     long_flags: &["cpu-list"],
+    other_long: &["all-tasks", "pid"],
+    abbreviations: true,
     ..OptionSpec::NONE
 };
 const EXEC: OptionSpec = OptionSpec {
@@ -130,7 +133,9 @@ const EXEC: OptionSpec = OptionSpec {
 const NICE: OptionSpec = OptionSpec {
     valued: "n",
     long_valued: &["adjustment"],
+    long_flags: &["help", "version"],
     numeric: true,
+    abbreviations: true,
     ..OptionSpec::NONE
 };
 const TIME: OptionSpec = OptionSpec {
@@ -143,26 +148,39 @@ const TIME: OptionSpec = OptionSpec {
 const STDBUF: OptionSpec = OptionSpec {
     valued: "ioe",
     long_valued: &["input", "output", "error"],
+    long_flags: &["help", "version"],
+    abbreviations: true,
     ..OptionSpec::NONE
 };
 const SETSID: OptionSpec = OptionSpec {
     flags: "fwc",
-    long_flags: &["fork", "wait", "ctty"],
+    long_flags: &["fork", "wait", "ctty", "help", "version"],
+    abbreviations: true,
     ..OptionSpec::NONE
 };
 const IONICE: OptionSpec = OptionSpec {
     flags: "t",
     valued: "cn",
-    long_flags: &["ignore"],
+    long_flags: &["ignore", "help", "version"],
     long_valued: &["class", "classdata"],
+    other_long: &["pid", "pgid", "uid"],
+    abbreviations: true,
     ..OptionSpec::NONE
 };
 const ENV: OptionSpec = OptionSpec {
     flags: "i0v",
     valued: "uCS",
-    long_flags: &["ignore-environment", "null", "debug"],
+    long_flags: &[
+        "ignore-environment",
+        "null",
+        "debug",
+        "list-signal-handling",
+        "help",
+        "version",
+    ],
     long_valued: &["unset", "chdir", "split-string"],
     long_optional: &["block-signal", "default-signal", "ignore-signal"],
+    abbreviations: true,
     ..OptionSpec::NONE
 };
 const COMMAND: OptionSpec = OptionSpec {
@@ -222,6 +240,8 @@ const XARGS: OptionSpec = OptionSpec {
         "exit",
         "open-tty",
         "show-limits",
+        "help",
+        "version",
     ],
     long_valued: &[
         "arg-file",
@@ -232,7 +252,8 @@ const XARGS: OptionSpec = OptionSpec {
         "process-slot-var",
     ],
     long_optional: &["eof", "replace", "max-lines"],
-    numeric: false,
+    abbreviations: true,
+    ..OptionSpec::NONE
 };
 const FLOCK: OptionSpec = OptionSpec {
     flags: "sxeunoF",
@@ -246,8 +267,12 @@ const FLOCK: OptionSpec = OptionSpec {
         "close",
         "no-fork",
         "verbose",
+        "help",
+        "version",
     ],
     long_valued: &["wait", "timeout", "conflict-exit-code"],
+    other_long: &["command"],
+    abbreviations: true,
     ..OptionSpec::NONE
 };
 const WATCH: OptionSpec = OptionSpec {
@@ -265,10 +290,13 @@ const WATCH: OptionSpec = OptionSpec {
         "no-wrap",
         "exec",
         "no-linewrap",
+        "help",
+        "version",
     ],
     long_valued: &["interval", "equexit"],
     long_optional: &["differences"],
-    numeric: false,
+    abbreviations: true,
+    ..OptionSpec::NONE
 };
 
 /// Scans a wrapper's options, turning a scan error into an opaque resolution.

@@ -48,7 +48,8 @@ fn program_targets(program: &str, args: &[Word]) -> Vec<Word> {
     match program {
         "tee" => scan_lenient(args, &TEE).operands,
         "sed" => sed(args),
-        "cp" | "install" | "ln" => destination(program, &scan_lenient(args, &COPY)),
+        "cp" | "install" => destination(program, &scan_lenient(args, &COPY)),
+        "ln" => linked(&scan_lenient(args, &COPY)),
         "mv" => moved(scan_lenient(args, &COPY)),
         "dd" => dd(args),
         "touch" => scan_lenient(args, &TOUCH).operands,
@@ -56,14 +57,30 @@ fn program_targets(program: &str, args: &[Word]) -> Vec<Word> {
         "truncate" => scan_lenient(args, &TRUNCATE).operands,
         "rm" | "rmdir" | "unlink" | "shred" => scan_lenient(args, &REMOVE).operands,
         "chmod" | "chown" | "chgrp" => changed(program, args),
+        "sort" => scan_lenient(args, &SORT)
+            .value(&["-o", "--output"])
+            .cloned()
+            .into_iter()
+            .collect(),
+        "tree" => scan_lenient(args, &TREE)
+            .value(&["-o"])
+            .cloned()
+            .into_iter()
+            .collect(),
+        "uniq" => scan_lenient(args, &UNIQ)
+            .operands
+            .into_iter()
+            .skip(1)
+            .collect(),
         _ => Vec::new(),
     }
 }
 
 const TEE: OptionSpec = OptionSpec {
     flags: "aip",
-    long_flags: &["append", "ignore-interrupts"],
+    long_flags: &["append", "ignore-interrupts", "help", "version"],
     long_optional: &["output-error"],
+    abbreviations: true,
     ..OptionSpec::NONE
 };
 const SED: OptionSpec = OptionSpec {
@@ -81,15 +98,57 @@ const SED: OptionSpec = OptionSpec {
         "debug",
         "sandbox",
         "follow-symlinks",
+        "help",
+        "version",
     ],
     long_valued: &["expression", "file", "line-length"],
     long_optional: &["in-place"],
-    numeric: false,
+    abbreviations: true,
+    ..OptionSpec::NONE
 };
 const COPY: OptionSpec = OptionSpec {
     flags: "abcdfilnprsuvxCDFHLPRTZ",
     valued: "gmostS",
-    long_valued: &["target-directory", "suffix", "mode", "owner", "group"],
+    long_flags: &[
+        "archive",
+        "attributes-only",
+        "compare",
+        "copy-contents",
+        "dereference",
+        "directory",
+        "force",
+        "interactive",
+        "link",
+        "logical",
+        "no-clobber",
+        "no-dereference",
+        "no-target-directory",
+        "one-file-system",
+        "parents",
+        "physical",
+        "preserve-context",
+        "preserve-timestamps",
+        "recursive",
+        "relative",
+        "remove-destination",
+        "strip",
+        "strip-trailing-slashes",
+        "symbolic",
+        "symbolic-link",
+        "update",
+        "verbose",
+        "help",
+        "version",
+    ],
+    long_valued: &[
+        "target-directory",
+        "suffix",
+        "mode",
+        "owner",
+        "group",
+        "strip-program",
+    ],
+    abbreviations: true,
     long_optional: &[
         "backup",
         "reflink",
@@ -103,29 +162,125 @@ const COPY: OptionSpec = OptionSpec {
 const TOUCH: OptionSpec = OptionSpec {
     flags: "acfhm",
     valued: "dtr",
+    long_flags: &["no-create", "no-dereference", "help", "version"],
     long_valued: &["date", "reference", "time"],
+    abbreviations: true,
     ..OptionSpec::NONE
 };
 const MKDIR: OptionSpec = OptionSpec {
     flags: "pvZ",
     valued: "m",
+    long_flags: &["parents", "verbose", "help", "version"],
     long_valued: &["mode"],
+    long_optional: &["context"],
+    abbreviations: true,
     ..OptionSpec::NONE
 };
 const TRUNCATE: OptionSpec = OptionSpec {
     flags: "coI",
     valued: "sr",
+    long_flags: &["io-blocks", "no-create", "help", "version"],
     long_valued: &["size", "reference"],
+    abbreviations: true,
+    ..OptionSpec::NONE
+};
+const SORT: OptionSpec = OptionSpec {
+    flags: "bcCdfghiMmnrRsuVz",
+    valued: "kotST",
+    long_flags: &[
+        "debug",
+        "dictionary-order",
+        "general-numeric-sort",
+        "human-numeric-sort",
+        "ignore-case",
+        "ignore-leading-blanks",
+        "ignore-nonprinting",
+        "merge",
+        "month-sort",
+        "numeric-sort",
+        "random-sort",
+        "reverse",
+        "stable",
+        "unique",
+        "version-sort",
+        "zero-terminated",
+        "help",
+        "version",
+    ],
+    long_valued: &[
+        "batch-size",
+        "buffer-size",
+        "compress-program",
+        "field-separator",
+        "files0-from",
+        "key",
+        "output",
+        "parallel",
+        "random-source",
+        "sort",
+        "temporary-directory",
+    ],
+    long_optional: &["check"],
+    abbreviations: true,
+    ..OptionSpec::NONE
+};
+const TREE: OptionSpec = OptionSpec {
+    flags: "adlfxpsughDFqNQAScrtvUJiCR",
+    valued: "LPIHoT",
+    ..OptionSpec::NONE
+};
+const UNIQ: OptionSpec = OptionSpec {
+    flags: "cdDiuz",
+    valued: "fsw",
+    long_flags: &[
+        "count",
+        "ignore-case",
+        "repeated",
+        "unique",
+        "zero-terminated",
+        "help",
+        "version",
+    ],
+    long_valued: &["check-chars", "skip-chars", "skip-fields"],
+    long_optional: &["all-repeated", "group"],
+    numeric: true,
+    abbreviations: true,
     ..OptionSpec::NONE
 };
 const REMOVE: OptionSpec = OptionSpec {
     flags: "dfiIprRuvxz",
     valued: "ns",
+    long_flags: &[
+        "dir",
+        "force",
+        "no-preserve-root",
+        "one-file-system",
+        "recursive",
+        "verbose",
+        "help",
+        "version",
+    ],
+    long_optional: &["interactive", "preserve-root"],
+    abbreviations: true,
     ..OptionSpec::NONE
 };
 const CHANGE: OptionSpec = OptionSpec {
     flags: "cfvhHLPR",
+    long_flags: &[
+        "changes",
+        "dereference",
+        "no-dereference",
+        "no-preserve-root",
+        "preserve-root",
+        "quiet",
+        "recursive",
+        "silent",
+        "verbose",
+        "help",
+        "version",
+    ],
     long_valued: &["reference", "from"],
+    abbreviations: true,
     ..OptionSpec::NONE
 };
 
@@ -158,6 +313,21 @@ fn destination(program: &str, scan: &Scan) -> Vec<Word> {
         [_] => Vec::new(),
         [.., last] => vec![last.clone()],
     }
+}
+
+/// `ln` writes the link; a hard link (without `-s`) also makes its sources writable
+/// through the new name, so they count as written too (`ln ~/.bashrc src/x`).
+fn linked(scan: &Scan) -> Vec<Word> {
+    let mut targets = destination("ln", scan);
+    if !scan.has(&["-s", "--symbolic"]) {
+        let sources = match scan.value(&["-t", "--target-directory"]) {
+            Some(_) => scan.operands.as_slice(),
+            None if scan.operands.len() > 1 => &scan.operands[..scan.operands.len() - 1],
+            None => scan.operands.as_slice(),
+        };
+        targets.extend(sources.iter().cloned());
+    }
+    targets
 }
 
 /// `mv` writes its destination and removes its sources.
