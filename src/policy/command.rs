@@ -7,54 +7,20 @@
 //! back in front) and against the whole line. What cannot be judged
 //! statically asks.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::decision::{Judgement, Reason, Verdict};
-use super::paths::is_sensitive;
+use super::expand;
+use super::paths::{SENSITIVE_HOME_PATHS, ShellPath, is_sensitive};
 use super::readonly;
-use super::shell::{self, SimpleCommand, Word};
+use super::shell::variables::is_harmless;
+use super::shell::{self, RedirectKind, SimpleCommand, Word};
 use super::{Policy, Trust};
 use crate::config::Rule;
 use crate::config::agent::CommandPattern;
 
 /// Wrappers that run their command as another user: never unasked.
 const PRIVILEGE_WRAPPERS: &[&str] = &["sudo", "doas"];
-
-/// Variables whose assignment changes which program runs or how a shell
-/// behaves, so an allowed command is no longer the command judged.
-fn is_dangerous_variable(name: &str) -> bool {
-    matches!(
-        name,
-        "PATH"
-            | "BASH_ENV"
-            | "ENV"
-            | "IFS"
-            | "PS4"
-            | "PROMPT_COMMAND"
-            | "PYTHONSTARTUP"
-            | "PYTHONPATH"
-            | "NODE_OPTIONS"
-            | "PERL5OPT"
-            | "RUBYOPT"
-            | "GIT_EXEC_PATH"
-            | "GIT_SSH"
-            | "GIT_SSH_COMMAND"
-            | "GIT_PAGER"
-            | "PAGER"
-            | "EDITOR"
-            | "VISUAL"
-    ) || name.starts_with("LD_")
-        || name.starts_with("DYLD_")
-        || name.starts_with("GIT_CONFIG")
-}
-
-/// Files that commands may always write: they go nowhere.
-fn is_sink(path: &str) -> bool {
-    matches!(
-        path,
-        "/dev/null" | "/dev/stdout" | "/dev/stderr" | "/dev/tty"
-    ) || path.starts_with("/dev/fd/")
-}
 
 impl Policy {
     /// Judges the shell command line `line`; `pre_approved` says why the
@@ -94,10 +60,11 @@ impl Policy {
             );
         }
         let changes_directory = analysis.commands.iter().any(changes_directory);
+        let cwd = (!changes_directory).then_some(self.roots.workspace.as_path());
         for command in &analysis.commands {
-            self.judge_simple_command(command, pre_approved, trust, changes_directory, judgement);
+            self.judge_simple_command(command, pre_approved, trust, cwd, judgement);
             for target in shell::write_targets(command) {
-                self.judge_write_target(&target, changes_directory, &command.text(), judgement);
+                self.judge_write_target(&target, cwd, &command.text(), judgement);
             }
         }
         if analysis.commands.is_empty() && analysis.opaque.is_empty() {
@@ -110,39 +77,17 @@ impl Policy {
         command: &SimpleCommand,
         pre_approved: Option<&Reason>,
         trust: &Trust,
-        changes_directory: bool,
+        cwd: Option<&Path>,
         judgement: &mut Judgement,
     ) {
         let rules = &self.config.settings.shell;
         let text = command.text();
-        let declared = match command.program() {
-            Some("export" | "declare" | "typeset" | "local" | "readonly") => command
-                .argv
-                .iter()
-                .skip(1)
-                .map(|w| w.text.as_str())
-                .filter(|a| a.contains('='))
-                .collect(),
-            _ => Vec::new(),
-        };
-        for assignment in command
-            .assignments
-            .iter()
-            .map(String::as_str)
-            .chain(declared)
-        {
-            let name = assignment.split('=').next().unwrap_or_default();
-            if is_dangerous_variable(name) {
-                judgement.add(
-                    Reason::new(
-                        Verdict::Ask,
-                        format!("setting `{name}` changes what the command runs"),
-                    )
-                    .about(assignment),
-                );
-            }
-        }
+        let reads = self.reads(command, cwd);
+        let read_judgement = self.judge_reads(&reads, &text);
         if command.argv.is_empty() {
+            if let Some(reason) = read_judgement {
+                judgement.add(reason);
+            }
             return;
         }
         let deny_texts = deny_candidates(command);
@@ -168,8 +113,7 @@ impl Policy {
             );
             return;
         }
-        let reads = self.reads(command, changes_directory);
-        if let Some(reason) = self.judge_reads(&reads, &text) {
+        if let Some(reason) = read_judgement {
             judgement.add(reason);
             return;
         }
@@ -194,7 +138,7 @@ impl Policy {
         let readonly = match (rules.auto_allow_readonly, &reads) {
             (false, _) => Err("`autoAllowReadonly` is off".to_string()),
             (true, Err(why)) => Err(why.clone()),
-            (true, Ok(_)) => readonly::check(command),
+            (true, Ok(_)) => readonly::check(command).and_then(|()| harmless_prefix(command)),
         };
         if readonly.is_ok() {
             judgement.add(
@@ -227,28 +171,89 @@ impl Policy {
         }
     }
 
-    /// The paths a program on the read-only list reads, resolved; an error
-    /// when one is only known at run time, or is relative after the line
-    /// changed directory. Other programs report none.
+    /// The paths a command reads, resolved as the kernel would: the operands of a program
+    /// on the read-only list (and the values of its options that name files), any other
+    /// program's operands that look like paths, and the files its `<` redirections open.
+    /// Globs are expanded against the file system. An error says why some read cannot be
+    /// placed (a value known only at run time, a network connection, a glob that expands
+    /// to an option).
     fn reads(
         &self,
         command: &SimpleCommand,
-        changes_directory: bool,
+        cwd: Option<&Path>,
     ) -> Result<Vec<(String, PathBuf)>, String> {
-        if !command.program().is_some_and(readonly::is_listed) {
-            return Ok(Vec::new());
+        let listed = command.program().is_some_and(readonly::is_listed);
+        let mut words: Vec<Word> = if listed {
+            readonly::read_operands(command)
+        } else {
+            command
+                .argv
+                .iter()
+                .skip(1)
+                .filter(|w| looks_like_path(w))
+                .cloned()
+                .collect()
+        };
+        words.extend(
+            command
+                .redirects
+                .iter()
+                .filter(|r| matches!(r.kind, RedirectKind::Read | RedirectKind::ReadWrite))
+                .map(|r| r.target.clone()),
+        );
+        let mut reads = Vec::new();
+        for word in words {
+            reads.extend(self.sensitive_matches(&word, cwd));
+            for text in self.expansions(&word, cwd)? {
+                match self.roots.resolve_for_shell(&text, cwd) {
+                    ShellPath::File(path) => reads.push((text, path)),
+                    ShellPath::Sink => {}
+                    ShellPath::Network => {
+                        return Err(format!("`{text}` opens a network connection"));
+                    }
+                    ShellPath::Unknown(why) => return Err(why),
+                }
+            }
         }
-        readonly::read_operands(command)
-            .into_iter()
-            .map(|operand| match static_prefix(operand) {
-                Some(path) if changes_directory && is_relative(path) => Err(format!(
-                    "`{}` is relative and the line changes directory",
-                    operand.text
-                )),
-                Some(path) => Ok((operand.text.clone(), self.roots.resolve(path))),
-                None => Err(format!("`{}` is only known at run time", operand.text)),
-            })
+        Ok(reads)
+    }
+
+    /// The credential folders a glob could name even where nothing matches yet.
+    fn sensitive_matches(&self, word: &Word, cwd: Option<&Path>) -> Vec<(String, PathBuf)> {
+        let Some(home) = self.roots.home.as_deref() else {
+            return Vec::new();
+        };
+        if !word.dynamic || !expand::has_glob(&word.text) {
+            return Vec::new();
+        }
+        let cwd = cwd.unwrap_or(Path::new("/"));
+        SENSITIVE_HOME_PATHS
+            .iter()
+            .map(|p| home.join(p))
+            .filter(|path| expand::may_name(&word.text, path, cwd, Some(home)))
+            .map(|path| (word.text.clone(), path))
             .collect()
+    }
+
+    /// The paths a word may name: itself, or what its glob expands to.
+    fn expansions(&self, word: &Word, cwd: Option<&Path>) -> Result<Vec<String>, String> {
+        if !word.dynamic {
+            return Ok(vec![word.text.clone()]);
+        }
+        let Some(cwd) = cwd.or_else(|| word.text.starts_with('/').then_some(Path::new("/"))) else {
+            return Err(format!(
+                "`{}` is a glob and the line changes directory",
+                word.text
+            ));
+        };
+        let candidates = expand::candidates(&word.text, cwd, self.roots.home.as_deref())?;
+        if let Some(option) = candidates.iter().skip(1).find(|c| c.starts_with('-')) {
+            return Err(format!(
+                "`{}` expands to `{option}`, which the program would take as an option",
+                word.text
+            ));
+        }
+        Ok(candidates)
     }
 
     /// Deny when a known reader reads what `read.deniedPaths` covers; ask
@@ -282,38 +287,60 @@ impl Policy {
     fn judge_write_target(
         &self,
         target: &Word,
-        changes_directory: bool,
+        cwd: Option<&Path>,
         command: &str,
         judgement: &mut Judgement,
     ) {
+        let ask = |why: String| Reason::new(Verdict::Ask, why).about(command);
         if target.dynamic {
-            judgement.add(
-                Reason::new(
-                    Verdict::Ask,
-                    format!("writes to `{}`, a path known only at run time", target.text),
-                )
-                .about(command),
-            );
+            judgement.add(ask(format!(
+                "writes to `{}`, a path known only at run time",
+                target.text
+            )));
             return;
         }
-        if is_sink(&target.text) {
-            return;
+        match self.roots.resolve_for_shell(&target.text, cwd) {
+            ShellPath::Sink => {}
+            ShellPath::Network => judgement.add(ask(format!(
+                "`{}` sends data over the network",
+                target.text
+            ))),
+            ShellPath::Unknown(why) => judgement.add(ask(format!(
+                "writes to `{}`, which cannot be placed: {why}",
+                target.text
+            ))),
+            ShellPath::File(path) => self.judge_write_path(&path.to_string_lossy(), judgement),
         }
-        if changes_directory && is_relative(&target.text) {
-            judgement.add(
-                Reason::new(
-                    Verdict::Ask,
-                    format!(
-                        "writes to `{}` after changing directory: where it lands cannot be told",
-                        target.text
-                    ),
-                )
-                .about(command),
-            );
-            return;
-        }
-        self.judge_write_path(&target.text, judgement);
     }
+}
+
+/// An assignment prefix keeps a read-only command read-only only when it merely sets a
+/// locale or display option (`LC_ALL=C sort`); any other may change what the program
+/// loads or runs (`GIT_EXTERNAL_DIFF=… git diff`).
+fn harmless_prefix(command: &SimpleCommand) -> Result<(), String> {
+    match command
+        .assignments
+        .iter()
+        .map(|a| a.split('=').next().unwrap_or_default())
+        .find(|name| !is_harmless(name))
+    {
+        Some(name) => Err(format!(
+            "`{name}=` before the command may change what it runs; only locale and display \
+             settings keep a command read-only"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A word a program other than the known readers probably opens as a file: one that
+/// contains a `/` or starts with `.` or `~` (`../x`, `~/.ssh/id_rsa`, `--file=/etc/x`
+/// gives `/etc/x`).
+fn looks_like_path(word: &Word) -> bool {
+    let text = word
+        .text
+        .split_once('=')
+        .map_or(word.text.as_str(), |(_, value)| value);
+    text.contains('/') || text.starts_with('.') || text.starts_with('~')
 }
 
 /// True for a command that moves the working directory of what follows
@@ -326,28 +353,6 @@ fn changes_directory(command: &SimpleCommand) -> bool {
     };
     matches!(command.program(), Some("cd" | "pushd" | "popd"))
         || command.invocations.iter().any(env_chdir)
-}
-
-/// A path that the working directory decides.
-fn is_relative(path: &str) -> bool {
-    !path.starts_with('/') && !path.starts_with('~') && !path.starts_with("$HOME")
-}
-
-/// The static part of a word used as a path: all of it, or what comes
-/// before the first glob character; `None` when it holds an expansion.
-fn static_prefix(word: &Word) -> Option<&str> {
-    if !word.dynamic {
-        return Some(&word.text);
-    }
-    if word.text.contains(['$', '`']) {
-        return None;
-    }
-    let end = word.text.find(['*', '?', '[']).unwrap_or(word.text.len());
-    let prefix = &word.text[..end];
-    Some(match prefix.rfind('/') {
-        Some(slash) => &prefix[..=slash],
-        None => ".",
-    })
 }
 
 /// The texts allow rules are matched against: the command as written, and
@@ -372,7 +377,99 @@ fn deny_candidates(command: &SimpleCommand) -> Vec<String> {
     }
     let base_named: Vec<String> = candidates.iter().map(|t| with_base_name(t)).collect();
     candidates.extend(base_named);
+    candidates.extend(canonical_form(command));
     candidates
+}
+
+/// The command as a deny rule's author would write it, when the program is run in a
+/// roundabout form: `python -m pip install x` is `pip install x`; `git -C dir push`,
+/// `git --git-dir=.git push` and `git -c k=v push` are `git push`.
+fn canonical_form(command: &SimpleCommand) -> Option<String> {
+    let program = command.program()?;
+    let args: Vec<&str> = command
+        .argv
+        .iter()
+        .skip(1)
+        .map(|w| w.text.as_str())
+        .collect();
+    if program == "git" {
+        let start = git_subcommand(&args)?;
+        return (start > 0).then(|| format!("git {}", args[start..].join(" ")));
+    }
+    let is_python = program
+        .strip_prefix("python")
+        .is_some_and(|version| version.chars().all(|c| c.is_ascii_digit() || c == '.'));
+    if is_python || program == "py" {
+        return python_module(&args);
+    }
+    None
+}
+
+/// Where git's subcommand starts, after its global options.
+fn git_subcommand(args: &[&str]) -> Option<usize> {
+    const VALUED: [&str; 7] = [
+        "-C",
+        "-c",
+        "--git-dir",
+        "--work-tree",
+        "--namespace",
+        "--exec-path",
+        "--config-env",
+    ];
+    let mut index = 0;
+    while let Some(arg) = args.get(index) {
+        if !arg.starts_with('-') {
+            return Some(index);
+        }
+        index += if VALUED.contains(arg) { 2 } else { 1 };
+    }
+    None
+}
+
+/// `python [options] -m MODULE args` as `MODULE args`; options may be clustered
+/// (`-Im pip`, `-um`) and the module attached (`-mpip`).
+fn python_module(args: &[&str]) -> Option<String> {
+    let mut index = 0;
+    while let Some(arg) = args.get(index) {
+        index += 1;
+        let cluster = arg
+            .strip_prefix('-')
+            .filter(|c| !c.is_empty() && !c.starts_with('-'));
+        let Some(cluster) = cluster else {
+            if arg.starts_with("--") && *arg != "--" {
+                continue;
+            }
+            return None;
+        };
+        for (position, letter) in cluster.char_indices() {
+            match letter {
+                'm' => {
+                    let attached = &cluster[position + 1..];
+                    let module = match attached {
+                        "" => {
+                            index += 1;
+                            *args.get(index - 1)?
+                        }
+                        attached => attached,
+                    };
+                    let rest = args.get(index..).unwrap_or_default();
+                    return Some(
+                        std::iter::once(module)
+                            .chain(rest.iter().copied())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    );
+                }
+                'c' => return None,
+                'W' | 'X' => {
+                    index += usize::from(position + 1 == cluster.len());
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 /// `text` with its first word replaced by that word's base name.

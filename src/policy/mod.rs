@@ -22,6 +22,7 @@
 
 mod command;
 pub mod decision;
+mod expand;
 pub mod grant;
 pub mod guardrails;
 pub mod lint;

@@ -70,6 +70,158 @@ impl Roots {
     }
 }
 
+/// Where a path written in a shell command lands, as the kernel resolves it for the shell
+/// that runs the command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShellPath {
+    /// A file or folder at this resolved path.
+    File(PathBuf),
+    /// Somewhere output is discarded or shown: `/dev/null`, `/dev/tty`, the shell's own
+    /// descriptors (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`), which the line either
+    /// inherited from the tool (its pipes) or opened itself with a redirection judged there.
+    Sink,
+    /// bash's network pseudo-files, `/dev/tcp/HOST/PORT` and `/dev/udp/HOST/PORT`.
+    Network,
+    /// Somewhere the analysis cannot place: another process's files, `/proc/self/environ`,
+    /// a symlink loop. Says why.
+    Unknown(String),
+}
+
+/// The most symlinks followed in one path, as Linux's `MAXSYMLINKS`.
+const MAX_SYMLINK_HOPS: usize = 40;
+
+/// Where resolution stands while walking a path's components.
+enum Walk {
+    Path(PathBuf),
+    /// `/proc/self` or `/proc/thread-self`: the shell's own process.
+    ShellProcess,
+    /// `/proc/self/fd` (and `/dev/fd`).
+    ShellDescriptors,
+    /// `/proc/self/fd/N`: whatever the shell has open as N. A path that goes on below it
+    /// lands inside an open folder, which cannot be told.
+    Descriptor,
+}
+
+impl Roots {
+    /// Resolves `raw` as the kernel would for the shell running a command line whose
+    /// working folder is `cwd` (`None` once the line has changed directory): symlinks are
+    /// followed component by component, dangling ones by where they point, `..` after a
+    /// symlink applies to its target, and the shell's `/proc/self` (also reached through
+    /// `/dev/fd/..`) is the shell, not the agent: its `cwd` is the working folder and its
+    /// `root` is `/`.
+    pub fn resolve_for_shell(&self, raw: &str, cwd: Option<&Path>) -> ShellPath {
+        let anchored = ["/", "~", "$HOME", "${HOME}"]
+            .iter()
+            .any(|prefix| raw.starts_with(prefix));
+        let absolute = match (anchored, cwd) {
+            (false, Some(cwd)) => cwd.join(raw),
+            (false, None) => {
+                return ShellPath::Unknown(format!(
+                    "`{raw}` is relative and the line changes directory"
+                ));
+            }
+            (true, _) => self.absolute(raw),
+        };
+        let mut pending: Vec<std::ffi::OsString> = Vec::new();
+        push_components(&mut pending, &absolute);
+        let mut walk = Walk::Path(PathBuf::from("/"));
+        let mut hops = 0;
+        while let Some(component) = pending.pop() {
+            walk = match step(walk, &component, cwd) {
+                Ok(Walk::Path(path)) => match std::fs::read_link(&path) {
+                    Ok(target) if hops < MAX_SYMLINK_HOPS => {
+                        hops += 1;
+                        push_components(&mut pending, &target);
+                        let parent = path.parent().unwrap_or(Path::new("/"));
+                        Walk::Path(if target.is_absolute() {
+                            PathBuf::from("/")
+                        } else {
+                            parent.to_path_buf()
+                        })
+                    }
+                    Ok(_) => return ShellPath::Unknown(format!("`{raw}`: too many symlinks")),
+                    Err(_) => Walk::Path(path),
+                },
+                Ok(other) => other,
+                Err(end) => return end,
+            };
+        }
+        match walk {
+            Walk::Path(path) if is_sink(&path) => ShellPath::Sink,
+            Walk::Path(path) => ShellPath::File(path),
+            Walk::Descriptor => ShellPath::Sink,
+            Walk::ShellProcess | Walk::ShellDescriptors => {
+                ShellPath::Unknown(format!("`{raw}` is a folder of the shell process"))
+            }
+        }
+    }
+}
+
+/// Pushes `path`'s components onto a stack of components still to walk, first on top.
+fn push_components(pending: &mut Vec<std::ffi::OsString>, path: &Path) {
+    let components: Vec<_> = path
+        .components()
+        .filter_map(|component| match component {
+            Component::Normal(name) => Some(name.to_os_string()),
+            Component::ParentDir => Some("..".into()),
+            Component::CurDir | Component::RootDir | Component::Prefix(_) => None,
+        })
+        .collect();
+    pending.extend(components.into_iter().rev());
+}
+
+/// One component of a shell path; `Err` ends the walk with its result.
+fn step(walk: Walk, component: &std::ffi::OsStr, cwd: Option<&Path>) -> Result<Walk, ShellPath> {
+    let name = component.to_string_lossy();
+    match walk {
+        Walk::Path(mut path) => {
+            if name == ".." {
+                path.pop();
+                return Ok(Walk::Path(path));
+            }
+            match (path.to_str(), name.as_ref()) {
+                (Some("/proc"), "self" | "thread-self") => return Ok(Walk::ShellProcess),
+                (Some("/proc"), pid) if pid.chars().all(|c| c.is_ascii_digit()) => {
+                    return Err(ShellPath::Unknown(format!(
+                        "`/proc/{pid}` is another process's view of the system"
+                    )));
+                }
+                (Some("/dev"), "fd") => return Ok(Walk::ShellDescriptors),
+                (Some("/dev"), "stdin" | "stdout" | "stderr") => return Ok(Walk::Descriptor),
+                (Some("/dev"), "tcp" | "udp") => return Err(ShellPath::Network),
+                _ => {}
+            }
+            path.push(component);
+            Ok(Walk::Path(path))
+        }
+        Walk::ShellProcess => match (name.as_ref(), cwd) {
+            ("..", _) => Ok(Walk::Path(PathBuf::from("/proc"))),
+            ("cwd", Some(cwd)) => Ok(Walk::Path(cwd.to_path_buf())),
+            ("cwd", None) => Err(ShellPath::Unknown(
+                "`/proc/self/cwd` after the line changes directory".into(),
+            )),
+            ("root", _) => Ok(Walk::Path(PathBuf::from("/"))),
+            ("fd", _) => Ok(Walk::ShellDescriptors),
+            (other, _) => Err(ShellPath::Unknown(format!(
+                "`/proc/self/{other}` is not a file the analysis can place"
+            ))),
+        },
+        Walk::ShellDescriptors if name == ".." => Ok(Walk::ShellProcess),
+        Walk::ShellDescriptors if name.chars().all(|c| c.is_ascii_digit()) => Ok(Walk::Descriptor),
+        Walk::Descriptor => Err(ShellPath::Unknown(
+            "a path below an open descriptor lands in whatever folder it holds".into(),
+        )),
+        Walk::ShellDescriptors => Err(ShellPath::Unknown(format!(
+            "`/dev/fd/{name}` is not a descriptor"
+        ))),
+    }
+}
+
+/// Devices that discard or show output.
+fn is_sink(path: &Path) -> bool {
+    matches!(path.to_str(), Some("/dev/null" | "/dev/tty" | "/dev/zero"))
+}
+
 /// Resolves `.`, `..` and symlinks along `path`, component by component,
 /// as far as the file system has it; the rest is normalised lexically (a
 /// component that does not exist cannot be a symlink).

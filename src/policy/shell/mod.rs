@@ -10,10 +10,12 @@
 //! The analysis is written to fail closed: on anything it does not understand it reports
 //! an [`Opaque`] entry or a [`ParseError`] rather than guessing.
 
+mod builtins;
 mod nesting;
-mod options;
+pub(crate) mod options;
 mod parts;
 mod shells;
+pub(crate) mod variables;
 mod walk;
 mod words;
 mod wrappers;

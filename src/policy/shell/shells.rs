@@ -3,8 +3,7 @@
 
 use super::Word;
 use super::options::{OptionSpec, scan_strict};
-use super::words::looks_like_code;
-use super::wrappers::{Resolution, risky_assignment};
+use super::wrappers::Resolution;
 
 /// Shells whose `-c` string is parsed with bash syntax.
 const POSIX_SHELLS: [&str; 10] = [
@@ -13,27 +12,6 @@ const POSIX_SHELLS: [&str; 10] = [
 
 /// Shells whose syntax this analysis does not understand.
 const FOREIGN_SHELLS: [&str; 8] = ["fish", "csh", "tcsh", "pwsh", "nu", "elvish", "xonsh", "rc"];
-
-/// Builtins that may evaluate an argument as arithmetic or as a variable name with an
-/// array subscript, which runs any `$(…)` in it: `let 'a[$(rm x)]'`, `read 'a[$(rm x)]'`.
-const EVALUATING_BUILTINS: [&str; 13] = [
-    "declare",
-    "typeset",
-    "export",
-    "local",
-    "readonly",
-    "let",
-    "printf",
-    "read",
-    "unset",
-    "mapfile",
-    "readarray",
-    "getopts",
-    "wait",
-];
-
-/// Builtins whose `NAME=VALUE` arguments are assignments.
-const DECLARATION_BUILTINS: [&str; 5] = ["declare", "typeset", "export", "local", "readonly"];
 
 /// Single-letter shell options that take no value (`-e`, `-x`, `-l`, ...).
 const SHELL_FLAGS: &str = "abefhiklmnprtuvxBCEHPT";
@@ -74,11 +52,6 @@ pub(super) fn resolve_code_runner(name: &str, args: &[Word]) -> Option<Resolutio
     if FOREIGN_SHELLS.contains(&name) {
         return opaque("runs code in a shell language that is not analysed");
     }
-    if EVALUATING_BUILTINS.contains(&name)
-        && let Some(reason) = evaluated_argument(name, args)
-    {
-        return Some(Resolution::Opaque(reason));
-    }
     match name {
         "eval" => Some(Resolution::ShellCode {
             wrapper: name.to_owned(),
@@ -89,15 +62,7 @@ pub(super) fn resolve_code_runner(name: &str, args: &[Word]) -> Option<Resolutio
         "trap" => trap(args),
         "su" | "runuser" => Some(su(name, args)),
         "source" | "." => opaque("runs commands from a file"),
-        "alias" => opaque("alias definitions change what later commands run"),
-        "enable" => opaque("enable can load builtins from shared libraries"),
         "fc" => opaque("fc re-runs commands from the history"),
-        "hash" if args.iter().any(|word| word.text.starts_with("-p")) => {
-            opaque("hash -p changes which program a name runs")
-        }
-        "mapfile" | "readarray" if args.iter().any(|word| word.text.starts_with("-C")) => {
-            opaque("mapfile -C runs a callback")
-        }
         _ => None,
     }
 }
@@ -136,13 +101,21 @@ fn shell(name: &str, args: &[Word]) -> Resolution {
         match text {
             "--" | "-" => break,
             "--version" | "--help" if index == 1 => return Resolution::Plain,
-            "--rcfile" | "--init-file" => index += 1,
+            "--rcfile" | "--init-file" => {
+                return Resolution::Opaque(format!("{name} {text} runs start-up code from a file"));
+            }
             _ if SHELL_LONG_FLAGS.contains(&text) => {}
             _ if text.starts_with("--") => {
                 return Resolution::Opaque(format!("{name}: unknown option {text}"));
             }
             _ if text.len() > 1 && (text.starts_with('-') || text.starts_with('+')) => {
                 match shell_option_cluster(text) {
+                    Some(cluster) if cluster.interactive => {
+                        return Resolution::Opaque(format!(
+                            "{name} {text} starts an interactive shell, which runs ~/.bashrc and \
+                             expands aliases"
+                        ));
+                    }
                     Some(cluster) => {
                         command_mode |= cluster.command;
                         index += cluster.values;
@@ -171,16 +144,20 @@ struct ShellCluster {
     command: bool,
     /// How many following words the cluster consumes (`-o NAME`, `-O NAME`).
     values: usize,
+    /// Contains `i`: an interactive shell, which reads rc files and expands aliases.
+    interactive: bool,
 }
 
 fn shell_option_cluster(text: &str) -> Option<ShellCluster> {
     let mut cluster = ShellCluster {
         command: false,
         values: 0,
+        interactive: false,
     };
     for option in text.chars().skip(1) {
         match option {
             'c' => cluster.command = true,
+            'i' => cluster.interactive = true,
             'o' | 'O' => cluster.values += 1,
             _ if SHELL_FLAGS.contains(option) => {}
             _ => return None,
@@ -205,7 +182,7 @@ fn trap(args: &[Word]) -> Option<Resolution> {
         wrapper: "trap".into(),
         code: (*action).clone(),
         keep_self: true,
-        opaque: None,
+        opaque: Some("`trap` sets code to run later, when a signal or the exit comes".into()),
     })
 }
 
@@ -220,19 +197,4 @@ fn su(name: &str, args: &[Word]) -> Resolution {
         Some(code) => shell_code(name, code.clone()),
         None => Resolution::Opaque(format!("{name} starts an interactive shell")),
     }
-}
-
-/// Why an argument of an evaluating builtin cannot be judged: static text that looks like a
-/// command substitution, or an assignment that changes how commands run.
-fn evaluated_argument(name: &str, args: &[Word]) -> Option<String> {
-    if args
-        .iter()
-        .any(|word| !word.dynamic && looks_like_code(&word.text))
-    {
-        return Some(format!("{name} may evaluate code written in its arguments"));
-    }
-    if !DECLARATION_BUILTINS.contains(&name) {
-        return None;
-    }
-    args.iter().find_map(risky_assignment)
 }

@@ -2,9 +2,13 @@
 
 use brush_parser::ast;
 
+use std::collections::BTreeSet;
+
+use super::builtins;
 use super::nesting;
 use super::parts::Parts;
-use super::words::{self, Embedded};
+use super::variables::{assignable_name, is_integer_literal};
+use super::words::{self, Embedded, Evaluated};
 use super::wrappers::{self, Resolution};
 use super::{Analysis, MAX_DEPTH, Opaque, ParseError, Redirect, SimpleCommand, Word};
 
@@ -18,6 +22,7 @@ pub(super) fn analyze_top_level(source: &str) -> Result<Analysis, ParseError> {
         Err(Failure::TooDeep) => walker.opaque(TOO_DEEP, source),
         Err(Failure::Syntax(message)) => return Err(ParseError { message }),
     }
+    walker.judge_evaluated();
     Ok(walker.analysis)
 }
 
@@ -57,9 +62,55 @@ struct Scope {
 #[derive(Default)]
 struct Walker {
     analysis: Analysis,
+    /// Variables whose values are evaluated as arithmetic somewhere in the line.
+    evaluated: Vec<Evaluated>,
+    /// Variables the line may set to something other than a plain integer.
+    text_valued: BTreeSet<String>,
 }
 
 impl Walker {
+    /// A variable evaluated as arithmetic runs the code in its value; that is safe only
+    /// when nothing in the line can have given it a value other than a plain integer (the
+    /// environment the shell starts with is the user's). Positional parameters are never
+    /// known. Judged after the whole line is walked, since a loop can assign after use.
+    fn judge_evaluated(&mut self) {
+        for evaluated in std::mem::take(&mut self.evaluated) {
+            if evaluated.name == "1" || self.text_valued.contains(&evaluated.name) {
+                let reason = format!(
+                    "`{}` is evaluated as arithmetic, and the line may set it to code",
+                    if evaluated.name == "1" {
+                        "$1"
+                    } else {
+                        &evaluated.name
+                    }
+                );
+                self.opaque(reason, evaluated.expression);
+            }
+        }
+    }
+
+    /// Records that the line assigns `name`; unless the value is a plain integer, the
+    /// variable may hold code that arithmetic would run.
+    fn assigned(&mut self, name: &str, integer: bool) {
+        if !integer {
+            self.text_valued.insert(name.to_owned());
+        }
+    }
+
+    /// What a builtin does beyond being a command (see [`builtins`]).
+    fn builtin(&mut self, command: &SimpleCommand, scope: &Scope) {
+        let effects = builtins::effects(&command.argv);
+        for reason in effects.opaque {
+            self.opaque(reason, command.text());
+        }
+        for (name, integer) in effects.assigned {
+            self.assigned(&name, integer);
+        }
+        for word in effects.arithmetic {
+            self.arithmetic(&word.text, scope);
+        }
+    }
+
     fn opaque(&mut self, reason: impl Into<String>, snippet: impl Into<String>) {
         self.analysis.opaque.push(Opaque::new(reason, snippet));
     }
@@ -175,6 +226,17 @@ impl Walker {
             ast::CompoundCommand::BraceGroup(group) => self.list(&group.list, &inner),
             ast::CompoundCommand::Subshell(subshell) => self.list(&subshell.list, &inner),
             ast::CompoundCommand::ForClause(clause) => {
+                let values: Vec<Word> = clause
+                    .values
+                    .iter()
+                    .flatten()
+                    .map(|word| words::analyze_word(&word.value).word)
+                    .collect();
+                let integers = clause.values.is_some()
+                    && values
+                        .iter()
+                        .all(|w| !w.dynamic && is_integer_literal(&w.text));
+                self.assigned(&clause.variable_name, integers);
                 self.words(clause.values.iter().flatten(), &inner);
                 self.list(&clause.body.list, &inner);
             }
@@ -242,13 +304,23 @@ impl Walker {
                 ast::ExtendedTestExpr::Not(inner) | ast::ExtendedTestExpr::Parenthesized(inner) => {
                     pending.push(inner);
                 }
-                ast::ExtendedTestExpr::UnaryTest(_, word) => {
-                    parts.word(word);
+                ast::ExtendedTestExpr::UnaryTest(predicate, word) => {
+                    let word = parts.word(word);
+                    if names_variable(predicate)
+                        && (word.dynamic || assignable_name(&word.text).is_none())
+                    {
+                        let reason = "`[[ -v ]]` evaluates the subscript of the name it is given";
+                        parts.embedded.push(Embedded::Opaque(super::Opaque::new(
+                            reason,
+                            word.text.clone(),
+                        )));
+                        parts.embedded.extend(words::arithmetic_code(&word.text));
+                    }
                 }
                 ast::ExtendedTestExpr::BinaryTest(predicate, left, right) => {
                     for word in [left, right] {
                         let word = parts.word(word);
-                        if is_arithmetic(predicate) && !word.dynamic {
+                        if is_arithmetic(predicate) {
                             parts.embedded.extend(words::arithmetic_code(&word.text));
                         }
                     }
@@ -299,6 +371,8 @@ impl Walker {
             match embedded {
                 Embedded::Code(code) => self.code(&code, &inner),
                 Embedded::Opaque(opaque) => self.analysis.opaque.push(opaque),
+                Embedded::Evaluated(evaluated) => self.evaluated.push(evaluated),
+                Embedded::Assigns(name) => self.assigned(&name, false),
             }
         }
         for subshell in parts.process_substitutions {
@@ -307,8 +381,25 @@ impl Walker {
     }
 
     /// Records assignments on a command; those that change how commands run are opaque.
+    /// Records assignments on a command; those that change how commands run, or whose
+    /// target is not a plain name (`BASH_CMDS[ls]=/bin/rm`, `a[$(x)]=1`), are opaque.
     fn assign(&mut self, command: &mut SimpleCommand, assignments: &[Word]) {
         for assignment in assignments {
+            let (target, value) = assignment
+                .text
+                .split_once('=')
+                .unwrap_or((&assignment.text, ""));
+            let target = target.trim_end_matches('+');
+            match assignable_name(target) {
+                None => self.opaque(
+                    format!("assigns to `{target}`, which is not a plain variable name"),
+                    assignment.text.clone(),
+                ),
+                Some(name) => {
+                    let integer = !assignment.dynamic && is_integer_literal(value);
+                    self.assigned(name, integer);
+                }
+            }
             if let Some(reason) = wrappers::risky_assignment(assignment) {
                 self.opaque(reason, assignment.text.clone());
             }
@@ -371,6 +462,7 @@ impl Walker {
                 }
             }
         }
+        self.builtin(&command, scope);
         self.analysis.commands.push(command);
     }
 
@@ -406,6 +498,15 @@ impl Walker {
             self.resolve(action, &inner);
         }
     }
+}
+
+/// `-v NAME` and `-R NAME`: bash looks the name up, evaluating any subscript.
+fn names_variable(predicate: &ast::UnaryPredicate) -> bool {
+    matches!(
+        predicate,
+        ast::UnaryPredicate::ShellVariableIsSetAndAssigned
+            | ast::UnaryPredicate::ShellVariableIsSetAndNameRef
+    )
 }
 
 fn is_arithmetic(predicate: &ast::BinaryPredicate) -> bool {

@@ -3,8 +3,10 @@
 //! operands and arithmetic).
 
 use brush_parser::ParserOptions;
+use brush_parser::ast::{ArithmeticExpr, ArithmeticTarget};
 use brush_parser::word::{
-    self, Parameter, ParameterExpr, ParameterTransformOp, TildeExpr, WordPiece, WordPieceWithSource,
+    self, Parameter, ParameterExpr, ParameterTransformOp, SpecialParameter, TildeExpr, WordPiece,
+    WordPieceWithSource,
 };
 
 use super::{MAX_DEPTH, Opaque, Word};
@@ -16,6 +18,21 @@ pub(super) enum Embedded {
     Code(String),
     /// Code that runs but cannot be analysed.
     Opaque(Opaque),
+    /// A variable whose value is evaluated as arithmetic (`(( x ))`, `$(( $x + 1 ))`,
+    /// `[[ $x -eq 1 ]]`): its value is code when the line could have set it to text. The
+    /// walker judges it once it knows every assignment in the line.
+    Evaluated(Evaluated),
+    /// A variable that expanding the word assigns (`${x:=value}`).
+    Assigns(String),
+}
+
+/// A variable evaluated as arithmetic, with the expression that evaluates it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Evaluated {
+    /// The variable's name, or `1` for the positional parameters.
+    pub name: String,
+    /// The expression, for the reason shown.
+    pub expression: String,
 }
 
 /// A word after analysis: its value as far as known, and the code its expansion runs.
@@ -58,22 +75,63 @@ fn analyze_with(raw: &str, parse: PieceParser, depth: usize) -> AnalyzedWord {
 
 fn build(raw: &str, parse: PieceParser, depth: usize) -> WordBuilder<'_> {
     let mut builder = WordBuilder::new(raw, depth);
-    if depth > MAX_DEPTH {
-        builder.opaque("expansion nested too deeply to analyse");
-    } else {
-        match parse(raw, &ParserOptions::default()) {
-            Ok(pieces) => builder.pieces(&pieces, false),
-            Err(_) => builder.opaque("word cannot be parsed"),
+    builder.parse(parse);
+    builder
+}
+
+fn evaluated(name: String, expression: &str) -> Embedded {
+    Embedded::Evaluated(Evaluated {
+        name,
+        expression: expression.to_owned(),
+    })
+}
+
+/// The variables an arithmetic expression reads; each is evaluated as arithmetic in turn.
+fn arithmetic_names(expr: &ArithmeticExpr, names: &mut Vec<String>) {
+    use ArithmeticExpr as A;
+    let mut pending = vec![expr];
+    while let Some(expr) = pending.pop() {
+        let target = match expr {
+            A::Literal(_) => None,
+            A::Reference(target) | A::UnaryAssignment(_, target) => Some(target),
+            A::UnaryOp(_, inner) => {
+                pending.push(inner);
+                None
+            }
+            A::BinaryOp(_, left, right) => {
+                pending.extend([&**left, &**right]);
+                None
+            }
+            A::Conditional(condition, then, otherwise) => {
+                pending.extend([&**condition, &**then, &**otherwise]);
+                None
+            }
+            A::Assignment(target, value) | A::BinaryAssignment(_, target, value) => {
+                pending.push(value);
+                Some(target).filter(|_| matches!(expr, A::BinaryAssignment(..)))
+            }
+        };
+        match target {
+            Some(ArithmeticTarget::Variable(name)) => names.push(name.clone()),
+            Some(ArithmeticTarget::ArrayElement(name, index)) => {
+                names.push(name.clone());
+                pending.push(index);
+            }
+            None => {}
+        }
+        if let A::Assignment(ArithmeticTarget::ArrayElement(_, index), _) = expr {
+            pending.push(index);
         }
     }
-    builder
 }
 
 /// The expression, with its expansions standing for numbers, must be valid arithmetic:
 /// `$((rm -rf x))` is a failed arithmetic expansion in bash, but other shells may read it as
 /// `$( (rm -rf x) )`.
 fn arithmetic_code_at(expr: &str, depth: usize) -> Vec<Embedded> {
-    let builder = build(expr, word::parse, depth + 1);
+    let mut builder = WordBuilder::new(expr, depth + 1);
+    builder.arithmetic = true;
+    builder.parse(word::parse);
     let mut embedded = builder.embedded;
     let skeleton = builder.skeleton;
     let operators = skeleton
@@ -82,10 +140,16 @@ fn arithmetic_code_at(expr: &str, depth: usize) -> Vec<Embedded> {
         .count();
     let reason = if operators > MAX_ARITHMETIC_OPERATORS {
         "arithmetic expression too complex to check"
-    } else if brush_parser::arithmetic::parse(&skeleton).is_err() {
-        "arithmetic expression does not parse"
     } else {
-        return embedded;
+        match brush_parser::arithmetic::parse(&skeleton) {
+            Ok(parsed) => {
+                let mut names = Vec::new();
+                arithmetic_names(&parsed, &mut names);
+                embedded.extend(names.into_iter().map(|name| evaluated(name, expr)));
+                return embedded;
+            }
+            Err(_) => "arithmetic expression does not parse",
+        }
     };
     embedded.push(Embedded::Opaque(Opaque::new(reason, expr)));
     embedded
@@ -105,6 +169,9 @@ struct WordBuilder<'a> {
     dynamic: bool,
     unquoted: String,
     embedded: Vec<Embedded>,
+    /// The word is an arithmetic expression: the values of the variables it expands, and
+    /// the output of its command substitutions, are evaluated as arithmetic.
+    arithmetic: bool,
 }
 
 impl<'a> WordBuilder<'a> {
@@ -117,6 +184,18 @@ impl<'a> WordBuilder<'a> {
             dynamic: false,
             unquoted: String::new(),
             embedded: Vec::new(),
+            arithmetic: false,
+        }
+    }
+
+    fn parse(&mut self, parse: PieceParser) {
+        if self.depth > MAX_DEPTH {
+            self.opaque("expansion nested too deeply to analyse");
+            return;
+        }
+        match parse(self.raw, &ParserOptions::default()) {
+            Ok(pieces) => self.pieces(&pieces, false),
+            Err(_) => self.opaque("word cannot be parsed"),
         }
     }
 
@@ -167,12 +246,11 @@ impl<'a> WordBuilder<'a> {
             }
             WordPiece::CommandSubstitution(code) => {
                 self.as_written(piece);
-                self.embedded.push(Embedded::Code(code.clone()));
+                self.substitution(code.clone());
             }
             WordPiece::BackquotedCommandSubstitution(code) => {
                 self.as_written(piece);
-                self.embedded
-                    .push(Embedded::Code(unescape_backquoted(code)));
+                self.substitution(unescape_backquoted(code));
             }
             WordPiece::ArithmeticExpression(expr) => {
                 self.as_written(piece);
@@ -231,6 +309,16 @@ impl<'a> WordBuilder<'a> {
         self.dynamic = true;
     }
 
+    /// A command substitution: its code runs, and in arithmetic its output is evaluated.
+    fn substitution(&mut self, code: String) {
+        if self.arithmetic {
+            let reason = "the output of a command substitution is evaluated as arithmetic";
+            self.embedded
+                .push(Embedded::Opaque(Opaque::new(reason, self.raw)));
+        }
+        self.embedded.push(Embedded::Code(code));
+    }
+
     fn parameter(&mut self, expr: &ParameterExpr) {
         if let ParameterExpr::Transform {
             op: ParameterTransformOp::PromptExpand,
@@ -240,12 +328,46 @@ impl<'a> WordBuilder<'a> {
             let snippet = Opaque::new("prompt expansion (@P) runs code stored in a variable", "");
             self.embedded.push(Embedded::Opaque(snippet));
         }
-        for operand in parameter_operands(expr) {
+        let (operands, expanded) = parameter_operands(expr);
+        if let Some((parameter, indirect)) = expanded {
+            self.expanded(expr, parameter, indirect);
+        }
+        for operand in operands {
             let code = match operand {
                 Operand::Word(text) => analyze_with(text, word::parse, self.depth + 1).embedded,
                 Operand::Arithmetic(text) => arithmetic_code_at(text, self.depth),
             };
             self.embedded.extend(code);
+        }
+    }
+}
+
+impl WordBuilder<'_> {
+    /// Records what expanding `parameter` means beyond its text: an indirect expansion
+    /// (`${!x}`) expands the variable named by x's value, which may carry a subscript that
+    /// runs code; `${x:=v}` assigns x; in arithmetic the value is evaluated.
+    fn expanded(&mut self, expr: &ParameterExpr, parameter: &Parameter, indirect: bool) {
+        if indirect {
+            let reason = "an indirect expansion (`${!name}`) expands a variable named at run time";
+            self.embedded
+                .push(Embedded::Opaque(Opaque::new(reason, self.raw)));
+        }
+        let name = match parameter {
+            Parameter::Named(name)
+            | Parameter::NamedWithIndex { name, .. }
+            | Parameter::NamedWithAllIndices { name, .. } => Some(name.clone()),
+            Parameter::Positional(_)
+            | Parameter::Special(SpecialParameter::AllPositionalParameters { .. }) => {
+                Some("1".to_owned())
+            }
+            Parameter::Special(_) => None,
+        };
+        if let (ParameterExpr::AssignDefaultValues { .. }, Some(name)) = (expr, &name) {
+            self.embedded.push(Embedded::Assigns(name.clone()));
+        }
+        let numeric = matches!(expr, ParameterExpr::ParameterLength { .. });
+        if let (true, false, Some(name)) = (self.arithmetic, numeric, name) {
+            self.embedded.push(evaluated(name, self.raw));
         }
     }
 }
@@ -258,103 +380,120 @@ enum Operand<'e> {
     Arithmetic(&'e str),
 }
 
-fn parameter_operands(expr: &ParameterExpr) -> Vec<Operand<'_>> {
+/// The operands of a parameter expansion, and the parameter it expands with whether the
+/// expansion is indirect (`None` for `${!prefix*}` and `${!array[@]}`, which expand names).
+fn parameter_operands(expr: &ParameterExpr) -> (Vec<Operand<'_>>, Option<(&Parameter, bool)>) {
     use ParameterExpr as P;
     let mut operands = Vec::new();
-    let parameter = match expr {
-        P::Parameter { parameter, .. }
-        | P::ParameterLength { parameter, .. }
-        | P::Transform { parameter, .. } => parameter,
+    let (parameter, indirect) = match expr {
+        P::Parameter {
+            parameter,
+            indirect,
+        }
+        | P::ParameterLength {
+            parameter,
+            indirect,
+        }
+        | P::Transform {
+            parameter,
+            indirect,
+            ..
+        } => (parameter, *indirect),
         P::UseDefaultValues {
             parameter,
+            indirect,
             default_value: value,
             ..
         }
         | P::AssignDefaultValues {
             parameter,
+            indirect,
             default_value: value,
             ..
         }
         | P::IndicateErrorIfNullOrUnset {
             parameter,
+            indirect,
             error_message: value,
             ..
         }
         | P::UseAlternativeValue {
             parameter,
+            indirect,
             alternative_value: value,
             ..
         }
         | P::RemoveSmallestSuffixPattern {
             parameter,
+            indirect,
             pattern: value,
-            ..
         }
         | P::RemoveLargestSuffixPattern {
             parameter,
+            indirect,
             pattern: value,
-            ..
         }
         | P::RemoveSmallestPrefixPattern {
             parameter,
+            indirect,
             pattern: value,
-            ..
         }
         | P::RemoveLargestPrefixPattern {
             parameter,
+            indirect,
             pattern: value,
-            ..
         }
         | P::UppercaseFirstChar {
             parameter,
+            indirect,
             pattern: value,
-            ..
         }
         | P::UppercasePattern {
             parameter,
+            indirect,
             pattern: value,
-            ..
         }
         | P::LowercaseFirstChar {
             parameter,
+            indirect,
             pattern: value,
-            ..
         }
         | P::LowercasePattern {
             parameter,
+            indirect,
             pattern: value,
-            ..
         } => {
             operands.extend(value.as_deref().map(Operand::Word));
-            parameter
+            (parameter, *indirect)
         }
         P::Substring {
             parameter,
+            indirect,
             offset,
             length,
-            ..
         } => {
             operands.push(Operand::Arithmetic(&offset.value));
             let length = length.as_ref().map(|length| length.value.as_str());
             operands.extend(length.map(Operand::Arithmetic));
-            parameter
+            (parameter, *indirect)
         }
         P::ReplaceSubstring {
             parameter,
+            indirect,
             pattern,
             replacement,
             ..
         } => {
             operands.push(Operand::Word(pattern));
             operands.extend(replacement.as_deref().map(Operand::Word));
-            parameter
+            (parameter, *indirect)
         }
-        P::VariableNames { .. } | P::MemberKeys { .. } => return operands,
+        P::VariableNames { .. } | P::MemberKeys { .. } => return (operands, None),
     };
     if let Parameter::NamedWithIndex { index, .. } = parameter {
         operands.push(Operand::Arithmetic(index));
     }
-    operands
+    (operands, Some((parameter, indirect)))
 }
 
 /// Pathname expansion: `*`, `?`, a bracket expression `[…]`, or an extglob `@(…)`.
