@@ -8,14 +8,17 @@
 //! user settings in [`settings`]. Shell commands run inside [`sandbox`].
 
 pub mod atomic;
+pub mod chat;
 pub mod checkpoint;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod engine;
+pub mod exit;
 pub mod goal;
 pub mod hooks;
 pub mod mcp;
+pub mod out;
 pub mod paths;
 pub mod policy;
 pub mod provider;

@@ -119,7 +119,7 @@ impl CheckpointStore {
     /// Where the store of `workspace` lives under the data folder.
     pub fn location(data: &Path, workspace: &Path) -> PathBuf {
         data.join("checkpoints")
-            .join(crate::engine::store::workspace_key(workspace))
+            .join(crate::paths::workspace_key(workspace))
     }
 
     /// Opens the store of `workspace`, creating it if needed.
@@ -954,5 +954,5 @@ fn tag_order(tag: &str) -> (u64, u64) {
 }
 
 fn now() -> i64 {
-    (crate::engine::store::now_ms() / 1000) as i64
+    (crate::paths::now_ms() / 1000) as i64
 }

@@ -27,8 +27,7 @@ use nix::unistd::{ForkResult, fork};
 use super::linux::{self, LandlockRules};
 use super::{Layer, Layers, Plan, layer};
 
-/// The exit code when the sandbox cannot be set up.
-const SETUP_FAILED: u8 = 125;
+use crate::exit::SANDBOX_SETUP_FAILED as SETUP_FAILED;
 
 /// Runs the helper with the arguments after
 /// [`HELPER_SUBCOMMAND`](super::HELPER_SUBCOMMAND): the program

@@ -17,8 +17,9 @@ use std::process::{Child, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use super::registry::{Tool, Touches};
 use super::{ToolContext, ToolOutput, optional_u64, required_str};
 
 /// Seconds a command may run when the call does not say.
@@ -27,6 +28,38 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
 const MAX_TIMEOUT_SECS: u64 = 3600;
 /// Bytes of each stream kept (half from the start, half from the end).
 const OUTPUT_LIMIT: usize = 30_000;
+
+/// The `shell` tool.
+pub struct Shell;
+
+impl Tool for Shell {
+    fn name(&self) -> &'static str {
+        "shell"
+    }
+
+    fn description(&self) -> &'static str {
+        "Run a bash command line in the workspace (no stdin; 120 s limit unless timeout_secs says otherwise). Returns the exit code and output."
+    }
+
+    fn input_schema(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "command": {"type": "string"},
+                "timeout_secs": {"type": "integer", "minimum": 1}
+            },
+            "required": ["command"]
+        })
+    }
+
+    fn touches(&self) -> Touches {
+        Touches::Anything
+    }
+
+    fn run(&self, input: &Value, context: &ToolContext) -> ToolOutput {
+        run(input, context)
+    }
+}
 
 /// Runs the command line the input names.
 pub fn run(input: &Value, context: &ToolContext) -> ToolOutput {

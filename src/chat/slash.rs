@@ -1,70 +1,22 @@
-//! Chat's slash commands, shared by every interactive surface (the line
-//! mode and the terminal UI). Each line is parsed with clap, like the
-//! command line, so `/checkpoint restore 2 --hard` means what
-//! `agent checkpoint restore 2 --hard` means, and acts on the chat's state;
-//! what it has to say comes back as text for the surface to show. The
-//! commands about the session itself (`/tools`, `/model`, `/context`, …)
-//! are in [`super::slash_session`]. `/goal` joins `SlashCommand` when the
-//! goal loop lands; completion and `/help` pick it up from there.
+//! Chat's slash commands, the same for every surface (the line mode and
+//! the terminal UI). Each line is parsed with clap, like the command line,
+//! so `/checkpoint restore 2 --hard` means what `agent checkpoint restore 2
+//! --hard` means, and acts on the chat's state; what it has to say comes
+//! back as text for the surface to show. The commands about the session
+//! itself (`/tools`, `/model`, `/context`, …) are in [`super::commands`];
+//! `/goal` and `/context add` run work, so the controller runs them.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use super::checkpoint;
-use super::slash_session::{self, AgentAction, ContextAction, ToolsAction};
+use super::Chat;
+use super::checkpoint::{self, CheckpointCommand};
+use super::commands::{self as slash_session, AgentAction, ContextAction, ToolsAction};
 use crate::checkpoint::CheckpointStore;
-use crate::cli::CheckpointCommand;
-use crate::engine::Session;
-use crate::engine::events::UsageTotals;
 use crate::engine::prompt::{context_files, describe_context};
-use crate::engine::store::{SavedSession, SessionStore};
 use crate::goal::spec::goal_words;
-use crate::settings::Settings;
-
-/// What an interactive chat is working on.
-pub struct Chat {
-    /// The conversation and its engine.
-    pub session: Session,
-    /// Where it is saved.
-    pub saved: SavedSession,
-    /// The workspace's saved sessions.
-    pub sessions: SessionStore,
-    /// The folder chat started in.
-    pub cwd: PathBuf,
-    /// The data folder (checkpoint stores).
-    pub data: PathBuf,
-    /// The user's settings (model endpoints for `/model`).
-    pub settings: Settings,
-    /// Tokens used by this chat's turns.
-    pub usage: UsageTotals,
-    /// The last turn's average prompt size as the model reported it, for
-    /// the context estimate.
-    pub last_prompt_tokens: u64,
-}
-
-impl Chat {
-    /// Saves the conversation; a failure is returned as a warning to show.
-    pub fn save(&mut self) -> Option<String> {
-        self.saved.messages = self.session.messages().to_vec();
-        self.saved.marks = self.session.marks().clone();
-        self.saved
-            .save()
-            .err()
-            .map(|e| format!("warning: the session could not be saved: {e}"))
-    }
-
-    /// Counts a finished turn's usage.
-    pub fn add_turn_usage(&mut self, turn: UsageTotals) {
-        self.usage.input_tokens += turn.input_tokens;
-        self.usage.output_tokens += turn.output_tokens;
-        self.usage.requests += turn.requests;
-        if let Some(average) = turn.input_tokens.checked_div(turn.requests) {
-            self.last_prompt_tokens = average;
-        }
-    }
-}
 
 /// A parsed slash command line.
 #[derive(Debug, Parser)]
@@ -147,6 +99,8 @@ pub enum Reply {
     Show(String),
     /// Run a goal: the words after `/goal`, still to be parsed.
     Goal(String),
+    /// Read these files into the system prompt (`/context add`).
+    ContextAdd(Vec<PathBuf>),
     /// End the chat.
     Quit,
 }
@@ -184,9 +138,7 @@ pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, String> {
         SlashCommand::Agent(AgentAction::Swap { name }) => {
             slash_session::agent_swap(chat, &name).map(Reply::Show)
         }
-        SlashCommand::Context(ContextAction::Add { paths }) => {
-            slash_session::context_add(chat, &paths).map(Reply::Show)
-        }
+        SlashCommand::Context(ContextAction::Add { paths }) => Ok(Reply::ContextAdd(paths)),
         SlashCommand::Context(ContextAction::Remove { paths }) => {
             Ok(Reply::Show(slash_session::context_remove(chat, &paths)))
         }
@@ -216,8 +168,7 @@ pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, String> {
 /// cuts the conversation back; `init` turns checkpoints on when they were
 /// waiting for it.
 fn checkpoint_command(chat: &mut Chat, command: &CheckpointCommand) -> Result<String, String> {
-    let mut out =
-        checkpoint::execute(command, &chat.cwd, &chat.data).map_err(|failure| failure.message)?;
+    let mut out = checkpoint::execute(command, &chat.cwd, &chat.data).map_err(|e| e.to_string())?;
     match command {
         CheckpointCommand::Init if chat.session.checkpoints().is_none() => {
             let workspace = chat.saved.workspace.clone();
@@ -279,8 +230,7 @@ fn rewind(chat: &mut Chat, turn: Option<u64>, files: bool) -> Result<String, Str
             hard: false,
         };
         out.push_str(
-            &checkpoint::execute(&restore, &chat.cwd, &chat.data)
-                .map_err(|failure| failure.message)?,
+            &checkpoint::execute(&restore, &chat.cwd, &chat.data).map_err(|e| e.to_string())?,
         );
     }
     Ok(out)

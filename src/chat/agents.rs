@@ -1,0 +1,72 @@
+//! The agents visible from a folder, as a table: `agent agent list` prints
+//! it and chat's `/agent list` shows it.
+
+use std::path::Path;
+
+use crate::config::discover::{self, Scope};
+use crate::config::{DEFAULT_AGENT, load_file};
+use crate::paths::home_dir;
+
+/// The agents visible from `cwd` as a table (name, scope, status, file,
+/// description), and the warnings about shadowed definitions; shared by
+/// `agent agent list` and chat's `/agent list`.
+pub fn list_text(cwd: &Path) -> (Vec<String>, String) {
+    let discovery = discover::discover(cwd, home_dir().as_deref());
+    let warnings = discovery.warnings();
+    let mut rows = Vec::new();
+    for found in discovery.agents.values() {
+        let scope = match found.scope {
+            Scope::Workspace => "workspace",
+            Scope::Global => "global",
+            Scope::Legacy => "legacy",
+        };
+        let (status, description) = match load_file(&found.file) {
+            Ok(v) => ("ok", v.config.description.unwrap_or_default()),
+            Err(_) => (
+                "INVALID",
+                format!("run `agent agent validate {}`", found.file.display()),
+            ),
+        };
+        rows.push([
+            found.name.clone(),
+            scope.into(),
+            status.into(),
+            found.file.display().to_string(),
+            description,
+        ]);
+    }
+    if !discovery.agents.contains_key(DEFAULT_AGENT) {
+        let default = discover::default_agent();
+        rows.push([
+            DEFAULT_AGENT.into(),
+            "built-in".into(),
+            "ok".into(),
+            "-".into(),
+            default.description.unwrap_or_default(),
+        ]);
+    }
+    let table = table(["NAME", "SCOPE", "STATUS", "FILE", "DESCRIPTION"], &rows);
+    (warnings, table)
+}
+
+fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        padded.join("  ").trim_end().to_string() + "\n"
+    };
+    let mut out = line(header.to_vec());
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    out
+}
