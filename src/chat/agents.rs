@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::config::discover::{self, Scope};
 use crate::config::{DEFAULT_AGENT, load_file};
 use crate::paths::home_dir;
+use crate::sandbox::check_agent;
 
 /// The agents visible from `cwd` as a table (name, scope, status, file,
 /// description), and the warnings about shadowed definitions; shared by
@@ -20,7 +21,8 @@ pub fn list_text(cwd: &Path) -> (Vec<String>, String) {
             Scope::Global => "global",
             Scope::Legacy => "legacy",
         };
-        let (status, description) = match load_file(&found.file) {
+        let loaded = load_file(&found.file).and_then(|v| check_agent(&v.config).map(|()| v));
+        let (status, description) = match loaded {
             Ok(v) => ("ok", v.config.description.unwrap_or_default()),
             Err(_) => (
                 "INVALID",

@@ -10,6 +10,7 @@ use crate::config::starter::starter_agent;
 use crate::config::validate::is_valid_agent_name;
 use crate::config::{ConfigError, load_file};
 use crate::policy::lint::lint;
+use crate::sandbox::check_agent;
 
 fn current_dir() -> Result<PathBuf, Failure> {
     std::env::current_dir()
@@ -33,7 +34,8 @@ pub fn list() -> Outcome {
 pub fn validate(paths: &[PathBuf]) -> Outcome {
     let mut failed = 0;
     for path in paths {
-        match load_file(path) {
+        let checked = load_file(path).and_then(|v| check_agent(&v.config).map(|()| v));
+        match checked {
             Ok(validated) => {
                 for warning in &validated.warnings {
                     eprintln!("{warning}\n");

@@ -444,21 +444,16 @@ impl Checker<'_> {
         }
     }
 
-    /// `writablePaths`: folders, never credentials or protected places,
-    /// which the sandbox would refuse to open for writing anyway.
+    /// `writablePaths`: folder globs. Whether the sandbox can make each
+    /// writable (never credentials or protected places) is the sandbox's
+    /// to say: `crate::sandbox::check_agent`.
     fn writable_paths(&mut self, paths: Vec<String>, base: &JsonPath) -> Vec<Rule<String>> {
         let mut rules = Vec::new();
         for (i, path) in paths.into_iter().enumerate() {
             let at = base.index(i);
-            let problem = if let Err(message) = check_glob(&path) {
-                Some(message)
-            } else {
-                crate::sandbox::fence::unwritable_reason(&path)
-                    .map(|why| format!("`{path}` cannot be made writable: {why}"))
-            };
-            match problem {
-                Some(message) => self.error_at_value(&at, message, None),
-                None => rules.push(self.rule(path, &at)),
+            match check_glob(&path) {
+                Err(message) => self.error_at_value(&at, message, None),
+                Ok(()) => rules.push(self.rule(path, &at)),
             }
         }
         rules

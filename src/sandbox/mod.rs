@@ -22,6 +22,7 @@
 //! Elsewhere (macOS, …) there is no kernel layer: commands are judged by
 //! the policy, and [`fence::Fence::audit`] checks what they changed.
 
+mod check;
 pub mod fence;
 #[cfg(target_os = "linux")]
 pub mod helper;
@@ -43,6 +44,7 @@ use crate::config::error::JsonPath;
 pub use crate::config::model::SandboxMode;
 use crate::config::{AgentConfig, AgentSource, Origin, Rule};
 use crate::policy::paths::{Roots, SENSITIVE_HOME_PATHS, resolve_existing_prefix};
+pub use check::check_agent;
 use fence::{Fence, Found};
 
 /// The hidden first argument that makes the `agent` binary the sandbox
