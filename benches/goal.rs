@@ -7,6 +7,8 @@
 //! the largest it can be; a real model only adds model time.
 //! `cargo bench --bench goal` (needs pytest and mypy).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 #[path = "../tests/support/model_server.rs"]
 mod model_server;
 

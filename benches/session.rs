@@ -10,6 +10,8 @@
 //!
 //! `cargo bench --bench session`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 #[path = "../tests/support/model_server.rs"]
 mod model_server;
 

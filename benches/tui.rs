@@ -8,6 +8,8 @@
 //! `cargo bench --bench tui` prints criterion's figures and, at the end,
 //! the median of each case.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

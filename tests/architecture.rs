@@ -10,6 +10,8 @@
 //! hide among them. An edge against this order fails with the file, the
 //! line and the two modules.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 use std::path::{Path, PathBuf};
 
 /// Each top-level module's level; a module may use only lower levels.

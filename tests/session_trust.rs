@@ -2,6 +2,8 @@
 //! approval prompt, the next call of that program runs unasked, a denied
 //! command is still refused, and nothing else is trusted.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::path::Path;
