@@ -5,7 +5,7 @@
 
 use clap::Subcommand;
 
-use super::Chat;
+use super::{Chat, ChatError};
 use crate::config::patterns::ToolId;
 use crate::engine::context::estimate_tokens;
 use crate::engine::{Caller, Emit};
@@ -53,21 +53,22 @@ pub enum AgentAction {
 /// sandbox become the new agent's, assembled as at chat start. An agent
 /// with hooks or MCP servers needs a new chat, where they are shown for
 /// trust and started.
-pub fn agent_swap(chat: &mut Chat, name: &str) -> Result<String, String> {
+pub fn agent_swap(chat: &mut Chat, name: &str) -> Result<String, ChatError> {
     let home = crate::paths::home_dir();
-    let (validated, _) =
-        crate::config::load(name, &chat.cwd, home.as_deref()).map_err(|e| format!("{e}\n"))?;
-    crate::sandbox::check_agent(&validated.config).map_err(|e| format!("{e}\n"))?;
+    let (validated, _) = crate::config::load(name, &chat.cwd, home.as_deref())
+        .map_err(|e| ChatError::usage(format!("{e}\n")))?;
+    crate::sandbox::check_agent(&validated.config)
+        .map_err(|e| ChatError::usage(format!("{e}\n")))?;
     let config = validated.config;
     if !config.hooks.is_empty() || !config.mcp_servers.is_empty() {
-        return Err(format!(
+        return Err(ChatError::usage(format!(
             "`{}` runs hooks or MCP servers, which are shown for trust and started with a new chat: `agent chat --agent {name} --resume`\n",
             config.name
-        ));
+        )));
     }
     let workspace = chat.saved.workspace.clone();
     let guardrails = crate::config::guardrails::load(&workspace, home.as_deref())
-        .map_err(|e| format!("{e}\n"))?;
+        .map_err(|e| ChatError::usage(format!("{e}\n")))?;
     let agent = config.name.clone();
     let setup = crate::engine::SessionSetup::assemble(crate::engine::Assembly {
         config,
@@ -177,7 +178,7 @@ fn remove_block(system: &mut String, path: &std::path::Path) -> bool {
 }
 
 /// `/tools [ACTION]`: the overview, after the change if one was asked.
-pub fn tools(chat: &mut Chat, action: Option<ToolsAction>) -> Result<String, String> {
+pub fn tools(chat: &mut Chat, action: Option<ToolsAction>) -> Result<String, ChatError> {
     let mut out = String::new();
     if let Some(action) = action {
         out.push_str(&change_trust(chat, action)?);
@@ -187,7 +188,7 @@ pub fn tools(chat: &mut Chat, action: Option<ToolsAction>) -> Result<String, Str
     Ok(out)
 }
 
-fn change_trust(chat: &mut Chat, action: ToolsAction) -> Result<String, String> {
+fn change_trust(chat: &mut Chat, action: ToolsAction) -> Result<String, ChatError> {
     let setup = chat.session.setup_mut();
     let trust = &mut setup.trust;
     Ok(match action {
@@ -223,15 +224,15 @@ fn change_trust(chat: &mut Chat, action: ToolsAction) -> Result<String, String> 
 
 /// A tool name as trust takes it: a built-in in its current spelling, or
 /// an MCP pattern.
-fn known_tool(name: &str) -> Result<String, String> {
+fn known_tool(name: &str) -> Result<String, ChatError> {
     match tool_id(name) {
         Some(ToolId::Builtin(builtin)) => Ok(builtin.to_string()),
         Some(ToolId::Mcp { .. }) => Ok(name.to_string()),
         None if name.starts_with('@') && name.len() > 1 => Ok(name.to_string()),
-        None => Err(format!(
+        None => Err(ChatError::usage(format!(
             "there is no tool named `{name}` (the tools: {})\n",
             registry::names().join(", ")
-        )),
+        ))),
     }
 }
 
@@ -263,7 +264,7 @@ pub fn overview_text(policy: &Policy, trust: &Trust) -> String {
 }
 
 /// `/model [ID]`: the models to pick from, or a switch for the next turn.
-pub fn model(chat: &mut Chat, id: Option<String>) -> Result<String, String> {
+pub fn model(chat: &mut Chat, id: Option<String>) -> Result<String, ChatError> {
     let Some(id) = id else {
         let setup = chat.session.setup();
         let mut out = format!("current: {}\n", setup.model_id);
@@ -279,7 +280,8 @@ pub fn model(chat: &mut Chat, id: Option<String>) -> Result<String, String> {
         return Ok(out);
     };
     let variable = |name: &str| chat.settings.env_or_setting(name);
-    let endpoint = Endpoint::resolve(&id, &variable).map_err(|e| format!("{e}\n"))?;
+    let endpoint =
+        Endpoint::resolve(&id, &variable).map_err(|e| ChatError::usage(format!("{e}\n")))?;
     let setup = chat.session.setup_mut();
     setup.client = Client::new(endpoint);
     setup.model_id = id.clone();
@@ -368,15 +370,15 @@ pub fn compact(chat: &mut Chat) -> String {
 
 /// `/clear`: an empty conversation in a new saved session; the old one is
 /// kept.
-pub fn clear(chat: &mut Chat) -> Result<String, String> {
+pub fn clear(chat: &mut Chat) -> Result<String, ChatError> {
     if let Some(warning) = chat.save() {
-        return Err(warning);
+        return Err(ChatError::Runtime(warning));
     }
     let old = chat.saved.id.clone();
     let mut fresh = chat
         .sessions
         .create(&chat.saved.agent, &chat.saved.model, &chat.saved.workspace)
-        .map_err(|e| format!("cannot save the new session: {e}\n"))?;
+        .map_err(|e| ChatError::runtime(format!("cannot save the new session: {e}\n")))?;
     chat.session.rewind_to("0");
     std::mem::swap(&mut chat.saved, &mut fresh);
     chat.last_prompt_tokens = 0;

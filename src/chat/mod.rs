@@ -135,7 +135,7 @@ impl Chat {
                 Ok(Reply::ContextAdd(paths)) => {
                     Handled::Shown(commands::context_add(self, &paths, emit).await)
                 }
-                Err(message) => Handled::Refused(message),
+                Err(error) => Handled::Refused(error.to_string()),
             };
         }
         if let Some(command) = line.strip_prefix('!') {

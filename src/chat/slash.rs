@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use super::Chat;
 use super::checkpoint::{self, CheckpointCommand};
 use super::commands::{self as slash_session, AgentAction, ContextAction, ToolsAction};
+use super::{Chat, ChatError};
 use crate::checkpoint::CheckpointStore;
 use crate::engine::prompt::{context_files, describe_context};
 use crate::goal::spec::goal_words;
@@ -122,12 +122,12 @@ pub fn commands() -> Vec<(String, String)> {
 
 /// Runs one slash command line (`/checkpoint list`); an error is text to
 /// show, and the chat goes on.
-pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, String> {
+pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, ChatError> {
     if let Some(words) = goal_words(line) {
         return Ok(Reply::Goal(words.to_string()));
     }
     let words = line.trim_start_matches('/').split_whitespace();
-    let parsed = Line::try_parse_from(words).map_err(|e| e.render().to_string())?;
+    let parsed = Line::try_parse_from(words).map_err(|e| ChatError::usage(e.render()))?;
     match parsed.command {
         SlashCommand::Goal { words } => Ok(Reply::Goal(words.join(" "))),
         SlashCommand::Checkpoint(command) => checkpoint_command(chat, &command).map(Reply::Show),
@@ -167,12 +167,13 @@ pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, String> {
 /// `/checkpoint …`: the same as `agent checkpoint …`, and a restore also
 /// cuts the conversation back; `init` turns checkpoints on when they were
 /// waiting for it.
-fn checkpoint_command(chat: &mut Chat, command: &CheckpointCommand) -> Result<String, String> {
-    let mut out = checkpoint::execute(command, &chat.cwd, &chat.data).map_err(|e| e.to_string())?;
+fn checkpoint_command(chat: &mut Chat, command: &CheckpointCommand) -> Result<String, ChatError> {
+    let mut out = checkpoint::execute(command, &chat.cwd, &chat.data)?;
     match command {
         CheckpointCommand::Init if chat.session.checkpoints().is_none() => {
             let workspace = chat.saved.workspace.clone();
-            let store = CheckpointStore::open(&chat.data, &workspace).map_err(|e| e.to_string())?;
+            let store =
+                CheckpointStore::open(&chat.data, &workspace).map_err(ChatError::runtime)?;
             chat.session.enable_checkpoints(Arc::new(Mutex::new(store)));
             out.push_str("checkpoints are on for this session\n");
         }
@@ -193,28 +194,28 @@ fn checkpoint_command(chat: &mut Chat, command: &CheckpointCommand) -> Result<St
 /// `/rewind [N] [--files]`: the conversation as it was at turn checkpoint
 /// `N` goes on in a new saved session, and the old session stays as it was
 /// (Kiro's semantics); `--files` also restores that checkpoint's files.
-fn rewind(chat: &mut Chat, turn: Option<u64>, files: bool) -> Result<String, String> {
+fn rewind(chat: &mut Chat, turn: Option<u64>, files: bool) -> Result<String, ChatError> {
     let marks: Vec<u64> = chat.session.marks().keys().copied().collect();
     let turn = match turn {
         Some(turn) if marks.contains(&turn) => turn,
         Some(turn) => {
-            return Err(format!(
+            return Err(ChatError::usage(format!(
                 "turn {turn} is not a checkpoint of this conversation (its turns: {marks:?})"
-            ));
+            )));
         }
         None => match marks.as_slice() {
             [.., before, _last] => *before,
-            _ => return Err("there is no earlier turn to rewind to".into()),
+            _ => return Err(ChatError::usage("there is no earlier turn to rewind to")),
         },
     };
     if let Some(warning) = chat.save() {
-        return Err(warning);
+        return Err(ChatError::Runtime(warning));
     }
     let old = chat.saved.id.clone();
     let mut fork = chat
         .sessions
         .create(&chat.saved.agent, &chat.saved.model, &chat.saved.workspace)
-        .map_err(|e| format!("cannot save the new session: {e}"))?;
+        .map_err(|e| ChatError::runtime(format!("cannot save the new session: {e}")))?;
     chat.session.rewind_to(&turn.to_string());
     std::mem::swap(&mut chat.saved, &mut fork);
     let mut out = format!(
@@ -229,9 +230,7 @@ fn rewind(chat: &mut Chat, turn: Option<u64>, files: bool) -> Result<String, Str
             tag: turn.to_string(),
             hard: false,
         };
-        out.push_str(
-            &checkpoint::execute(&restore, &chat.cwd, &chat.data).map_err(|e| e.to_string())?,
-        );
+        out.push_str(&checkpoint::execute(&restore, &chat.cwd, &chat.data)?);
     }
     Ok(out)
 }

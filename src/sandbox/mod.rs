@@ -46,6 +46,38 @@ pub use layers::{Layer, Layers, layer};
 pub(crate) use prepare::Plan;
 pub use prepare::Prepared;
 
+/// Why the sandbox could not be set up, or a command not made ready to
+/// run in it: the sandbox layer's one error type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SandboxError(pub String);
+
+impl From<String> for SandboxError {
+    fn from(message: String) -> SandboxError {
+        SandboxError(message)
+    }
+}
+
+/// The message, read as text.
+impl std::ops::Deref for SandboxError {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for SandboxError {
+    fn from(message: &str) -> SandboxError {
+        SandboxError(message.to_string())
+    }
+}
+
+/// An error result saying `message`.
+pub(crate) fn fail<T>(message: String) -> Result<T, SandboxError> {
+    Err(SandboxError(message))
+}
+
 /// The hidden first argument that makes the `agent` binary the sandbox
 /// helper: `agent __sandbox PROGRAM ARGS…`, with the plan on stdin.
 pub const HELPER_SUBCOMMAND: &str = "__sandbox";

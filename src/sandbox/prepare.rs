@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::fence::{self, Fence, Found};
 use super::{HELPER_SUBCOMMAND, Sandbox, SandboxMode, describe};
+use super::{SandboxError, fail};
 use crate::policy::paths::{Roots, SENSITIVE_HOME_PATHS, resolve_existing_prefix};
 
 /// What the helper is to set up, sent to it as JSON on its stdin.
@@ -43,7 +44,7 @@ impl Sandbox {
         command: &str,
         roots: &Roots,
         env: Vec<(OsString, OsString)>,
-    ) -> Result<Prepared, String> {
+    ) -> Result<Prepared, SandboxError> {
         let unsandboxed = self.mode == SandboxMode::Off
             || (self.mode == SandboxMode::Auto && !cfg!(target_os = "linux"));
         if unsandboxed {
@@ -65,14 +66,15 @@ impl Sandbox {
         if self.mode == SandboxMode::Required {
             let missing = self.layers().missing(self.network);
             if !missing.is_empty() {
-                return Err(format!(
+                return fail(format!(
                     "refused: `toolsSettings.shell.sandbox` is \"required\" and {}",
                     describe(&missing)
                 ));
             }
         }
-        let temp = PrivateTemp::create()
-            .map_err(|e| format!("cannot make the sandbox's temporary folder: {e}"))?;
+        let temp = PrivateTemp::create().map_err(|e| {
+            SandboxError(format!("cannot make the sandbox's temporary folder: {e}"))
+        })?;
         self.make_missing_folders(roots);
         let fence = self.fence(roots);
         let folders: Vec<PathBuf> = fence

@@ -73,7 +73,7 @@ pub fn run(input: &Value, context: &ToolContext) -> ToolOutput {
     let env = scrubbed_env(&context.env_passthrough);
     let mut prepared = match context.sandbox.prepare(command, &context.roots, env) {
         Ok(prepared) => prepared,
-        Err(refusal) => return ToolOutput::error(refusal),
+        Err(refusal) => return ToolOutput::error(refusal.to_string()),
     };
     prepared
         .command()
