@@ -8,13 +8,28 @@
 
 pub mod args;
 mod cancel;
-pub mod glob;
-pub mod grep;
-pub mod read;
 pub mod registry;
-pub mod shell;
 pub mod text;
-pub mod write;
+
+/// Declares each built-in tool's module (`src/tools/NAME.rs`, whose type
+/// implements [`registry::Tool`]) and registers it in [`TOOLS`].
+macro_rules! builtin_tools {
+    ($($module:ident :: $tool:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// Every built-in tool, in the order the model is shown them.
+        pub const TOOLS: &[&dyn registry::Tool] = &[$(&$module::$tool),*];
+    };
+}
+
+// Adding a built-in tool is adding its file and one line here.
+builtin_tools! {
+    read::Read,
+    write::Write,
+    shell::Shell,
+    glob::Glob,
+    grep::Grep,
+}
 
 use std::path::PathBuf;
 

@@ -1,8 +1,9 @@
 //! The built-in tools `agent` can run, each one file implementing [`Tool`]:
 //! its name, what the model is told, its input as JSON Schema, what it may
 //! touch, and how it runs. Adding a tool is adding its file and one line to
-//! [`TOOLS`]; the dispatcher, the model's tool list, `/tools` and the
-//! planning filter all read it from here.
+//! the `builtin_tools!` list in `tools/mod.rs`, which fills [`TOOLS`]; the
+//! dispatcher, the model's tool list, `/tools` and the planning filter all
+//! read it from here.
 
 use serde_json::Value;
 
@@ -47,14 +48,7 @@ pub trait Tool: Sync {
     fn run(&self, input: &Value, context: &ToolContext) -> ToolOutput;
 }
 
-/// Every built-in tool, in the order the model is shown them.
-pub const TOOLS: &[&dyn Tool] = &[
-    &super::read::Read,
-    &super::write::Write,
-    &super::shell::Shell,
-    &super::glob::Glob,
-    &super::grep::Grep,
-];
+pub use super::TOOLS;
 
 /// The tool with this name or alias.
 pub fn find(name: &str) -> Option<&'static dyn Tool> {
