@@ -25,7 +25,7 @@ pub fn print(text: &str) {
     }
 }
 
-/// Writes `text` and a line break to stdout (see [`print`]).
+/// Writes `text` and a line break to stdout (see [`print()`]).
 pub fn line(text: &str) {
     print(&format!("{text}\n"));
 }

@@ -3,7 +3,7 @@
 //! so `/checkpoint restore 2 --hard` means what `agent checkpoint restore 2
 //! --hard` means, and acts on the chat's state; what it has to say comes
 //! back as text for the surface to show. The commands about the session
-//! itself (`/tools`, `/model`, `/context`, …) are in [`super::commands`];
+//! itself (`/tools`, `/model`, `/context`, …) are in `commands`;
 //! `/goal` and `/context add` run work, so the controller runs them.
 
 use std::path::PathBuf;

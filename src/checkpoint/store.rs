@@ -12,8 +12,8 @@
 //! checkpoints intact.
 //!
 //! This file opens the store and names checkpoints; taking them is in
-//! [`super::snapshot`], reading them back in [`super::history`], putting
-//! files back in [`super::restore`].
+//! `snapshot`, reading them back in `history`, putting
+//! files back in `restore`.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};

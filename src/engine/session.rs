@@ -1,6 +1,6 @@
 //! A session: the conversation and the parts it runs with. The turn loop
 //! is in [`super::turn`], the one path of every tool call in
-//! [`super::dispatch`], and its checkpoints in [`super::checkpoints`].
+//! [`super::dispatch`], and its checkpoints in `checkpoints`.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
