@@ -30,6 +30,7 @@ pub mod overview;
 pub mod paths;
 pub mod protect;
 pub mod readonly;
+mod reads;
 pub mod shell;
 pub mod tools;
 

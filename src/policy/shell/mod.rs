@@ -14,6 +14,7 @@ mod builtins;
 mod nesting;
 pub(crate) mod options;
 mod parts;
+mod programs;
 mod shells;
 pub(crate) mod variables;
 mod walk;
