@@ -187,3 +187,227 @@ fn peers_unsafe_cases_are_never_allowed_and_few_safe_ones_are_asked() {
         all.safe_asked.join("\n")
     );
 }
+
+/// Long options that write or change the system, with the programs that take them and the
+/// shortest prefix GNU getopt_long resolves to them.
+const WRITING_LONG_OPTIONS: &[(&str, &str, usize)] = &[
+    ("sort", "output", 2),
+    ("sort", "compress-program", 2),
+    ("date", "set", 2),
+    ("git diff", "output", 1),
+    ("git log", "output", 1),
+    ("sed", "in-place", 1),
+    ("tail", "follow", 1),
+    ("diff", "paginate", 2),
+];
+
+/// Names a closed-world judge treats as harmless before a read-only command.
+fn is_harmless_name(name: &str) -> bool {
+    name.starts_with("LC_")
+        || [
+            "LANG",
+            "LANGUAGE",
+            "TZ",
+            "NO_COLOR",
+            "CLICOLOR",
+            "CLICOLOR_FORCE",
+            "FORCE_COLOR",
+            "TERM",
+            "COLUMNS",
+            "LINES",
+            "POSIXLY_CORRECT",
+            "TIME_STYLE",
+            "QUOTING_STYLE",
+            "BLOCK_SIZE",
+            "BLOCKSIZE",
+            "DF_BLOCK_SIZE",
+            "DU_BLOCK_SIZE",
+            "LS_BLOCK_SIZE",
+        ]
+        .contains(&name)
+}
+
+/// Places where bash evaluates text as arithmetic; `{}` is the expression.
+const ARITHMETIC_CONTEXTS: &[&str] = &[
+    "(( {} ))",
+    "echo $(( {} ))",
+    "[[ {} -eq 1 ]]",
+    "[[ 1 -lt {} ]]",
+    "[ '{}' -eq 1 ]",
+    "test 1 -ge '{}'",
+    "let '{}'",
+    "echo ${x:{}}",
+    "echo ${x:0:{}}",
+    "echo ${a[{}]}",
+    "a[{}]=1",
+    "[ -v 'a[{}]' ]",
+    "[[ -v a[{}] ]]",
+    "x='{}'; (( x ))",
+    "x='{}'; echo $(( x + 1 ))",
+    "declare -i n; n='{}'",
+    "read 'a[{}]' <<< 1",
+    "printf -v 'a[{}]' %s x",
+    "unset 'a[{}]'",
+    "for ((i={}; i<1; i++)); do :; done",
+];
+
+/// Arithmetic expressions that run the denied `rm`.
+const RM_EXPRESSIONS: &[&str] = &[
+    "a[$(rm -rf tests)]",
+    "$(rm -rf tests)",
+    "`rm -rf tests`",
+    "b[`rm -rf tests`]+1",
+    "1+c[$(rm -rf tests)]",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, failure_persistence: None, ..Default::default() })]
+
+    #[test]
+    fn an_abbreviated_writing_option_never_keeps_a_command_read_only(
+        option in proptest::sample::select(WRITING_LONG_OPTIONS),
+        extra in 0usize..16,
+        attached in proptest::bool::ANY,
+    ) {
+        let (program, name, shortest) = option;
+        let prefix = &name[..(shortest + extra).min(name.len())];
+        let value = if attached { format!("--{prefix}=README.md") } else { format!("--{prefix} README.md") };
+        let line = format!("{program} {value} src/a.py");
+        let judge = fixture(READ_ONLY_JUDGE);
+        proptest::prop_assert_ne!(judge.shell(&line), Verdict::Allow, "{}", line);
+    }
+
+    #[test]
+    fn an_assignment_prefix_keeps_a_command_read_only_only_when_harmless(
+        name in "[A-Z][A-Z_]{0,11}",
+        command in proptest::sample::select(&["git diff", "ls -la", "cat README.md", "git log -n 1", "sort src/a.py"][..]),
+    ) {
+        let line = format!("{name}=x {command}");
+        let verdict = fixture(READ_ONLY_JUDGE).shell(&line);
+        if is_harmless_name(&name) {
+            proptest::prop_assert_eq!(verdict, Verdict::Allow, "{}", line);
+        } else {
+            proptest::prop_assert_ne!(verdict, Verdict::Allow, "{}", line);
+        }
+    }
+
+    #[test]
+    fn a_denied_command_in_an_arithmetic_context_is_never_allowed(
+        context in proptest::sample::select(ARITHMETIC_CONTEXTS),
+        expression in proptest::sample::select(RM_EXPRESSIONS),
+    ) {
+        let line = context.replace("{}", expression);
+        let tutorial = fixture(TUTORIAL);
+        proptest::prop_assert_ne!(tutorial.shell(&line), Verdict::Allow, "{}", line);
+        proptest::prop_assert_eq!(tutorial.shell_unattended(&line), Verdict::Deny, "{}", line);
+        let permissive = fixture(PERMISSIVE);
+        proptest::prop_assert_ne!(permissive.shell(&line), Verdict::Allow, "{}", line);
+    }
+}
+
+/// What a week of real work reads, which a closed-world judge must still let run unasked.
+const EVERYDAY_READS: &[&str] = &[
+    "printenv",
+    "printenv HOME",
+    "echo aGVsbG8= | base64 -d",
+    "base64 src/a.py",
+    "numfmt --to=iec 123456789",
+    "od -c README.md | head",
+    "ps aux",
+    "ps -ef | grep python",
+    "free -h",
+    "sed -n -e 1,5p src/a.py",
+    "sed -n '$p' README.md",
+    "cd .",
+    "cd src && ls -la",
+    "cd tests && cat test_a.py",
+    "git status",
+    "git status --short --branch",
+    "git status -sb",
+    "git log --oneline -n 20",
+    "git log --oneline --graph --decorate --all -n 30",
+    "git log -p -n 2 -- src/a.py",
+    "git log --since=2.weeks --author=me --stat",
+    "git diff",
+    "git diff --stat",
+    "git diff --cached --name-only",
+    "git diff HEAD~1 -- src",
+    "git diff --word-diff=color",
+    "git show HEAD --stat",
+    "git show HEAD:src/a.py",
+    "git -C . branch --show-current",
+    "git branch -a",
+    "git rev-parse --abbrev-ref HEAD",
+    "git ls-files | wc -l",
+    "git blame -L 1,5 src/a.py",
+    "git reflog -n 5",
+    "PAGER= git log -n 1",
+    "LC_ALL=C sort src/a.py | uniq -c",
+    "TZ=UTC date +%F",
+    "ls -la src/",
+    "ls -d */",
+    "wc -l src/*.py",
+    "cat src/*.py | head -n 40",
+    "head -n 20 README.md",
+    "tail -n 50 README.md",
+    "grep -rn TODO src",
+    "grep -rn --include='*.py' import .",
+    "rg -n 'def ' src",
+    "find . -name '*.py' -not -path './.git/*'",
+    "find src -type f -newer README.md",
+    "du -sh src",
+    "df -h .",
+    "stat README.md",
+    "file src/a.py",
+    "diff -u src/a.py src/b.py",
+    "cmp src/a.py src/b.py",
+    "sha256sum src/*.py",
+    "tree -L 2",
+    "jq . package.json",
+    "cut -d: -f1 README.md",
+    "sort -u src/a.py",
+    "tr a-z A-Z < README.md",
+    "xargs -0 echo < /dev/null",
+    "set -o pipefail; git log --oneline | head -n 3",
+    "for f in src/*.py; do wc -l \"$f\"; done",
+    "for ((i=0; i<3; i++)); do echo $i; done",
+    "[ -f README.md ] && cat README.md",
+    "[[ -d src ]] && ls src",
+    "test -n \"$HOME\" && echo yes",
+    "which python3",
+    "command -v mypy",
+    "type -a python",
+    "uname -a",
+    "whoami",
+    "id -u",
+    "nproc",
+    "date +%s",
+    "hostname",
+    "echo $((1 + 2))",
+    "printf '%s\\n' a b",
+    "expr 1 + 2",
+    "basename src/a.py .py",
+    "dirname src/a.py",
+    "realpath src",
+    "readlink -f src",
+    "seq 1 5",
+    "true",
+];
+
+#[test]
+fn everyday_reads_stay_read_only() {
+    let judge = fixture(READ_ONLY_JUDGE);
+    std::fs::write(judge.workspace.join("package.json"), "{}").expect("package.json");
+    let asked: Vec<String> = EVERYDAY_READS
+        .iter()
+        .map(|command| {
+            (
+                command,
+                judge.decide("shell", json!({ "command": command })),
+            )
+        })
+        .filter(|(_, decision)| decision.verdict() != Verdict::Allow)
+        .map(|(command, decision)| format!("{command:?}: {}", first_reason(&decision)))
+        .collect();
+    assert!(asked.is_empty(), "asked about:\n{}", asked.join("\n"));
+}

@@ -7,11 +7,13 @@
 //! back in front) and against the whole line. What cannot be judged
 //! statically asks.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::decision::{Judgement, Reason, Verdict};
 use super::paths::ShellPath;
 use super::readonly;
+use super::reads::Reads;
 use super::shell::variables::{is_harmless, is_harmless_value};
 use super::shell::{self, SimpleCommand, Word};
 use super::{Policy, Trust};
@@ -61,7 +63,9 @@ impl Policy {
         let folders = self.working_folders(&analysis.commands);
         let folders = folders.as_deref();
         for command in &analysis.commands {
-            self.judge_simple_command(command, pre_approved, trust, folders, judgement);
+            let command = &with_loop_values(command, &analysis.loop_values);
+            let reads = self.reads(command, folders);
+            self.judge_simple_command(command, pre_approved, trust, &reads, judgement);
             let text = command.text();
             for target in shell::write_targets(command) {
                 match folders {
@@ -84,13 +88,12 @@ impl Policy {
         command: &SimpleCommand,
         pre_approved: Option<&Reason>,
         trust: &Trust,
-        folders: Option<&[PathBuf]>,
+        reads: &Reads,
         judgement: &mut Judgement,
     ) {
         let rules = &self.config.settings.shell;
         let text = command.text();
-        let reads = self.reads(command, folders);
-        let read_judgement = self.judge_reads(&reads, &text);
+        let read_judgement = self.judge_reads(reads, &text);
         if command.argv.is_empty() {
             if let Some(reason) = read_judgement {
                 judgement.add(reason);
@@ -212,6 +215,32 @@ impl Policy {
             ShellPath::File(path) => self.judge_write_path(&path.to_string_lossy(), judgement),
         }
     }
+}
+
+/// The command with each argument that is exactly `$name`/`${name}` of a `for` loop's
+/// variable replaced by the words the loop gives it (`wc -l "$f"` in
+/// `for f in src/*.py` is judged as `wc -l src/*.py`). The program word is left alone.
+fn with_loop_values(
+    command: &SimpleCommand,
+    loop_values: &BTreeMap<String, Vec<Word>>,
+) -> SimpleCommand {
+    let mut substituted = command.clone();
+    let Some((program, args)) = command.argv.split_first() else {
+        return substituted;
+    };
+    substituted.argv = vec![program.clone()];
+    for word in args {
+        let name = word
+            .text
+            .strip_prefix("${")
+            .and_then(|rest| rest.strip_suffix('}'))
+            .or_else(|| word.text.strip_prefix('$'));
+        match name.and_then(|name| loop_values.get(name)) {
+            Some(values) if word.dynamic => substituted.argv.extend(values.iter().cloned()),
+            _ => substituted.argv.push(word.clone()),
+        }
+    }
+    substituted
 }
 
 /// An assignment prefix keeps a read-only command read-only only when it merely sets a

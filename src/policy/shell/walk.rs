@@ -69,6 +69,8 @@ struct Walker {
     text_valued: BTreeSet<String>,
     /// Variables the line assigns at all.
     assigned: BTreeSet<String>,
+    /// Variables assigned other than by a `for` loop over known words.
+    not_loop_only: BTreeSet<String>,
 }
 
 impl Walker {
@@ -99,10 +101,31 @@ impl Walker {
     /// Records that the line assigns `name`; unless the value is a plain integer, the
     /// variable may hold code that arithmetic would run.
     fn assigned(&mut self, name: &str, integer: bool) {
+        self.not_loop_only.insert(name.to_owned());
+        self.analysis.loop_values.remove(name);
         self.assigned.insert(name.to_owned());
         if !integer {
             self.text_valued.insert(name.to_owned());
         }
+    }
+
+    /// Records a `for` loop's variable; when every word it takes is known but for globs
+    /// and braces, and nothing else assigns it, the words are kept for the policy to judge
+    /// `"$name"` as them.
+    fn loop_assigned(&mut self, name: &str, integers: bool, values: Vec<Word>, listed: bool) {
+        let known = listed && values.iter().all(|w| !w.text.contains(['$', '`']));
+        let previous = self.analysis.loop_values.remove(name);
+        self.assigned.insert(name.to_owned());
+        if !integers {
+            self.text_valued.insert(name.to_owned());
+        }
+        if !known || self.not_loop_only.contains(name) {
+            self.not_loop_only.insert(name.to_owned());
+            return;
+        }
+        let mut all = previous.unwrap_or_default();
+        all.extend(values);
+        self.analysis.loop_values.insert(name.to_owned(), all);
     }
 
     /// What a builtin does beyond being a command (see [`builtins`]), and code a program
@@ -252,7 +275,8 @@ impl Walker {
                     && values
                         .iter()
                         .all(|w| !w.dynamic && is_integer_literal(&w.text));
-                self.assigned(&clause.variable_name, integers);
+                let listed = clause.values.is_some();
+                self.loop_assigned(&clause.variable_name, integers, values, listed);
                 self.words(clause.values.iter().flatten(), &inner);
                 self.list(&clause.body.list, &inner);
             }

@@ -304,6 +304,15 @@ impl<'a> WordBuilder<'a> {
     }
 
     fn literal_text(&mut self, text: &str, quoted: bool) {
+        let unparsed = text.contains("${")
+            || text.contains("$(")
+            || (self.text.ends_with('$') && text.starts_with(['{', '(', '[']));
+        if unparsed {
+            self.embedded.push(Embedded::Opaque(Opaque::new(
+                "an expansion the analysis cannot parse",
+                self.raw,
+            )));
+        }
         if !quoted {
             self.unquoted.push_str(text);
             if is_glob(text) {
