@@ -110,10 +110,7 @@ impl Roots {
     /// `/dev/fd/..`) is the shell, not the agent: its `cwd` is the working folder and its
     /// `root` is `/`.
     pub fn resolve_for_shell(&self, raw: &str, cwd: Option<&Path>) -> ShellPath {
-        let anchored = ["/", "~", "$HOME", "${HOME}"]
-            .iter()
-            .any(|prefix| raw.starts_with(prefix));
-        let absolute = match (anchored, cwd) {
+        let absolute = match (is_anchored(raw), cwd) {
             (false, Some(cwd)) => cwd.join(raw),
             (false, None) => {
                 return ShellPath::Unknown(format!(
@@ -155,6 +152,13 @@ impl Roots {
             }
         }
     }
+}
+
+/// A path that does not depend on the working folder: absolute, or under home.
+pub fn is_anchored(raw: &str) -> bool {
+    ["/", "~", "$HOME", "${HOME}"]
+        .iter()
+        .any(|prefix| raw.starts_with(prefix))
 }
 
 /// Pushes `path`'s components onto a stack of components still to walk, first on top.

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use super::Policy;
 use super::decision::{Reason, Verdict};
 use super::expand;
-use super::paths::{SENSITIVE_HOME_PATHS, ShellPath, is_sensitive};
+use super::paths::{SENSITIVE_HOME_PATHS, ShellPath, is_anchored, is_sensitive};
 use super::readonly;
 use super::shell::{RedirectKind, SimpleCommand, Word};
 
@@ -202,13 +202,6 @@ impl Policy {
             .as_ref()
             .map(|why| Reason::new(Verdict::Ask, why.clone()).about(text))
     }
-}
-
-/// A path that does not depend on the working folder.
-fn is_anchored(text: &str) -> bool {
-    ["/", "~", "$HOME", "${HOME}"]
-        .iter()
-        .any(|prefix| text.starts_with(prefix))
 }
 
 /// The words `command` reads as paths.
