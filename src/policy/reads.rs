@@ -101,7 +101,7 @@ impl Policy {
             .unplaced
             .get_or_insert(format!("`{}` is only known at run time", word.text));
         let pattern = expand::run_time_as_glob(text);
-        let climbs = pattern.contains("..") || pattern.contains("/proc/");
+        let climbs = pattern.contains("..") || reaches_through_proc(&pattern);
         let reaches_home = self.sensitive_matches(&pattern, cwd.unwrap_or(Path::new("/")));
         if climbs || !reaches_home.is_empty() || pattern.starts_with('~') {
             reads.risky.get_or_insert(format!(
@@ -202,6 +202,19 @@ impl Policy {
             .as_ref()
             .map(|why| Reason::new(Verdict::Ask, why.clone()).about(text))
     }
+}
+
+/// Whether a run-time path goes through a process's links to other files (`/proc/$p/cwd`,
+/// `root`, `fd`, `map_files`, `task`) or its secrets (`environ`, `cmdline`, `mem`); a
+/// process's `stat` or `status` is only about the process.
+fn reaches_through_proc(pattern: &str) -> bool {
+    const LINKS: [&str; 9] = [
+        "cwd", "root", "fd", "map_files", "task", "environ", "cmdline", "mem", "exe",
+    ];
+    pattern.split("/proc/").skip(1).any(|rest| {
+        let mut components = rest.split('/').skip(1);
+        components.next().is_none_or(|next| LINKS.contains(&next) || next.contains('*'))
+    })
 }
 
 /// The words `command` reads as paths.
