@@ -209,11 +209,21 @@ impl Policy {
 /// process's `stat` or `status` is only about the process.
 fn reaches_through_proc(pattern: &str) -> bool {
     const LINKS: [&str; 9] = [
-        "cwd", "root", "fd", "map_files", "task", "environ", "cmdline", "mem", "exe",
+        "cwd",
+        "root",
+        "fd",
+        "map_files",
+        "task",
+        "environ",
+        "cmdline",
+        "mem",
+        "exe",
     ];
     pattern.split("/proc/").skip(1).any(|rest| {
         let mut components = rest.split('/').skip(1);
-        components.next().is_none_or(|next| LINKS.contains(&next) || next.contains('*'))
+        components
+            .next()
+            .is_none_or(|next| LINKS.contains(&next) || next.contains('*'))
     })
 }
 
