@@ -44,7 +44,8 @@ pub const BUILTIN_TOOLS: &[BuiltinTool] = &[
 ];
 
 /// Kiro's tools that `agent` does not run, each with every spelling Kiro
-/// accepts (the first is the name shown). Naming one is not an error: the
+/// accepts (the first is the name shown), and Kiro 3's category tags for
+/// them (`web`, `context`). Naming one is not an error: the
 /// tool is skipped, with a warning, as Kiro skips names it does not know.
 pub const NOT_IMPLEMENTED: &[&[&str]] = &[
     &["aws", "use_aws", "useAws"],
@@ -68,6 +69,8 @@ pub const NOT_IMPLEMENTED: &[&[&str]] = &[
     &["switch_to_execution"],
     &["summary"],
     &["tool_search"],
+    &["web"],
+    &["context"],
 ];
 
 const fn tool(

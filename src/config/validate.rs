@@ -43,8 +43,7 @@ struct Document {
     value: Value,
     spans: SpanIndex,
     duplicates: Vec<JsonPath>,
-    /// A Kiro 3 agent (Markdown, or JSON with `permissions`): its `tools`
-    /// may hold category tags.
+    /// A Kiro 3 Markdown agent: its `tools` hold category tags.
     v3: bool,
 }
 
@@ -83,12 +82,11 @@ fn read_document(file: &Path, text: &str) -> Result<Document, Vec<Diagnostic>> {
         return markdown_document(file, text);
     }
     let parsed = json::parse(text).map_err(|e| vec![e.diagnostic(file, text)])?;
-    let v3 = parsed.value.get("permissions").is_some();
     Ok(Document {
         value: parsed.value,
         spans: parsed.spans,
         duplicates: parsed.duplicates,
-        v3,
+        v3: false,
     })
 }
 

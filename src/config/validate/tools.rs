@@ -12,7 +12,9 @@ use crate::config::model::{Hook, Hooks};
 use crate::config::patterns::{self, ToolPatternError};
 use crate::config::tools;
 
-/// Kiro 3's category tags in `tools`, and what they stand for here.
+/// Kiro 3's category tags in a Markdown agent's `tools`, and what they
+/// stand for here. (In JSON, `read` keeps its V2 meaning, the `read` tool
+/// alone, so that adding `permissions` never widens `tools`.)
 const V3_TAGS: &[(&str, &[&str])] = &[
     ("read", &["read", "glob", "grep"]),
     ("write", &["write"]),
@@ -51,10 +53,6 @@ impl Checker<'_> {
         if self.v3 {
             if let Some((_, names)) = V3_TAGS.iter().find(|(tag, _)| *tag == entry) {
                 return names.iter().map(|n| n.to_string()).collect();
-            }
-            if let Some((tag, tool)) = V3_TAGS_NOT_RUN.iter().find(|(tag, _)| *tag == entry) {
-                self.not_run(path, tag, tool, not_run);
-                return Vec::new();
             }
         }
         if let Some(builtin) = entry
