@@ -31,6 +31,7 @@ pub mod paths;
 mod permissions;
 pub mod protect;
 pub mod readonly;
+mod reads;
 pub mod shell;
 pub mod tools;
 
