@@ -31,28 +31,57 @@ async fn a_kiro_folder_runs_unchanged() {
         "---\nname: release-notes\ndescription: Write release notes from the git log\n---\nStep one: run git log.\n",
     );
     let server = ModelServer::start(vec![
-        Protocol::OpenAi.tool_calls(&[("c1", "fs_read", json!({"path": ".kiro/skills/release-notes/SKILL.md"}))]),
+        Protocol::OpenAi.tool_calls(&[(
+            "c1",
+            "fs_read",
+            json!({"path": ".kiro/skills/release-notes/SKILL.md"}),
+        )]),
         Protocol::OpenAi.text("Notes written."),
     ])
     .await;
     let mut command = env.std_command(&env.workspace);
     command
-        .args(["chat", "--no-interactive", "--trust-workspace", "--agent", "Project Dev"])
+        .args([
+            "chat",
+            "--no-interactive",
+            "--trust-workspace",
+            "--agent",
+            "Project Dev",
+        ])
         .args(["--model", "openai/scripted", "write the release notes"])
         .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
         .stdin(std::process::Stdio::null());
-    let output = tokio::task::spawn_blocking(move || command.output().expect("output")).await.expect("join");
+    let output = tokio::task::spawn_blocking(move || command.output().expect("output"))
+        .await
+        .expect("join");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     let first = server.requests()[0].body.to_string();
-    for expected in ["You develop the demo service.", "Indent with four spaces.", "# Demo service", "release-notes: Write release notes from the git log"] {
-        assert!(first.contains(expected), "the system prompt lacks `{expected}`: {first}");
+    for expected in [
+        "You develop the demo service.",
+        "Indent with four spaces.",
+        "# Demo service",
+        "release-notes: Write release notes from the git log",
+    ] {
+        assert!(
+            first.contains(expected),
+            "the system prompt lacks `{expected}`: {first}"
+        );
     }
-    assert!(!first.contains("Step one"), "a skill's body waits until it is read");
+    assert!(
+        !first.contains("Step one"),
+        "a skill's body waits until it is read"
+    );
     for skipped in ["\"code\"", "web_search", "use_subagent"] {
-        assert!(!first.contains(&format!("\"name\":{skipped}")), "{skipped} was offered");
+        assert!(
+            !first.contains(&format!("\"name\":{skipped}")),
+            "{skipped} was offered"
+        );
     }
     assert!(stderr.contains("allow"), "{stderr}");
     let second = server.requests()[1].body.to_string();
-    assert!(second.contains("Step one"), "the skill's body reached the model once read");
+    assert!(
+        second.contains("Step one"),
+        "the skill's body reached the model once read"
+    );
 }

@@ -22,13 +22,6 @@ const V3_TAGS: &[(&str, &[&str])] = &[
     ("@mcp", &["@*"]),
 ];
 
-/// Kiro 3 tags for tools `agent` does not run.
-const V3_TAGS_NOT_RUN: &[(&str, &str)] = &[
-    ("web", "web_fetch"),
-    ("subagent", "subagent"),
-    ("context", "context"),
-];
-
 impl Checker<'_> {
     pub(super) fn check_tools(&mut self, entries: Vec<String>) -> (Vec<Rule<String>>, Vec<String>) {
         let base = JsonPath::root().key("tools");
@@ -50,10 +43,10 @@ impl Checker<'_> {
         path: &JsonPath,
         not_run: &mut Vec<String>,
     ) -> Vec<String> {
-        if self.v3 {
-            if let Some((_, names)) = V3_TAGS.iter().find(|(tag, _)| *tag == entry) {
-                return names.iter().map(|n| n.to_string()).collect();
-            }
+        if self.v3
+            && let Some((_, names)) = V3_TAGS.iter().find(|(tag, _)| *tag == entry)
+        {
+            return names.iter().map(|n| n.to_string()).collect();
         }
         if let Some(builtin) = entry
             .strip_prefix("@builtin/")
@@ -63,8 +56,7 @@ impl Checker<'_> {
         }
         match patterns::check_tool_ref(entry) {
             Ok(name) => vec![name],
-            Err(_) if tools::not_implemented(entry).is_some() => {
-                let shown = tools::not_implemented(entry).unwrap_or(entry);
+            Err(_) if let Some(shown) = tools::not_implemented(entry) => {
                 self.not_run(path, entry, shown, not_run);
                 Vec::new()
             }
