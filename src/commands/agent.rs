@@ -8,7 +8,7 @@ use crate::config::discover::{self, Scope, workspace_root};
 use crate::config::schema::agent_file_schema;
 use crate::config::starter::starter_agent;
 use crate::config::validate::is_valid_agent_name;
-use crate::config::{ConfigError, DEFAULT_AGENT, load_file};
+use crate::config::{ConfigError, DEFAULT_AGENT, Validated, load, load_file};
 use crate::paths::home_dir;
 use crate::policy::lint::lint;
 
@@ -42,11 +42,16 @@ pub fn list_text(cwd: &Path) -> (Vec<String>, String) {
             Scope::Global => "global",
             Scope::Legacy => "legacy",
         };
-        let (status, description) = match load_file(&found.file) {
-            Ok(v) => ("ok", v.config.description.unwrap_or_default()),
+        let (status, description, skipped) = match load_file(&found.file) {
+            Ok(v) => (
+                "ok",
+                v.config.description.clone().unwrap_or_default(),
+                skipped(&v),
+            ),
             Err(_) => (
                 "INVALID",
                 format!("run `agent agent validate {}`", found.file.display()),
+                String::new(),
             ),
         };
         rows.push([
@@ -54,6 +59,7 @@ pub fn list_text(cwd: &Path) -> (Vec<String>, String) {
             scope.into(),
             status.into(),
             found.file.display().to_string(),
+            skipped,
             description,
         ]);
     }
@@ -64,11 +70,33 @@ pub fn list_text(cwd: &Path) -> (Vec<String>, String) {
             "built-in".into(),
             "ok".into(),
             "-".into(),
+            String::new(),
             default.description.unwrap_or_default(),
         ]);
     }
-    let table = table(["NAME", "SCOPE", "STATUS", "FILE", "DESCRIPTION"], &rows);
-    (warnings, table)
+    let header = ["NAME", "SCOPE", "STATUS", "FILE", "SKIPPED", "DESCRIPTION"];
+    (warnings, table(header, &rows))
+}
+
+/// What of a loaded agent was skipped: Kiro tools not implemented here, by
+/// name, and how many other warnings (`agent agent validate` shows them).
+fn skipped(validated: &Validated) -> String {
+    let mut parts = Vec::new();
+    if !validated.config.not_implemented.is_empty() {
+        parts.push(format!(
+            "tools not implemented here: {}",
+            validated.config.not_implemented.join(", ")
+        ));
+    }
+    let others = validated
+        .warnings
+        .iter()
+        .filter(|w| !w.message.contains("does not implement"))
+        .count();
+    if others > 0 {
+        parts.push(format!("{others} warning(s)"));
+    }
+    parts.join("; ")
 }
 
 fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
@@ -94,11 +122,22 @@ fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
 }
 
 /// Validates each file, printing every diagnostic; fails (exit code 2) when
-/// any file has an error.
-pub fn validate(paths: &[PathBuf]) -> Outcome {
+/// any file has an error, or, with `strict`, a warning.
+pub fn validate(paths: &[PathBuf], strict: bool) -> Outcome {
     let mut failed = 0;
     for path in paths {
         match load_file(path) {
+            Ok(validated) if strict && !validated.warnings.is_empty() => {
+                failed += 1;
+                for warning in &validated.warnings {
+                    eprintln!("{warning}\n");
+                }
+                eprintln!(
+                    "{}: {} warning(s), which --strict makes errors",
+                    path.display(),
+                    validated.warnings.len()
+                );
+            }
             Ok(validated) => {
                 for warning in &validated.warnings {
                     eprintln!("{warning}\n");
@@ -189,4 +228,50 @@ fn write_new(file: &Path, text: &str) -> Outcome {
         let _ = std::fs::remove_file(file);
         fail(e)
     })
+}
+
+/// Converts an agent file between Kiro 3 Markdown and Kiro 2 JSON, printing
+/// the result (or writing it to `output`, never over an existing file) and,
+/// on stderr, what the other format cannot express.
+pub fn convert(path: &Path, output: Option<&Path>) -> Outcome {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("error: cannot read {}: {e}", path.display())))?;
+    let converted = crate::config::convert::convert(path, &text)?;
+    for note in &converted.notes {
+        eprintln!("note: {note}");
+    }
+    match output {
+        Some(file) => {
+            write_new(file, &converted.text)?;
+            println!("wrote {}", file.display());
+        }
+        None => print!("{}", converted.text),
+    }
+    Ok(())
+}
+
+/// Lists the skills an agent sees: name, description and file.
+pub fn skills(agent: Option<&str>) -> Outcome {
+    let cwd = current_dir()?;
+    let (validated, discovery) = load(agent.unwrap_or(DEFAULT_AGENT), &cwd, home_dir().as_deref())?;
+    for warning in discovery.warnings() {
+        eprintln!("{warning}");
+    }
+    let skills = crate::config::skills::skills(&validated.config);
+    if skills.is_empty() {
+        println!("agent `{}` has no skills", validated.config.name);
+        return Ok(());
+    }
+    let rows: Vec<[String; 3]> = skills
+        .into_iter()
+        .map(|s| {
+            [
+                s.name,
+                s.description.unwrap_or_default(),
+                s.path.display().to_string(),
+            ]
+        })
+        .collect();
+    print!("{}", table(["NAME", "DESCRIPTION", "FILE"], &rows));
+    Ok(())
 }

@@ -679,7 +679,8 @@ fn trusted(args: &ChatArgs, place: &Place, request: &trust::TrustRequest) -> boo
 /// agent file brings are kept only when the workspace is trusted for
 /// exactly that content (`--trust-workspace`, the `trust.workspaces`
 /// setting, an earlier yes, or a yes now in interactive chat); otherwise
-/// they are dropped with a warning and the run goes on without them.
+/// they are dropped with a warning and the run goes on without them; the
+/// calls a dropped `preToolUse` hook would have judged ask instead.
 fn workspace_trust(args: &ChatArgs, place: &Place, mut config: AgentConfig) -> AgentConfig {
     let Some(request) = trust::request(&config, &place.workspace, place.home.as_deref()) else {
         return config;
@@ -690,6 +691,12 @@ fn workspace_trust(args: &ChatArgs, place: &Place, mut config: AgentConfig) -> A
             request.file.display(),
             request.summary.join("\n  ")
         );
+        config.unrun_pre_tool_hooks = config
+            .hooks
+            .pre_tool_use
+            .iter()
+            .map(|h| h.matcher.clone())
+            .collect();
         config.hooks = Default::default();
         config.mcp_servers.clear();
     }
