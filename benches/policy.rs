@@ -59,6 +59,14 @@ const CORPUS: &[&str] = &[
     "grep -rP x",
     "mypy src",
     "python x.py > src/out.txt",
+    "cat ~/.a?s/credentials",
+    "cd src && cat a.py",
+    "sort --out=README.md src/x.py",
+    "[ -v 'a[$(rm -rf tests)]' ]",
+    "for ((i=0; i<3; i++)); do echo $i; done",
+    "git -C . log --oneline -n 5",
+    "BASH_CMDS[ls]=/bin/rm; ls -rf tests",
+    "echo pwned > /dev/fd/../cwd/README.md",
 ];
 
 fn policy() -> Policy {

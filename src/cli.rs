@@ -37,6 +37,20 @@ pub enum Command {
     /// List MCP servers; add or remove them in `mcp.json` (used by agents with `includeMcpJson`).
     #[command(subcommand)]
     Mcp(McpCommand),
+    /// Show the skills (`skill://` resources) an agent sees.
+    #[command(subcommand)]
+    Skills(SkillsCommand),
+}
+
+/// `agent skills …`.
+#[derive(Debug, Subcommand)]
+pub enum SkillsCommand {
+    /// List an agent's skills: name, description, file.
+    List {
+        /// The agent: a name found from here, or a path (default: `default`).
+        #[arg(long)]
+        agent: Option<String>,
+    },
 }
 
 /// `agent mcp …`.
@@ -149,6 +163,17 @@ pub enum AgentCommand {
         /// Agent files to check.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Treat every warning as an error (what Kiro skips silently fails here).
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Convert between Kiro 3's Markdown agents and Kiro 2's JSON agents; prints the result.
+    Convert {
+        /// The agent file: `.md` becomes JSON (its `permissions` written as V2 fields), `.json` becomes Markdown.
+        path: PathBuf,
+        /// Write here instead of printing; never overwrites an existing file.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
     /// Print the JSON Schema of agent files.
     Schema,

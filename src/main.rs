@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use agent::cli::{AgentCommand, Cli, Command, PolicyCommand};
+use agent::cli::{AgentCommand, Cli, Command, PolicyCommand, SkillsCommand};
 use agent::commands::{self, Failure};
 
 fn main() -> ExitCode {
@@ -22,7 +22,13 @@ fn main() -> ExitCode {
     }
     let outcome = match cli.command {
         Command::Agent(AgentCommand::List) => commands::agent::list(),
-        Command::Agent(AgentCommand::Validate { paths }) => commands::agent::validate(&paths),
+        Command::Agent(AgentCommand::Validate { paths, strict }) => {
+            commands::agent::validate(&paths, strict)
+        }
+        Command::Agent(AgentCommand::Convert { path, output }) => {
+            commands::agent::convert(&path, output.as_deref())
+        }
+        Command::Skills(SkillsCommand::List { agent }) => commands::agent::skills(agent.as_deref()),
         Command::Agent(AgentCommand::Schema) => commands::agent::schema(),
         Command::Agent(AgentCommand::Create { name }) => commands::agent::create(&name),
         Command::Chat(args) => commands::chat::run(&args),

@@ -74,7 +74,7 @@ fn discovery_walks_up_to_the_git_root_and_no_further() {
 }
 
 #[test]
-fn legacy_q_cli_folders_are_read_after_kiro_ones() {
+fn legacy_q_cli_folders_are_read_where_kiro_ones_are_missing() {
     let env = Env::new();
     env.write(
         ".amazonq/cli-agents/old.json",
@@ -89,8 +89,16 @@ fn legacy_q_cli_folders_are_read_after_kiro_ones() {
         .args(["agent", "list"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("kiro global"))
+        .stdout(predicate::str::contains("legacy workspace"))
         .stdout(predicate::str::contains("legacy global"))
+        .stdout(predicate::str::contains("kiro global").not());
+    env.write(".kiro/agents/new.json", &named("new", "kiro workspace"));
+    env.agent()
+        .args(["agent", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("kiro workspace"))
+        .stdout(predicate::str::contains("kiro global"))
         .stdout(predicate::str::contains("legacy workspace").not());
 }
 
@@ -171,13 +179,16 @@ fn every_shipped_agent_file_validates_against_the_schema() {
     }
 }
 
+/// The schema also flags keys the loader only warns about (unknown keys
+/// inside settings and hooks), which is what an editor should show.
 #[test]
 fn the_schema_rejects_what_the_loader_rejects() {
     let validator = schema_validator();
     let rejected = [
         r#"{"toolsSettings": {"shell": {"allowed_commands": ["ls"]}}}"#,
-        r#"{"toolsSettings": {"bash": {}}}"#,
         r#"{"promt": "x"}"#,
+        r#"{"name": 1}"#,
+        r#"{"tools": "read"}"#,
         r#"{"toolsSettings": {"shell": {"autoAllowReadonly": "yes"}}}"#,
         r#"{"hooks": {"preToolUse": [{"command": "x", "timeout": 5}]}}"#,
         r#"{"toolsSettings": {"shell": {"sandbox": "on"}}}"#,

@@ -136,7 +136,7 @@ fn validate_warns_about_moot_fences_and_rules_that_never_match() {
     let env = Env::new();
     let file = env.write(
         "a.json",
-        r#"{"tools": ["shell", "write"], "allowedTools": ["shell", "write", "grep"],
+        r#"{"name": "a", "tools": ["shell", "write"], "allowedTools": ["shell", "write", "grep"],
             "toolsSettings": {"write": {"allowedPaths": ["../shared/**", ".git/hooks/**"]}}}"#,
     );
     env.agent()
@@ -154,7 +154,7 @@ fn validate_warns_about_moot_fences_and_rules_that_never_match() {
         .stderr(predicate::str::contains("never written unasked"));
     let file = env.write(
         "b.json",
-        r#"{"tools": ["shell"], "toolsSettings": {"shell": {"allowedCommands": ["cd src && make"]}}}"#,
+        r#"{"name": "b", "tools": ["shell"], "toolsSettings": {"shell": {"allowedCommands": ["cd src && make"]}}}"#,
     );
     env.agent()
         .args(["agent", "validate"])

@@ -853,7 +853,8 @@ fn required_refuses_commands_when_a_layer_is_missing_and_off_warns() {
     let root = tempfile::tempdir().unwrap();
     let roots = Roots::new(root.path(), None);
     let config = |mode: &str| {
-        let text = format!(r#"{{"toolsSettings": {{"shell": {{"sandbox": "{mode}"}}}}}}"#);
+        let text =
+            format!(r#"{{"name": "a", "toolsSettings": {{"shell": {{"sandbox": "{mode}"}}}}}}"#);
         validate_text(Path::new("a.json"), &text).unwrap().config
     };
     let broken = Sandbox::for_agent(&config("required")).with_helper("/nonexistent/agent");

@@ -13,7 +13,7 @@ use agent::tools::{self, ToolContext, ToolOutput};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-const AGENT: &str = r#"{"tools": ["read", "write", "shell", "glob", "grep"],
+const AGENT: &str = r#"{"name": "a", "tools": ["read", "write", "shell", "glob", "grep"],
     "allowedTools": ["read", "write", "shell", "glob", "grep"]}"#;
 
 struct Workspace {

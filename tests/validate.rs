@@ -49,16 +49,47 @@ fn rejected(text: &str) -> String {
     String::from_utf8(output.stderr).unwrap()
 }
 
+/// Validates `text` as `warn.json`: it loads (exit 0) with warnings, and
+/// `--strict` rejects it (exit 2). Returns the warnings.
+fn warned(text: &str) -> String {
+    let env = Env::new();
+    let file = env.write("warn.json", text);
+    let output = env
+        .agent()
+        .args(["agent", "validate"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        output.status.success(),
+        "expected {text} to load:\n{stderr}"
+    );
+    let strict = env
+        .agent()
+        .args(["agent", "validate", "--strict"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        strict.status.code(),
+        Some(2),
+        "--strict should reject {text}"
+    );
+    stderr
+}
+
 #[test]
-fn a_snake_case_key_is_an_error_with_a_hint() {
-    let stderr = rejected(
-        "{\n  \"toolsSettings\": {\n    \"shell\": {\n      \"allowed_commands\": [\"ls\"]\n    }\n  }\n}\n",
+fn a_snake_case_key_is_a_warning_with_a_hint_and_the_tool_asks() {
+    let stderr = warned(
+        "{\n  \"name\": \"a\", \"toolsSettings\": {\n    \"shell\": {\n      \"allowed_commands\": [\"ls\"]\n    }\n  }\n}\n",
     );
     assert!(
-        stderr.contains("unknown field `allowed_commands`"),
+        stderr.contains("`allowed_commands` is not a `shell` setting"),
         "{stderr}"
     );
-    assert!(stderr.contains("bad.json:4:7"), "{stderr}");
+    assert!(stderr.contains("every `shell` call asks"), "{stderr}");
+    assert!(stderr.contains("warn.json:4:7"), "{stderr}");
     assert!(
         stderr.contains("toolsSettings.shell.allowed_commands"),
         "{stderr}"
@@ -101,25 +132,29 @@ fn a_regex_that_does_not_compile_is_an_error() {
 }
 
 #[test]
-fn a_glob_that_does_not_parse_is_an_error() {
-    let stderr = rejected("{\"toolsSettings\": {\"write\": {\"allowedPaths\": [\"src/[ab\"]}}}");
+fn a_glob_that_does_not_parse_is_dropped_with_a_warning() {
+    let stderr = warned(
+        "{\"toolsSettings\": {\"write\": {\"allowedPaths\": [\"src/[ab\"]}}, \"name\": \"a\"}",
+    );
     assert!(
         stderr.contains("toolsSettings.write.allowedPaths[0]"),
         "{stderr}"
     );
     assert!(stderr.contains("not a valid glob"), "{stderr}");
-    assert!(stderr.contains("bad.json:1:47"), "{stderr}");
+    assert!(stderr.contains("warn.json:1:47"), "{stderr}");
 }
 
 #[test]
-fn unknown_tool_names_are_errors() {
-    let stderr =
-        rejected("{\n  \"tools\": [\"read\"],\n  \"allowedTools\": [\"read\", \"fs_wirte\"]\n}");
-    assert!(stderr.contains("bad.json:3:28"), "{stderr}");
+fn unknown_tool_names_are_skipped_with_a_warning() {
+    let stderr = warned(
+        "{\n  \"name\": \"a\", \"tools\": [\"read\"],\n  \"allowedTools\": [\"read\", \"fs_wirte\"]\n}",
+    );
+    assert!(stderr.contains("warn.json:3:28"), "{stderr}");
     assert!(stderr.contains("did you mean `fs_write`?"), "{stderr}");
+    assert!(stderr.contains("pre-approves nothing"), "{stderr}");
 
-    let stderr = rejected("{\"toolsSettings\": {\"shel\": {}}}");
-    assert!(stderr.contains("`shel` is not a built-in tool"), "{stderr}");
+    let stderr = warned("{\"name\": \"a\", \"toolsSettings\": {\"shel\": {}}}");
+    assert!(stderr.contains("`shel` is not a tool"), "{stderr}");
     assert!(stderr.contains("did you mean `shell`?"), "{stderr}");
 }
 
@@ -128,7 +163,7 @@ fn mcp_tool_settings_are_passed_through() {
     let env = Env::new();
     let file = env.write(
         "ok.json",
-        r#"{"tools": ["@git"], "allowedTools": ["@git/status"], "toolsSettings": {"@git/status": {"anything": [1, 2]}}}"#,
+        r#"{"name": "a", "tools": ["@git"], "allowedTools": ["@git/status"], "toolsSettings": {"@git/status": {"anything": [1, 2]}}}"#,
     );
     env.agent()
         .args(["agent", "validate"])
@@ -142,7 +177,7 @@ fn old_tool_names_are_aliases() {
     let env = Env::new();
     let file = env.write(
         "old.json",
-        r#"{"tools": ["fs_read", "fs_write", "execute_bash"], "allowedTools": ["fs_read"],
+        r#"{"name": "a", "tools": ["fs_read", "fs_write", "execute_bash"], "allowedTools": ["fs_read"],
             "toolsSettings": {"fs_write": {"allowedPaths": ["src/**"]}, "execute_bash": {"allowedCommands": ["ls"]}}}"#,
     );
     env.agent()
@@ -150,8 +185,8 @@ fn old_tool_names_are_aliases() {
         .arg(&file)
         .assert()
         .success();
-    let stderr = rejected(r#"{"toolsSettings": {"fs_write": {}, "write": {}}}"#);
-    assert!(stderr.contains("are the same tool"), "{stderr}");
+    let stderr = warned(r#"{"name": "a", "toolsSettings": {"fs_write": {}, "write": {}}}"#);
+    assert!(stderr.contains("both `fs_write` and `write`"), "{stderr}");
 }
 
 #[test]
@@ -172,7 +207,7 @@ fn a_duplicated_key_is_an_error() {
 
 #[test]
 fn a_missing_prompt_file_is_an_error() {
-    let stderr = rejected("{\"prompt\": \"file://prompts/missing.md\"}");
+    let stderr = rejected("{\"prompt\": \"file://prompts/missing.md\", \"name\": \"a\"}");
     assert!(stderr.contains("cannot read prompt file"), "{stderr}");
     assert!(stderr.contains("bad.json:1:12"), "{stderr}");
 }
@@ -181,7 +216,10 @@ fn a_missing_prompt_file_is_an_error() {
 fn a_prompt_file_resolves_next_to_the_agent_file() {
     let env = Env::new();
     env.write("agents/prompts/p.md", "Be careful.");
-    let file = env.write("agents/a.json", "{\"prompt\": \"file://prompts/p.md\"}");
+    let file = env.write(
+        "agents/a.json",
+        "{\"name\": \"a\", \"prompt\": \"file://prompts/p.md\"}",
+    );
     let elsewhere = env.workspace.join("agents/prompts");
     env.agent_in(&elsewhere)
         .args(["agent", "validate"])
@@ -191,11 +229,12 @@ fn a_prompt_file_resolves_next_to_the_agent_file() {
 }
 
 #[test]
-fn all_semantic_errors_are_reported_in_one_run() {
-    let stderr = rejected(
-        r#"{"allowedTools": ["nope"], "toolsSettings": {"shell": {"deniedCommands": ["("]}, "write": {"allowedPaths": ["[x"]}}}"#,
+fn all_problems_are_reported_in_one_run() {
+    let stderr = warned(
+        r#"{"name": "a", "allowedTools": ["nope"], "toolsSettings": {"shell": {"deniedCommands": ["("]}, "write": {"allowedPaths": ["[x"]}}}"#,
     );
-    assert_eq!(stderr.matches("error:").count(), 3, "{stderr}");
+    assert_eq!(stderr.matches("warning:").count(), 3, "{stderr}");
+    assert!(stderr.contains("refuses every shell command"), "{stderr}");
 }
 
 #[test]
@@ -215,13 +254,16 @@ fn a_non_object_file_is_an_error_with_a_position() {
 }
 
 #[test]
-fn sandbox_settings_are_validated_like_every_other_field() {
-    let stderr = rejected("{\n  \"toolsSettings\": {\"shell\": {\"sandbox\": \"requried\"}}\n}");
-    assert!(stderr.contains("bad.json:2:42"), "{stderr}");
+fn sandbox_settings_that_cannot_be_read_refuse_every_shell_call() {
+    let stderr = warned(
+        "{\n  \"name\": \"a\", \"toolsSettings\": {\"shell\": {\"sandbox\": \"requried\"}}\n}",
+    );
+    assert!(stderr.contains("warn.json:2:55"), "{stderr}");
     assert!(stderr.contains("toolsSettings.shell.sandbox"), "{stderr}");
-    assert!(stderr.contains("did you mean `required`?"), "{stderr}");
+    assert!(stderr.contains("every shell call is refused"), "{stderr}");
 
-    let stderr = rejected("{\"toolsSettings\": {\"shell\": {\"network\": \"yes\"}}}");
+    let stderr =
+        warned("{\"name\": \"a\", \"toolsSettings\": {\"shell\": {\"network\": \"yes\"}}}");
     assert!(stderr.contains("expected a boolean"), "{stderr}");
     assert!(stderr.contains("toolsSettings.shell.network"), "{stderr}");
 
@@ -243,7 +285,7 @@ fn sandbox_settings_are_validated_like_every_other_field() {
     let env = Env::new();
     let file = env.write(
         "ok.json",
-        r#"{"toolsSettings": {"shell": {"sandbox": "required", "network": true, "writablePaths": ["target", "~/.cache/pip"]}}}"#,
+        r#"{"name": "a", "toolsSettings": {"shell": {"sandbox": "required", "network": true, "writablePaths": ["target", "~/.cache/pip"]}}}"#,
     );
     env.agent()
         .args(["agent", "validate"])

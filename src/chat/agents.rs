@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::config::discover::{self, Scope};
-use crate::config::{DEFAULT_AGENT, load_file};
+use crate::config::{DEFAULT_AGENT, Validated, load_file};
 use crate::paths::home_dir;
 use crate::sandbox::check_agent;
 
@@ -22,11 +22,16 @@ pub fn list_text(cwd: &Path) -> (Vec<String>, String) {
             Scope::Legacy => "legacy",
         };
         let loaded = load_file(&found.file).and_then(|v| check_agent(&v.config).map(|()| v));
-        let (status, description) = match loaded {
-            Ok(v) => ("ok", v.config.description.unwrap_or_default()),
+        let (status, description, skipped) = match loaded {
+            Ok(v) => (
+                "ok",
+                v.config.description.clone().unwrap_or_default(),
+                skipped(&v),
+            ),
             Err(_) => (
                 "INVALID",
                 format!("run `agent agent validate {}`", found.file.display()),
+                String::new(),
             ),
         };
         rows.push([
@@ -34,6 +39,7 @@ pub fn list_text(cwd: &Path) -> (Vec<String>, String) {
             scope.into(),
             status.into(),
             found.file.display().to_string(),
+            skipped,
             description,
         ]);
     }
@@ -44,14 +50,37 @@ pub fn list_text(cwd: &Path) -> (Vec<String>, String) {
             "built-in".into(),
             "ok".into(),
             "-".into(),
+            String::new(),
             default.description.unwrap_or_default(),
         ]);
     }
-    let table = table(["NAME", "SCOPE", "STATUS", "FILE", "DESCRIPTION"], &rows);
-    (warnings, table)
+    let header = ["NAME", "SCOPE", "STATUS", "FILE", "SKIPPED", "DESCRIPTION"];
+    (warnings, table(header, &rows))
 }
 
-fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+/// What of a loaded agent was skipped: Kiro tools not implemented here, by
+/// name, and how many other warnings (`agent agent validate` shows them).
+fn skipped(validated: &Validated) -> String {
+    let mut parts = Vec::new();
+    if !validated.config.not_implemented.is_empty() {
+        parts.push(format!(
+            "tools not implemented here: {}",
+            validated.config.not_implemented.join(", ")
+        ));
+    }
+    let others = validated
+        .warnings
+        .iter()
+        .filter(|w| !w.message.contains("does not implement"))
+        .count();
+    if others > 0 {
+        parts.push(format!("{others} warning(s)"));
+    }
+    parts.join("; ")
+}
+
+/// `rows` under `header`, each column as wide as its widest cell.
+pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
     let mut widths = header.map(str::len);
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {

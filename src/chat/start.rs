@@ -297,7 +297,8 @@ fn trusted(
 /// `config` as it may run here: the hooks and MCP servers a repository's
 /// agent file brings are kept only when the workspace is trusted for
 /// exactly that content; otherwise they are dropped with a warning and the
-/// run goes on without them.
+/// run goes on without them; the calls a dropped `preToolUse` hook would
+/// have judged ask instead.
 fn workspace_trust(
     options: &StartOptions,
     place: &Place,
@@ -313,6 +314,12 @@ fn workspace_trust(
             request.file.display(),
             request.summary.join("\n  ")
         ));
+        config.unrun_pre_tool_hooks = config
+            .hooks
+            .pre_tool_use
+            .iter()
+            .map(|h| h.matcher.clone())
+            .collect();
         config.hooks = Default::default();
         config.mcp_servers.clear();
     }

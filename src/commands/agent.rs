@@ -4,11 +4,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{Failure, Outcome};
+use crate::chat::agents::table;
 use crate::config::discover::workspace_root;
 use crate::config::schema::agent_file_schema;
 use crate::config::starter::starter_agent;
 use crate::config::validate::is_valid_agent_name;
-use crate::config::{ConfigError, load_file};
+use crate::config::{ConfigError, DEFAULT_AGENT, load, load_file};
+use crate::paths::home_dir;
 use crate::policy::lint::lint;
 use crate::sandbox::check_agent;
 
@@ -30,12 +32,23 @@ pub fn list() -> Outcome {
 }
 
 /// Validates each file, printing every diagnostic; fails (exit code 2) when
-/// any file has an error.
-pub fn validate(paths: &[PathBuf]) -> Outcome {
+/// any file has an error, or, with `strict`, a warning.
+pub fn validate(paths: &[PathBuf], strict: bool) -> Outcome {
     let mut failed = 0;
     for path in paths {
         let checked = load_file(path).and_then(|v| check_agent(&v.config).map(|()| v));
         match checked {
+            Ok(validated) if strict && !validated.warnings.is_empty() => {
+                failed += 1;
+                for warning in &validated.warnings {
+                    eprintln!("{warning}\n");
+                }
+                eprintln!(
+                    "{}: {} warning(s), which --strict makes errors",
+                    path.display(),
+                    validated.warnings.len()
+                );
+            }
             Ok(validated) => {
                 for warning in &validated.warnings {
                     eprintln!("{warning}\n");
@@ -126,4 +139,50 @@ fn write_new(file: &Path, text: &str) -> Outcome {
         let _ = std::fs::remove_file(file);
         fail(e)
     })
+}
+
+/// Converts an agent file between Kiro 3 Markdown and Kiro 2 JSON, printing
+/// the result (or writing it to `output`, never over an existing file) and,
+/// on stderr, what the other format cannot express.
+pub fn convert(path: &Path, output: Option<&Path>) -> Outcome {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("error: cannot read {}: {e}", path.display())))?;
+    let converted = crate::config::convert::convert(path, &text)?;
+    for note in &converted.notes {
+        eprintln!("note: {note}");
+    }
+    match output {
+        Some(file) => {
+            write_new(file, &converted.text)?;
+            println!("wrote {}", file.display());
+        }
+        None => print!("{}", converted.text),
+    }
+    Ok(())
+}
+
+/// Lists the skills an agent sees: name, description and file.
+pub fn skills(agent: Option<&str>) -> Outcome {
+    let cwd = current_dir()?;
+    let (validated, discovery) = load(agent.unwrap_or(DEFAULT_AGENT), &cwd, home_dir().as_deref())?;
+    for warning in discovery.warnings() {
+        eprintln!("{warning}");
+    }
+    let skills = crate::config::skills::skills(&validated.config);
+    if skills.is_empty() {
+        println!("agent `{}` has no skills", validated.config.name);
+        return Ok(());
+    }
+    let rows: Vec<[String; 3]> = skills
+        .into_iter()
+        .map(|s| {
+            [
+                s.name,
+                s.description.unwrap_or_default(),
+                s.path.display().to_string(),
+            ]
+        })
+        .collect();
+    print!("{}", table(["NAME", "DESCRIPTION", "FILE"], &rows));
+    Ok(())
 }

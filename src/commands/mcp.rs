@@ -77,10 +77,8 @@ pub fn run(command: &McpCommand) -> Outcome {
                 args: args.clone(),
                 env: variables,
                 url: url.clone(),
-                headers: BTreeMap::new(),
-                transport: None,
                 timeout: *timeout,
-                disabled: None,
+                ..McpServer::default()
             };
             contents.mcp_servers.insert(name.clone(), server);
             save(&path, &contents)?;

@@ -11,7 +11,8 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::error::{JsonPath, Position};
-use super::model::{AwsSettings, Hooks, McpServer, SandboxMode};
+use super::model::{Hooks, McpServer, SandboxMode};
+use super::permissions::Permission;
 
 /// Where an agent came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +116,19 @@ pub struct ShellRules {
     pub writable_paths: Vec<Rule<String>>,
 }
 
+/// A tool whose settings `agent` does not fully understand: rather than
+/// guess (and perhaps grant what the file meant to withhold), every call of
+/// it asks, or is refused when the settings are broken the way Kiro refuses.
+#[derive(Debug, Clone)]
+pub struct Doubt {
+    /// Refuse every call (a broken `shell` entry, as in Kiro) instead of asking.
+    pub deny: bool,
+    /// What was not understood, for the reason shown with each call.
+    pub why: String,
+    /// Where it is written.
+    pub origin: Origin,
+}
+
 /// Typed `toolsSettings`, keyed by the tools' current names.
 #[derive(Debug, Clone, Default)]
 pub struct ToolSettings {
@@ -128,10 +142,10 @@ pub struct ToolSettings {
     pub grep: PathRules,
     /// `shell`.
     pub shell: ShellRules,
-    /// `aws`.
-    pub aws: AwsSettings,
     /// Settings of MCP tools (`@server/tool`), passed through untouched.
     pub mcp: BTreeMap<String, Value>,
+    /// Tools (current names) whose settings were not fully understood.
+    pub doubts: BTreeMap<&'static str, Doubt>,
 }
 
 /// A validated agent, ready for the policy and the engine.
@@ -155,6 +169,15 @@ pub struct AgentConfig {
     pub settings: ToolSettings,
     /// Absolute paths or globs of files loaded into the context.
     pub resources: Vec<Rule<String>>,
+    /// Absolute paths or globs of `SKILL.md` files (`skill://` resources).
+    pub skills: Vec<Rule<String>>,
+    /// Kiro 3 permission rules, in file order.
+    pub permissions: Vec<Rule<Permission>>,
+    /// Kiro tools named in `tools` that `agent` does not run (skipped).
+    pub not_implemented: Vec<String>,
+    /// Matchers of `preToolUse` hooks that will not run (the workspace is
+    /// not trusted): the calls they would have judged ask instead.
+    pub unrun_pre_tool_hooks: Vec<Option<String>>,
     /// Hook commands.
     pub hooks: Hooks,
     /// MCP servers.

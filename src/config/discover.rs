@@ -1,11 +1,13 @@
 //! Finding agent files, in Kiro CLI's places and order.
 //!
-//! Search order, nearest first: `.kiro/agents/` in the current folder and
-//! each parent up to the git root (only the current folder outside a git
-//! repository), then `~/.kiro/agents/`, then the legacy Q CLI folders
-//! (`.amazonq/cli-agents/` along the same walk, `~/.aws/amazonq/cli-agents/`).
-//! When two files define the same name, the nearest wins and a warning names
-//! both.
+//! Search order, nearest first: for the current folder and each parent up
+//! to the git root (only the current folder outside a git repository), its
+//! `.kiro/agents/`, or, in a folder without `.kiro`, the legacy Q CLI
+//! `.amazonq/cli-agents/` (as Kiro falls back); then `~/.kiro/agents/`, then
+//! `~/.aws/amazonq/cli-agents/`. Agent files are `*.json` and Kiro 3's
+//! `*.md`. An agent is known by its `name` field, as in Kiro; a file name
+//! is only a fallback when no agent has the name asked for. When two files
+//! define the same name, the nearest wins and a warning names both.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -58,41 +60,42 @@ pub struct Discovery {
     pub shadowed: Vec<Shadowed>,
     /// The folders searched, nearest first.
     pub searched: Vec<PathBuf>,
+    /// Every agent file found, nearest first (for the file-name fallback).
+    pub files: Vec<Found>,
+    /// Set when an agent was found by its file name rather than its `name`.
+    pub fallback: Option<String>,
 }
 
 impl Discovery {
-    /// Human-readable warnings for every shadowed name.
+    /// Human-readable warnings for every shadowed name, and for an agent
+    /// found by its file name.
     pub fn warnings(&self) -> Vec<String> {
-        self.shadowed
-            .iter()
-            .map(|s| {
-                format!(
-                    "warning: agent `{}` is defined in {} and in {}; using the first",
-                    s.winner.name,
-                    s.winner.file.display(),
-                    s.hidden.file.display()
-                )
-            })
-            .collect()
+        let shadowed = self.shadowed.iter().map(|s| {
+            format!(
+                "warning: agent `{}` is defined in {} and in {}; using the first",
+                s.winner.name,
+                s.winner.file.display(),
+                s.hidden.file.display()
+            )
+        });
+        shadowed.chain(self.fallback.clone()).collect()
     }
 }
 
 /// The folders searched from `cwd`, nearest first, with their scope.
 pub fn search_folders(cwd: &Path, home: Option<&Path>) -> Vec<(PathBuf, Scope)> {
     let walk = workspace_walk(cwd);
-    let mut folders: Vec<(PathBuf, Scope)> = Vec::new();
-    folders.extend(
-        walk.iter()
-            .map(|d| (d.join(".kiro/agents"), Scope::Workspace)),
-    );
+    let mut folders: Vec<(PathBuf, Scope)> = walk
+        .iter()
+        .map(
+            |d| match !d.join(".kiro").exists() && d.join(".amazonq").exists() {
+                true => (d.join(".amazonq/cli-agents"), Scope::Legacy),
+                false => (d.join(".kiro/agents"), Scope::Workspace),
+            },
+        )
+        .collect();
     if let Some(home) = home {
         folders.push((home.join(".kiro/agents"), Scope::Global));
-    }
-    folders.extend(
-        walk.iter()
-            .map(|d| (d.join(".amazonq/cli-agents"), Scope::Legacy)),
-    );
-    if let Some(home) = home {
         folders.push((home.join(".aws/amazonq/cli-agents"), Scope::Legacy));
     }
     let mut seen = Vec::new();
@@ -129,12 +132,13 @@ pub fn workspace_root(cwd: &Path) -> PathBuf {
 pub fn discover(cwd: &Path, home: Option<&Path>) -> Discovery {
     let mut discovery = Discovery::default();
     for (folder, scope) in search_folders(cwd, home) {
-        for file in json_files(&folder) {
+        for file in agent_files(&folder) {
             let found = Found {
                 name: declared_name(&file),
                 file,
                 scope,
             };
+            discovery.files.push(found.clone());
             match discovery.agents.get(&found.name) {
                 Some(winner) => discovery.shadowed.push(Shadowed {
                     winner: winner.clone(),
@@ -150,14 +154,15 @@ pub fn discover(cwd: &Path, home: Option<&Path>) -> Discovery {
     discovery
 }
 
-fn json_files(folder: &Path) -> Vec<PathBuf> {
+/// The agent files in `folder`: `*.json` and Kiro 3's `*.md`, by name.
+fn agent_files(folder: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(folder) else {
         return Vec::new();
     };
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json") && p.is_file())
+        .filter(|p| p.extension().is_some_and(|e| e == "json" || e == "md") && p.is_file())
         .collect();
     files.sort();
     files
@@ -166,10 +171,16 @@ fn json_files(folder: &Path) -> Vec<PathBuf> {
 /// The `name` a file declares, read leniently: a broken file still gets a
 /// name (its file name) so that asking for it reports its errors.
 fn declared_name(file: &Path) -> String {
-    std::fs::read_to_string(file)
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+    let text = std::fs::read_to_string(file).ok();
+    let value = match file.extension().is_some_and(|e| e == "md") {
+        true => text
+            .and_then(|t| super::frontmatter::parse(&t).ok())
+            .map(|f| f.value),
+        false => text.and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()),
+    };
+    value
         .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string))
+        .filter(|name| !name.trim().is_empty())
         .unwrap_or_else(|| name_from_file(file))
 }
 
@@ -183,20 +194,37 @@ pub fn load_file(file: &Path) -> Result<Validated, ConfigError> {
 }
 
 /// Loads the agent named or pointed to by `name_or_path`: a path when it
-/// contains a `/` or ends in `.json`, else a name looked up from `cwd`.
+/// contains a `/` or ends in `.json` or `.md`, else the agent whose `name`
+/// it is, else (with a warning) the nearest agent file of that file name.
 /// `default` falls back to the built-in agent when no file defines it.
 pub fn load(
     name_or_path: &str,
     cwd: &Path,
     home: Option<&Path>,
 ) -> Result<(Validated, Discovery), ConfigError> {
-    let discovery = discover(cwd, home);
-    if name_or_path.contains('/') || name_or_path.ends_with(".json") {
+    let mut discovery = discover(cwd, home);
+    let is_path = name_or_path.contains('/')
+        || name_or_path.ends_with(".json")
+        || name_or_path.ends_with(".md");
+    if is_path {
         return Ok((load_file(&cwd.join(name_or_path))?, discovery));
     }
     if let Some(found) = discovery.agents.get(name_or_path) {
         let validated = load_file(&found.file)?;
         return Ok((validated, discovery));
+    }
+    if let Some(found) = discovery
+        .files
+        .iter()
+        .find(|f| name_from_file(&f.file) == name_or_path)
+    {
+        let file = found.file.clone();
+        discovery.fallback = Some(format!(
+            "warning: no agent is named `{name_or_path}`; using {}, whose agent is named `{}` (agents are known by their `name`)",
+            file.display(),
+            found.name
+        ));
+        return Ok((load_file(&file)?, discovery));
     }
     if name_or_path == DEFAULT_AGENT {
         let validated = Validated {
@@ -249,6 +277,10 @@ pub fn default_agent() -> AgentConfig {
             .collect(),
         settings: ToolSettings::default(),
         resources: Vec::new(),
+        skills: Vec::new(),
+        permissions: Vec::new(),
+        not_implemented: Vec::new(),
+        unrun_pre_tool_hooks: Vec::new(),
         hooks: Default::default(),
         mcp_servers: BTreeMap::new(),
         include_mcp_json: false,

@@ -32,6 +32,12 @@ pub struct SpanIndex {
 }
 
 impl SpanIndex {
+    /// Records where the value at `path` is (for documents not parsed here,
+    /// such as a Markdown agent's front matter).
+    pub fn insert(&mut self, path: JsonPath, span: Span) {
+        self.spans.insert(path, span);
+    }
+
     /// The span of the value at `path`, if the document has one there.
     pub fn get(&self, path: &JsonPath) -> Option<Span> {
         self.spans.get(path).copied()

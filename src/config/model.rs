@@ -30,9 +30,9 @@ pub struct AgentFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
     /// The tools the model can see: built-in names, `@server`, `@server/tool`, `@builtin`, `*`.
-    /// Absent means `["@builtin"]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tools: Option<Vec<String>>,
+    /// Absent means none, as in Kiro.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<String>,
     /// New names for MCP tools: `{"@server/tool": "newname"}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tool_aliases: BTreeMap<String, String>,
@@ -44,9 +44,13 @@ pub struct AgentFile {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(schema_with = "super::schema::tools_settings_schema")]
     pub tools_settings: BTreeMap<String, Value>,
-    /// Files loaded into the context at start: `file://PATH` or `file://GLOB`.
+    /// Context: `file://PATH` or `file://GLOB` (loaded at start), `skill://PATH`
+    /// or `skill://GLOB` (each `SKILL.md`'s name and description at start, its
+    /// body on request), or a `{"type": "knowledgeBase", "source": …}` object.
+    /// Relative paths are relative to the workspace root, as Kiro reads them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub resources: Vec<String>,
+    #[schemars(schema_with = "super::schema::resources_schema")]
+    pub resources: Vec<Value>,
     /// Commands run at points of the agent's life.
     #[serde(default, skip_serializing_if = "Hooks::is_empty")]
     pub hooks: Hooks,
@@ -54,10 +58,18 @@ pub struct AgentFile {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub mcp_servers: BTreeMap<String, McpServer>,
     /// Also load `.kiro/settings/mcp.json` and `~/.kiro/settings/mcp.json`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub include_mcp_json: Option<bool>,
     /// The old name of `includeMcpJson` (Q CLI).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub use_legacy_mcp_json: Option<bool>,
     /// The model id, such as `claude-sonnet-4` or `openai/gpt-4.1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,6 +80,17 @@ pub struct AgentFile {
     /// Shown when the agent starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub welcome_message: Option<String>,
+    /// Kiro 3's permission rules: a list of `{capability, match, exclude,
+    /// effect}` (or `{"rules": [...]}`); see `agent agent schema`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::schema::permissions_schema")]
+    pub permissions: Option<Value>,
+}
+
+/// A boolean that may be left out but not written as `null` (Kiro reads
+/// these fields as plain booleans).
+fn present_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    bool::deserialize(d).map(Some)
 }
 
 /// Hook lists by trigger.
@@ -128,8 +151,8 @@ pub struct Hook {
 }
 
 /// An MCP server: a local command (stdio) or a remote URL.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct McpServer {
     /// The program to start (stdio servers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -155,6 +178,15 @@ pub struct McpServer {
     /// Keep the entry but do not start it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
+    /// Tools of this server the model is never shown (nor may call).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disabled_tools: Vec<String>,
+    /// OAuth scopes of a remote server (accepted; OAuth is not supported here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_scopes: Option<Vec<String>>,
+    /// OAuth settings of a remote server (accepted; OAuth is not supported here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<Value>,
 }
 
 /// How `agent` talks to an MCP server.
@@ -245,23 +277,3 @@ pub enum SandboxMode {
     /// No OS sandbox: the policy alone decides (a warning says so at start).
     Off,
 }
-
-/// Settings of the `aws` tool.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct AwsSettings {
-    /// Services whose calls run unasked.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub allowed_services: Vec<String>,
-    /// Services that are always refused.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub denied_services: Vec<String>,
-    /// Let read-only calls run unasked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auto_allow_readonly: Option<bool>,
-}
-
-/// Settings of a built-in tool that has none (`web_fetch`, `todo`, …): only `{}` is accepted.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NoSettings {}

@@ -48,23 +48,21 @@ impl fmt::Display for ToolPatternError {
             }
             ToolPatternError::MalformedMcp => "an MCP reference is `@server` or `@server/tool`",
             ToolPatternError::WildcardNotAllowed => {
-                "`tools` takes exact names, `@server`, `@server/tool`, `@builtin` or `*`"
+                "`tools` takes exact built-in names, `@server`, `@server/tool`, `@builtin` or `*`"
             }
         })
     }
 }
 
 /// Checks a `tools` entry; returns it with built-in names in their current
-/// spelling.
+/// spelling. MCP references may use `*`/`?` (`@server/*`), as Kiro's own
+/// `tools` lists do; built-in names may not.
 pub fn check_tool_ref(entry: &str) -> Result<String, ToolPatternError> {
     if entry == "*" || entry == "@builtin" {
         return Ok(entry.to_string());
     }
     if let Some(mcp) = entry.strip_prefix('@') {
-        let (server, tool) = split_mcp(mcp)?;
-        if has_wildcard(server) || tool.is_some_and(has_wildcard) {
-            return Err(ToolPatternError::WildcardNotAllowed);
-        }
+        split_mcp(mcp)?;
         return Ok(entry.to_string());
     }
     if has_wildcard(entry) {
@@ -116,13 +114,9 @@ pub fn pattern_matches(pattern: &str, tool: ToolId<'_>) -> bool {
     }
 }
 
-/// A built-in tool matches by its current name or any old alias.
+/// A built-in tool matches by its current name or any alias.
 fn builtin_matches(glob: &str, name: &str) -> bool {
-    BUILTIN_TOOLS
-        .iter()
-        .filter(|t| t.name == name)
-        .flat_map(|t| std::iter::once(t.name).chain(t.aliases.iter().copied()))
-        .any(|spelling| wildcard(glob, spelling))
+    tools::spellings(name).any(|spelling| wildcard(glob, spelling))
 }
 
 fn any_builtin_matches(glob: &str) -> bool {

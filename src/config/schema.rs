@@ -2,12 +2,10 @@
 //! them, so the published schema cannot drift from what `agent` accepts.
 
 use schemars::{Schema, SchemaGenerator, json_schema};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::error::JsonPath;
-use super::model::{
-    AgentFile, AwsSettings, NoSettings, PathSettings, SearchSettings, ShellSettings,
-};
+use super::model::{AgentFile, PathSettings, SearchSettings, ShellSettings};
 use super::tools::{BUILTIN_TOOLS, SettingsKind};
 
 /// The JSON Schema (draft 2020-12) of an agent file.
@@ -15,8 +13,9 @@ pub fn agent_file_schema() -> Value {
     Value::from(schemars::schema_for!(AgentFile))
 }
 
-/// The schema of `toolsSettings`: one typed property per built-in tool
-/// spelling, anything under an `@server/tool` key, and nothing else.
+/// The schema of `toolsSettings`: one typed property per spelling of a
+/// built-in tool `agent` runs, anything under an `@server/tool` key; other
+/// keys (Kiro tools `agent` does not run) are accepted and ignored.
 pub fn tools_settings_schema(generator: &mut SchemaGenerator) -> Schema {
     let mut properties = Map::new();
     for tool in BUILTIN_TOOLS {
@@ -26,11 +25,53 @@ pub fn tools_settings_schema(generator: &mut SchemaGenerator) -> Schema {
         }
     }
     json_schema!({
-        "description": "Per-tool settings keyed by tool name (old names such as fs_write are aliases). MCP tool keys (@server/tool) are passed through.",
+        "description": "Per-tool settings keyed by tool name (old names such as fs_write are aliases). MCP tool keys (@server/tool) are passed through; settings of other tools are ignored.",
         "type": "object",
         "properties": properties,
         "patternProperties": { "^@": {} },
-        "additionalProperties": false,
+        "additionalProperties": true,
+    })
+}
+
+/// The schema of `resources`: `file://` and `skill://` strings, or
+/// knowledge-base objects.
+pub fn resources_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "items": {
+            "anyOf": [
+                { "type": "string", "pattern": "^(file|skill)://" },
+                {
+                    "type": "object",
+                    "properties": {
+                        "type": { "const": "knowledgeBase" },
+                        "source": { "type": "string", "pattern": "^file://" }
+                    },
+                    "required": ["type", "source"]
+                }
+            ]
+        }
+    })
+}
+
+/// The schema of Kiro 3's `permissions`: a rule list, or `{"rules": [...]}`.
+pub fn permissions_schema(_: &mut SchemaGenerator) -> Schema {
+    let rule = json!({
+        "type": "object",
+        "properties": {
+            "capability": { "type": "string", "description": "shell, fs_read, fs_write, mcp, builtin or all" },
+            "match": { "type": ["string", "array"], "items": { "type": "string" } },
+            "exclude": { "type": ["string", "array"], "items": { "type": "string" } },
+            "effect": { "enum": ["allow", "ask", "deny"] }
+        },
+        "required": ["capability", "effect"],
+        "additionalProperties": false
+    });
+    json_schema!({
+        "anyOf": [
+            { "type": "array", "items": rule.clone() },
+            { "type": "object", "properties": { "rules": { "type": "array", "items": rule } } }
+        ]
     })
 }
 
@@ -39,8 +80,6 @@ fn settings_schema(kind: SettingsKind, generator: &mut SchemaGenerator) -> Schem
         SettingsKind::Paths => generator.subschema_for::<PathSettings>(),
         SettingsKind::Search => generator.subschema_for::<SearchSettings>(),
         SettingsKind::Shell => generator.subschema_for::<ShellSettings>(),
-        SettingsKind::Aws => generator.subschema_for::<AwsSettings>(),
-        SettingsKind::None => generator.subschema_for::<NoSettings>(),
     }
 }
 
@@ -51,7 +90,15 @@ fn settings_schema(kind: SettingsKind, generator: &mut SchemaGenerator) -> Schem
 /// [["rm .*"]]` would become `allowedCommands`), which Kiro CLI would
 /// reject and no reader would expect. Walking the schema finds every such
 /// place without a hand-kept list that could drift from the types.
+///
+/// `toolsSettings` entries are not walked: Kiro accepts any value there and
+/// judges it when the tool runs, and so does `agent` (see `validate`).
 pub fn first_non_object(value: &Value) -> Option<JsonPath> {
+    let mut value = value.clone();
+    if let Some(settings) = value.get_mut("toolsSettings").filter(|s| s.is_object()) {
+        *settings = Value::Object(Map::new());
+    }
+    let value = &value;
     let schema = agent_file_schema();
     let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
     walk(&schema, &defs, value, JsonPath::root())
@@ -138,10 +185,7 @@ mod tests {
     fn arrays_where_objects_belong_are_found() {
         let cases = [
             (json!([1]), "(top level)"),
-            (
-                json!({"toolsSettings": {"shell": [["rm .*"]]}}),
-                "toolsSettings.shell",
-            ),
+            (json!({"toolsSettings": []}), "toolsSettings"),
             (json!({"hooks": {"stop": [["echo"]]}}), "hooks.stop[0]"),
             (json!({"mcpServers": {"x": ["node"]}}), "mcpServers.x"),
             (json!({"hooks": []}), "hooks"),
@@ -162,5 +206,7 @@ mod tests {
             "model": null
         });
         assert_eq!(first_non_object(&value), None);
+        let kiro_judges_later = json!({"toolsSettings": {"shell": [["rm .*"]]}});
+        assert_eq!(first_non_object(&kiro_judges_later), None);
     }
 }

@@ -1,14 +1,19 @@
-//! The built-in tool names, old and new.
+//! The built-in tool names, old and new, and Kiro's tools `agent` does not
+//! run.
 //!
-//! Kiro CLI renamed its tools (`fs_write` became `write`, …); agent files in
-//! the wild use both spellings, so every lookup goes through [`canonical`].
+//! Kiro CLI renamed its tools (`fs_write` became `write`, …) and its two
+//! loaders accept different spellings (`fs_read`, `fsRead`, `read`); agent
+//! files in the wild use all of them, so every lookup goes through
+//! [`canonical`]. Kiro's other tools (`web_search`, `code`, `subagent`, …)
+//! are known by name too, so that a file naming them is told they are not
+//! implemented here rather than that they do not exist.
 
 /// A built-in tool: its current name and the older names that mean it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BuiltinTool {
     /// The current name, used everywhere inside `agent`.
     pub name: &'static str,
-    /// Older names accepted as aliases.
+    /// Other spellings accepted as aliases, Kiro's model-facing name first.
     pub aliases: &'static [&'static str],
     /// The shape of its `toolsSettings` entry.
     pub settings: SettingsKind,
@@ -23,28 +28,49 @@ pub enum SettingsKind {
     Search,
     /// `allowedCommands`, `deniedCommands`, … (`shell`).
     Shell,
-    /// `allowedServices`, `deniedServices`, … (`aws`).
-    Aws,
-    /// No settings: only `{}`.
-    None,
 }
 
-/// Every built-in tool name Kiro CLI knows, so that its agent files load.
+/// The built-in tools `agent` runs.
 pub const BUILTIN_TOOLS: &[BuiltinTool] = &[
-    tool("read", &["fs_read"], SettingsKind::Paths),
-    tool("write", &["fs_write"], SettingsKind::Paths),
+    tool("read", &["fs_read", "fsRead"], SettingsKind::Paths),
+    tool("write", &["fs_write", "fsWrite"], SettingsKind::Paths),
     tool(
         "shell",
-        &["execute_bash", "execute_cmd"],
+        &["execute_bash", "executeBash", "execute_cmd", "executeCmd"],
         SettingsKind::Shell,
     ),
     tool("glob", &[], SettingsKind::Search),
     tool("grep", &[], SettingsKind::Search),
-    tool("aws", &["use_aws"], SettingsKind::Aws),
-    tool("web_fetch", &[], SettingsKind::None),
-    tool("todo", &["todo_list"], SettingsKind::None),
-    tool("thinking", &[], SettingsKind::None),
-    tool("introspect", &[], SettingsKind::None),
+];
+
+/// Kiro's tools that `agent` does not run, each with every spelling Kiro
+/// accepts (the first is the name shown), and Kiro 3's category tags for
+/// them (`web`, `context`). Naming one is not an error: the
+/// tool is skipped, with a warning, as Kiro skips names it does not know.
+pub const NOT_IMPLEMENTED: &[&[&str]] = &[
+    &["aws", "use_aws", "useAws"],
+    &["web_fetch"],
+    &["web_search"],
+    &["todo", "todo_list", "task"],
+    &["thinking"],
+    &["introspect"],
+    &["knowledge"],
+    &["code", "code/read", "code/write"],
+    &[
+        "subagent",
+        "use_subagent",
+        "agent_crew",
+        "agentCrew",
+        "crew",
+    ],
+    &["delegate"],
+    &["report", "report_issue", "gh_issue"],
+    &["session", "session_management", "sessions"],
+    &["switch_to_execution"],
+    &["summary"],
+    &["tool_search"],
+    &["web"],
+    &["context"],
 ];
 
 const fn tool(
@@ -59,17 +85,34 @@ const fn tool(
     }
 }
 
-/// The built-in tool with this name or old alias.
+/// The built-in tool with this name or alias.
 pub fn find(name: &str) -> Option<&'static BuiltinTool> {
     BUILTIN_TOOLS
         .iter()
         .find(|t| t.name == name || t.aliases.contains(&name))
 }
 
-/// The current name of a built-in tool given either spelling, or `None` when
-/// `name` is not a built-in tool.
+/// The current name of a built-in tool given any spelling, or `None` when
+/// `name` is not a tool `agent` runs.
 pub fn canonical(name: &str) -> Option<&'static str> {
     find(name).map(|t| t.name)
+}
+
+/// The name shown for a Kiro tool `agent` does not run, given any of its
+/// spellings.
+pub fn not_implemented(name: &str) -> Option<&'static str> {
+    NOT_IMPLEMENTED
+        .iter()
+        .find(|spellings| spellings.contains(&name))
+        .map(|spellings| spellings[0])
+}
+
+/// Every spelling of `tool` (a current name): the name, then its aliases.
+pub fn spellings(tool: &str) -> impl Iterator<Item = &'static str> + '_ {
+    BUILTIN_TOOLS
+        .iter()
+        .filter(move |t| t.name == tool)
+        .flat_map(|t| std::iter::once(t.name).chain(t.aliases.iter().copied()))
 }
 
 /// Every accepted spelling of every built-in tool, new names first.
@@ -85,11 +128,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn old_names_are_aliases_of_new_ones() {
-        assert_eq!(canonical("fs_write"), Some("write"));
-        assert_eq!(canonical("execute_bash"), Some("shell"));
-        assert_eq!(canonical("write"), Some("write"));
+    fn every_spelling_kiro_accepts_is_one_tool() {
+        for (alias, name) in [
+            ("fs_write", "write"),
+            ("fsRead", "read"),
+            ("execute_bash", "shell"),
+            ("executeBash", "shell"),
+            ("execute_cmd", "shell"),
+            ("write", "write"),
+        ] {
+            assert_eq!(canonical(alias), Some(name), "{alias}");
+        }
         assert_eq!(canonical("Write"), None);
         assert_eq!(canonical("rm"), None);
+    }
+
+    #[test]
+    fn kiro_tools_not_run_here_are_known_by_every_name() {
+        assert_eq!(not_implemented("use_subagent"), Some("subagent"));
+        assert_eq!(not_implemented("crew"), Some("subagent"));
+        assert_eq!(not_implemented("task"), Some("todo"));
+        assert_eq!(not_implemented("use_aws"), Some("aws"));
+        assert_eq!(not_implemented("bash"), None);
+        assert_eq!(not_implemented("shell"), None);
     }
 }

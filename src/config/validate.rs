@@ -1,32 +1,33 @@
 //! From agent-file text to a validated [`AgentConfig`], with every problem
 //! reported at its line and column.
 //!
-//! Validation runs in two passes. The typed pass (serde, unknown keys
-//! rejected) stops at the first problem, because a wrongly typed value leaves
-//! nothing sound to check further. The semantic pass (tool names, regexes,
-//! globs, files) reports every problem it finds, so that one run of
-//! `agent agent validate` lists them all.
+//! What is an error follows Kiro's strict loader (the one behind `kiro-cli
+//! agent validate` and headless runs): text that is not JSON (or, for a
+//! Markdown agent, front matter that is not YAML), an unknown top-level key,
+//! a wrongly typed value, a missing `name`, an unknown hook trigger, a
+//! resource that is neither `file://`, `skill://` nor a knowledge base, a
+//! `file://` prompt that does not resolve. Everything Kiro ignores or skips
+//! loads here too, with a warning at its line and column: unknown tool
+//! names, unknown keys inside hooks, MCP servers and tool settings, missing
+//! resource files, unknown models. What such an entry might have meant is
+//! never granted: see [`settings`] for how doubtful settings make a tool
+//! ask. `agent agent validate --strict` makes every warning an error.
 
-use std::collections::BTreeMap;
+mod lenient;
+mod resources;
+mod settings;
+mod tools;
+
 use std::path::{Path, PathBuf};
 
-use globset::GlobBuilder;
-use regex::Regex;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::agent::{
-    AgentConfig, AgentSource, CommandPattern, Origin, PathRules, Rule, ShellRules, ToolSettings,
-};
-use super::error::{Diagnostic, JsonPath, Severity};
+use super::agent::{AgentConfig, AgentSource, Origin, Rule};
+use super::error::{Diagnostic, JsonPath, Position, Severity};
 use super::hint;
 use super::json::{self, SpanIndex};
-use super::model::{
-    AgentFile, AwsSettings, Hook, Hooks, McpServer, NoSettings, PathSettings, SearchSettings,
-    ShellSettings,
-};
-use super::patterns::{self, ToolPatternError};
-use super::tools::{self, SettingsKind};
+use super::model::AgentFile;
 
 /// A valid agent and the warnings found on the way.
 #[derive(Debug, Clone)]
@@ -37,18 +38,30 @@ pub struct Validated {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Validates the text of the agent file at `file`. On failure every
-/// returned diagnostic has a position; at least one is an error.
+/// A document ready for checking: its value and where each part is.
+struct Document {
+    value: Value,
+    spans: SpanIndex,
+    duplicates: Vec<JsonPath>,
+    /// A Kiro 3 Markdown agent: its `tools` hold category tags.
+    v3: bool,
+}
+
+/// Validates the text of the agent file at `file` (JSON, or Markdown with
+/// front matter when its name ends in `.md`). On failure every returned
+/// diagnostic has a position; at least one is an error.
 pub fn validate_text(file: &Path, text: &str) -> Result<Validated, Vec<Diagnostic>> {
-    let document = json::parse(text).map_err(|e| vec![e.diagnostic(file, text)])?;
+    let document = read_document(file, text)?;
     let mut checker = Checker {
         file,
         text,
         spans: &document.spans,
+        workspace: resource_base(file),
         diagnostics: Vec::new(),
+        v3: document.v3,
     };
     if let Some(path) = super::schema::first_non_object(&document.value) {
-        checker.error_at_value(&path, format!("`{path}` must be a JSON object"), None);
+        checker.error_at_value(&path, format!("`{path}` must be an object"), None);
         return Err(checker.diagnostics);
     }
     for path in &document.duplicates {
@@ -57,17 +70,88 @@ pub fn validate_text(file: &Path, text: &str) -> Result<Validated, Vec<Diagnosti
             format!("`{path}` is given twice; only the last would count"),
         );
     }
-    let parsed = checker.typed::<AgentFile>(document.value, &JsonPath::root());
+    let mut value = document.value;
+    checker.strip_ignored_keys(&mut value);
+    let parsed = checker.typed::<AgentFile>(value, &JsonPath::root());
     let config = parsed.map(|agent_file| checker.check(agent_file));
-    checker.diagnostics.sort_by_key(|d| d.position);
-    let (errors, warnings): (Vec<_>, Vec<_>) = checker
-        .diagnostics
+    finish(checker.diagnostics, config)
+}
+
+fn read_document(file: &Path, text: &str) -> Result<Document, Vec<Diagnostic>> {
+    if file.extension().is_some_and(|e| e == "md") {
+        return markdown_document(file, text);
+    }
+    let parsed = json::parse(text).map_err(|e| vec![e.diagnostic(file, text)])?;
+    Ok(Document {
+        value: parsed.value,
+        spans: parsed.spans,
+        duplicates: parsed.duplicates,
+        v3: false,
+    })
+}
+
+/// A Markdown agent: the front matter is the agent, the body its prompt,
+/// and the file name its name when the front matter gives none.
+fn markdown_document(file: &Path, text: &str) -> Result<Document, Vec<Diagnostic>> {
+    let parsed = super::frontmatter::parse(text).map_err(|e| vec![e.diagnostic(file, text)])?;
+    let mut value = parsed.value;
+    let mut spans = parsed.spans;
+    if let Some(object) = value.as_object_mut() {
+        object
+            .entry("name")
+            .or_insert_with(|| Value::String(name_from_file(file)));
+        let body = parsed.body.trim();
+        if !body.is_empty() && !object.contains_key("prompt") {
+            object.insert("prompt".into(), Value::String(body.to_string()));
+            let span = json::Span {
+                key: None,
+                value: parsed.body_offset,
+            };
+            spans.insert(JsonPath::root().key("prompt"), span);
+        }
+    }
+    Ok(Document {
+        value,
+        spans,
+        duplicates: Vec::new(),
+        v3: true,
+    })
+}
+
+fn finish(
+    mut diagnostics: Vec<Diagnostic>,
+    config: Option<AgentConfig>,
+) -> Result<Validated, Vec<Diagnostic>> {
+    diagnostics.sort_by_key(|d| d.position);
+    let (errors, warnings): (Vec<_>, Vec<_>) = diagnostics
         .into_iter()
         .partition(|d| d.severity == Severity::Error);
     match config {
         Some(config) if errors.is_empty() => Ok(Validated { config, warnings }),
         _ => Err(errors.into_iter().chain(warnings).collect()),
     }
+}
+
+/// The folder relative resources are read from: the workspace root, as
+/// Kiro reads them. For an agent file inside a workspace's `.kiro/agents/`
+/// (or `.amazonq/cli-agents/`) that is the folder holding `.kiro`; for one
+/// elsewhere (`~/.kiro/agents/`), the workspace of the current folder.
+pub fn resource_base(agent_file: &Path) -> PathBuf {
+    let agents = agent_file.parent();
+    let config_root = agents.and_then(Path::parent);
+    let is_agents_folder = agents
+        .and_then(Path::file_name)
+        .is_some_and(|n| n == "agents" || n == "cli-agents");
+    let home = dirs::home_dir();
+    if let Some(root) = config_root.and_then(Path::parent)
+        && is_agents_folder
+        && home.as_deref() != Some(root)
+        && root != Path::new("")
+    {
+        return root.to_path_buf();
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    super::discover::workspace_root(&cwd)
 }
 
 /// Deserialises `value`, parsed from `text` of `file` (a file other than
@@ -83,18 +167,24 @@ pub(super) fn typed_document<T: DeserializeOwned>(
         file,
         text,
         spans,
+        workspace: PathBuf::new(),
         diagnostics: Vec::new(),
+        v3: false,
     };
     checker
         .typed::<T>(value, &JsonPath::root())
         .ok_or(checker.diagnostics)
 }
 
+/// Reads one agent file, collecting diagnostics as it goes.
 struct Checker<'a> {
     file: &'a Path,
     text: &'a str,
     spans: &'a SpanIndex,
+    /// Where relative `file://` and `skill://` resources are read from.
+    workspace: PathBuf,
     diagnostics: Vec<Diagnostic>,
+    v3: bool,
 }
 
 impl Checker<'_> {
@@ -148,11 +238,21 @@ impl Checker<'_> {
         );
     }
 
+    fn warn_at_key(&mut self, path: &JsonPath, message: String, hint: Option<String>) {
+        self.push(
+            Severity::Warning,
+            self.spans.key_offset(path),
+            path,
+            message,
+            hint,
+        );
+    }
+
     fn origin(&self, path: &JsonPath) -> Origin {
         let offset = self.spans.value_offset(path);
         Origin {
             source: AgentSource::File(self.file.to_path_buf()),
-            position: Some(super::error::Position::from_offset(self.text, offset)),
+            position: Some(Position::from_offset(self.text, offset)),
             path: path.clone(),
         }
     }
@@ -170,15 +270,7 @@ impl Checker<'_> {
         match serde_path_to_error::deserialize::<_, T>(value) {
             Ok(typed) => Some(typed),
             Err(error) => {
-                let mut path = base.clone();
-                for segment in error.path().iter() {
-                    path = match segment {
-                        serde_path_to_error::Segment::Seq { index } => path.index(*index),
-                        serde_path_to_error::Segment::Map { key } => path.key(key),
-                        serde_path_to_error::Segment::Enum { .. }
-                        | serde_path_to_error::Segment::Unknown => path,
-                    };
-                }
+                let path = error_path(base, error.path());
                 self.serde_error(path, error.into_inner().to_string());
                 None
             }
@@ -186,15 +278,14 @@ impl Checker<'_> {
     }
 
     fn serde_error(&mut self, mut path: JsonPath, message: String) {
-        if let Some((field, expected)) = parse_unknown_field(&message) {
+        if let Some((field, expected)) = parse_unknown("unknown field `", &message) {
             if path.segments().last() != Some(&super::error::Segment::Key(field.clone())) {
                 path = path.key(&field);
             }
             let hint = hint::did_you_mean(&field, expected.iter().map(String::as_str));
-            let expected_list = if expected.is_empty() {
-                "this object takes no fields".to_string()
-            } else {
-                format!("expected one of {}", quote_list(&expected))
+            let expected_list = match expected.is_empty() {
+                true => "this object takes no fields".to_string(),
+                false => format!("expected one of {}", quote_list(&expected)),
             };
             let message = format!("unknown field `{field}` ({expected_list})");
             self.push(
@@ -204,7 +295,7 @@ impl Checker<'_> {
                 message,
                 hint,
             );
-        } else if let Some((variant, expected)) = parse_unknown_variant(&message) {
+        } else if let Some((variant, expected)) = parse_unknown("unknown variant `", &message) {
             let hint = hint::did_you_mean(&variant, expected.iter().map(String::as_str));
             let message = format!("`{variant}` is not one of {}", quote_list(&expected));
             self.error_at_value(&path, message, hint);
@@ -220,12 +311,24 @@ impl Checker<'_> {
             .prompt
             .as_deref()
             .and_then(|p| self.check_prompt(p, &root.key("prompt")));
-        let tools = self.check_tools(file.tools.unwrap_or_else(|| vec!["@builtin".into()]));
-        let allowed_tools = self.check_allowed_tools(file.allowed_tools);
-        let settings = self.check_tools_settings(file.tools_settings);
-        let resources = self.check_resources(file.resources);
+        let (tools, not_implemented) = self.check_tools(file.tools);
+        let mut allowed_tools = self.check_allowed_tools(file.allowed_tools);
+        let mut settings = self.check_tools_settings(file.tools_settings);
+        let (resources, skills) = self.check_resources(file.resources);
+        let permissions =
+            self.check_permissions(file.permissions, &mut settings, &mut allowed_tools);
         self.check_hooks(&file.hooks);
-        self.check_mcp_servers(&file.mcp_servers);
+        let mcp_servers = self.check_mcp_servers(file.mcp_servers);
+        let model = file.model.filter(|m| self.known_model(m));
+        if file.include_mcp_json.is_some() && file.use_legacy_mcp_json.is_some() {
+            let path = JsonPath::root().key("useLegacyMcpJson");
+            self.error_at_key(
+                &path,
+                "duplicate field: `useLegacyMcpJson` is the old name of `includeMcpJson`; give one"
+                    .into(),
+            );
+        }
+        self.check_shortcut(file.keyboard_shortcut.as_deref());
         AgentConfig {
             name,
             source: AgentSource::File(self.file.to_path_buf()),
@@ -236,365 +339,93 @@ impl Checker<'_> {
             allowed_tools,
             settings,
             resources,
+            skills,
+            permissions,
+            not_implemented,
+            unrun_pre_tool_hooks: Vec::new(),
             hooks: file.hooks,
-            mcp_servers: file.mcp_servers,
+            mcp_servers,
             include_mcp_json: file
                 .include_mcp_json
                 .or(file.use_legacy_mcp_json)
                 .unwrap_or(false),
-            model: file.model,
+            model,
             welcome_message: file.welcome_message,
         }
     }
 
+    /// Kiro requires `name` (a Markdown agent gets its file name).
     fn check_name(&mut self, name: Option<&str>) -> String {
         match name {
-            Some(name) => {
-                if !is_valid_agent_name(name) {
-                    self.error_at_value(
-                        &JsonPath::root().key("name"),
-                        format!(
-                            "agent name `{name}` may only use letters, digits, `-`, `_` and `.`"
-                        ),
-                        None,
-                    );
-                }
-                name.to_string()
+            Some(name) if !name.trim().is_empty() => name.to_string(),
+            Some(_) => {
+                let fallback = name_from_file(self.file);
+                self.warn_at_value(
+                    &JsonPath::root().key("name"),
+                    format!("the name is empty; the agent is called `{fallback}` after its file"),
+                );
+                fallback
             }
-            None => name_from_file(self.file),
+            None => {
+                self.error_at_value(
+                    &JsonPath::root(),
+                    "missing field `name` (Kiro requires every agent file to name its agent)"
+                        .into(),
+                    Some(format!("add \"name\": \"{}\"", name_from_file(self.file))),
+                );
+                name_from_file(self.file)
+            }
         }
     }
 
+    /// `file://` prompts are relative to the agent file's folder, as in Kiro.
     fn check_prompt(&mut self, prompt: &str, path: &JsonPath) -> Option<String> {
         let Some(reference) = prompt.strip_prefix("file://") else {
             return Some(prompt.to_string());
         };
-        let target = resolve_file_reference(self.file, reference);
-        match std::fs::read_to_string(&target) {
-            Ok(text) => Some(text),
-            Err(e) => {
-                self.error_at_value(
-                    path,
-                    format!("cannot read prompt file {}: {e}", target.display()),
-                    None,
-                );
-                None
-            }
-        }
-    }
-
-    fn check_tools(&mut self, entries: Vec<String>) -> Vec<Rule<String>> {
-        let base = JsonPath::root().key("tools");
-        let mut tools = Vec::new();
-        for (i, entry) in entries.into_iter().enumerate() {
-            let path = base.index(i);
-            match patterns::check_tool_ref(&entry) {
-                Ok(name) => tools.push(self.rule(name, &path)),
-                Err(error) => self.tool_pattern_error(&path, &entry, error),
-            }
-        }
-        tools
-    }
-
-    fn check_allowed_tools(&mut self, entries: Vec<String>) -> Vec<Rule<String>> {
-        let base = JsonPath::root().key("allowedTools");
-        let mut allowed = Vec::new();
-        for (i, entry) in entries.into_iter().enumerate() {
-            let path = base.index(i);
-            match patterns::check_tool_pattern(&entry) {
-                Ok(()) => allowed.push(self.rule(entry, &path)),
-                Err(error) => self.tool_pattern_error(&path, &entry, error),
-            }
-        }
-        allowed
-    }
-
-    fn tool_pattern_error(&mut self, path: &JsonPath, entry: &str, error: ToolPatternError) {
-        let hint = match &error {
-            ToolPatternError::UnknownTool => hint::did_you_mean(entry, tools::all_spellings()),
-            ToolPatternError::BareStar => Some(
-                "list the tools, use `@builtin`, or pass `--trust-all-tools` for one session"
-                    .into(),
-            ),
-            _ => None,
+        let folder = self.file.parent().unwrap_or(Path::new("."));
+        let target = resolve_file_uri(reference, folder);
+        let problem = match std::fs::read_to_string(&target) {
+            _ if reference.is_empty() => "a `file://` prompt needs a path".to_string(),
+            Ok(text) => return Some(text),
+            Err(e) => format!("cannot read prompt file {}: {e}", target.display()),
         };
-        self.error_at_value(path, format!("`{entry}`: {error}"), hint);
+        self.error_at_value(path, problem, None);
+        None
     }
 
-    fn check_tools_settings(&mut self, entries: BTreeMap<String, Value>) -> ToolSettings {
-        let base = JsonPath::root().key("toolsSettings");
-        let mut settings = ToolSettings::default();
-        let mut seen: BTreeMap<&'static str, String> = BTreeMap::new();
-        for (key, value) in entries {
-            let path = base.key(&key);
-            if key.starts_with('@') {
-                settings.mcp.insert(key, value);
-                continue;
-            }
-            let Some(tool) = tools::find(&key) else {
-                let hint = hint::did_you_mean(&key, tools::all_spellings());
-                self.push(
-                    Severity::Error,
-                    self.spans.key_offset(&path),
-                    &path,
-                    format!(
-                        "`{key}` is not a built-in tool (MCP tools are written `@server/tool`)"
-                    ),
-                    hint,
-                );
-                continue;
-            };
-            if let Some(other) = seen.insert(tool.name, key.clone()) {
-                self.error_at_key(
-                    &path,
-                    format!("`{key}` and `{other}` are the same tool; give its settings once"),
-                );
-                continue;
-            }
-            self.check_tool_settings(tool.name, tool.settings, value, &path, &mut settings);
+    fn known_model(&mut self, model: &str) -> bool {
+        let known = crate::provider::model::Endpoint::resolve(model, &|_| None).is_ok();
+        if !known {
+            self.warn_at_value(&JsonPath::root().key("model"), format!("`agent` cannot tell which provider serves model `{model}`; the session's model is used instead (`--model`, `chat.defaultModel`)"));
         }
-        settings
+        known
     }
 
-    fn check_tool_settings(
-        &mut self,
-        name: &str,
-        kind: SettingsKind,
-        value: Value,
-        path: &JsonPath,
-        settings: &mut ToolSettings,
-    ) {
-        match kind {
-            SettingsKind::Paths => {
-                if let Some(typed) = self.typed::<PathSettings>(value, path) {
-                    let rules =
-                        self.path_rules(typed.allowed_paths, typed.denied_paths, false, path);
-                    match name {
-                        "read" => settings.read = rules,
-                        _ => settings.write = rules,
-                    }
-                }
-            }
-            SettingsKind::Search => {
-                if let Some(typed) = self.typed::<SearchSettings>(value, path) {
-                    let read_only = typed.allow_read_only.unwrap_or(false);
-                    let rules =
-                        self.path_rules(typed.allowed_paths, typed.denied_paths, read_only, path);
-                    match name {
-                        "glob" => settings.glob = rules,
-                        _ => settings.grep = rules,
-                    }
-                }
-            }
-            SettingsKind::Shell => {
-                if let Some(typed) = self.typed::<ShellSettings>(value, path) {
-                    settings.shell = self.shell_rules(typed, path);
-                }
-            }
-            SettingsKind::Aws => {
-                if let Some(typed) = self.typed::<AwsSettings>(value, path) {
-                    settings.aws = typed;
-                }
-            }
-            SettingsKind::None => {
-                self.typed::<NoSettings>(value, path);
-            }
-        }
-    }
-
-    fn path_rules(
-        &mut self,
-        allowed: Option<Vec<String>>,
-        denied: Vec<String>,
-        allow_read_only: bool,
-        base: &JsonPath,
-    ) -> PathRules {
-        PathRules {
-            allowed: allowed.map(|globs| self.globs(globs, &base.key("allowedPaths"))),
-            denied: self.globs(denied, &base.key("deniedPaths")),
-            allow_read_only,
-        }
-    }
-
-    fn globs(&mut self, globs: Vec<String>, base: &JsonPath) -> Vec<Rule<String>> {
-        let mut rules = Vec::new();
-        for (i, glob) in globs.into_iter().enumerate() {
-            let path = base.index(i);
-            match check_glob(&glob) {
-                Ok(()) => rules.push(self.rule(glob, &path)),
-                Err(message) => self.error_at_value(&path, message, None),
-            }
-        }
-        rules
-    }
-
-    fn shell_rules(&mut self, settings: ShellSettings, base: &JsonPath) -> ShellRules {
-        ShellRules {
-            allowed: settings
-                .allowed_commands
-                .map(|list| self.command_patterns(list, &base.key("allowedCommands"))),
-            denied: self.command_patterns(settings.denied_commands, &base.key("deniedCommands")),
-            auto_allow_readonly: settings.auto_allow_readonly.unwrap_or(false),
-            deny_by_default: settings.deny_by_default.unwrap_or(false),
-            pass_env: settings.pass_env,
-            sandbox: settings.sandbox.unwrap_or_default(),
-            network: settings.network.unwrap_or(false),
-            writable_paths: self
-                .writable_paths(settings.writable_paths, &base.key("writablePaths")),
-        }
-    }
-
-    /// `writablePaths`: folder globs. Whether the sandbox can make each
-    /// writable (never credentials or protected places) is the sandbox's
-    /// to say: `crate::sandbox::check_agent`.
-    fn writable_paths(&mut self, paths: Vec<String>, base: &JsonPath) -> Vec<Rule<String>> {
-        let mut rules = Vec::new();
-        for (i, path) in paths.into_iter().enumerate() {
-            let at = base.index(i);
-            match check_glob(&path) {
-                Err(message) => self.error_at_value(&at, message, None),
-                Ok(()) => rules.push(self.rule(path, &at)),
-            }
-        }
-        rules
-    }
-
-    fn command_patterns(
-        &mut self,
-        sources: Vec<String>,
-        base: &JsonPath,
-    ) -> Vec<Rule<CommandPattern>> {
-        let mut rules = Vec::new();
-        for (i, source) in sources.into_iter().enumerate() {
-            let path = base.index(i);
-            match CommandPattern::new(&source) {
-                Ok(pattern) => rules.push(self.rule(pattern, &path)),
-                Err(e) => self.error_at_value(
-                    &path,
-                    format!(
-                        "`{source}` is not a regular expression `agent` can use: {}",
-                        first_line(&e.to_string())
-                    ),
-                    regex_hint(&source),
-                ),
-            }
-        }
-        rules
-    }
-
-    fn check_resources(&mut self, resources: Vec<String>) -> Vec<Rule<String>> {
-        let base = JsonPath::root().key("resources");
-        let mut rules = Vec::new();
-        for (i, resource) in resources.into_iter().enumerate() {
-            let path = base.index(i);
-            let Some(reference) = resource.strip_prefix("file://") else {
-                self.error_at_value(
-                    &path,
-                    format!("resource `{resource}` must start with `file://`"),
-                    Some(format!("write `file://{resource}`")),
-                );
-                continue;
-            };
-            let target = resolve_file_reference(self.file, reference);
-            let target_text = target.to_string_lossy().into_owned();
-            if let Err(message) = check_glob(&target_text) {
-                self.error_at_value(&path, message, None);
-                continue;
-            }
-            if !is_glob(&target_text) && !target.exists() {
-                self.warn_at_value(
-                    &path,
-                    format!(
-                        "resource {} does not exist; it will be skipped",
-                        target.display()
-                    ),
-                );
-            }
-            rules.push(self.rule(target_text, &path));
-        }
-        rules
-    }
-
-    fn check_hooks(&mut self, hooks: &Hooks) {
-        let base = JsonPath::root().key("hooks");
-        let tool_hooks = [
-            ("preToolUse", &hooks.pre_tool_use),
-            ("postToolUse", &hooks.post_tool_use),
-        ];
-        for (trigger, list) in tool_hooks {
-            self.check_hook_list(list, &base.key(trigger), true);
-        }
-        let other_hooks = [
-            ("agentSpawn", &hooks.agent_spawn),
-            ("userPromptSubmit", &hooks.user_prompt_submit),
-            ("stop", &hooks.stop),
-        ];
-        for (trigger, list) in other_hooks {
-            self.check_hook_list(list, &base.key(trigger), false);
-        }
-    }
-
-    fn check_hook_list(&mut self, hooks: &[Hook], base: &JsonPath, takes_matcher: bool) {
-        for (i, hook) in hooks.iter().enumerate() {
-            let path = base.index(i);
-            if hook.command.trim().is_empty() {
-                self.error_at_value(&path.key("command"), "a hook needs a command".into(), None);
-            }
-            let Some(matcher) = &hook.matcher else {
-                continue;
-            };
-            let matcher_path = path.key("matcher");
-            if !takes_matcher {
-                self.warn_at_value(
-                    &matcher_path,
-                    "only preToolUse and postToolUse hooks use `matcher`; it is ignored here"
-                        .into(),
-                );
-            } else if matcher != "*"
-                && let Err(error) = patterns::check_tool_pattern(matcher)
-            {
-                self.tool_pattern_error(&matcher_path, matcher, error);
-            }
-        }
-    }
-
-    fn check_mcp_servers(&mut self, servers: &BTreeMap<String, McpServer>) {
-        let base = JsonPath::root().key("mcpServers");
-        for (name, server) in servers {
-            let path = base.key(name);
-            match (&server.command, &server.url) {
-                (Some(_), Some(_)) => self.error_at_value(
-                    &path,
-                    format!("MCP server `{name}` has both `command` and `url`; give one"),
-                    None,
-                ),
-                (None, None) => self.error_at_value(
-                    &path,
-                    format!("MCP server `{name}` needs a `command` (local) or a `url` (remote)"),
-                    None,
-                ),
-                _ => {}
-            }
-            if name.is_empty() || name.contains('/') || name.contains('@') {
-                self.error_at_key(
-                    &path,
-                    format!("MCP server name `{name}` may not be empty or contain `/` or `@`"),
-                );
-            }
+    fn check_shortcut(&mut self, shortcut: Option<&str>) {
+        let Some(shortcut) = shortcut else { return };
+        if !is_valid_shortcut(shortcut) {
+            self.warn_at_value(&JsonPath::root().key("keyboardShortcut"), format!("`{shortcut}` is not a key combination (such as `ctrl+shift+a`); it is ignored, as in Kiro"));
         }
     }
 }
 
-/// Parses serde's "unknown field `x`, expected one of `a`, `b`" message.
-fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
-    parse_unknown("unknown field `", message)
+fn error_path(base: &JsonPath, segments: &serde_path_to_error::Path) -> JsonPath {
+    let mut path = base.clone();
+    for segment in segments.iter() {
+        path = match segment {
+            serde_path_to_error::Segment::Seq { index } => path.index(*index),
+            serde_path_to_error::Segment::Map { key } => path.key(key),
+            serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {
+                path
+            }
+        };
+    }
+    path
 }
 
-/// Parses serde's "unknown variant `x`, expected one of `a`, `b`" message.
-fn parse_unknown_variant(message: &str) -> Option<(String, Vec<String>)> {
-    parse_unknown("unknown variant `", message)
-}
-
+/// Parses serde's "unknown field `x`, expected one of `a`, `b`" (and
+/// "unknown variant") messages.
 fn parse_unknown(prefix: &str, message: &str) -> Option<(String, Vec<String>)> {
     let rest = message.strip_prefix(prefix)?;
     let (field, rest) = rest.split_once('`')?;
@@ -615,54 +446,80 @@ fn quote_list(names: &[String]) -> String {
         .join(", ")
 }
 
-fn first_line(text: &str) -> &str {
-    text.lines()
-        .rev()
-        .find(|l| l.starts_with("error:"))
-        .unwrap_or(text)
-        .trim_start_matches("error: ")
-}
-
-fn regex_hint(source: &str) -> Option<String> {
-    let lookaround = ["(?=", "(?!", "(?<=", "(?<!"];
-    if lookaround.iter().any(|l| source.contains(l)) {
-        return Some("look-around is not supported; list what to allow and use `deniedCommands` for exceptions".into());
-    }
-    if Regex::new(&regex::escape(source)).is_ok() && source.contains(['(', '[', '{']) {
-        return Some(format!(
-            "to match the text literally, escape it: `{}`",
-            regex::escape(source)
-        ));
-    }
-    None
-}
-
-/// Checks a path glob the way the policy will compile it.
-fn check_glob(glob: &str) -> Result<(), String> {
-    if glob.trim().is_empty() {
-        return Err("an empty path pattern matches nothing".into());
-    }
-    GlobBuilder::new(glob)
-        .literal_separator(true)
-        .build()
-        .map(|_| ())
-        .map_err(|e| format!("`{glob}` is not a valid glob: {}", e.kind()))
-}
-
-fn is_glob(text: &str) -> bool {
-    text.contains(['*', '?', '[', '{'])
-}
-
-/// `file://` references are relative to the agent file's folder;
-/// `file:///abs` is absolute and `file://~/x` is under the home folder.
-fn resolve_file_reference(agent_file: &Path, reference: &str) -> PathBuf {
-    if let Some(rest) = reference.strip_prefix("~/")
+/// Resolves a `file://` path as Kiro does: `%XX` decoded, `~` the home
+/// folder, absolute as written, otherwise relative to `base`.
+pub fn resolve_file_uri(reference: &str, base: &Path) -> PathBuf {
+    let decoded = percent_decode(reference);
+    if let Some(rest) = decoded.strip_prefix("~/")
         && let Some(home) = dirs::home_dir()
     {
         return home.join(rest);
     }
-    let folder = agent_file.parent().unwrap_or(Path::new("."));
-    folder.join(reference)
+    base.join(decoded)
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `ctrl+shift+a`, `alt+f2`, `shift+tab`: modifiers, then one key.
+fn is_valid_shortcut(shortcut: &str) -> bool {
+    let parts: Vec<String> = shortcut
+        .split('+')
+        .map(|p| p.trim().to_ascii_lowercase())
+        .collect();
+    let Some((key, modifiers)) = parts.split_last() else {
+        return false;
+    };
+    let named = [
+        "tab",
+        "enter",
+        "space",
+        "esc",
+        "escape",
+        "backspace",
+        "up",
+        "down",
+        "left",
+        "right",
+        "home",
+        "end",
+        "pageup",
+        "pagedown",
+        "delete",
+        "insert",
+    ];
+    let function_key = key
+        .strip_prefix('f')
+        .and_then(|n| n.parse::<u8>().ok())
+        .is_some_and(|n| (1..=12).contains(&n));
+    let key_ok = key.chars().count() == 1 || named.contains(&key.as_str()) || function_key;
+    let modifiers_ok = modifiers.iter().all(|m| {
+        matches!(
+            m.as_str(),
+            "ctrl" | "control" | "shift" | "alt" | "meta" | "cmd"
+        )
+    });
+    key_ok && modifiers_ok && !modifiers.is_empty()
 }
 
 /// An agent's name from its file name: `refactor-bot.json` → `refactor-bot`.
@@ -672,11 +529,40 @@ pub fn name_from_file(file: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Names become file names and command-line arguments: keep them plain.
+/// Names `agent agent create` writes become file names and command-line
+/// arguments: keep them plain.
 pub fn is_valid_agent_name(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with('.')
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_uris_decode_and_resolve() {
+        let base = Path::new("/a/b");
+        assert_eq!(
+            resolve_file_uri("my%20prompt.md", base),
+            PathBuf::from("/a/b/my prompt.md")
+        );
+        assert_eq!(resolve_file_uri("/abs.md", base), PathBuf::from("/abs.md"));
+        assert_eq!(
+            resolve_file_uri("../p.md", base),
+            PathBuf::from("/a/b/../p.md")
+        );
+    }
+
+    #[test]
+    fn shortcuts() {
+        assert!(is_valid_shortcut("ctrl+shift+p"));
+        assert!(is_valid_shortcut("ctrl+3"));
+        assert!(is_valid_shortcut("shift+tab"));
+        assert!(!is_valid_shortcut("bad+key+combo"));
+        assert!(!is_valid_shortcut("a"));
+    }
 }

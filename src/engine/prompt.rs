@@ -1,5 +1,6 @@
-//! The system prompt: the agent's own prompt, its resource files, the
-//! steering files (`AGENTS.md`, the workspace's `.kiro/steering/*.md` and
+//! The system prompt: the agent's own prompt, its resource files, its
+//! skills (name and description; the model reads a skill when it needs it),
+//! the steering files (`AGENTS.md`, the workspace's `.kiro/steering/*.md` and
 //! the user's `~/.kiro/steering/*.md`, the workspace's winning by file
 //! name), and a short account of the guardrails in force, so the model
 //! does not spend turns on what will be refused.
@@ -40,7 +41,7 @@ pub fn context_files(
     let resources = config
         .resources
         .iter()
-        .flat_map(|resource| expand(&resource.value))
+        .flat_map(|resource| crate::config::skills::expand(&resource.value))
         .map(|path| ("resource", path));
     let steering = steering_files(workspace, home);
     let mut left = CONTEXT_BUDGET;
@@ -104,8 +105,30 @@ pub fn system_prompt(
             file.text
         ));
     }
+    sections.extend(skills_section(config, tools));
     sections.push(guardrails(config, tools));
     sections.join("\n\n")
+}
+
+/// The agent's skills, by name and description only: the model reads a
+/// skill's file when a task calls for it (see `config::skills`).
+fn skills_section(config: &AgentConfig, tools: &[&str]) -> Option<String> {
+    let skills = crate::config::skills::skills(config);
+    if skills.is_empty() || !tools.contains(&"read") {
+        return None;
+    }
+    let mut text = String::from(
+        "## Skills\nEach skill is a file of instructions for one kind of task. When a task matches a skill's description, read its file with the `read` tool (always allowed) and follow it.",
+    );
+    for skill in skills {
+        let description = skill.description.unwrap_or_default();
+        text.push_str(&format!(
+            "\n- {}: {description} ({})",
+            skill.name,
+            skill.path.display()
+        ));
+    }
+    Some(text)
 }
 
 /// `/context show`: each included file with its size.
@@ -130,29 +153,6 @@ pub fn describe_context(files: &[ContextFile]) -> String {
     }
     text.push_str(&format!("{total} of {CONTEXT_BUDGET} bytes used\n"));
     text
-}
-
-fn expand(pattern: &str) -> Vec<PathBuf> {
-    if !pattern.contains(['*', '?', '[', '{']) {
-        return vec![pattern.into()];
-    }
-    let Ok(glob) = globset::GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .build()
-    else {
-        return Vec::new();
-    };
-    let matcher = glob.compile_matcher();
-    let base: PathBuf = pattern
-        .split(['*', '?', '[', '{'])
-        .next()
-        .and_then(|prefix| Path::new(prefix).parent().map(Path::to_path_buf))
-        .unwrap_or_default();
-    let mut files: Vec<_> = crate::tools::glob::walk(&base)
-        .filter(|p| matcher.is_match(p))
-        .collect();
-    files.sort();
-    files
 }
 
 /// `AGENTS.md`, then the steering files by name: the workspace's, and the

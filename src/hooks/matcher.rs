@@ -5,15 +5,10 @@
 //! `*`/`?` glob, `@server`, `@server/tool`, `@builtin`, `@builtin/NAME`;
 //! plus a bare `*` or no matcher at all, which select every tool.
 
-use crate::config::patterns::pattern_matches;
-use crate::policy::tools::tool_id;
-
-/// True when a hook with `matcher` runs for a call of `tool`.
+/// True when a hook with `matcher` runs for a call of `tool` (the policy
+/// owns the rule, since a hook that cannot run makes its calls ask).
 pub fn selects(matcher: Option<&str>, tool: &str) -> bool {
-    match matcher {
-        None | Some("*") => true,
-        Some(pattern) => tool_id(tool).is_some_and(|id| pattern_matches(pattern, id)),
-    }
+    crate::policy::tools::hook_selects(matcher, tool)
 }
 
 #[cfg(test)]
@@ -34,5 +29,9 @@ mod tests {
         assert!(selects(Some("@git/sta*"), "@git/status"));
         assert!(!selects(Some("@git/log"), "@git/status"));
         assert!(!selects(Some("@git"), "shell"));
+        assert!(selects(Some("executeBash"), "shell"));
+        assert!(selects(Some("fsWrite"), "write"));
+        assert!(!selects(Some("Bash"), "shell"));
+        assert!(!selects(Some("Write|Edit"), "write"));
     }
 }

@@ -161,7 +161,7 @@ mod tests {
 
     fn agent(dir: &Path, hooks: serde_json::Value) -> AgentConfig {
         let file = dir.join(".kiro/agents/a.json");
-        let text = serde_json::json!({"hooks": hooks}).to_string();
+        let text = serde_json::json!({"name": "a", "hooks": hooks}).to_string();
         crate::config::validate_text(&file, &text).unwrap().config
     }
 

@@ -7,20 +7,21 @@
 //! back in front) and against the whole line. What cannot be judged
 //! statically asks.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::decision::{Judgement, Reason, Verdict};
-use super::expand;
-use super::paths::{SENSITIVE_HOME_PATHS, ShellPath, is_sensitive};
+use super::paths::ShellPath;
 use super::readonly;
-use super::shell::variables::is_harmless;
-use super::shell::{self, RedirectKind, SimpleCommand, Word};
+use super::reads::Reads;
+use super::shell::variables::{is_harmless, is_harmless_value};
+use super::shell::{self, SimpleCommand, Word};
 use super::{Policy, Trust};
 use crate::config::Rule;
 use crate::config::agent::CommandPattern;
 
 /// Wrappers that run their command as another user: never unasked.
-const PRIVILEGE_WRAPPERS: &[&str] = &["sudo", "doas"];
+const PRIVILEGE_WRAPPERS: &[&str] = &["sudo", "doas", "pkexec", "run0", "su", "runuser"];
 
 impl Policy {
     /// Judges the shell command line `line`; `pre_approved` says why the
@@ -59,12 +60,22 @@ impl Policy {
                 .about(&opaque.snippet),
             );
         }
-        let changes_directory = analysis.commands.iter().any(changes_directory);
-        let cwd = (!changes_directory).then_some(self.roots.workspace.as_path());
+        let folders = self.working_folders(&analysis.commands);
+        let folders = folders.as_deref();
         for command in &analysis.commands {
-            self.judge_simple_command(command, pre_approved, trust, cwd, judgement);
+            let command = &with_loop_values(command, &analysis.loop_values);
+            let reads = self.reads(command, folders);
+            self.judge_simple_command(command, pre_approved, trust, &reads, judgement);
+            let text = command.text();
             for target in shell::write_targets(command) {
-                self.judge_write_target(&target, cwd, &command.text(), judgement);
+                match folders {
+                    Some(folders) => {
+                        for folder in folders {
+                            self.judge_write_target(&target, Some(folder), &text, judgement);
+                        }
+                    }
+                    None => self.judge_write_target(&target, None, &text, judgement),
+                }
             }
         }
         if analysis.commands.is_empty() && analysis.opaque.is_empty() {
@@ -77,13 +88,12 @@ impl Policy {
         command: &SimpleCommand,
         pre_approved: Option<&Reason>,
         trust: &Trust,
-        cwd: Option<&Path>,
+        reads: &Reads,
         judgement: &mut Judgement,
     ) {
         let rules = &self.config.settings.shell;
         let text = command.text();
-        let reads = self.reads(command, cwd);
-        let read_judgement = self.judge_reads(&reads, &text);
+        let read_judgement = self.judge_reads(reads, &text);
         if command.argv.is_empty() {
             if let Some(reason) = read_judgement {
                 judgement.add(reason);
@@ -99,10 +109,16 @@ impl Policy {
             judgement.add(deny_reason(rule, &text));
             return;
         }
+        if let Some(reason) = self.could_become_denied(command) {
+            judgement.add(reason);
+            return;
+        }
         if let Some(wrapper) = command
             .wrappers
             .iter()
-            .find(|w| PRIVILEGE_WRAPPERS.contains(&w.as_str()))
+            .map(String::as_str)
+            .chain(command.program())
+            .find(|w| PRIVILEGE_WRAPPERS.contains(w))
         {
             judgement.add(
                 Reason::new(
@@ -135,10 +151,10 @@ impl Policy {
             );
             return;
         }
-        let readonly = match (rules.auto_allow_readonly, &reads) {
+        let readonly = match (rules.auto_allow_readonly, &reads.unplaced) {
             (false, _) => Err("`autoAllowReadonly` is off".to_string()),
-            (true, Err(why)) => Err(why.clone()),
-            (true, Ok(_)) => readonly::check(command).and_then(|()| harmless_prefix(command)),
+            (true, Some(why)) => Err(why.clone()),
+            (true, None) => readonly::check(command).and_then(|()| harmless_prefix(command)),
         };
         if readonly.is_ok() {
             judgement.add(
@@ -171,119 +187,6 @@ impl Policy {
         }
     }
 
-    /// The paths a command reads, resolved as the kernel would: the operands of a program
-    /// on the read-only list (and the values of its options that name files), any other
-    /// program's operands that look like paths, and the files its `<` redirections open.
-    /// Globs are expanded against the file system. An error says why some read cannot be
-    /// placed (a value known only at run time, a network connection, a glob that expands
-    /// to an option).
-    fn reads(
-        &self,
-        command: &SimpleCommand,
-        cwd: Option<&Path>,
-    ) -> Result<Vec<(String, PathBuf)>, String> {
-        let listed = command.program().is_some_and(readonly::is_listed);
-        let mut words: Vec<Word> = if listed {
-            readonly::read_operands(command)
-        } else {
-            command
-                .argv
-                .iter()
-                .skip(1)
-                .filter(|w| looks_like_path(w))
-                .cloned()
-                .collect()
-        };
-        words.extend(
-            command
-                .redirects
-                .iter()
-                .filter(|r| matches!(r.kind, RedirectKind::Read | RedirectKind::ReadWrite))
-                .map(|r| r.target.clone()),
-        );
-        let mut reads = Vec::new();
-        for word in words {
-            reads.extend(self.sensitive_matches(&word, cwd));
-            for text in self.expansions(&word, cwd)? {
-                match self.roots.resolve_for_shell(&text, cwd) {
-                    ShellPath::File(path) => reads.push((text, path)),
-                    ShellPath::Sink => {}
-                    ShellPath::Network => {
-                        return Err(format!("`{text}` opens a network connection"));
-                    }
-                    ShellPath::Unknown(why) => return Err(why),
-                }
-            }
-        }
-        Ok(reads)
-    }
-
-    /// The credential folders a glob could name even where nothing matches yet.
-    fn sensitive_matches(&self, word: &Word, cwd: Option<&Path>) -> Vec<(String, PathBuf)> {
-        let Some(home) = self.roots.home.as_deref() else {
-            return Vec::new();
-        };
-        if !word.dynamic || !expand::has_glob(&word.text) {
-            return Vec::new();
-        }
-        let cwd = cwd.unwrap_or(Path::new("/"));
-        SENSITIVE_HOME_PATHS
-            .iter()
-            .map(|p| home.join(p))
-            .filter(|path| expand::may_name(&word.text, path, cwd, Some(home)))
-            .map(|path| (word.text.clone(), path))
-            .collect()
-    }
-
-    /// The paths a word may name: itself, or what its glob expands to.
-    fn expansions(&self, word: &Word, cwd: Option<&Path>) -> Result<Vec<String>, String> {
-        if !word.dynamic {
-            return Ok(vec![word.text.clone()]);
-        }
-        let Some(cwd) = cwd.or_else(|| word.text.starts_with('/').then_some(Path::new("/"))) else {
-            return Err(format!(
-                "`{}` is a glob and the line changes directory",
-                word.text
-            ));
-        };
-        let candidates = expand::candidates(&word.text, cwd, self.roots.home.as_deref())?;
-        if let Some(option) = candidates.iter().skip(1).find(|c| c.starts_with('-')) {
-            return Err(format!(
-                "`{}` expands to `{option}`, which the program would take as an option",
-                word.text
-            ));
-        }
-        Ok(candidates)
-    }
-
-    /// Deny when a known reader reads what `read.deniedPaths` covers; ask
-    /// when it reads credentials. Deny wins over every allow rule.
-    fn judge_reads(
-        &self,
-        reads: &Result<Vec<(String, PathBuf)>, String>,
-        text: &str,
-    ) -> Option<Reason> {
-        let reads = reads.as_ref().ok()?;
-        for (operand, resolved) in reads {
-            if let Some(rule) = self.read.denied.matching(resolved, &self.roots) {
-                return Some(
-                    Reason::new(
-                        Verdict::Deny,
-                        format!("reads `{operand}`, which `read.deniedPaths` covers"),
-                    )
-                    .about(text)
-                    .citing(&rule.value, &rule.origin),
-                );
-            }
-        }
-        reads
-            .iter()
-            .find(|(_, resolved)| is_sensitive(resolved, &self.roots))
-            .map(|(operand, _)| {
-                Reason::new(Verdict::Ask, format!("reads credentials (`{operand}`)")).about(text)
-            })
-    }
-
     fn judge_write_target(
         &self,
         target: &Word,
@@ -314,6 +217,32 @@ impl Policy {
     }
 }
 
+/// The command with each argument that is exactly `$name`/`${name}` of a `for` loop's
+/// variable replaced by the words the loop gives it (`wc -l "$f"` in
+/// `for f in src/*.py` is judged as `wc -l src/*.py`). The program word is left alone.
+fn with_loop_values(
+    command: &SimpleCommand,
+    loop_values: &BTreeMap<String, Vec<Word>>,
+) -> SimpleCommand {
+    let mut substituted = command.clone();
+    let Some((program, args)) = command.argv.split_first() else {
+        return substituted;
+    };
+    substituted.argv = vec![program.clone()];
+    for word in args {
+        let name = word
+            .text
+            .strip_prefix("${")
+            .and_then(|rest| rest.strip_suffix('}'))
+            .or_else(|| word.text.strip_prefix('$'));
+        match name.and_then(|name| loop_values.get(name)) {
+            Some(values) if word.dynamic => substituted.argv.extend(values.iter().cloned()),
+            _ => substituted.argv.push(word.clone()),
+        }
+    }
+    substituted
+}
+
 /// An assignment prefix keeps a read-only command read-only only when it merely sets a
 /// locale or display option (`LC_ALL=C sort`); any other may change what the program
 /// loads or runs (`GIT_EXTERNAL_DIFF=… git diff`).
@@ -321,8 +250,9 @@ fn harmless_prefix(command: &SimpleCommand) -> Result<(), String> {
     match command
         .assignments
         .iter()
-        .map(|a| a.split('=').next().unwrap_or_default())
-        .find(|name| !is_harmless(name))
+        .map(|a| a.split_once('=').unwrap_or((a, "")))
+        .find(|(name, value)| !is_harmless(name) && !is_harmless_value(name, value))
+        .map(|(name, _)| name)
     {
         Some(name) => Err(format!(
             "`{name}=` before the command may change what it runs; only locale and display \
@@ -332,27 +262,117 @@ fn harmless_prefix(command: &SimpleCommand) -> Result<(), String> {
     }
 }
 
-/// A word a program other than the known readers probably opens as a file: one that
-/// contains a `/` or starts with `.` or `~` (`../x`, `~/.ssh/id_rsa`, `--file=/etc/x`
-/// gives `/etc/x`).
-fn looks_like_path(word: &Word) -> bool {
-    let text = word
-        .text
-        .split_once('=')
-        .map_or(word.text.as_str(), |(_, value)| value);
-    text.contains('/') || text.starts_with('.') || text.starts_with('~')
+/// The most folders a line is followed into before its working folder counts as unknown.
+const MAX_WORKING_FOLDERS: usize = 16;
+
+impl Policy {
+    /// Every folder the line's commands may run in: the workspace, and each folder a `cd`
+    /// or `pushd` in the line goes to (taken from every folder reached before it, since
+    /// subshells and branches make the order uncertain). `None` when one cannot be told:
+    /// `cd -`, `cd "$d"`, `popd`, `env -C`.
+    fn working_folders(&self, commands: &[SimpleCommand]) -> Option<Vec<PathBuf>> {
+        let mut folders = vec![self.roots.workspace.clone()];
+        for command in commands {
+            if runs_elsewhere(command) {
+                return None;
+            }
+            if !matches!(command.program(), Some("cd" | "pushd" | "popd")) {
+                continue;
+            }
+            let target = directory_operand(command)?;
+            let mut reached = Vec::new();
+            for folder in &folders {
+                match self.roots.resolve_for_shell(&target, Some(folder)) {
+                    ShellPath::File(path) => reached.push(path),
+                    _ => return None,
+                }
+            }
+            for path in reached {
+                if !folders.contains(&path) {
+                    folders.push(path);
+                }
+            }
+            if folders.len() > MAX_WORKING_FOLDERS {
+                return None;
+            }
+        }
+        Some(folders)
+    }
 }
 
-/// True for a command that moves the working directory of what follows
-/// it, so that relative paths after it land elsewhere: `cd`, `pushd`,
-/// `popd`, and anything run under `env -C`/`--chdir`.
-fn changes_directory(command: &SimpleCommand) -> bool {
-    let env_chdir = |invocation: &String| {
-        invocation.starts_with("env ")
-            && (invocation.contains(" -C") || invocation.contains(" --chdir"))
-    };
-    matches!(command.program(), Some("cd" | "pushd" | "popd"))
-        || command.invocations.iter().any(env_chdir)
+/// The folder `cd`/`pushd` goes to: its operand, or home without one; `None` when it is
+/// only known at run time (`cd -`, `cd "$d"`, `popd`).
+fn directory_operand(command: &SimpleCommand) -> Option<String> {
+    if command.program() == Some("popd") {
+        return None;
+    }
+    let mut operands = command
+        .argv
+        .iter()
+        .skip(1)
+        .skip_while(|w| matches!(w.text.as_str(), "-L" | "-P" | "-e" | "-@" | "-LP" | "-PL"))
+        .skip_while(|w| w.text == "--");
+    match operands.next() {
+        None => Some("~".to_owned()),
+        Some(word) if word.dynamic || word.text == "-" || word.text.starts_with('+') => None,
+        Some(word) => Some(word.text.clone()),
+    }
+}
+
+/// A command that `env -C DIR` (or `--chdir`, or an abbreviation of it) runs in another
+/// folder.
+fn runs_elsewhere(command: &SimpleCommand) -> bool {
+    command
+        .invocations
+        .iter()
+        .filter(|invocation| invocation.starts_with("env "))
+        .flat_map(|invocation| invocation.split(' '))
+        .any(|word| {
+            word.starts_with("--c")
+                || (word.starts_with('-') && !word.starts_with("--") && word.contains('C'))
+        })
+}
+
+impl Policy {
+    /// A command whose words are partly known only at run time (`git $x origin`, or
+    /// anything `xargs` runs, which gets more words from its input) asks when a deny rule
+    /// could match once the words are known: the rule's fixed start extends the
+    /// command's known start (`git push.*` extends `git`).
+    fn could_become_denied(&self, command: &SimpleCommand) -> Option<Reason> {
+        let from_input = command.wrappers.iter().any(|w| w == "xargs");
+        let known: Vec<&str> = command
+            .argv
+            .iter()
+            .take_while(|word| !word.dynamic)
+            .map(|word| word.text.as_str())
+            .collect();
+        if !from_input && known.len() == command.argv.len() {
+            return None;
+        }
+        let known = with_base_name(&known.join(" "));
+        let rule = self.config.settings.shell.denied.iter().find(|rule| {
+            let start = literal_start(&rule.value.source);
+            start.starts_with(&known) || (!known.is_empty() && known.starts_with(start.trim_end()))
+        })?;
+        Some(
+            Reason::new(
+                Verdict::Ask,
+                "part of the command is only known at run time and could make it one that \
+                 `deniedCommands` refuses",
+            )
+            .about(command.text())
+            .citing(&rule.value.source, &rule.origin),
+        )
+    }
+}
+
+/// The fixed text a deny pattern starts with: up to its first regex operator.
+fn literal_start(pattern: &str) -> &str {
+    let pattern = pattern.strip_prefix('^').unwrap_or(pattern);
+    let end = pattern
+        .find(|c: char| ".*+?()[]{}|^$\\".contains(c))
+        .unwrap_or(pattern.len());
+    &pattern[..end]
 }
 
 /// The texts allow rules are matched against: the command as written, and
@@ -383,7 +403,8 @@ fn deny_candidates(command: &SimpleCommand) -> Vec<String> {
 
 /// The command as a deny rule's author would write it, when the program is run in a
 /// roundabout form: `python -m pip install x` is `pip install x`; `git -C dir push`,
-/// `git --git-dir=.git push` and `git -c k=v push` are `git push`.
+/// `git --git-dir=.git push`, `git -c k=v push` and `/usr/lib/git-core/git-push` are
+/// `git push`; `pip --isolated install x` is `pip install x`.
 fn canonical_form(command: &SimpleCommand) -> Option<String> {
     let program = command.program()?;
     let args: Vec<&str> = command
@@ -392,9 +413,12 @@ fn canonical_form(command: &SimpleCommand) -> Option<String> {
         .skip(1)
         .map(|w| w.text.as_str())
         .collect();
+    if let Some(subcommand) = program.strip_prefix("git-") {
+        return Some(joined(&format!("git {subcommand}"), &args));
+    }
     if program == "git" {
         let start = git_subcommand(&args)?;
-        return (start > 0).then(|| format!("git {}", args[start..].join(" ")));
+        return (start > 0).then(|| joined("git", &args[start..]));
     }
     let is_python = program
         .strip_prefix("python")
@@ -402,7 +426,22 @@ fn canonical_form(command: &SimpleCommand) -> Option<String> {
     if is_python || program == "py" {
         return python_module(&args);
     }
-    None
+    without_leading_options(program, &args)
+}
+
+/// `program` followed by `args`, space-separated.
+fn joined(program: &str, args: &[&str]) -> String {
+    std::iter::once(program)
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `pip --isolated install x` as `pip install x`: a rule for a subcommand also holds when
+/// options come before it.
+fn without_leading_options(program: &str, args: &[&str]) -> Option<String> {
+    let first = args.iter().position(|arg| !arg.starts_with('-'))?;
+    (first > 0).then(|| joined(program, &args[first..]))
 }
 
 /// Where git's subcommand starts, after its global options.
@@ -426,8 +465,9 @@ fn git_subcommand(args: &[&str]) -> Option<usize> {
     None
 }
 
-/// `python [options] -m MODULE args` as `MODULE args`; options may be clustered
-/// (`-Im pip`, `-um`) and the module attached (`-mpip`).
+/// `python [options] -m MODULE args` as `MODULE args` (and without the module's own
+/// leading options, `pip --isolated install` as `pip install`); options may be clustered
+/// (`-Im pip`), the module attached (`-mpip`) or named by its `__main__`.
 fn python_module(args: &[&str]) -> Option<String> {
     let mut index = 0;
     while let Some(arg) = args.get(index) {
@@ -444,21 +484,16 @@ fn python_module(args: &[&str]) -> Option<String> {
         for (position, letter) in cluster.char_indices() {
             match letter {
                 'm' => {
-                    let attached = &cluster[position + 1..];
-                    let module = match attached {
+                    let module = match &cluster[position + 1..] {
                         "" => {
                             index += 1;
                             *args.get(index - 1)?
                         }
                         attached => attached,
                     };
+                    let module = module.strip_suffix(".__main__").unwrap_or(module);
                     let rest = args.get(index..).unwrap_or_default();
-                    return Some(
-                        std::iter::once(module)
-                            .chain(rest.iter().copied())
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    );
+                    return without_leading_options(module, rest).or(Some(joined(module, rest)));
                 }
                 'c' => return None,
                 'W' | 'X' => {

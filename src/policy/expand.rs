@@ -39,34 +39,186 @@ pub fn candidates(word: &str, cwd: &Path, home: Option<&Path>) -> Expansion {
     Ok(paths)
 }
 
-/// Whether the glob `pattern` could name `target` or a folder above it, even when no such
-/// file exists yet: `~/.a?s/credentials` could name `~/.aws`, so reading it is judged as
-/// reading there. Components are compared one by one (hidden names match, as above).
-pub fn may_name(pattern: &str, target: &Path, cwd: &Path, home: Option<&Path>) -> bool {
-    let absolute = match (pattern.strip_prefix('~'), home) {
-        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
-            home.join(rest.trim_start_matches('/'))
+/// Whether the glob `pattern` (absolute, its start already placed) could name `target` or
+/// a folder above it, even when no such file exists yet: `/home/u/.a?s/credentials` could
+/// name `/home/u/.aws`. Components are compared one by one, hidden names matching.
+pub fn may_name(pattern: &Path, target: &Path) -> bool {
+    let mut written: Vec<String> = Vec::new();
+    for component in pattern.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                written.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => written.push(other.as_os_str().to_string_lossy().into_owned()),
         }
-        _ => cwd.join(pattern),
-    };
-    let written: Vec<_> = absolute.components().collect();
+    }
     let wanted: Vec<_> = target.components().collect();
     written.len() > 1
         && written.iter().zip(&wanted).all(|(written, wanted)| {
-            let written = written.as_os_str().to_string_lossy();
-            if !has_glob(&written) {
-                return written == wanted.as_os_str().to_string_lossy();
+            let wanted = wanted.as_os_str();
+            if !has_glob(written) {
+                return written.as_str() == wanted.to_string_lossy();
             }
-            GlobBuilder::new(&written)
-                .literal_separator(true)
-                .build()
-                .is_ok_and(|glob| glob.compile_matcher().is_match(wanted.as_os_str()))
+            component_matcher(written).is_some_and(|glob| glob.is_match(wanted))
         })
+}
+
+/// A matcher for one path component. Bracket expressions, which globset reads
+/// differently from bash (`[[:alpha:]]`, `[!a]`), match any one character: an
+/// over-approximation, which is the safe side here.
+fn component_matcher(component: &str) -> Option<globset::GlobMatcher> {
+    let mut simplified = String::with_capacity(component.len());
+    let mut chars = component.chars();
+    while let Some(c) = chars.next() {
+        if c != '[' {
+            simplified.push(c);
+            continue;
+        }
+        let mut depth = 1;
+        for inner in chars.by_ref() {
+            match inner {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                break;
+            }
+        }
+        simplified.push('?');
+    }
+    GlobBuilder::new(&simplified)
+        .literal_separator(true)
+        .build()
+        .ok()
+        .map(|glob| glob.compile_matcher())
+}
+
+/// `text` with the expansions whose values are known before the line runs put in: `$HOME`
+/// and `${HOME}`, `$PWD` and `${PWD}` and a leading `~+` (the working folder `cwd`), and
+/// `$$`/`$BASHPID` after `/proc/` (the shell itself, `self`). The line cannot have changed
+/// `HOME` or `PWD`: assigning them makes it unknown.
+pub fn substitute_known(text: &str, cwd: &Path, home: Option<&Path>) -> String {
+    let cwd = cwd.to_string_lossy();
+    let mut out = match text.strip_prefix("~+") {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("{cwd}{rest}"),
+        _ => text.to_owned(),
+    };
+    out = replace_variable(&out, "PWD", &cwd);
+    if let Some(home) = home {
+        out = replace_variable(&out, "HOME", &home.to_string_lossy());
+    }
+    for pid in [
+        "/proc/$$",
+        "/proc/${$}",
+        "/proc/$BASHPID",
+        "/proc/${BASHPID}",
+    ] {
+        out = out.replace(pid, "/proc/self");
+    }
+    out
+}
+
+/// Replaces `$NAME` (not followed by a name character) and `${NAME}` with `value`.
+fn replace_variable(text: &str, name: &str, value: &str) -> String {
+    let plain = format!("${name}");
+    let mut rest = text.replace(&format!("${{{name}}}"), value);
+    let mut out = String::with_capacity(rest.len());
+    while let Some(at) = rest.find(&plain) {
+        let after = rest[at + plain.len()..].to_owned();
+        let continues = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        out.push_str(&rest[..at]);
+        out.push_str(if continues { &plain } else { value });
+        rest = after;
+    }
+    out.push_str(&rest);
+    out
+}
+
+/// Whether a word (after [`substitute_known`]) still holds an expansion only known at run
+/// time, or a tilde form other than `~/` (`~user`, `~-`).
+pub fn is_run_time(text: &str) -> bool {
+    let other_tilde = text.starts_with('~') && text.len() > 1 && !text.starts_with("~/");
+    other_tilde || text.contains(['$', '`'])
+}
+
+/// A run-time word as a glob: each expansion stands for anything (`$d/../x` → `*/../x`).
+pub fn run_time_as_glob(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let close = match (c, chars.peek()) {
+            ('$', Some('{')) => '}',
+            ('$', Some('(')) => ')',
+            ('$', _) => {
+                while chars
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || "_#?$!@*-".contains(*c))
+                {
+                    chars.next();
+                }
+                out.push('*');
+                continue;
+            }
+            ('`', _) => '`',
+            (other, _) => {
+                out.push(other);
+                continue;
+            }
+        };
+        skip_past(&mut chars, close);
+        out.push('*');
+    }
+    out
+}
+
+/// Skips a bracketed expansion up to its matching `close` (the opening character is next,
+/// except for backquotes, where it was already taken).
+fn skip_past(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, close: char) {
+    let open = match close {
+        '}' => '{',
+        ')' => '(',
+        _ => {
+            chars.find(|c| *c == close);
+            return;
+        }
+    };
+    let mut depth = 0;
+    for inner in chars.by_ref() {
+        if inner == open {
+            depth += 1;
+        } else if inner == close {
+            depth -= 1;
+            if depth == 0 {
+                return;
+            }
+        }
+    }
+}
+
+/// Splits a glob before its first component with a glob character: the static start (at
+/// least `.`) and the rest.
+pub fn split_at_glob(pattern: &str) -> (&str, &str) {
+    let first_glob = pattern.find(['*', '?', '[']).unwrap_or(pattern.len());
+    match pattern[..first_glob].rfind('/') {
+        Some(0) => ("/", &pattern[1..]),
+        Some(slash) => (&pattern[..slash], &pattern[slash + 1..]),
+        None => (".", pattern),
+    }
 }
 
 /// Whether a word holds characters that pathname expansion acts on.
 pub fn has_glob(word: &str) -> bool {
     word.contains(['*', '?', '['])
+}
+
+/// The words brace expansion makes of `word` (see [`braces`]).
+pub fn alternatives(word: &str) -> Result<Vec<String>, String> {
+    braces(word)
 }
 
 /// Brace expansion of comma lists, `a{b,c}d` → `abd`, `acd`; sequences (`{1..9}`) are
@@ -139,11 +291,8 @@ fn glob(pattern: &str, cwd: &Path, home: Option<&Path>) -> Expansion {
                 next.push((folder.join(component), format!("{written}{component}/")));
                 continue;
             }
-            let matcher = GlobBuilder::new(component)
-                .literal_separator(true)
-                .build()
-                .map_err(|error| format!("`{pattern}`: {error}"))?
-                .compile_matcher();
+            let matcher = component_matcher(component)
+                .ok_or_else(|| format!("`{pattern}` is not a glob the analysis reads"))?;
             let Ok(listing) = std::fs::read_dir(&folder) else {
                 continue;
             };
@@ -191,11 +340,29 @@ mod tests {
 
     #[test]
     fn a_glob_may_name_a_folder_that_does_not_exist() {
-        let home = Path::new("/home/u");
         let aws = Path::new("/home/u/.aws");
-        assert!(may_name("~/.a?s/credentials", aws, home, Some(home)));
-        assert!(may_name("/home/*/.[a]ws", aws, home, Some(home)));
-        assert!(!may_name("~/src/*.py", aws, home, Some(home)));
+        assert!(may_name(Path::new("/home/u/.a?s/credentials"), aws));
+        assert!(may_name(Path::new("/home/*/.[[:alpha:]]ws"), aws));
+        assert!(may_name(Path::new("/home/u/w/../.a*"), aws));
+        assert!(!may_name(Path::new("/home/u/src/*.py"), aws));
+    }
+
+    #[test]
+    fn known_expansions_are_put_in_and_the_rest_stands_for_anything() {
+        let cwd = Path::new("/w");
+        let home = Some(Path::new("/h"));
+        assert_eq!(substitute_known("$HOME/x", cwd, home), "/h/x");
+        assert_eq!(substitute_known("${HOME}/$HOMER", cwd, home), "/h/$HOMER");
+        assert_eq!(substitute_known("~+/../x", cwd, home), "/w/../x");
+        assert_eq!(
+            substitute_known("/proc/$$/cwd", cwd, home),
+            "/proc/self/cwd"
+        );
+        assert!(is_run_time("~root/x") && is_run_time("$d/x") && !is_run_time("~/x"));
+        assert_eq!(run_time_as_glob("$d/${e:-x}/$(id)/`id`"), "*/*/*/*");
+        assert_eq!(split_at_glob("../.a?s/c"), ("..", ".a?s/c"));
+        assert_eq!(split_at_glob("/.s*"), ("/", ".s*"));
+        assert_eq!(split_at_glob("x*"), (".", "x*"));
     }
 
     #[test]

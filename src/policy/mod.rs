@@ -28,8 +28,10 @@ pub mod guardrails;
 pub mod lint;
 pub mod overview;
 pub mod paths;
+mod permissions;
 pub mod protect;
 pub mod readonly;
+mod reads;
 pub mod shell;
 pub mod tools;
 
@@ -76,6 +78,10 @@ pub struct Policy {
     goal_protected: Option<protect::PathGlobs>,
     /// The guardrails file's rules and the built-in secret patterns.
     guard: guardrails::Guard,
+    /// Kiro 3 permission rules that restrict calls.
+    permissions: permissions::Permissions,
+    /// The agent's `SKILL.md` files, which `read` may always open.
+    skills: PathRules,
 }
 
 impl Policy {
@@ -91,6 +97,8 @@ impl Policy {
             grep: FileFence::compile(&settings.grep, &roots),
             goal_protected: None,
             guard: guardrails::Guard::default(),
+            permissions: permissions::Permissions::compile(&config.permissions, &roots),
+            skills: PathRules::compile(&config.skills, &roots),
             roots,
             config,
         }
@@ -153,6 +161,9 @@ impl Policy {
         }
         let pre_approved = tools::pre_approval(&self.config, trust, tool);
         self.guard.judge_call(tool, &call.input, &mut judgement);
+        self.permissions
+            .judge(tool, &call.input, &self.roots, &mut judgement);
+        self.judge_doubts(tool, &call.tool, &mut judgement);
         let mut deny_by_default = false;
         match tool {
             ToolId::Builtin("shell") => {
@@ -196,6 +207,34 @@ impl Policy {
             }
         }
         judgement.decide(call, mode, deny_by_default)
+    }
+
+    /// What the agent file leaves in doubt makes the call stricter: a tool
+    /// whose settings were not fully understood asks (or, for a broken
+    /// `shell` entry, is refused), and a `preToolUse` hook that will not run
+    /// makes the calls it would have judged ask.
+    fn judge_doubts(&self, tool: ToolId<'_>, name: &str, judgement: &mut Judgement) {
+        if let ToolId::Builtin(builtin) = tool
+            && let Some(doubt) = self.config.settings.doubts.get(builtin)
+        {
+            let verdict = match doubt.deny {
+                true => Verdict::Deny,
+                false => Verdict::Ask,
+            };
+            let reason = Reason::new(verdict, doubt.why.clone()).citing(builtin, &doubt.origin);
+            judgement.add(reason);
+        }
+        let unrun = self.config.unrun_pre_tool_hooks.iter();
+        if let Some(matcher) = unrun
+            .clone()
+            .find(|m| tools::hook_selects(m.as_deref(), name))
+        {
+            let shown = matcher.as_deref().unwrap_or("every tool");
+            judgement.add(Reason::new(
+                Verdict::Ask,
+                format!("a preToolUse hook (matcher `{shown}`) that would judge this call does not run (the workspace is not trusted), so the call asks"),
+            ));
+        }
     }
 
     /// Judges a write to `raw` as the shell's redirections and writing
@@ -292,6 +331,19 @@ impl Policy {
         if is_sensitive(&resolved, &self.roots) {
             judgement
                 .add(Reason::new(Verdict::Ask, "credentials are never read unasked").about(&shown));
+            return;
+        }
+        if tool == "read"
+            && let Some(rule) = self.skills.matching(&resolved, &self.roots)
+        {
+            judgement.add(
+                Reason::new(
+                    Verdict::Allow,
+                    "a skill of this agent (`skill://` resource)",
+                )
+                .about(&shown)
+                .citing(&rule.value, &rule.origin),
+            );
             return;
         }
         if fence.allow_read_only {

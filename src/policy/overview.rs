@@ -125,7 +125,7 @@ mod tests {
 
     #[test]
     fn states_follow_the_rules_and_the_session_trust() {
-        let text = r#"{"tools": ["read", "write", "shell"], "allowedTools": ["read"],
+        let text = r#"{"name": "a", "tools": ["read", "write", "shell"], "allowedTools": ["read"],
             "toolsSettings": {"write": {"allowedPaths": ["src/**"]},
             "shell": {"deniedCommands": ["rm .*"], "denyByDefault": true}}}"#;
         let config = crate::config::validate_text(std::path::Path::new("a.json"), text)

@@ -110,10 +110,7 @@ impl Roots {
     /// `/dev/fd/..`) is the shell, not the agent: its `cwd` is the working folder and its
     /// `root` is `/`.
     pub fn resolve_for_shell(&self, raw: &str, cwd: Option<&Path>) -> ShellPath {
-        let anchored = ["/", "~", "$HOME", "${HOME}"]
-            .iter()
-            .any(|prefix| raw.starts_with(prefix));
-        let absolute = match (anchored, cwd) {
+        let absolute = match (is_anchored(raw), cwd) {
             (false, Some(cwd)) => cwd.join(raw),
             (false, None) => {
                 return ShellPath::Unknown(format!(
@@ -155,6 +152,13 @@ impl Roots {
             }
         }
     }
+}
+
+/// A path that does not depend on the working folder: absolute, or under home.
+pub fn is_anchored(raw: &str) -> bool {
+    ["/", "~", "$HOME", "${HOME}"]
+        .iter()
+        .any(|prefix| raw.starts_with(prefix))
 }
 
 /// Pushes `path`'s components onto a stack of components still to walk, first on top.
@@ -532,5 +536,52 @@ mod tests {
         for p in ["/w/src/git.rs", "/w/.github/x.yml", "/w/kiro/a"] {
             assert!(!protected(p), "{p}");
         }
+    }
+
+    #[test]
+    fn shell_paths_resolve_as_the_kernel_would_for_the_shell() {
+        let (_dir, roots) = fixture();
+        let cwd = roots.workspace.clone();
+        let at = |raw: &str| roots.resolve_for_shell(raw, Some(&cwd));
+        assert_eq!(
+            at("/dev/fd/../cwd/README.md"),
+            ShellPath::File(cwd.join("README.md"))
+        );
+        assert_eq!(
+            at("/proc/self/cwd/src/x"),
+            ShellPath::File(cwd.join("src/x"))
+        );
+        assert_eq!(
+            at("/proc/thread-self/root/etc/x"),
+            ShellPath::File("/etc/x".into())
+        );
+        assert_eq!(at("/dev/stdout"), ShellPath::Sink);
+        assert_eq!(at("/dev/fd/2"), ShellPath::Sink);
+        assert_eq!(at("/dev/null"), ShellPath::Sink);
+        assert_eq!(at("/dev/tcp/example.com/80"), ShellPath::Network);
+        assert!(matches!(at("/proc/1/cwd/x"), ShellPath::Unknown(_)));
+        assert!(matches!(at("/dev/fd/3/etc/x"), ShellPath::Unknown(_)));
+        assert!(matches!(at("/proc/self/environ"), ShellPath::Unknown(_)));
+        assert!(matches!(
+            roots.resolve_for_shell("x", None),
+            ShellPath::Unknown(_)
+        ));
+    }
+
+    #[test]
+    fn dangling_symlinks_are_judged_by_where_they_point() {
+        let (_dir, roots) = fixture();
+        let cwd = roots.workspace.clone();
+        let home = roots.home.clone().unwrap();
+        std::os::unix::fs::symlink(home.join(".bashrc"), cwd.join("src/rc")).unwrap();
+        std::os::unix::fs::symlink("../../.ssh", cwd.join("src/keys")).unwrap();
+        let at = |raw: &str| roots.resolve_for_shell(raw, Some(&cwd));
+        assert_eq!(at("src/rc"), ShellPath::File(home.join(".bashrc")));
+        assert_eq!(
+            at("src/keys/id_rsa"),
+            ShellPath::File(home.join(".ssh/id_rsa"))
+        );
+        std::os::unix::fs::symlink("loop", cwd.join("loop")).unwrap();
+        assert!(matches!(at("loop/x"), ShellPath::Unknown(_)));
     }
 }

@@ -1,7 +1,7 @@
 //! Which tools exist (`tools`) and which are pre-approved (`allowedTools`,
 //! or trusted for this session).
 
-use crate::config::patterns::{ToolId, pattern_matches};
+use crate::config::patterns::{ToolId, pattern_matches, wildcard};
 use crate::config::{AgentConfig, tools};
 
 use super::decision::{Reason, Verdict};
@@ -29,8 +29,18 @@ pub fn tool_id(name: &str) -> Option<ToolId<'_>> {
     (!server.is_empty() && !tool.is_empty()).then_some(ToolId::Mcp { server, tool })
 }
 
-/// True when the agent's `tools` makes `tool` visible.
+/// True when the agent's `tools` makes `tool` visible (MCP references may
+/// be globs, `@server/*`, as Kiro writes them) and, for an MCP tool, its
+/// server does not list it in `disabledTools`.
 pub fn exists(config: &AgentConfig, tool: ToolId<'_>) -> bool {
+    if let ToolId::Mcp { server, tool } = tool
+        && config
+            .mcp_servers
+            .get(server)
+            .is_some_and(|s| s.disabled_tools.iter().any(|t| t == tool))
+    {
+        return false;
+    }
     config.tools.iter().any(|entry| {
         let entry = entry.value.as_str();
         match (entry, tool) {
@@ -39,12 +49,22 @@ pub fn exists(config: &AgentConfig, tool: ToolId<'_>) -> bool {
             (_, ToolId::Mcp { server, tool }) => {
                 let reference = entry.strip_prefix('@').unwrap_or_default();
                 match reference.split_once('/') {
-                    Some((s, t)) => s == server && t == tool,
-                    None => reference == server,
+                    Some((s, t)) => wildcard(s, server) && wildcard(t, tool),
+                    None => reference != "builtin" && wildcard(reference, server),
                 }
             }
         }
     })
+}
+
+/// True when a hook with `matcher` runs for a call of `tool`: no matcher
+/// or `*` selects every tool; otherwise the `allowedTools` grammar, so a
+/// glob covers a built-in tool's every alias (`fs_*`, `execute_*`).
+pub fn hook_selects(matcher: Option<&str>, tool: &str) -> bool {
+    match matcher {
+        None | Some("*") => true,
+        Some(pattern) => tool_id(tool).is_some_and(|id| pattern_matches(pattern, id)),
+    }
 }
 
 /// The built-in tools the model is shown: those `tools` makes visible.
@@ -94,7 +114,7 @@ mod tests {
 
     #[test]
     fn only_listed_tools_are_visible() {
-        let text = r#"{"tools": ["fs_read", "shell", "@git"]}"#;
+        let text = r#"{"name": "a", "tools": ["fs_read", "shell", "@git", "@fs/read_*"]}"#;
         let config = crate::config::validate_text(std::path::Path::new("a.json"), text)
             .unwrap()
             .config;
@@ -113,10 +133,21 @@ mod tests {
                 tool: "status"
             }
         ));
-        let all = crate::config::validate_text(std::path::Path::new("a.json"), "{}")
+        let mcp = |server, tool| ToolId::Mcp { server, tool };
+        assert!(exists(&config, mcp("fs", "read_file")));
+        assert!(!exists(&config, mcp("fs", "write_file")));
+        let all = r#"{"name": "a", "tools": ["*"]}"#;
+        let all = crate::config::validate_text(std::path::Path::new("a.json"), all)
             .unwrap()
             .config;
         assert_eq!(visible_builtins(&all).len(), tools::BUILTIN_TOOLS.len());
+        let none = crate::config::validate_text(std::path::Path::new("a.json"), r#"{"name": "a"}"#)
+            .unwrap()
+            .config;
+        assert!(
+            visible_builtins(&none).is_empty(),
+            "no `tools` means no tools, as in Kiro"
+        );
     }
 
     #[test]

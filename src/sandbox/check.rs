@@ -62,8 +62,7 @@ mod tests {
     fn credentials_and_protected_places_are_refused_where_written() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("bad.json");
-        let text =
-            r#"{"toolsSettings": {"shell": {"writablePaths": ["cache", "~/.ssh", "src/.git"]}}}"#;
+        let text = r#"{"toolsSettings": {"shell": {"writablePaths": ["cache", "~/.ssh", "src/.git"]}}, "name": "bad"}"#;
         std::fs::write(&file, text).unwrap();
         let config = crate::config::load_file(&file).unwrap().config;
         let Err(ConfigError::Invalid(problems)) = check_agent(&config) else {

@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use globset::GlobBuilder;
-use ignore::WalkBuilder;
 use serde_json::{Value, json};
 
 use super::registry::{Tool, Touches};
@@ -86,13 +85,6 @@ pub fn run(input: &Value, context: &ToolContext) -> ToolOutput {
 
 /// Every file under `root` that `.gitignore`, `.ignore` and git's excludes
 /// do not hide; hidden files are included, `.git` folders never.
-pub(crate) fn walk(root: &Path) -> impl Iterator<Item = std::path::PathBuf> {
-    WalkBuilder::new(root)
-        .hidden(false)
-        .require_git(false)
-        .filter_entry(|entry| entry.file_name() != ".git")
-        .build()
-        .filter_map(Result::ok)
-        .filter(|entry| entry.file_type().is_some_and(|t| t.is_file()))
-        .map(|entry| entry.into_path())
+pub(crate) fn walk(root: &Path) -> impl Iterator<Item = std::path::PathBuf> + use<> {
+    crate::config::skills::files_under(root)
 }

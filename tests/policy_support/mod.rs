@@ -21,13 +21,18 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    /// Compiles the agent file `text`.
+    /// Compiles the agent file `text` (named `agent` when it gives no name,
+    /// which Kiro requires; the vectors are about rules, not names).
     pub fn new(text: &str) -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         let home = dir.path().join("home/u");
         let workspace = home.join("w");
         std::fs::create_dir_all(workspace.join("src")).expect("workspace");
-        let validated = validate_text(Path::new("agent.json"), text)
+        let named = match text.contains("\"name\"") {
+            true => text.to_string(),
+            false => text.replacen('{', "{\"name\": \"agent\", ", 1),
+        };
+        let validated = validate_text(Path::new("agent.json"), &named)
             .unwrap_or_else(|e| panic!("invalid test agent: {e:?}"));
         let policy = Policy::new(validated.config, &workspace, Some(&home));
         Fixture {

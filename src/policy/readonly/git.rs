@@ -561,6 +561,11 @@ const SUBCOMMANDS: &[Subcommand] = &[
         ]),
     },
     Subcommand {
+        name: "reflog",
+        options: &LOG,
+        operands: SubOperands::Words(&["show"]),
+    },
+    Subcommand {
         name: "remote",
         options: &REMOTE,
         operands: SubOperands::Words(&["get-url"]),
@@ -575,6 +580,11 @@ const fn sub(name: &'static str, options: &'static OptionSpec) -> Subcommand {
     }
 }
 
+/// `.` as the folder of `git -C`: the repository git is in anyway.
+fn is_here(word: &Word) -> bool {
+    !word.dynamic && matches!(word.text.as_str(), "." | "./")
+}
+
 /// Why `git ARGS` is not read-only, or `Ok`.
 pub(super) fn check(args: &[Word]) -> Result<(), String> {
     let mut rest = args.iter();
@@ -585,6 +595,9 @@ pub(super) fn check(args: &[Word]) -> Result<(), String> {
                 return Err(format!("`git {}` is only known at run time", word.text));
             }
             Some(word) if GLOBAL.contains(&word.text.as_str()) => {}
+            Some(word) if word.text == "-C" && rest.clone().next().is_some_and(is_here) => {
+                rest.next();
+            }
             Some(word) if word.text == "--version" => return Ok(()),
             Some(word) if word.text.starts_with('-') => {
                 return Err(format!(

@@ -30,7 +30,7 @@ pub fn check(cmd: &SimpleCommand) -> Result<(), String> {
     let Some(program) = table::lookup(name) else {
         return Err(format!("`{name}` is not on the read-only list"));
     };
-    if cmd.argv[0].text.contains('/') {
+    if cmd.argv[0].text.contains('/') && !is_system_path(&cmd.argv[0].text) {
         return Err(format!(
             "`{}` is a path, not the system's `{name}`",
             cmd.argv[0].text
@@ -55,13 +55,27 @@ pub fn check(cmd: &SimpleCommand) -> Result<(), String> {
     }
 }
 
+/// A program named by its path in a system folder (`/usr/bin/rg`), which the agent's
+/// writes cannot reach, is the system's program.
+fn is_system_path(path: &str) -> bool {
+    ["/bin/", "/usr/bin/", "/usr/local/bin/"]
+        .iter()
+        .any(|folder| {
+            path.strip_prefix(folder)
+                .is_some_and(|rest| !rest.contains('/'))
+        })
+}
+
 /// The words a read-only program reads as paths: its operands and the values of its
 /// options that name files (`grep -f FILE`, `wc --files0-from=F`). Options that are not
 /// values are left out; for a command that is not read-only, every word that is not an
-/// option.
+/// option. Programs that take no paths (`echo`, `test`, `expr`) read none.
 pub fn read_operands(cmd: &SimpleCommand) -> Vec<Word> {
     let args = cmd.argv.get(1..).unwrap_or_default();
     let name = cmd.program().unwrap_or_default();
+    if table::lookup(name).is_some_and(|program| program.rule == Rule::Arguments) {
+        return Vec::new();
+    }
     let scanned = table::lookup(name)
         .filter(|program| !matches!(program.rule, Rule::Find | Rule::Git | Rule::Ps))
         .map(|program| (program, scan(name, program, args)));
@@ -78,6 +92,34 @@ pub fn read_operands(cmd: &SimpleCommand) -> Vec<Word> {
         .filter(|option| program.files.contains(&option.name.as_str()))
         .filter_map(|option| option.value.clone());
     scan.operands.iter().cloned().chain(files).collect()
+}
+
+/// Whether the command reads every file below the folders it is given: `grep -r`, `rg`,
+/// `cp -r`, `tar`, `zip -r`, `rsync -a`.
+pub fn reads_recursively(cmd: &SimpleCommand) -> bool {
+    let args = cmd.argv.get(1..).unwrap_or_default();
+    let has = |letters: &str, long: &[&str]| {
+        args.iter().any(|w| {
+            let text = w.text.as_str();
+            long.iter().any(|l| text.starts_with(l))
+                || (text.starts_with('-')
+                    && !text.starts_with("--")
+                    && text.contains(|c| letters.contains(c)))
+        })
+    };
+    match cmd.program() {
+        Some("rg" | "ag" | "ack" | "tar" | "bsdtar") => true,
+        Some("grep" | "egrep" | "fgrep") => has(
+            "rR",
+            &[
+                "--recursive",
+                "--dereference-recursive",
+                "--directories=recurse",
+            ],
+        ),
+        Some("cp" | "scp" | "zip" | "rsync") => has("rRa", &["--recursive", "--archive"]),
+        _ => false,
+    }
 }
 
 fn scan(name: &str, program: &Program, args: &[Word]) -> Result<Scan, String> {

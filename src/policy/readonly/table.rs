@@ -104,7 +104,8 @@ const fn gnu(
 /// Every read-only program.
 pub(super) const PROGRAMS: &[Program] = &[
     arguments(&[
-        "echo", "true", "false", "test", "[", "expr", "sleep", "arch", "logname",
+        "echo", "true", "false", "test", "[", "expr", "sleep", "arch", "logname", ":", "set",
+        "shopt",
     ]),
     plain(
         &["ls"],

@@ -298,7 +298,7 @@ fn test(args: &[Word]) -> Effects {
             && (operand.dynamic || assignable_name(&operand.text).is_none())
         {
             effects.opaque.push(format!(
-                "`test {} {}` evaluates the subscript of a name known only at run time",
+                "`test {} {}` makes bash evaluate the subscript of the name as arithmetic",
                 arg.text, operand.text
             ));
             effects.arithmetic.push(operand.clone());
@@ -334,8 +334,16 @@ fn set(args: &[Word]) -> Effects {
         if text == "--" || text == "-" || !(text.starts_with('-') || text.starts_with('+')) {
             return Effects::default();
         }
-        let letters = &text[1..];
-        if letters == "o" {
+        for letter in text[1..].chars() {
+            if letter != 'o' {
+                if !SET_LETTERS.contains(letter) {
+                    return Effects::opaque(format!(
+                        "`set {}{letter}` changes how the shell runs later commands",
+                        &text[..1]
+                    ));
+                }
+                continue;
+            }
             let Some(option) = args.get(index) else {
                 return Effects::default();
             };
@@ -346,13 +354,6 @@ fn set(args: &[Word]) -> Effects {
                     option.text
                 ));
             }
-            continue;
-        }
-        if let Some(letter) = letters.chars().find(|c| !SET_LETTERS.contains(*c)) {
-            return Effects::opaque(format!(
-                "`set {}{letter}` changes how the shell runs later commands",
-                &text[..1]
-            ));
         }
     }
     Effects::default()

@@ -14,6 +14,7 @@ mod builtins;
 mod nesting;
 pub(crate) mod options;
 mod parts;
+mod programs;
 mod shells;
 pub(crate) mod variables;
 mod walk;
@@ -47,6 +48,9 @@ pub struct Analysis {
     pub commands: Vec<SimpleCommand>,
     /// Parts that cannot be judged statically. Non-empty means: never allow unasked.
     pub opaque: Vec<Opaque>,
+    /// Variables that only `for` loops assign, with every word they may take (`f` in
+    /// `for f in src/*.py`), so that `"$f"` can be judged as those words.
+    pub loop_values: std::collections::BTreeMap<String, Vec<Word>>,
 }
 
 /// One simple command (program and arguments) that the line would run.

@@ -147,13 +147,13 @@ pub(crate) fn scan_permuted(args: &[Word], spec: &OptionSpec) -> Result<Scan, St
                 .extend_from_slice(args.get(index + 1..).unwrap_or_default());
             break;
         }
-        if word.dynamic && could_be_option(&word.text) {
+        if word.dynamic && could_be_option(&word.text) && !has_static_name(&word.text) {
             return Err(format!(
                 "`{}` is only known at run time and could be an option",
                 word.text
             ));
         }
-        if word.dynamic || !is_option(&word.text) {
+        if (word.dynamic && !has_static_name(&word.text)) || !is_option(&word.text) {
             scan.operands.push(word.clone());
             index += 1;
             continue;
@@ -161,6 +161,14 @@ pub(crate) fn scan_permuted(args: &[Word], spec: &OptionSpec) -> Result<Scan, St
         index = parse_option_word(args, index, spec, &mut scan.options)?;
     }
     Ok(scan)
+}
+
+/// A long option with a static name and a run-time value, `--file=$HOME/x`: its name is
+/// known, so it is judged as that option.
+fn has_static_name(text: &str) -> bool {
+    text.strip_prefix("--")
+        .and_then(|rest| rest.split_once('='))
+        .is_some_and(|(name, _)| !name.contains(['$', '`', '*', '?', '[', '{']))
 }
 
 /// Whether run-time text may expand to a word that starts with `-`.
@@ -224,7 +232,13 @@ fn parse_long(
     options: &mut Vec<ParsedOption>,
 ) -> Result<usize, String> {
     let (written, attached) = match long.split_once('=') {
-        Some((name, value)) => (name, Some(Word::literal(value))),
+        Some((name, value)) => (
+            name,
+            Some(Word {
+                text: value.to_owned(),
+                dynamic: args.get(index).is_some_and(|word| word.dynamic),
+            }),
+        ),
         None => (long, None),
     };
     let name = spec.resolve_long(written)?;

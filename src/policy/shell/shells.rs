@@ -17,8 +17,7 @@ const FOREIGN_SHELLS: [&str; 8] = ["fish", "csh", "tcsh", "pwsh", "nu", "elvish"
 const SHELL_FLAGS: &str = "abefhiklmnprtuvxBCEHPT";
 
 /// Long shell options that take no value.
-const SHELL_LONG_FLAGS: [&str; 8] = [
-    "--login",
+const SHELL_LONG_FLAGS: [&str; 7] = [
     "--norc",
     "--noprofile",
     "--posix",
@@ -46,10 +45,11 @@ const SU: OptionSpec = OptionSpec {
 /// The resolution of a command that runs code, or `None` when `name` is not one.
 pub(super) fn resolve_code_runner(name: &str, args: &[Word]) -> Option<Resolution> {
     let opaque = |reason: &str| Some(Resolution::Opaque(reason.to_owned()));
-    if POSIX_SHELLS.contains(&name) {
+    let versioned = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-');
+    if POSIX_SHELLS.contains(&name) || POSIX_SHELLS.contains(&versioned) {
         return Some(shell(name, args));
     }
-    if FOREIGN_SHELLS.contains(&name) {
+    if FOREIGN_SHELLS.contains(&name) || FOREIGN_SHELLS.contains(&versioned) {
         return opaque("runs code in a shell language that is not analysed");
     }
     match name {
@@ -61,6 +61,7 @@ pub(super) fn resolve_code_runner(name: &str, args: &[Word]) -> Option<Resolutio
         }),
         "trap" => trap(args),
         "su" | "runuser" => Some(su(name, args)),
+        "script" => Some(script(args)),
         "source" | "." => opaque("runs commands from a file"),
         "fc" => opaque("fc re-runs commands from the history"),
         _ => None,
@@ -91,6 +92,7 @@ pub(super) fn join_words(words: &[Word]) -> Word {
 /// file or stdin, which cannot be judged.
 fn shell(name: &str, args: &[Word]) -> Resolution {
     let mut command_mode = false;
+    let mut start_up = None;
     let mut index = 0;
     while let Some(word) = args.get(index) {
         if word.dynamic {
@@ -101,27 +103,33 @@ fn shell(name: &str, args: &[Word]) -> Resolution {
         match text {
             "--" | "-" => break,
             "--version" | "--help" if index == 1 => return Resolution::Plain,
+            "--login" => {
+                start_up = Some(format!(
+                    "{name} --login first runs login files (~/.profile and the like)"
+                ));
+            }
             "--rcfile" | "--init-file" => {
-                return Resolution::Opaque(format!("{name} {text} runs start-up code from a file"));
+                index += 1;
+                start_up = Some(format!(
+                    "{name} {text} first runs start-up code from a file"
+                ));
             }
             _ if SHELL_LONG_FLAGS.contains(&text) => {}
             _ if text.starts_with("--") => {
                 return Resolution::Opaque(format!("{name}: unknown option {text}"));
             }
             _ if text.len() > 1 && (text.starts_with('-') || text.starts_with('+')) => {
-                match shell_option_cluster(text) {
-                    Some(cluster) if cluster.interactive => {
-                        return Resolution::Opaque(format!(
-                            "{name} {text} starts an interactive shell, which runs ~/.bashrc and \
-                             expands aliases"
-                        ));
-                    }
-                    Some(cluster) => {
-                        command_mode |= cluster.command;
-                        index += cluster.values;
-                    }
-                    None => return Resolution::Opaque(format!("{name}: unknown option {text}")),
+                let Some(cluster) = shell_option_cluster(text) else {
+                    return Resolution::Opaque(format!("{name}: unknown option {text}"));
+                };
+                if cluster.start_up_files {
+                    start_up = Some(format!(
+                        "{name} {text} is an interactive or login shell, which first runs \
+                         start-up files the analysis cannot see"
+                    ));
                 }
+                command_mode |= cluster.command;
+                index += cluster.values;
             }
             _ => {
                 index -= 1;
@@ -133,7 +141,12 @@ fn shell(name: &str, args: &[Word]) -> Resolution {
         return Resolution::Opaque(format!("{name} reads commands from a file or stdin"));
     }
     match args.get(index) {
-        Some(code) => shell_code(name, code.clone()),
+        Some(code) => Resolution::ShellCode {
+            wrapper: name.to_owned(),
+            code: code.clone(),
+            keep_self: false,
+            opaque: start_up,
+        },
         None => Resolution::Opaque(format!("{name} -c without a command string")),
     }
 }
@@ -144,20 +157,21 @@ struct ShellCluster {
     command: bool,
     /// How many following words the cluster consumes (`-o NAME`, `-O NAME`).
     values: usize,
-    /// Contains `i`: an interactive shell, which reads rc files and expands aliases.
-    interactive: bool,
+    /// Contains `i` or `l`: an interactive or login shell, which runs start-up files
+    /// (`~/.bashrc`, `~/.profile`) and, interactive, expands aliases.
+    start_up_files: bool,
 }
 
 fn shell_option_cluster(text: &str) -> Option<ShellCluster> {
     let mut cluster = ShellCluster {
         command: false,
         values: 0,
-        interactive: false,
+        start_up_files: false,
     };
     for option in text.chars().skip(1) {
         match option {
             'c' => cluster.command = true,
-            'i' => cluster.interactive = true,
+            'i' | 'l' => cluster.start_up_files = true,
             'o' | 'O' => cluster.values += 1,
             _ if SHELL_FLAGS.contains(option) => {}
             _ => return None,
@@ -198,3 +212,34 @@ fn su(name: &str, args: &[Word]) -> Resolution {
         None => Resolution::Opaque(format!("{name} starts an interactive shell")),
     }
 }
+
+/// `script [options] [-c COMMAND] [FILE]` runs COMMAND through a shell; without `-c` it
+/// starts an interactive one.
+fn script(args: &[Word]) -> Resolution {
+    let scan = match scan_strict(args, &SCRIPT) {
+        Ok(scan) => scan,
+        Err(error) => return Resolution::Opaque(format!("script: {error}")),
+    };
+    match scan.value(&["-c", "--command"]) {
+        Some(code) => shell_code("script", code.clone()),
+        None => Resolution::Opaque("script starts an interactive shell".into()),
+    }
+}
+
+const SCRIPT: OptionSpec = OptionSpec {
+    flags: "aeEfqTB",
+    valued: "cIOmtT",
+    long_flags: &["append", "return", "flush", "force", "quiet"],
+    long_valued: &[
+        "command",
+        "log-in",
+        "log-out",
+        "log-io",
+        "logging-format",
+        "timing",
+        "echo",
+        "output-limit",
+    ],
+    abbreviations: true,
+    ..OptionSpec::NONE
+};

@@ -476,3 +476,91 @@ fn program_is_the_base_name() {
     assert_eq!(empty.program(), None);
     assert_eq!(empty.text(), "");
 }
+#[test]
+fn expansions_the_parser_cannot_read_are_opaque() {
+    for line in ["echo ${a[1+c[$(rm -rf tests)]]}", "echo \"${a[b[$(id)]]}\""] {
+        let analysis = analyze(line).unwrap();
+        assert!(!analysis.opaque.is_empty(), "{line}: {analysis:?}");
+    }
+}
+
+#[test]
+fn builtins_are_understood_only_with_listed_options_and_plain_names() {
+    for line in [
+        "set -euo pipefail; ls",
+        "set -x",
+        "set -- a b",
+        "shopt -s nullglob globstar",
+        "declare -a list; list[3]=x",
+        "read -r name <<< x",
+        "printf -v out %s x",
+        "hash -r",
+        "alias",
+        "unset name",
+        "x=5; echo $((x * 2))",
+        "for ((i=0; i<3; i++)); do echo $i; done",
+        "[[ 3 -gt 2 ]]",
+        "[ -v name ]",
+    ] {
+        let analysis = analyzed(line);
+        assert!(
+            analysis.opaque.is_empty(),
+            "{line:?}: {:?}",
+            analysis.opaque
+        );
+    }
+    for line in [
+        "set -o vi",
+        "set -k",
+        "shopt -s extdebug",
+        "declare -n ref=x",
+        "declare -i n",
+        "read 'a[$(id)]'",
+        "printf -v 'a[$(id)]' x",
+        "mapfile -C cb arr",
+        "getopts ab 'a[$(id)]'",
+        "wait -p 'a[$(id)]'",
+        "unset 'a[$(id)]'",
+        "hash -p /bin/rm ls",
+        "alias ls=rm",
+        "enable -f x.so y",
+        "bind -x '\"a\":id'",
+        "trap 'rm x' EXIT",
+        "BASH_ALIASES[ls]=rm",
+        "export PATH=.",
+        "echo ${!x}",
+        "(( n ))",
+        "echo $(( $1 + 1 ))",
+        "n=$(id); (( n ))",
+        "let 'n=$n+1'",
+        "compgen -W '$(id)' x",
+        "bash --rcfile x -c ls",
+        "bash -lc ls",
+        "git -c core.pager=x log",
+        "sed '1e id' x",
+    ] {
+        assert_opaque(line);
+    }
+}
+
+#[test]
+fn loop_variables_over_known_words_are_kept() {
+    let analysis = analyzed("for f in src/*.py README.md; do wc -l \"$f\"; done");
+    let words: Vec<&str> = analysis.loop_values["f"]
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect();
+    assert_eq!(words, ["src/*.py", "README.md"]);
+    let analysis = analyzed("for f in a; do f=b; wc -l \"$f\"; done");
+    assert!(!analysis.loop_values.contains_key("f"));
+    let analysis = analyzed("for f in $(ls); do wc -l \"$f\"; done");
+    assert!(!analysis.loop_values.contains_key("f"));
+}
+
+#[test]
+fn option_values_that_are_commands_are_judged_as_code() {
+    assert_finds("sort --compress-program=curl -S 1 x", "curl", &["curl"]);
+    assert_finds("rg --pre ./pre.sh TODO", "pre.sh", &["./pre.sh"]);
+    assert_finds("tar -xf x.tar --to-c='git push'", "git", &["git", "push"]);
+    assert_finds("zip -TT 'curl x' a.zip b", "curl", &["curl", "x"]);
+}

@@ -27,6 +27,8 @@ pub(crate) fn changes_what_runs(name: &str) -> bool {
         "PS4",
         "PROMPT_COMMAND",
         "CDPATH",
+        "PWD",
+        "OLDPWD",
         "GLOBIGNORE",
         "FIGNORE",
         "INPUTRC",
@@ -113,6 +115,14 @@ pub(crate) fn changes_what_runs(name: &str) -> bool {
         || name.ends_with("_OPTS")
         || name.ends_with("_PATH")
         || name.ends_with("_HOME")
+}
+
+/// Whether assigning `value` to `name` is harmless although the name is one that
+/// [`changes_what_runs`]: a pager set to nothing or to a plain reader (`PAGER= git log`,
+/// `GIT_PAGER=cat`).
+pub(crate) fn is_harmless_value(name: &str, value: &str) -> bool {
+    let pager = matches!(name, "PAGER" | "GIT_PAGER" | "MANPAGER" | "SYSTEMD_PAGER");
+    pager && matches!(value, "" | "cat" | "less" | "more")
 }
 
 /// Whether an assignment prefix with this name leaves a read-only command read-only: locale

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use super::builtins;
 use super::nesting;
 use super::parts::Parts;
+use super::programs;
 use super::variables::{assignable_name, is_integer_literal};
 use super::words::{self, Embedded, Evaluated};
 use super::wrappers::{self, Resolution};
@@ -66,39 +67,77 @@ struct Walker {
     evaluated: Vec<Evaluated>,
     /// Variables the line may set to something other than a plain integer.
     text_valued: BTreeSet<String>,
+    /// Variables the line assigns at all.
+    assigned: BTreeSet<String>,
+    /// Variables assigned other than by a `for` loop over known words.
+    not_loop_only: BTreeSet<String>,
 }
 
 impl Walker {
-    /// A variable evaluated as arithmetic runs the code in its value; that is safe only
-    /// when nothing in the line can have given it a value other than a plain integer (the
-    /// environment the shell starts with is the user's). Positional parameters are never
-    /// known. Judged after the whole line is walked, since a loop can assign after use.
+    /// A variable evaluated as arithmetic runs the code in its value, so it is understood
+    /// only when the line itself gives it every value it can have, and each is a plain
+    /// integer or the result of arithmetic: `i` in `for ((i=0; i<3; i++))`, `x` in
+    /// `x=5; echo $((x*2))`. A variable from the environment, one the line may set to text,
+    /// and the positional parameters are not. Judged after the whole line is walked, since
+    /// a loop can assign after use.
     fn judge_evaluated(&mut self) {
         for evaluated in std::mem::take(&mut self.evaluated) {
-            if evaluated.name == "1" || self.text_valued.contains(&evaluated.name) {
-                let reason = format!(
-                    "`{}` is evaluated as arithmetic, and the line may set it to code",
-                    if evaluated.name == "1" {
-                        "$1"
-                    } else {
-                        &evaluated.name
-                    }
-                );
-                self.opaque(reason, evaluated.expression);
-            }
+            let name = evaluated.name.as_str();
+            let why = if name == "1" {
+                "the positional parameters are only known at run time"
+            } else if self.text_valued.contains(name) {
+                "the line may set it to text, which would run as code"
+            } else if !self.assigned.contains(name) {
+                "its value comes from outside the line"
+            } else {
+                continue;
+            };
+            let shown = if name == "1" { "$1" } else { name };
+            let reason = format!("`{shown}` is evaluated as arithmetic and {why}");
+            self.opaque(reason, evaluated.expression);
         }
     }
 
     /// Records that the line assigns `name`; unless the value is a plain integer, the
     /// variable may hold code that arithmetic would run.
     fn assigned(&mut self, name: &str, integer: bool) {
+        self.not_loop_only.insert(name.to_owned());
+        self.analysis.loop_values.remove(name);
+        self.assigned.insert(name.to_owned());
         if !integer {
             self.text_valued.insert(name.to_owned());
         }
     }
 
-    /// What a builtin does beyond being a command (see [`builtins`]).
+    /// Records a `for` loop's variable; when every word it takes is known but for globs
+    /// and braces, and nothing else assigns it, the words are kept for the policy to judge
+    /// `"$name"` as them.
+    fn loop_assigned(&mut self, name: &str, integers: bool, values: Vec<Word>, listed: bool) {
+        let known = listed && values.iter().all(|w| !w.text.contains(['$', '`']));
+        let previous = self.analysis.loop_values.remove(name);
+        self.assigned.insert(name.to_owned());
+        if !integers {
+            self.text_valued.insert(name.to_owned());
+        }
+        if !known || self.not_loop_only.contains(name) {
+            self.not_loop_only.insert(name.to_owned());
+            return;
+        }
+        let mut all = previous.unwrap_or_default();
+        all.extend(values);
+        self.analysis.loop_values.insert(name.to_owned(), all);
+    }
+
+    /// What a builtin does beyond being a command (see [`builtins`]), and code a program
+    /// runs from its options (see [`programs`]).
     fn builtin(&mut self, command: &SimpleCommand, scope: &Scope) {
+        if let Some(reason) = programs::runs_code(&command.argv) {
+            self.opaque(reason, command.text());
+        }
+        for code in programs::option_commands(&command.argv) {
+            let wrapper = command.program().unwrap_or_default().to_owned();
+            self.shell_code(command, wrapper, &code, scope);
+        }
         let effects = builtins::effects(&command.argv);
         for reason in effects.opaque {
             self.opaque(reason, command.text());
@@ -236,7 +275,8 @@ impl Walker {
                     && values
                         .iter()
                         .all(|w| !w.dynamic && is_integer_literal(&w.text));
-                self.assigned(&clause.variable_name, integers);
+                let listed = clause.values.is_some();
+                self.loop_assigned(&clause.variable_name, integers, values, listed);
                 self.words(clause.values.iter().flatten(), &inner);
                 self.list(&clause.body.list, &inner);
             }
@@ -373,6 +413,7 @@ impl Walker {
                 Embedded::Opaque(opaque) => self.analysis.opaque.push(opaque),
                 Embedded::Evaluated(evaluated) => self.evaluated.push(evaluated),
                 Embedded::Assigns(name) => self.assigned(&name, false),
+                Embedded::AssignsNumber(name) => self.assigned(&name, true),
             }
         }
         for subshell in parts.process_substitutions {

@@ -22,8 +22,10 @@ pub(super) enum Embedded {
     /// `[[ $x -eq 1 ]]`): its value is code when the line could have set it to text. The
     /// walker judges it once it knows every assignment in the line.
     Evaluated(Evaluated),
-    /// A variable that expanding the word assigns (`${x:=value}`).
+    /// A variable that expanding the word assigns text to (`${x:=value}`).
     Assigns(String),
+    /// A variable that arithmetic assigns a number to (`(( i = 0 ))`, `i++`).
+    AssignsNumber(String),
 }
 
 /// A variable evaluated as arithmetic, with the expression that evaluates it.
@@ -86,42 +88,76 @@ fn evaluated(name: String, expression: &str) -> Embedded {
     })
 }
 
-/// The variables an arithmetic expression reads; each is evaluated as arithmetic in turn.
-fn arithmetic_names(expr: &ArithmeticExpr, names: &mut Vec<String>) {
-    use ArithmeticExpr as A;
-    let mut pending = vec![expr];
-    while let Some(expr) = pending.pop() {
-        let target = match expr {
-            A::Literal(_) => None,
-            A::Reference(target) | A::UnaryAssignment(_, target) => Some(target),
-            A::UnaryOp(_, inner) => {
-                pending.push(inner);
-                None
+/// The variables an arithmetic expression reads (each is evaluated as arithmetic in turn)
+/// and those it defines: assigns a constant (`i = 0`), so that the line knows their value.
+#[derive(Default)]
+struct ArithmeticNames {
+    read: Vec<String>,
+    written: Vec<String>,
+}
+
+impl ArithmeticNames {
+    fn collect(&mut self, expr: &ArithmeticExpr) {
+        use ArithmeticExpr as A;
+        let mut pending = vec![expr];
+        while let Some(expr) = pending.pop() {
+            match expr {
+                A::Literal(_) => {}
+                A::Reference(target) => self.target(target, true, &mut pending),
+                A::UnaryAssignment(_, target) => self.target(target, true, &mut pending),
+                A::UnaryOp(_, inner) => pending.push(inner),
+                A::BinaryOp(_, left, right) => pending.extend([&**left, &**right]),
+                A::Conditional(condition, then, otherwise) => {
+                    pending.extend([&**condition, &**then, &**otherwise]);
+                }
+                A::Assignment(target, value) => {
+                    pending.push(value);
+                    self.target(target, false, &mut pending);
+                    if is_constant(value) {
+                        self.written.push(target_name(target));
+                    }
+                }
+                A::BinaryAssignment(_, target, value) => {
+                    pending.push(value);
+                    self.target(target, true, &mut pending);
+                }
             }
-            A::BinaryOp(_, left, right) => {
-                pending.extend([&**left, &**right]);
-                None
-            }
-            A::Conditional(condition, then, otherwise) => {
-                pending.extend([&**condition, &**then, &**otherwise]);
-                None
-            }
-            A::Assignment(target, value) | A::BinaryAssignment(_, target, value) => {
-                pending.push(value);
-                Some(target).filter(|_| matches!(expr, A::BinaryAssignment(..)))
-            }
-        };
-        match target {
-            Some(ArithmeticTarget::Variable(name)) => names.push(name.clone()),
-            Some(ArithmeticTarget::ArrayElement(name, index)) => {
-                names.push(name.clone());
-                pending.push(index);
-            }
-            None => {}
         }
-        if let A::Assignment(ArithmeticTarget::ArrayElement(_, index), _) = expr {
+    }
+
+    /// A target's subscript is always evaluated; its value only when it is read.
+    fn target<'e>(
+        &mut self,
+        target: &'e ArithmeticTarget,
+        read: bool,
+        pending: &mut Vec<&'e ArithmeticExpr>,
+    ) {
+        if read {
+            self.read.push(target_name(target));
+        }
+        if let ArithmeticTarget::ArrayElement(_, index) = target {
             pending.push(index);
         }
+    }
+}
+
+/// An expression of literals only: assigning it gives a variable a value the line knows.
+fn is_constant(expr: &ArithmeticExpr) -> bool {
+    use ArithmeticExpr as A;
+    match expr {
+        A::Literal(_) => true,
+        A::UnaryOp(_, inner) => is_constant(inner),
+        A::BinaryOp(_, left, right) => is_constant(left) && is_constant(right),
+        A::Conditional(a, b, c) => is_constant(a) && is_constant(b) && is_constant(c),
+        A::Reference(_) | A::Assignment(..) | A::BinaryAssignment(..) | A::UnaryAssignment(..) => {
+            false
+        }
+    }
+}
+
+fn target_name(target: &ArithmeticTarget) -> String {
+    match target {
+        ArithmeticTarget::Variable(name) | ArithmeticTarget::ArrayElement(name, _) => name.clone(),
     }
 }
 
@@ -134,6 +170,7 @@ fn arithmetic_code_at(expr: &str, depth: usize) -> Vec<Embedded> {
     builder.parse(word::parse);
     let mut embedded = builder.embedded;
     let skeleton = builder.skeleton;
+    let expanded = builder.expanded;
     let operators = skeleton
         .chars()
         .filter(|c| "+-*/%=!?:~<>&|^(".contains(*c))
@@ -143,9 +180,12 @@ fn arithmetic_code_at(expr: &str, depth: usize) -> Vec<Embedded> {
     } else {
         match brush_parser::arithmetic::parse(&skeleton) {
             Ok(parsed) => {
-                let mut names = Vec::new();
-                arithmetic_names(&parsed, &mut names);
-                embedded.extend(names.into_iter().map(|name| evaluated(name, expr)));
+                let mut names = ArithmeticNames::default();
+                names.collect(&parsed);
+                embedded.extend(names.read.into_iter().map(|name| evaluated(name, expr)));
+                if !expanded {
+                    embedded.extend(names.written.into_iter().map(Embedded::AssignsNumber));
+                }
                 return embedded;
             }
             Err(_) => "arithmetic expression does not parse",
@@ -172,6 +212,8 @@ struct WordBuilder<'a> {
     /// The word is an arithmetic expression: the values of the variables it expands, and
     /// the output of its command substitutions, are evaluated as arithmetic.
     arithmetic: bool,
+    /// The word holds an expansion, whose value stands as `0` in the skeleton.
+    expanded: bool,
 }
 
 impl<'a> WordBuilder<'a> {
@@ -185,6 +227,7 @@ impl<'a> WordBuilder<'a> {
             unquoted: String::new(),
             embedded: Vec::new(),
             arithmetic: false,
+            expanded: false,
         }
     }
 
@@ -261,6 +304,15 @@ impl<'a> WordBuilder<'a> {
     }
 
     fn literal_text(&mut self, text: &str, quoted: bool) {
+        let unparsed = text.contains("${")
+            || text.contains("$(")
+            || (self.text.ends_with('$') && text.starts_with(['{', '(', '[']));
+        if unparsed {
+            self.embedded.push(Embedded::Opaque(Opaque::new(
+                "an expansion the analysis cannot parse",
+                self.raw,
+            )));
+        }
         if !quoted {
             self.unquoted.push_str(text);
             if is_glob(text) {
@@ -307,6 +359,7 @@ impl<'a> WordBuilder<'a> {
         self.text.push_str(written.unwrap_or("$…"));
         self.skeleton.push('0');
         self.dynamic = true;
+        self.expanded = true;
     }
 
     /// A command substitution: its code runs, and in arithmetic its output is evaluated.

@@ -6,7 +6,7 @@
 
 use super::options::{OptionSpec, Scan, scan_strict};
 use super::shells;
-use super::variables::changes_what_runs;
+use super::variables::{changes_what_runs, is_harmless_value};
 use super::{Word, base_name};
 
 /// What running a command amounts to.
@@ -58,6 +58,13 @@ pub(super) fn resolve(argv: &[Word]) -> Resolution {
         "taskset" => wrap(name, args, &TASKSET, 1),
         "builtin" | "nohup" | "busybox" => wrap(name, args, &OptionSpec::NONE, 0),
         "exec" => wrap(name, args, &EXEC, 0),
+        "pkexec" => wrap(name, args, &PKEXEC, 0),
+        "chroot" => wrap(name, args, &CHROOT, 1),
+        "unshare" => wrap(name, args, &UNSHARE, 0),
+        "nsenter" | "systemd-run" | "firejail" | "bwrap" | "proot" | "strace" | "ltrace"
+        | "valgrind" | "gdb" | "parallel" | "entr" | "watchexec" | "ssh" => Resolution::Opaque(
+            format!("{name} runs a command in a way the analysis does not follow"),
+        ),
         "nice" => wrap(name, args, &NICE, 0),
         "time" => wrap(name, args, &TIME, 0),
         "stdbuf" => wrap(name, args, &STDBUF, 0),
@@ -73,7 +80,7 @@ pub(super) fn resolve(argv: &[Word]) -> Resolution {
 pub(super) fn risky_assignment(assignment: &Word) -> Option<String> {
     let (name, value) = assignment.text.split_once('=')?;
     let name = name.trim_end_matches('+');
-    if changes_what_runs(name) {
+    if changes_what_runs(name) && (assignment.dynamic || !is_harmless_value(name, value)) {
         return Some(format!(
             "assigning `{name}` changes what later commands run"
         ));
@@ -122,6 +129,34 @@ const TASKSET: OptionSpec = OptionSpec {
     flags: "c",
     long_flags: &["cpu-list"],
     other_long: &["all-tasks", "pid"],
+    abbreviations: true,
+    ..OptionSpec::NONE
+};
+const PKEXEC: OptionSpec = OptionSpec {
+    long_flags: &["disable-internal-agent", "keep-cwd", "help", "version"],
+    long_valued: &["user"],
+    ..OptionSpec::NONE
+};
+const CHROOT: OptionSpec = OptionSpec {
+    long_flags: &["skip-chdir", "help", "version"],
+    long_valued: &["userspec", "groups"],
+    abbreviations: true,
+    ..OptionSpec::NONE
+};
+const UNSHARE: OptionSpec = OptionSpec {
+    flags: "muinpUCTrfc",
+    valued: "S",
+    long_flags: &[
+        "fork",
+        "kill-child",
+        "map-root-user",
+        "map-current-user",
+        "map-auto",
+    ],
+    long_optional: &[
+        "mount", "uts", "ipc", "net", "pid", "user", "cgroup", "time",
+    ],
+    long_valued: &["setuid", "setgid", "root", "wd", "propagation", "setgroups"],
     abbreviations: true,
     ..OptionSpec::NONE
 };

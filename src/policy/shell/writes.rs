@@ -4,6 +4,7 @@
 //! scanning is lenient and errs towards listing a word that is not really a path.
 
 use super::options::{OptionSpec, Scan, scan_lenient};
+use super::programs::sed_script;
 use super::{Redirect, RedirectKind, SimpleCommand, Word, base_name};
 
 /// Paths a simple command writes to: output redirections (Write/Append/ReadWrite/Clobber,
@@ -47,6 +48,7 @@ fn is_fd_reference(target: &Word) -> bool {
 fn program_targets(program: &str, args: &[Word]) -> Vec<Word> {
     match program {
         "tee" => scan_lenient(args, &TEE).operands,
+        "find" => find(args),
         "sed" => sed(args),
         "cp" | "install" => destination(program, &scan_lenient(args, &COPY)),
         "ln" => linked(&scan_lenient(args, &COPY)),
@@ -284,16 +286,29 @@ const CHANGE: OptionSpec = OptionSpec {
     ..OptionSpec::NONE
 };
 
-/// `sed -i` edits its file operands; the script is the first operand unless given by
-/// `-e`/`-f`.
+/// `sed -i` edits its file operands (the script is the first operand unless given by
+/// `-e`/`-f`); a script's `w FILE` commands write FILE, unless `--sandbox` refuses them.
 fn sed(args: &[Word]) -> Vec<Word> {
     let scan = scan_lenient(args, &SED);
-    if !scan.has(&["-i", "--in-place"]) {
-        return Vec::new();
-    }
     let script_given = scan.has(&["-e", "-f", "--expression", "--file"]);
-    let skip = usize::from(!script_given);
-    scan.operands.into_iter().skip(skip).collect()
+    let mut targets = Vec::new();
+    if !scan.has(&["--sandbox"]) {
+        let given = scan
+            .options
+            .iter()
+            .filter(|option| matches!(option.name.as_str(), "-e" | "--expression"))
+            .filter_map(|option| option.value.as_ref());
+        let first = scan.operands.first().filter(|_| !script_given);
+        for script in given.chain(first).filter(|script| !script.dynamic) {
+            let written = sed_script(&script.text).unwrap_or_default();
+            targets.extend(written.into_iter().map(Word::literal));
+        }
+    }
+    if scan.has(&["-i", "--in-place"]) {
+        let skip = usize::from(!script_given);
+        targets.extend(scan.operands.into_iter().skip(skip));
+    }
+    targets
 }
 
 /// The destination of `cp`, `install` and `ln`.
@@ -313,6 +328,33 @@ fn destination(program: &str, scan: &Scan) -> Vec<Word> {
         [_] => Vec::new(),
         [.., last] => vec![last.clone()],
     }
+}
+
+/// `find -delete` removes what it finds below its starting points; `-fprint FILE`,
+/// `-fprint0`, `-fprintf` and `-fls` write FILE.
+fn find(args: &[Word]) -> Vec<Word> {
+    let mut targets = Vec::new();
+    for (index, word) in args.iter().enumerate() {
+        if matches!(
+            word.text.as_str(),
+            "-fprint" | "-fprint0" | "-fprintf" | "-fls"
+        ) {
+            targets.extend(args.get(index + 1).cloned());
+        }
+    }
+    if args.iter().any(|word| word.text == "-delete") {
+        let starts: Vec<Word> = args
+            .iter()
+            .take_while(|word| !word.text.starts_with(['-', '(', '!']) || word.text == "-")
+            .filter(|word| !matches!(word.text.as_str(), "-H" | "-L" | "-P"))
+            .cloned()
+            .collect();
+        if starts.is_empty() {
+            targets.push(Word::literal("."));
+        }
+        targets.extend(starts);
+    }
+    targets
 }
 
 /// `ln` writes the link; a hard link (without `-s`) also makes its sources writable
