@@ -27,6 +27,7 @@ pub mod mcp;
 pub mod out;
 pub mod paths;
 pub mod policy;
+pub mod protected;
 pub mod provider;
 pub mod sandbox;
 pub mod settings;

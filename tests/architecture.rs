@@ -2,7 +2,7 @@
 //! `crate::MODULE` a source file names (in a `use` line or a path in code,
 //! comments left out) must be a module below its own, in this order:
 //!
-//! `atomic, paths, out, exit, provider` ← `config` ← `policy`, `settings`
+//! `atomic, paths, out, exit, protected, provider` ← `config` ← `policy`, `settings`
 //! ← `sandbox` ← `tools` ← `hooks`, `mcp` ← `checkpoint` ← `engine` ←
 //! `goal` ← `chat` (the controller) ← `ui` ← `cli` ← `commands`.
 //!
@@ -20,6 +20,7 @@ const LEVELS: &[(&str, u32)] = &[
     ("paths", 0),
     ("out", 0),
     ("exit", 0),
+    ("protected", 0),
     ("provider", 0),
     ("config", 1),
     ("policy", 2),

@@ -6,7 +6,6 @@ use std::path::Path;
 use crate::config::discover::{self, Scope};
 use crate::config::{DEFAULT_AGENT, Validated, load_file};
 use crate::paths::home_dir;
-use crate::sandbox::check_agent;
 
 /// The agents visible from `cwd` as a table (name, scope, status, file,
 /// description), and the warnings about shadowed definitions; shared by
@@ -21,8 +20,7 @@ pub fn list_text(cwd: &Path) -> (Vec<String>, String) {
             Scope::Global => "global",
             Scope::Legacy => "legacy",
         };
-        let loaded = load_file(&found.file).and_then(|v| check_agent(&v.config).map(|()| v));
-        let (status, description, skipped) = match loaded {
+        let (status, description, skipped) = match load_file(&found.file) {
             Ok(v) => (
                 "ok",
                 v.config.description.clone().unwrap_or_default(),

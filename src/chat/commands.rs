@@ -57,8 +57,6 @@ pub fn agent_swap(chat: &mut Chat, name: &str) -> Result<String, ChatError> {
     let home = crate::paths::home_dir();
     let (validated, _) = crate::config::load(name, &chat.cwd, home.as_deref())
         .map_err(|e| ChatError::usage(format!("{e}\n")))?;
-    crate::sandbox::check_agent(&validated.config)
-        .map_err(|e| ChatError::usage(format!("{e}\n")))?;
     let config = validated.config;
     if !config.hooks.is_empty() || !config.mcp_servers.is_empty() {
         return Err(ChatError::usage(format!(

@@ -160,7 +160,6 @@ fn session_setup(
         .or_else(|| place.settings.text("chat.defaultAgent").map(str::to_string))
         .unwrap_or_else(|| DEFAULT_AGENT.to_string());
     let (validated, discovery) = load(&agent_name, &place.cwd, place.home.as_deref())?;
-    crate::sandbox::check_agent(&validated.config)?;
     for warning in discovery.warnings() {
         startup.warn(&warning);
     }

@@ -12,7 +12,6 @@ use crate::config::validate::is_valid_agent_name;
 use crate::config::{ConfigError, DEFAULT_AGENT, load, load_file};
 use crate::paths::home_dir;
 use crate::policy::lint::lint;
-use crate::sandbox::check_agent;
 
 fn current_dir() -> Result<PathBuf, Failure> {
     std::env::current_dir()
@@ -36,8 +35,7 @@ pub fn list() -> Outcome {
 pub fn validate(paths: &[PathBuf], strict: bool) -> Outcome {
     let mut failed = 0;
     for path in paths {
-        let checked = load_file(path).and_then(|v| check_agent(&v.config).map(|()| v));
-        match checked {
+        match load_file(path) {
             Ok(validated) if strict && !validated.warnings.is_empty() => {
                 failed += 1;
                 for warning in &validated.warnings {

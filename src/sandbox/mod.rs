@@ -22,7 +22,6 @@
 //! Elsewhere (macOS, …) there is no kernel layer: commands are judged by
 //! the policy, and [`fence::Fence::audit`] checks what they changed.
 
-mod check;
 pub mod fence;
 #[cfg(target_os = "linux")]
 pub mod helper;
@@ -39,7 +38,6 @@ use crate::config::error::JsonPath;
 pub use crate::config::model::SandboxMode;
 use crate::config::{AgentConfig, AgentSource, Origin, Rule};
 use crate::policy::paths::Roots;
-pub use check::check_agent;
 use fence::Fence;
 use layers::describe;
 pub use layers::{Layer, Layers, layer};

@@ -310,17 +310,19 @@ impl Checker<'_> {
         }
     }
 
-    /// `writablePaths` (an `agent` addition, so strict): folder globs.
-    /// Whether the sandbox can make each writable (never credentials or
-    /// protected places) is the sandbox's to say:
-    /// `crate::sandbox::check_agent`.
+    /// `writablePaths` (an `agent` addition, so strict): folders, never
+    /// credentials or protected places, which the sandbox would refuse.
     fn writable_paths(&mut self, paths: Vec<String>, base: &JsonPath) -> Vec<Rule<String>> {
         let mut rules = Vec::new();
         for (i, path) in paths.into_iter().enumerate() {
             let at = base.index(i);
-            match check_glob(&path) {
-                Err(message) => self.error_at_value(&at, message, None),
-                Ok(()) => rules.push(self.rule(path, &at)),
+            let problem = check_glob(&path).err().or_else(|| {
+                crate::protected::unwritable_reason(&path)
+                    .map(|why| format!("`{path}` cannot be made writable: {why}"))
+            });
+            match problem {
+                Some(message) => self.error_at_value(&at, message, None),
+                None => rules.push(self.rule(path, &at)),
             }
         }
         rules
