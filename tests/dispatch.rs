@@ -244,22 +244,14 @@ async fn results_and_requests(protocol: Protocol) -> Vec<(Value, Value)> {
     ];
     let server = ModelServer::start(vec![protocol.tool_calls(&calls), protocol.text("done")]).await;
     let (model, variable, url) = protocol.model_and_env(&server);
-    let mut command = env.std_command(&env.workspace);
-    command
-        .args([
-            "chat",
-            "--no-interactive",
-            "--agent",
-            "bot",
-            "--model",
+    let output = env
+        .chat_headless_with(
             model,
-        ])
-        .args(["--output-format", "stream-json", "go"])
-        .env(variable, url)
-        .stdin(std::process::Stdio::null());
-    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap();
+            variable,
+            &url,
+            &["--output-format", "stream-json", "go"],
+        )
+        .await;
     assert_eq!(
         output.status.code(),
         Some(0),
