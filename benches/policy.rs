@@ -16,7 +16,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use regex::Regex;
 use serde_json::json;
 
-const AGENT: &str = r#"{"tools": ["shell", "write"], "toolsSettings": {
+const AGENT: &str = r#"{"name": "bench", "tools": ["shell", "write"], "toolsSettings": {
   "write": {"allowedPaths": ["src/**", "tests/**"]},
   "shell": {"allowedCommands": ["python .*", "ls.*", "git status", "mypy .*"],
             "deniedCommands": ["rm .*", "git push.*", "curl.*"], "autoAllowReadonly": true}}}"#;

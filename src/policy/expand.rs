@@ -39,29 +39,57 @@ pub fn candidates(word: &str, cwd: &Path, home: Option<&Path>) -> Expansion {
     Ok(paths)
 }
 
-/// Whether the glob `pattern` (absolute, its start already placed) could name `target` or
-/// a folder above it, even when no such file exists yet: `/home/u/.a?s/credentials` could
-/// name `/home/u/.aws`. Components are compared one by one, hidden names matching.
-pub fn may_name(pattern: &Path, target: &Path) -> bool {
-    let mut written: Vec<String> = Vec::new();
-    for component in pattern.components() {
-        match component {
-            std::path::Component::ParentDir => {
-                written.pop();
+/// An absolute glob split into components, each compiled once, to ask which of several
+/// paths it could name.
+pub struct PathGlob {
+    components: Vec<Component>,
+}
+
+/// One component of a [`PathGlob`]: literal text, or a compiled glob.
+enum Component {
+    Literal(String),
+    Glob(Option<globset::GlobMatcher>),
+}
+
+impl PathGlob {
+    /// Splits `pattern` (absolute, its start already placed), resolving `..` lexically.
+    pub fn new(pattern: &Path) -> PathGlob {
+        let mut written: Vec<String> = Vec::new();
+        for component in pattern.components() {
+            match component {
+                std::path::Component::ParentDir => {
+                    written.pop();
+                }
+                std::path::Component::CurDir => {}
+                other => written.push(other.as_os_str().to_string_lossy().into_owned()),
             }
-            std::path::Component::CurDir => {}
-            other => written.push(other.as_os_str().to_string_lossy().into_owned()),
         }
+        let components = written
+            .into_iter()
+            .map(|text| match has_glob(&text) {
+                true => Component::Glob(component_matcher(&text)),
+                false => Component::Literal(text),
+            })
+            .collect();
+        PathGlob { components }
     }
-    let wanted: Vec<_> = target.components().collect();
-    written.len() > 1
-        && written.iter().zip(&wanted).all(|(written, wanted)| {
-            let wanted = wanted.as_os_str();
-            if !has_glob(written) {
-                return written.as_str() == wanted.to_string_lossy();
-            }
-            component_matcher(written).is_some_and(|glob| glob.is_match(wanted))
-        })
+
+    /// Whether the glob could name `target` or a folder above it, even when no such file
+    /// exists yet: `/home/u/.a?s/credentials` could name `/home/u/.aws`. Hidden names match.
+    pub fn may_name(&self, target: &Path) -> bool {
+        self.components.len() > 1
+            && self
+                .components
+                .iter()
+                .zip(target.components())
+                .all(|(component, wanted)| {
+                    let wanted = wanted.as_os_str();
+                    match component {
+                        Component::Literal(text) => text.as_str() == wanted.to_string_lossy(),
+                        Component::Glob(glob) => glob.as_ref().is_some_and(|g| g.is_match(wanted)),
+                    }
+                })
+    }
 }
 
 /// A matcher for one path component. Bracket expressions, which globset reads
@@ -341,10 +369,11 @@ mod tests {
     #[test]
     fn a_glob_may_name_a_folder_that_does_not_exist() {
         let aws = Path::new("/home/u/.aws");
-        assert!(may_name(Path::new("/home/u/.a?s/credentials"), aws));
-        assert!(may_name(Path::new("/home/*/.[[:alpha:]]ws"), aws));
-        assert!(may_name(Path::new("/home/u/w/../.a*"), aws));
-        assert!(!may_name(Path::new("/home/u/src/*.py"), aws));
+        let may_name = |pattern: &str| PathGlob::new(Path::new(pattern)).may_name(aws);
+        assert!(may_name("/home/u/.a?s/credentials"));
+        assert!(may_name("/home/*/.[[:alpha:]]ws"));
+        assert!(may_name("/home/u/w/../.a*"));
+        assert!(!may_name("/home/u/src/*.py"));
     }
 
     #[test]

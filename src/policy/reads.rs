@@ -154,11 +154,11 @@ impl Policy {
             ShellPath::File(base) => base,
             _ => return Vec::new(),
         };
-        let pattern = base.join(rest);
+        let pattern = expand::PathGlob::new(&base.join(rest));
         SENSITIVE_HOME_PATHS
             .iter()
             .map(|p| home.join(p))
-            .filter(|path| expand::may_name(&pattern, path))
+            .filter(|path| pattern.may_name(path))
             .collect()
     }
 
