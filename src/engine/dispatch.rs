@@ -41,7 +41,7 @@ use super::setup::{Answer, Question};
 use super::turn::{SET_CHECKS, set_checks_schema};
 
 /// Bytes of one tool result sent to the model (head and tail kept).
-pub const MAX_TOOL_RESULT_BYTES: usize = 30_000;
+pub const MAX_TOOL_RESULT_BYTES: usize = crate::tools::text::OUTPUT_CAP;
 
 /// Who makes a tool call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

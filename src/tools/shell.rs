@@ -26,8 +26,12 @@ use super::{ToolContext, ToolOutput, optional_u64, required_str};
 pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
 /// The longest time a call may ask for.
 const MAX_TIMEOUT_SECS: u64 = 3600;
-/// Bytes of each stream kept (half from the start, half from the end).
-const OUTPUT_LIMIT: usize = 30_000;
+/// Bytes kept of each stream while it is read, from its start and again
+/// from its end, so a command that prints gigabytes costs a page of
+/// memory. A little under half of [`super::text::OUTPUT_CAP`], so that one
+/// long stream, with the status line, fits the dispatcher's cap and the
+/// model sees a single cut with the true count.
+const KEPT_PER_END: usize = super::text::OUTPUT_CAP / 2 - 1024;
 
 /// The `shell` tool.
 pub struct Shell;
@@ -206,12 +210,12 @@ fn collect(capture: Receiver<String>, deadline: Instant) -> String {
 }
 
 /// Reads a stream to its end on its own thread, keeping its first and last
-/// `OUTPUT_LIMIT / 2` bytes, so a command that prints gigabytes costs no
+/// [`KEPT_PER_END`] bytes, so a command that prints gigabytes costs no
 /// more memory than one that prints a page.
 fn capture(mut stream: impl Read + Send + 'static) -> Receiver<String> {
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let half = OUTPUT_LIMIT / 2;
+        let kept = KEPT_PER_END;
         let mut head = Vec::new();
         let mut tail = VecDeque::new();
         let mut dropped = 0usize;
@@ -221,11 +225,11 @@ fn capture(mut stream: impl Read + Send + 'static) -> Receiver<String> {
                 break;
             }
             for byte in &buffer[..read] {
-                if head.len() < half {
+                if head.len() < kept {
                     head.push(*byte);
                 } else {
                     tail.push_back(*byte);
-                    if tail.len() > half {
+                    if tail.len() > kept {
                         tail.pop_front();
                         dropped += 1;
                     }
