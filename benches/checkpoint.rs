@@ -5,6 +5,8 @@
 //! files. `cargo bench --bench checkpoint`. `scripts/bench-checkpoint.sh`
 //! compares the same work, one process per operation, with git's CLI.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

@@ -7,6 +7,8 @@
 //! the largest it can be; a real model only adds model time.
 //! `cargo bench --bench goal` (needs pytest and mypy).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 #[path = "../tests/support/model_server.rs"]
 mod model_server;
 
@@ -15,16 +17,10 @@ use std::sync::{Arc, Mutex};
 
 use agent::checkpoint::CheckpointStore;
 use agent::config::validate_text;
-use agent::engine::{Session, SessionSetup};
+use agent::engine::{Assembly, Session, SessionSetup};
 use agent::goal::GoalSpec;
-use agent::policy::paths::Roots;
-use agent::policy::tools::visible_builtins;
-use agent::policy::{Mode, Policy, Trust};
-use agent::provider::retry::RetryPolicy;
-use agent::provider::{Client, Endpoint, ProviderKind, ToolDefinition};
+use agent::provider::{Client, Endpoint, ProviderKind};
 use agent::sandbox::Sandbox;
-use agent::tools::ToolContext;
-use agent::tools::registry::specs;
 use model_server::{ModelServer, Protocol, Scripted};
 use serde_json::json;
 
@@ -96,17 +92,12 @@ fn session(workspace: &Path, data: &Path, server: &ModelServer) -> Session {
     let file = workspace.join(".kiro/agents/refactor-bot.json");
     let text = std::fs::read_to_string(&file).expect("agent");
     let config = validate_text(&file, &text).expect("valid").config;
-    let definitions = specs(&visible_builtins(&config))
-        .into_iter()
-        .map(|s| ToolDefinition {
-            name: s.name.into(),
-            description: s.description.into(),
-            input_schema: s.input_schema,
-        })
-        .collect();
     let store = CheckpointStore::open(data, workspace).expect("store");
-    let setup = SessionSetup {
-        policy: Policy::new(config, workspace, None),
+    let mut setup = SessionSetup::assemble(Assembly {
+        config,
+        guardrails: Default::default(),
+        workspace: workspace.to_path_buf(),
+        home: None,
         client: Client::new(Endpoint {
             kind: ProviderKind::OpenAi,
             base_url: format!("{}/v1", server.url),
@@ -114,24 +105,11 @@ fn session(workspace: &Path, data: &Path, server: &ModelServer) -> Session {
             model: "m".into(),
         }),
         model_id: "openai/m".into(),
-        tools: ToolContext {
-            roots: Roots::new(workspace, None),
-            env_passthrough: Vec::new(),
-            cancel: agent::tools::Cancel::default(),
-            sandbox: Sandbox::off(),
-        },
-        definitions,
-        system: "bench".into(),
-        trust: Trust::default(),
-        mode: Mode::Unattended,
-        retry: RetryPolicy::default(),
-        context_tokens: 128_000,
-        checkpoints: Some(Arc::new(Mutex::new(store))),
-        approver: None,
-        steering: Default::default(),
-        hooks: Default::default(),
         mcp: Default::default(),
-    };
+    });
+    setup.system = "bench".into();
+    setup.tools.sandbox = Sandbox::off();
+    setup.checkpoints = Some(Arc::new(Mutex::new(store)));
     Session::new(setup, Vec::new(), Default::default())
 }
 

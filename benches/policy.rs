@@ -5,6 +5,8 @@
 //! `cargo bench --bench policy` prints criterion's figures and, at the end,
 //! the median time per decision of each and their ratio.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 

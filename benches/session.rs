@@ -10,6 +10,8 @@
 //!
 //! `cargo bench --bench session`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 #[path = "../tests/support/model_server.rs"]
 mod model_server;
 
@@ -17,10 +19,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use agent::config::validate_text;
-use agent::engine::{Session, SessionSetup};
+use agent::engine::{Assembly, Session, SessionSetup};
 use agent::policy::paths::Roots;
 use agent::policy::{Decision, Mode, Policy, ToolCall, Trust};
-use agent::provider::retry::RetryPolicy;
 use agent::provider::{Client, Endpoint, Message, ProviderKind, Request};
 use agent::sandbox::Sandbox;
 use agent::tools::{self, ToolContext};
@@ -55,28 +56,19 @@ fn setup(workspace: &Path, client: Client) -> SessionSetup {
     let config = validate_text(Path::new("bench.json"), AGENT)
         .expect("agent")
         .config;
-    SessionSetup {
-        policy: Policy::new(config, workspace, None),
+    let mut setup = SessionSetup::assemble(Assembly {
+        config,
+        guardrails: Default::default(),
+        workspace: workspace.to_path_buf(),
+        home: None,
         client,
         model_id: "openai/m".into(),
-        tools: ToolContext {
-            roots: Roots::new(workspace, None),
-            env_passthrough: Vec::new(),
-            cancel: agent::tools::Cancel::default(),
-            sandbox: Sandbox::off(),
-        },
-        definitions: Vec::new(),
-        system: "bench".into(),
-        trust: Trust::default(),
-        mode: Mode::Unattended,
-        retry: RetryPolicy::default(),
-        context_tokens: 128_000,
-        checkpoints: None,
-        approver: None,
-        steering: Default::default(),
-        hooks: Default::default(),
         mcp: Default::default(),
-    }
+    });
+    setup.system = "bench".into();
+    setup.definitions = Vec::new();
+    setup.tools.sandbox = Sandbox::off();
+    setup
 }
 
 async fn engine_time(workspace: &Path) -> Duration {

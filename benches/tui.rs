@@ -8,10 +8,12 @@
 //! `cargo bench --bench tui` prints criterion's figures and, at the end,
 //! the median of each case.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use agent::engine::{Event, Steering};
+use agent::engine::{Caller, Event, Steering};
 use agent::policy::Verdict;
 use agent::ui::tui::app::{App, Status};
 use agent::ui::tui::input::Editor;
@@ -48,6 +50,7 @@ fn long_session() -> App {
         let id = format!("c{turn}");
         app.apply(Event::ToolCall {
             id: id.clone(),
+            caller: Caller::Model,
             tool: "write".into(),
             input: json!({"command": "str_replace", "path": "src/inventory.py"}),
             decision: Verdict::Allow,

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::chat::checkpoint::CheckpointCommand;
+
 /// A guardrailed terminal coding agent that reads Kiro CLI agent files.
 #[derive(Debug, Parser)]
 #[command(name = "agent", version, about, long_about = None)]
@@ -249,50 +251,4 @@ pub struct ChatArgs {
     pub theme: crate::ui::tui::theme::ThemeChoice,
     /// The prompt; `-` reads it from stdin. Piped stdin with a prompt is added as context.
     pub prompt: Option<String>,
-}
-
-/// `agent checkpoint …`, on the current workspace's store.
-#[derive(Debug, Subcommand)]
-pub enum CheckpointCommand {
-    /// Take a checkpoint of the workspace now (the baseline, in a new store).
-    Init,
-    /// List the turn checkpoints: tag, time, files added/changed/deleted, description.
-    List {
-        /// Show only the last N.
-        #[arg(long, value_name = "N")]
-        limit: Option<usize>,
-    },
-    /// List the tool checkpoints inside turn TAG.
-    Expand {
-        /// A turn checkpoint, such as `2`.
-        tag: String,
-    },
-    /// A unified diff from checkpoint FROM to checkpoint TO (default: the files as they are now).
-    Diff {
-        /// The older checkpoint.
-        from: String,
-        /// The newer checkpoint.
-        to: Option<String>,
-        /// Only the files changed and their line counts.
-        #[arg(long)]
-        stat: bool,
-    },
-    /// Take a checkpoint now, of the whole workspace or of the files named (faster: no walk).
-    Save {
-        /// What the checkpoint marks.
-        #[arg(long, short, default_value = "saved by hand")]
-        message: String,
-        /// Look only at these files (changed, created or deleted), as the write tool does.
-        paths: Vec<std::path::PathBuf>,
-    },
-    /// Put back every file checkpoint TAG had (files created since are kept); undoable.
-    Restore {
-        /// The checkpoint.
-        tag: String,
-        /// Also delete files created since TAG by the agent's tools (never files made by anyone else).
-        #[arg(long)]
-        hard: bool,
-    },
-    /// Delete this workspace's checkpoint store.
-    Clean,
 }

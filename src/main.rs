@@ -1,5 +1,5 @@
 //! The `agent` binary: parse arguments, run a command, map failure to an
-//! exit code.
+//! exit code (the one table is [`agent::exit`]).
 
 use std::process::ExitCode;
 
@@ -17,6 +17,9 @@ fn main() -> ExitCode {
         return agent::sandbox::helper::main(std::env::args_os().skip(2).collect());
     }
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Chat(_)) {
+        die_quietly_on_closed_pipe();
+    }
     let outcome = match cli.command {
         Command::Agent(AgentCommand::List) => commands::agent::list(),
         Command::Agent(AgentCommand::Validate { paths, strict }) => {
@@ -43,5 +46,19 @@ fn main() -> ExitCode {
             }
             ExitCode::from(code)
         }
+    }
+}
+
+/// `agent agent list | head -1`: when the reader closes the pipe, end as
+/// `cat` does (by `SIGPIPE`, quietly) instead of panicking in `println!`.
+/// Not for `chat`, which writes to its hooks' and servers' pipes and must
+/// not die when one of them exits early; its output goes through
+/// [`agent::out`], which stops writing instead.
+fn die_quietly_on_closed_pipe() {
+    // SAFETY: signal(2) with SIG_DFL only restores the default action for
+    // SIGPIPE (the Rust runtime sets it to ignored); no handler runs Rust
+    // code, and no other thread exists yet.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

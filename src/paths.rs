@@ -8,7 +8,8 @@
 //! `$XDG_DATA_HOME/agent` or `~/.local/share/agent`. Agent files are not
 //! state: they stay in Kiro's places (see [`crate::config::discover`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The folders `agent` writes its own state to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +65,44 @@ pub fn home_dir() -> Option<PathBuf> {
         .or_else(dirs::home_dir)
 }
 
+/// Milliseconds since the Unix epoch (saved sessions, checkpoints and the
+/// audit log stamp their records with it).
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// A folder name for `workspace`: its path with unsafe characters replaced,
+/// and an FNV-1a hash of the full path so distinct paths never collide.
+pub fn workspace_key(workspace: &Path) -> String {
+    let text = workspace.to_string_lossy();
+    let readable: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let readable = readable.trim_matches('-');
+    let tail: String = readable
+        .chars()
+        .rev()
+        .take(60)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{tail}-{hash:016x}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +129,14 @@ mod tests {
         let paths = StatePaths::resolve(&env(&[("HOME", "/h"), ("XDG_DATA_HOME", "/d")])).unwrap();
         assert_eq!(paths.config, PathBuf::from("/h/.config/agent"));
         assert_eq!(paths.data, PathBuf::from("/d/agent"));
+    }
+
+    #[test]
+    fn keys_are_safe_and_distinct() {
+        let a = workspace_key(Path::new("/home/u/my project"));
+        let b = workspace_key(Path::new("/home/u/my-project"));
+        assert_ne!(a, b);
+        assert!(a.starts_with("home-u-my-project-"), "{a}");
+        assert!(!a.contains('/'));
     }
 }

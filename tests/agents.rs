@@ -1,5 +1,7 @@
 //! `agent agent list|create|schema` and agent-file discovery.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use predicates::prelude::*;

@@ -1,6 +1,8 @@
 //! `agent chat --no-interactive`: output formats, exit codes, saved
 //! sessions, `--resume` and the audit log, against the scripted server.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::process::Output;

@@ -2,6 +2,8 @@
 //! approvals answered on stdin, and the slash commands for checkpoints and
 //! rewinding, against the scripted model server.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::io::Write;

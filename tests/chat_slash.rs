@@ -3,6 +3,8 @@
 //! line mode, against the scripted model server. The terminal UI runs the
 //! same commands.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::process::Output;

@@ -1,6 +1,8 @@
 //! The shadow checkpoint store: snapshots, list, diff and restore, with the
 //! user's own `.git` left byte-identical.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,8 @@
 //! Thousands of mutated agent files thrown at the loader: it never panics,
 //! and every rejection points at a real place in the file.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::path::Path;

@@ -3,6 +3,8 @@
 //! (real `python -m pytest` and `mypy`), and the status is its verdict, not
 //! the model's.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::path::Path;

@@ -2,6 +2,8 @@
 //! redaction and steering files, through the real binary and the scripted
 //! model server.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::process::Output;

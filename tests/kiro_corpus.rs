@@ -4,6 +4,8 @@
 //! Every file Kiro loads loads here (warnings allowed, each at a position);
 //! every file Kiro rejects is rejected here with a positioned error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::path::{Path, PathBuf};

@@ -3,6 +3,8 @@
 //! wherever Kiro tolerates them, the decision for every call is never more
 //! permissive than with the entry removed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::path::Path;

@@ -3,6 +3,8 @@
 //! front matter, and `agent agent convert` round-trips without changing a
 //! decision.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::path::Path;

@@ -3,6 +3,8 @@
 //! steering and skills reach the model, the tools Kiro has and `agent` does
 //! not are skipped, and a skill's body is read only when the model asks.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use serde_json::json;

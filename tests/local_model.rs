@@ -7,6 +7,8 @@
 //! (`http://127.0.0.1:18080/v1`; the variable avoids a crash in llama.cpp's
 //! AMX code on some virtual machines).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use serde_json::Value;

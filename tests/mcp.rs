@@ -3,6 +3,8 @@
 //! `target/npm`, or where `AGENT_TEST_NPM` says): tools listed, allowed and
 //! denied by patterns, called for real; start-up failures; workspace trust.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::path::PathBuf;

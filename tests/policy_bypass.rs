@@ -1,5 +1,7 @@
 //! Attempts to get around each rule, written as an attacker would.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod policy_support;
 
 use agent::config::agent::CommandPattern;

@@ -1,6 +1,8 @@
 //! `agent policy check`: one JSON decision, or a readable tree, exit 0
 //! whenever it could decide.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use predicates::prelude::*;

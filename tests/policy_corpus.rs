@@ -2,6 +2,8 @@
 //! bypass attempts (`tests/fixtures/policy/bypass.tsv`) and the public safe/unsafe command
 //! cases of Codex, Gemini CLI and Amazon Q CLI (`tests/fixtures/policy/peers/`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod policy_support;
 
 use agent::policy::Verdict;

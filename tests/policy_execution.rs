@@ -2,6 +2,8 @@
 //! mode under the tutorial's agent: each is refused, and nothing in the workspace or the
 //! home folder changes, nor does a secret reach the model.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::collections::BTreeMap;

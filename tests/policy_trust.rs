@@ -2,6 +2,8 @@
 //! exactly the call asked about run unasked, nothing wider, and no grant
 //! ever lifts a deny rule or what may never run unasked.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod policy_support;
 
 use agent::policy::{Breadth, Grant, Mode, ToolCall, Trust, TrustOption, Verdict};

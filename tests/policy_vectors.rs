@@ -1,5 +1,7 @@
 //! Every case of `shared/reference/policy-test-vectors.md`, as a test.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod policy_support;
 
 use agent::policy::{Mode, Trust, Verdict};

@@ -2,6 +2,8 @@
 //! protocols: SSE chunks, tool-call arguments split across chunks, parallel
 //! calls, usage, 429 with Retry-After, 500, and streams cut mid-call.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::time::Duration;

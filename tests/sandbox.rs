@@ -8,6 +8,8 @@
 //! available (it says why it skips otherwise); `auto` checks what depends on
 //! a layer only where that layer is on.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::io::Read;

@@ -2,19 +2,18 @@
 //! approval prompt, the next call of that program runs unasked, a denied
 //! command is still refused, and nothing else is trusted.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use agent::config::validate_text;
-use agent::engine::{Answer, Approver, Event, Session, SessionSetup};
-use agent::policy::paths::Roots;
-use agent::policy::{Breadth, Mode, Policy, Reason, ToolCall, Trust, Verdict};
-use agent::provider::retry::RetryPolicy;
+use agent::engine::{Answer, Approver, Assembly, Event, Question, Session, SessionSetup};
+use agent::policy::{Breadth, Mode, ToolCall, Verdict};
 use agent::provider::{Client, Endpoint, ProviderKind};
 use agent::sandbox::Sandbox;
-use agent::tools::ToolContext;
 use serde_json::json;
 use support::model_server::{ModelServer, Protocol};
 
@@ -24,14 +23,13 @@ const AGENT: &str = r#"{"name": "t", "tools": ["shell"],
 /// Trusts the program of the first call it is asked about, and records
 /// every question.
 struct TrustProgram {
-    policy: Policy,
     asked: Arc<Mutex<Vec<ToolCall>>>,
 }
 
 impl Approver for TrustProgram {
-    fn ask(&mut self, call: &ToolCall, _reasons: &[Reason]) -> Answer {
-        self.asked.lock().unwrap().push(call.clone());
-        let options = self.policy.trust_options(call);
+    fn ask(&mut self, question: &Question) -> Answer {
+        self.asked.lock().unwrap().push(question.call.clone());
+        let options = &question.options;
         let program = options
             .iter()
             .find(|o| o.breadth == Breadth::Program)
@@ -53,14 +51,15 @@ async fn a_trusted_program_runs_unasked_and_deny_rules_hold() {
     ])
     .await;
     let config = validate_text(Path::new("t.json"), AGENT).unwrap().config;
-    let policy = Policy::new(config, workspace, None);
     let asked = Arc::new(Mutex::new(Vec::new()));
     let approver = TrustProgram {
-        policy: policy.clone(),
         asked: asked.clone(),
     };
-    let setup = SessionSetup {
-        policy,
+    let mut setup = SessionSetup::assemble(Assembly {
+        config,
+        guardrails: Default::default(),
+        workspace: workspace.to_path_buf(),
+        home: None,
         client: Client::new(Endpoint {
             kind: ProviderKind::OpenAi,
             base_url: format!("{}/v1", server.url),
@@ -68,24 +67,13 @@ async fn a_trusted_program_runs_unasked_and_deny_rules_hold() {
             model: "m".into(),
         }),
         model_id: "openai/m".into(),
-        tools: ToolContext {
-            roots: Roots::new(workspace, None),
-            env_passthrough: Vec::new(),
-            cancel: agent::tools::Cancel::default(),
-            sandbox: Sandbox::off(),
-        },
-        definitions: Vec::new(),
-        system: "test".into(),
-        trust: Trust::default(),
-        mode: Mode::Interactive,
-        retry: RetryPolicy::default(),
-        context_tokens: 128_000,
-        checkpoints: None,
-        approver: Some(Arc::new(Mutex::new(approver))),
-        steering: Default::default(),
-        hooks: Default::default(),
         mcp: Default::default(),
-    };
+    });
+    setup.system = "test".into();
+    setup.definitions = Vec::new();
+    setup.tools.sandbox = Sandbox::off();
+    setup.mode = Mode::Interactive;
+    setup.approver = Some(Arc::new(Mutex::new(approver)));
     let mut session = Session::new(setup, Vec::new(), Default::default());
     let mut events = Vec::new();
     let mut emit = |event: Event| events.push(event);

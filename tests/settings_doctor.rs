@@ -1,5 +1,7 @@
 //! `agent settings` and `agent doctor`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use predicates::prelude::*;

@@ -1,6 +1,8 @@
 //! The shell tool's environment scrubbing. Its own test binary, with one
 //! test, because it sets process environment variables.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 use std::path::Path;
 
 use agent::policy::paths::Roots;

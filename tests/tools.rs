@@ -1,6 +1,8 @@
 //! The built-in tools, run the only way they can be: with the policy's
 //! approval for the exact call.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 use std::path::Path;
 
 use agent::config::validate_text;

@@ -5,6 +5,8 @@
 //! (`scripts/bench-tui.sh` runs it). The figure is an upper bound: it also
 //! holds tmux's own handling of the output and one `capture-pane` call.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::path::Path;

@@ -5,6 +5,8 @@
 //! `tmux capture-pane` shows each step (printed, for `--nocapture`).
 //! Skipped, with the reason printed, when tmux is not installed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::path::Path;

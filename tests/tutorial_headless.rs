@@ -3,6 +3,8 @@
 //! changed, the run goes on), writes the typed module, runs pytest and mypy;
 //! afterwards both pass in a plain shell. Once per wire protocol.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use std::path::Path;

@@ -1,6 +1,8 @@
 //! `agent agent validate`: the tutorial's file passes, and each kind of
 //! mistake a user makes is reported at its line and column, with exit code 2.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
 mod support;
 
 use predicates::prelude::*;

@@ -8,6 +8,9 @@
 
 mod cache;
 mod compare;
+mod history;
+mod restore;
+mod snapshot;
 pub mod store;
 mod walk;
 

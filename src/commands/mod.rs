@@ -9,18 +9,10 @@ pub mod doctor;
 pub mod mcp;
 pub mod policy;
 pub mod settings;
-pub mod slash;
-pub mod slash_session;
 
 use std::fmt;
 
-/// Exit codes shared by every command (documented in the README).
-pub mod exit {
-    /// Bad usage or an invalid agent file or setting.
-    pub const USAGE: u8 = 2;
-    /// Something failed at run time.
-    pub const RUNTIME: u8 = 1;
-}
+use crate::exit;
 
 /// A command that did not succeed: the message (already formatted for the
 /// user, possibly empty when diagnostics were printed) and the exit code.

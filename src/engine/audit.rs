@@ -1,23 +1,47 @@
-//! The audit log: one JSON line per tool call (time, tool, input, decision,
-//! reasons, result, exit code), appended as calls finish. It is a consumer
-//! of the session's events like any surface, written to the session folder
-//! and, with `--audit-log PATH`, to a copy CI can keep.
+//! The audit log: one JSON line per tool call (time, session, who made
+//! the call, tool, input, decision, reasons, the result exactly as the
+//! model received it, exit code), appended by the dispatcher as each call
+//! finishes, whoever made it. It is written to the session folder and,
+//! with `--audit-log PATH`, to a copy CI can keep.
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
-use super::events::Event;
-use super::store::now_ms;
+use super::dispatch::Caller;
+use crate::paths::now_ms;
+use crate::policy::{Reason, Verdict};
 
 /// Appends audit lines to one or more files.
 pub struct AuditLog {
     files: Vec<(PathBuf, File)>,
-    pending: HashMap<String, Value>,
     session: String,
+}
+
+/// One finished tool call.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord<'a> {
+    /// The call's id.
+    pub id: &'a str,
+    /// Who made it.
+    pub caller: Caller,
+    /// The tool, by its canonical name.
+    pub tool: &'a str,
+    /// Its input.
+    pub input: &'a Value,
+    /// What the policy (and hooks) decided.
+    pub decision: Verdict,
+    /// Why.
+    pub reasons: &'a [Reason],
+    /// True for a failure or a refusal.
+    pub is_error: bool,
+    /// The shell command's exit code.
+    pub exit_code: Option<i32>,
+    /// The result, as the model (or the person) received it.
+    pub output: &'a str,
 }
 
 impl AuditLog {
@@ -33,50 +57,15 @@ impl AuditLog {
         }
         Ok(AuditLog {
             files,
-            pending: HashMap::new(),
             session: session.into(),
         })
     }
 
-    /// Records `event`; a line is written when a call's result arrives.
-    pub fn record(&mut self, event: &Event) -> std::io::Result<()> {
-        match event {
-            Event::ToolCall {
-                id,
-                tool,
-                input,
-                decision,
-                reasons,
-            } => {
-                let entry = json!({
-                    "time_ms": now_ms(),
-                    "session": self.session,
-                    "id": id,
-                    "tool": tool,
-                    "input": input,
-                    "decision": decision,
-                    "reasons": reasons,
-                });
-                self.pending.insert(id.clone(), entry);
-            }
-            Event::ToolResult {
-                id,
-                is_error,
-                exit_code,
-                ..
-            } => {
-                if let Some(mut entry) = self.pending.remove(id) {
-                    entry["is_error"] = Value::from(*is_error);
-                    entry["exit_code"] = exit_code.map(Value::from).unwrap_or(Value::Null);
-                    self.write(&entry)?;
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    fn write(&mut self, entry: &Value) -> std::io::Result<()> {
+    /// Writes one line for `record`.
+    pub fn record(&mut self, record: &AuditRecord<'_>) -> std::io::Result<()> {
+        let mut entry = serde_json::to_value(record)?;
+        entry["time_ms"] = Value::from(now_ms());
+        entry["session"] = Value::from(self.session.as_str());
         let line = format!("{entry}\n");
         for (_, file) in &mut self.files {
             file.write_all(line.as_bytes())?;

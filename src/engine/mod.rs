@@ -1,16 +1,22 @@
 //! The engine: sessions that run turns against a model, with every tool
-//! call judged by the policy, emitting typed [`events::Event`]s that the
-//! surfaces consume.
+//! call going through the one dispatcher ([`dispatch`]), emitting typed
+//! [`events::Event`]s that the controller and the surfaces consume.
 
 pub mod audit;
+mod checkpoints;
 pub mod context;
+pub mod dispatch;
 pub mod events;
 pub mod prompt;
 pub mod session;
+pub mod setup;
 pub mod store;
+pub mod turn;
 
+pub use dispatch::{Caller, Dispatched, MAX_TOOL_RESULT_BYTES};
 pub use events::Event;
-pub use session::{
-    Answer, Approver, ConversationMarks, Session, SessionSetup, Steering, TurnError, TurnOptions,
-    TurnOutcome,
+pub use session::{ConversationMarks, Emit, Session};
+pub use setup::{
+    Answer, Approver, Assembly, DEFAULT_CONTEXT_TOKENS, Question, SessionSetup, Steering,
 };
+pub use turn::{TurnError, TurnOptions, TurnOutcome};

@@ -7,19 +7,11 @@
 //! file name plus a hash of it, so two paths never share a folder.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::paths::{now_ms, workspace_key};
 use crate::provider::Message;
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
 
 /// The sessions of one workspace.
 #[derive(Debug, Clone)]
@@ -134,47 +126,9 @@ impl SavedSession {
     }
 }
 
-/// A folder name for `workspace`: its path with unsafe characters replaced,
-/// and an FNV-1a hash of the full path so distinct paths never collide.
-pub fn workspace_key(workspace: &Path) -> String {
-    let text = workspace.to_string_lossy();
-    let readable: String = text
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let readable = readable.trim_matches('-');
-    let tail: String = readable
-        .chars()
-        .rev()
-        .take(60)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{tail}-{hash:016x}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_are_safe_and_distinct() {
-        let a = workspace_key(Path::new("/home/u/my project"));
-        let b = workspace_key(Path::new("/home/u/my-project"));
-        assert_ne!(a, b);
-        assert!(a.starts_with("home-u-my-project-"), "{a}");
-        assert!(!a.contains('/'));
-    }
 
     #[test]
     fn sessions_round_trip_and_the_latest_is_found() {

@@ -1,27 +1,26 @@
 //! Acceptance checks: a check may run only if the agent's shell policy
-//! allows it unasked (judged before any work starts), and it runs exactly
-//! as the shell tool runs a command (same environment, same limits, and
-//! the same sandbox), with the policy's approval in hand.
+//! allows it unasked (judged before any work starts), and it runs as a
+//! shell call through the session's dispatcher, like any tool call: judged
+//! again, hooks, the sandbox, a checkpoint and fence audit, redaction, the
+//! events and the audit record.
 
 use std::time::Instant;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::report::{CheckResult, Refusal};
-use crate::engine::Session;
-use crate::policy::{Approval, Decision, ToolCall};
-use crate::tools::{self, ToolContext};
+use crate::engine::{Caller, Emit, Session};
+use crate::policy::{Decision, ToolCall};
 
 /// Lines of a check's output kept in the report and sent to the model.
 const TAIL_LINES: usize = 30;
 /// Seconds one check may run.
 const CHECK_TIMEOUT_SECS: u64 = 600;
 
-/// A check the policy approved, ready to run.
+/// A check the policy allows unasked, ready to run.
 pub struct ApprovedCheck {
     command: String,
-    call: ToolCall,
-    approval: Approval,
+    input: Value,
 }
 
 /// Judges every check as an unattended shell call: the approved ones, or
@@ -35,10 +34,9 @@ pub fn approve(session: &Session, commands: &[String]) -> Result<Vec<ApprovedChe
             input: json!({"command": command, "timeout_secs": CHECK_TIMEOUT_SECS}),
         };
         match session.decide_unattended(&call) {
-            Decision::Allow { approval, .. } => approved.push(ApprovedCheck {
+            Decision::Allow { .. } => approved.push(ApprovedCheck {
                 command: command.clone(),
-                call,
-                approval,
+                input: call.input,
             }),
             Decision::Ask { reasons, .. } | Decision::Deny { reasons } => refused.push(Refusal {
                 what: format!("check `{command}`"),
@@ -59,22 +57,24 @@ pub fn approve(session: &Session, commands: &[String]) -> Result<Vec<ApprovedChe
     }
 }
 
-/// Runs the checks one after another, off the async executor.
-pub async fn run_all(checks: &[ApprovedCheck], context: &ToolContext) -> Vec<CheckResult> {
+/// Runs the checks one after another, each dispatched as the goal's shell
+/// call.
+pub async fn run_all(
+    session: &mut Session,
+    checks: &[ApprovedCheck],
+    emit: &mut Emit<'_>,
+) -> Vec<CheckResult> {
     let mut results = Vec::with_capacity(checks.len());
     for check in checks {
-        let call = check.call.clone();
-        let approval = check.approval.clone();
-        let context = context.for_call();
         let started = Instant::now();
-        let output = tokio::task::spawn_blocking(move || tools::run(&call, &approval, &context))
-            .await
-            .unwrap_or_else(|e| tools::ToolOutput::error(format!("the check failed: {e}")));
+        let dispatched = session
+            .call(Caller::Goal, "shell", check.input.clone(), emit)
+            .await;
         results.push(CheckResult {
             command: check.command.clone(),
-            exit_code: output.exit_code,
+            exit_code: dispatched.output.exit_code,
             duration_ms: started.elapsed().as_millis() as u64,
-            output_tail: tail(&output.text),
+            output_tail: tail(&dispatched.output.text),
         });
     }
     results

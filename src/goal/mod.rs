@@ -8,13 +8,14 @@
 //! - [`checks`]: which checks may run (the shell policy must allow them
 //!   unasked) and running them as the shell tool runs commands.
 //! - [`run`]: the loop itself, driving a [`crate::engine::Session`].
-//! - [`report`]: what a goal ends with, as text and JSON.
+//! - [`report`]: what a goal ends with, as text and JSON (an event
+//!   payload, so it lives in [`crate::engine::events::goal`]).
 
 pub mod checks;
-pub mod report;
 pub mod run;
 pub mod spec;
 
+pub use crate::engine::events::goal as report;
 pub use report::{GoalReport, GoalStatus};
 pub use run::{Limits, run};
 pub use spec::GoalSpec;

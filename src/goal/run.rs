@@ -246,7 +246,7 @@ impl Goal<'_> {
     /// Runs the checks, counting their time apart from the harness's.
     async fn verify(
         &mut self,
-        session: &Session,
+        session: &mut Session,
         number: u32,
         approved: &[ApprovedCheck],
         emit: &mut (dyn FnMut(Event) + Send),
@@ -257,12 +257,12 @@ impl Goal<'_> {
             max: self.spec.max,
             detail: format!("running {} check(s)", approved.len()),
         });
-        let context = session.tool_context();
+        let cancel = session.tool_context().cancel;
         let started = Instant::now();
         let results = tokio::select! {
-            results = checks::run_all(approved, &context) => results,
+            results = checks::run_all(session, approved, emit) => results,
             _ = cancelled(self.stop.clone()) => {
-                context.cancel.cancel_running();
+                cancel.cancel_running();
                 return Err(Stop::Cancelled);
             }
         };

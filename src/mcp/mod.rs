@@ -141,6 +141,18 @@ impl McpServers {
             .unwrap_or_else(|| name.to_string())
     }
 
+    /// The input schema the server gave for its tool `tool`, if it serves
+    /// one by that name.
+    pub fn schema(&self, server: &str, tool: &str) -> Option<&Value> {
+        self.servers
+            .iter()
+            .find(|s| s.name == server)?
+            .tools
+            .iter()
+            .find(|t| t.tool == tool)
+            .map(|t| &t.schema)
+    }
+
     /// `/mcp`: each server, its state and its tools.
     pub fn describe(&self) -> String {
         if self.servers.is_empty() {

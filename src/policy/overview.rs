@@ -33,13 +33,12 @@ pub struct ToolOverview {
     pub grants: Vec<String>,
 }
 
-/// The built-in tools `agent` can run, in the order they are listed.
-pub const RUNNABLE_TOOLS: &[&str] = &["read", "write", "shell", "glob", "grep"];
-
 impl Policy {
-    /// Each runnable built-in tool's state under `trust`.
-    pub fn overview(&self, trust: &Trust) -> Vec<ToolOverview> {
-        RUNNABLE_TOOLS
+    /// The state under `trust` of each of the built-in tools `runnable`
+    /// names (the ones `agent` can run, from the tool registry), in that
+    /// order.
+    pub fn overview(&self, trust: &Trust, runnable: &[&'static str]) -> Vec<ToolOverview> {
+        runnable
             .iter()
             .map(|&name| {
                 let tool = ToolId::Builtin(name);
@@ -49,7 +48,8 @@ impl Policy {
                     "write" => path_fences(&settings.write),
                     "glob" => path_fences(&settings.glob),
                     "grep" => path_fences(&settings.grep),
-                    _ => path_fences(&settings.read),
+                    "read" => path_fences(&settings.read),
+                    _ => Vec::new(),
                 };
                 let state = if !exists(&self.config, tool) {
                     ToolState::Denied("not in the agent's `tools`".into())
@@ -135,7 +135,7 @@ mod tests {
         let policy = Policy::new(config, dir.path(), None);
         let mut trust = Trust::default();
         trust.grant(&[Grant::Program("make".into())]);
-        let overview = policy.overview(&trust);
+        let overview = policy.overview(&trust, &["read", "write", "shell", "glob", "grep"]);
         let by_name = |name: &str| overview.iter().find(|t| t.name == name).unwrap().clone();
         assert!(
             matches!(by_name("read").state, ToolState::Trusted(why) if why.contains("allowedTools"))

@@ -360,40 +360,7 @@ pub fn protected_reason(resolved: &Path, roots: &Roots) -> Option<&'static str> 
     protected_file_name(&resolved.file_name()?.to_string_lossy())
 }
 
-/// Why a folder with this name is protected with everything below it,
-/// wherever it is: `.git`, `.kiro`, `.vscode`.
-pub fn protected_folder_name(name: &str) -> Option<&'static str> {
-    match name {
-        ".git" => Some("`.git` (git's internals and hooks)"),
-        ".kiro" => Some("`.kiro/` (agent files and their permissions)"),
-        ".vscode" => Some("`.vscode/` (editor tasks and settings)"),
-        _ => None,
-    }
-}
-
-/// Why a file with this name is protected, wherever it is: `mcp.json`,
-/// `.kiroignore`, `*.code-workspace`.
-pub fn protected_file_name(name: &str) -> Option<&'static str> {
-    match name {
-        "mcp.json" => Some("`mcp.json` (MCP servers run commands)"),
-        ".kiroignore" => Some("`.kiroignore`"),
-        name if name.ends_with(".code-workspace") => Some("`*.code-workspace` (editor settings)"),
-        _ => None,
-    }
-}
-
-/// Credentials that are never read unasked, even by a read-only command,
-/// whatever the agent file says.
-pub const SENSITIVE_HOME_PATHS: &[&str] = &[
-    ".ssh",
-    ".aws",
-    ".config/gcloud",
-    ".kube",
-    ".docker",
-    ".netrc",
-    ".git-credentials",
-    ".gnupg",
-];
+pub use crate::protected::{SENSITIVE_HOME_PATHS, protected_file_name, protected_folder_name};
 
 /// True when `resolved` is one of the [`SENSITIVE_HOME_PATHS`] or below one.
 pub fn is_sensitive(resolved: &Path, roots: &Roots) -> bool {

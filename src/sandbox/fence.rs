@@ -14,8 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Rule;
 use crate::policy::paths::{
-    PathRules, Roots, SENSITIVE_HOME_PATHS, is_sensitive, protected_file_name,
-    protected_folder_name, protected_reason,
+    PathRules, Roots, is_sensitive, protected_file_name, protected_folder_name, protected_reason,
 };
 
 /// Entries a walk looks at before it gives up, so a huge tree costs a
@@ -39,46 +38,7 @@ const NOT_SEARCHED: [&str; 10] = [
     ".ruff_cache",
 ];
 
-/// The leading part of a path glob that has no glob character, cut at its
-/// last `/`: the folder the glob can only match inside. A glob without glob
-/// characters is returned whole.
-pub fn glob_base(glob: &str) -> &str {
-    match glob.find(['*', '?', '[', '{']) {
-        None => glob,
-        Some(first) => match glob[..first].rfind('/') {
-            Some(slash) => &glob[..slash],
-            None => "",
-        },
-    }
-}
-
-/// Why `raw` (a `writablePaths` entry as written) can never be made
-/// writable: it is, or lies inside, a credentials folder or a protected
-/// place. Judged on the text alone, for validation.
-pub fn unwritable_reason(raw: &str) -> Option<&'static str> {
-    let base = glob_base(raw).trim_end_matches('/');
-    if let Some(rest) = base.strip_prefix("~/") {
-        let sensitive = SENSITIVE_HOME_PATHS
-            .iter()
-            .any(|s| Path::new(rest).starts_with(s));
-        if sensitive {
-            return Some("it holds credentials");
-        }
-    }
-    let path = Path::new(base);
-    let protected = path.components().any(|c| {
-        let name = c.as_os_str().to_string_lossy();
-        protected_folder_name(&name).is_some()
-    });
-    if protected
-        || path
-            .file_name()
-            .is_some_and(|n| protected_file_name(&n.to_string_lossy()).is_some())
-    {
-        return Some("it is a protected path (`.git`, `.kiro/`, `.vscode/`, `mcp.json`)");
-    }
-    None
-}
+pub use crate::protected::{glob_base, unwritable_reason};
 
 /// A change a shell command made that its fence does not allow.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,9 +26,9 @@ use nix::unistd::{ForkResult, fork};
 
 use super::linux::{self, LandlockRules};
 use super::{Layer, Layers, Plan, layer};
+use super::{SandboxError, fail};
 
-/// The exit code when the sandbox cannot be set up.
-const SETUP_FAILED: u8 = 125;
+use crate::exit::SANDBOX_SETUP_FAILED as SETUP_FAILED;
 
 /// Runs the helper with the arguments after
 /// [`HELPER_SUBCOMMAND`](super::HELPER_SUBCOMMAND): the program
@@ -44,14 +44,14 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     }
 }
 
-fn run(args: Vec<OsString>) -> Result<u8, String> {
+fn run(args: Vec<OsString>) -> Result<u8, SandboxError> {
     let mut plan_text = Vec::new();
     std::io::stdin()
         .lock()
         .read_to_end(&mut plan_text)
-        .map_err(|e| format!("reading the plan: {e}"))?;
-    let plan: Plan =
-        serde_json::from_slice(&plan_text).map_err(|e| format!("reading the plan: {e}"))?;
+        .map_err(|e| SandboxError(format!("reading the plan: {e}")))?;
+    let plan: Plan = serde_json::from_slice(&plan_text)
+        .map_err(|e| SandboxError(format!("reading the plan: {e}")))?;
     stdin_from_dev_null()?;
     let mut setup = Setup {
         required: plan.required,
@@ -90,7 +90,7 @@ fn run(args: Vec<OsString>) -> Result<u8, String> {
         // SAFETY: this process is single-threaded (the helper starts no
         // thread), so the child may do anything after fork.
         match unsafe { fork() } {
-            Err(e) => return Err(format!("fork: {e}")),
+            Err(e) => return fail(format!("fork: {e}")),
             Ok(ForkResult::Parent { child }) => return Ok(relay(child)),
             Ok(ForkResult::Child) => {
                 // SAFETY: integers only; the command dies with its parent.
@@ -130,24 +130,24 @@ impl Setup {
     fn layer(
         &mut self,
         name: &str,
-        apply: impl FnOnce() -> Result<(), String>,
-    ) -> Result<bool, String> {
+        apply: impl FnOnce() -> Result<(), SandboxError>,
+    ) -> Result<bool, SandboxError> {
         self.layer_with_detail(name, || apply().map(|()| "on".to_string()))
     }
 
     fn layer_with_detail(
         &mut self,
         name: &str,
-        apply: impl FnOnce() -> Result<String, String>,
-    ) -> Result<bool, String> {
+        apply: impl FnOnce() -> Result<String, SandboxError>,
+    ) -> Result<bool, SandboxError> {
         let (on, detail) = match apply() {
             Ok(detail) => (true, detail),
             Err(why) if self.required => {
-                return Err(format!(
+                return fail(format!(
                     "{name}: {why} (`toolsSettings.shell.sandbox` is \"required\")"
                 ));
             }
-            Err(why) => (false, why),
+            Err(why) => (false, why.to_string()),
         };
         self.layers.layers.push(Layer {
             name: name.to_string(),
@@ -166,10 +166,10 @@ impl Setup {
     }
 
     /// One step inside a layer: fatal when required, a warning otherwise.
-    fn step(&mut self, result: Result<(), String>, what: &str) -> Result<(), String> {
+    fn step(&mut self, result: Result<(), SandboxError>, what: &str) -> Result<(), SandboxError> {
         match result {
             Ok(()) => Ok(()),
-            Err(why) if self.required => Err(format!(
+            Err(why) if self.required => fail(format!(
                 "{what} {why} (`toolsSettings.shell.sandbox` is \"required\")"
             )),
             Err(why) => {
@@ -181,13 +181,14 @@ impl Setup {
 }
 
 /// Replaces standard input (the plan, now read) with `/dev/null`.
-fn stdin_from_dev_null() -> Result<(), String> {
-    let null = std::fs::File::open("/dev/null").map_err(|e| format!("/dev/null: {e}"))?;
+fn stdin_from_dev_null() -> Result<(), SandboxError> {
+    let null =
+        std::fs::File::open("/dev/null").map_err(|e| SandboxError(format!("/dev/null: {e}")))?;
     // SAFETY: dup2 onto descriptor 0 with a descriptor we own; `null` is
     // closed when dropped and descriptor 0 stays open on /dev/null.
     let result = unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), 0) };
     if result < 0 {
-        return Err(format!("stdin: {}", std::io::Error::last_os_error()));
+        return fail(format!("stdin: {}", std::io::Error::last_os_error()));
     }
     Ok(())
 }
@@ -224,7 +225,7 @@ fn relay(child: nix::unistd::Pid) -> u8 {
 }
 
 /// Replaces this process with the command.
-fn exec(args: &[OsString]) -> Result<u8, String> {
+fn exec(args: &[OsString]) -> Result<u8, SandboxError> {
     let argv = args
         .iter()
         .map(|a| CString::new(a.as_bytes()))
@@ -234,5 +235,5 @@ fn exec(args: &[OsString]) -> Result<u8, String> {
         return Err("no command to run".into());
     };
     let Err(error) = nix::unistd::execvp(program, &argv);
-    Err(format!("cannot run {}: {error}", program.to_string_lossy()))
+    fail(format!("cannot run {}: {error}", program.to_string_lossy()))
 }

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::{SandboxError, fail};
+
 use landlock::{
     ABI, Access, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, LandlockStatus,
     PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope,
@@ -26,17 +28,19 @@ const FENCING_ABI: ABI = ABI::V3;
 
 /// Enters a new user namespace (the caller's uid and gid mapped to
 /// themselves) and a mount namespace whose mounts do not propagate back.
-pub fn enter_user_and_mount_namespaces() -> Result<(), String> {
+pub fn enter_user_and_mount_namespaces() -> Result<(), SandboxError> {
     let uid = nix::unistd::getuid();
     let gid = nix::unistd::getgid();
-    unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| format!("unshare(CLONE_NEWUSER): {e}"))?;
+    unshare(CloneFlags::CLONE_NEWUSER)
+        .map_err(|e| SandboxError(format!("unshare(CLONE_NEWUSER): {e}")))?;
     let write = |file: &str, text: String| {
-        std::fs::write(file, text).map_err(|e| format!("writing {file}: {e}"))
+        std::fs::write(file, text).map_err(|e| SandboxError(format!("writing {file}: {e}")))
     };
     write("/proc/self/setgroups", "deny".into())?;
     write("/proc/self/uid_map", format!("{uid} {uid} 1"))?;
     write("/proc/self/gid_map", format!("{gid} {gid} 1"))?;
-    unshare(CloneFlags::CLONE_NEWNS).map_err(|e| format!("unshare(CLONE_NEWNS): {e}"))?;
+    unshare(CloneFlags::CLONE_NEWNS)
+        .map_err(|e| SandboxError(format!("unshare(CLONE_NEWNS): {e}")))?;
     mount(
         None::<&str>,
         "/",
@@ -44,14 +48,15 @@ pub fn enter_user_and_mount_namespaces() -> Result<(), String> {
         MsFlags::MS_REC | MsFlags::MS_PRIVATE,
         None::<&str>,
     )
-    .map_err(|e| format!("making mounts private: {e}"))
+    .map_err(|e| SandboxError(format!("making mounts private: {e}")))
 }
 
 /// Enters a new network namespace and brings its loopback up: the command
 /// can talk to itself on 127.0.0.1 and to nothing else.
-pub fn enter_network_namespace() -> Result<(), String> {
-    unshare(CloneFlags::CLONE_NEWNET).map_err(|e| format!("unshare(CLONE_NEWNET): {e}"))?;
-    loopback_up().map_err(|e| format!("bringing the loopback up: {e}"))
+pub fn enter_network_namespace() -> Result<(), SandboxError> {
+    unshare(CloneFlags::CLONE_NEWNET)
+        .map_err(|e| SandboxError(format!("unshare(CLONE_NEWNET): {e}")))?;
+    loopback_up().map_err(|e| SandboxError(format!("bringing the loopback up: {e}")))
 }
 
 fn loopback_up() -> std::io::Result<()> {
@@ -83,13 +88,14 @@ fn loopback_up() -> std::io::Result<()> {
 }
 
 /// Enters a new PID namespace for the children this process makes next.
-pub fn enter_pid_namespace() -> Result<(), String> {
-    unshare(CloneFlags::CLONE_NEWPID).map_err(|e| format!("unshare(CLONE_NEWPID): {e}"))
+pub fn enter_pid_namespace() -> Result<(), SandboxError> {
+    unshare(CloneFlags::CLONE_NEWPID)
+        .map_err(|e| SandboxError(format!("unshare(CLONE_NEWPID): {e}")))
 }
 
 /// Mounts a `/proc` of the current PID namespace, so the command sees its
 /// own processes only (and no other process's environment).
-pub fn mount_own_proc() -> Result<(), String> {
+pub fn mount_own_proc() -> Result<(), SandboxError> {
     mount(
         Some("proc"),
         "/proc",
@@ -97,24 +103,24 @@ pub fn mount_own_proc() -> Result<(), String> {
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
         None::<&str>,
     )
-    .map_err(|e| format!("mounting /proc: {e}"))
+    .map_err(|e| SandboxError(format!("mounting /proc: {e}")))
 }
 
 /// Makes `path` read-only by binding it onto itself: it can then be
 /// neither changed, nor removed, nor renamed (it is a mount point).
 /// A path that no longer exists, or a symlink that leads nowhere, has
 /// nothing to protect (a symlink is followed: what it leads to is kept).
-pub fn bind_read_only(path: &Path) -> Result<(), String> {
+pub fn bind_read_only(path: &Path) -> Result<(), SandboxError> {
     if !path.exists() {
         return Ok(());
     }
-    bind(path, path).map_err(|e| format!("{}: {e}", path.display()))
+    bind(path, path).map_err(|e| SandboxError(format!("{}: {e}", path.display())))
 }
 
 /// Hides `path`: an empty read-only folder over a folder, an empty
 /// read-only file (`/dev/null`) over anything else. A path that no longer
 /// exists has nothing to hide.
-pub fn hide(path: &Path) -> Result<(), String> {
+pub fn hide(path: &Path) -> Result<(), SandboxError> {
     if !path.exists() {
         return Ok(());
     }
@@ -126,16 +132,16 @@ pub fn hide(path: &Path) -> Result<(), String> {
             MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
             Some("size=4k,mode=0555"),
         )
-        .map_err(|e| e.to_string())
+        .map_err(|e| SandboxError(e.to_string()))
     } else {
         bind(Path::new("/dev/null"), path)
     };
-    result.map_err(|e| format!("{}: {e}", path.display()))
+    result.map_err(|e| SandboxError(format!("{}: {e}", path.display())))
 }
 
 /// Binds `source` onto `target` read-only, keeping the flags the kernel
 /// locks on the source's mount (`nosuid`, `nodev`, …).
-fn bind(source: &Path, target: &Path) -> Result<(), String> {
+fn bind(source: &Path, target: &Path) -> Result<(), SandboxError> {
     mount(
         Some(source),
         target,
@@ -143,10 +149,10 @@ fn bind(source: &Path, target: &Path) -> Result<(), String> {
         MsFlags::MS_BIND,
         None::<&str>,
     )
-    .map_err(|e| format!("bind mount: {e}"))?;
+    .map_err(|e| SandboxError(format!("bind mount: {e}")))?;
     let kept = statvfs(source)
         .map(|s| mount_flags(s.flags()))
-        .map_err(|e| format!("statvfs: {e}"))?;
+        .map_err(|e| SandboxError(format!("statvfs: {e}")))?;
     mount(
         None::<&str>,
         target,
@@ -154,7 +160,7 @@ fn bind(source: &Path, target: &Path) -> Result<(), String> {
         MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | kept,
         None::<&str>,
     )
-    .map_err(|e| format!("read-only remount: {e}"))
+    .map_err(|e| SandboxError(format!("read-only remount: {e}")))
 }
 
 fn mount_flags(flags: FsFlags) -> MsFlags {
@@ -175,7 +181,7 @@ fn mount_flags(flags: FsFlags) -> MsFlags {
 /// Mounts a private, empty `/dev/shm` (POSIX shared memory and semaphores,
 /// which Python's multiprocessing needs), so it can be writable without
 /// being shared with the rest of the machine.
-pub fn private_shm() -> Result<PathBuf, String> {
+pub fn private_shm() -> Result<PathBuf, SandboxError> {
     let shm = PathBuf::from("/dev/shm");
     mount(
         Some("tmpfs"),
@@ -184,14 +190,14 @@ pub fn private_shm() -> Result<PathBuf, String> {
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
         Some("mode=1777"),
     )
-    .map_err(|e| format!("mounting a private /dev/shm: {e}"))?;
+    .map_err(|e| SandboxError(format!("mounting a private /dev/shm: {e}")))?;
     Ok(shm)
 }
 
 /// Empties the capability bounding set and the ambient set, so the command
 /// (even as uid 0 inside the namespace) gets no capability at `exec` and
 /// cannot undo the mounts.
-pub fn drop_capabilities() -> Result<(), String> {
+pub fn drop_capabilities() -> Result<(), SandboxError> {
     for capability in 0..64 {
         // SAFETY: prctl(PR_CAPBSET_DROP) takes an integer and touches no
         // memory of ours; EINVAL marks the end of the known capabilities.
@@ -201,7 +207,7 @@ pub fn drop_capabilities() -> Result<(), String> {
             if error.raw_os_error() == Some(libc::EINVAL) {
                 break;
             }
-            return Err(format!("dropping capability {capability}: {error}"));
+            return fail(format!("dropping capability {capability}: {error}"));
         }
     }
     // SAFETY: as above, integers only.
@@ -217,7 +223,7 @@ pub fn drop_capabilities() -> Result<(), String> {
     if result == 0 {
         Ok(())
     } else {
-        Err(format!(
+        fail(format!(
             "clearing ambient capabilities: {}",
             std::io::Error::last_os_error()
         ))
@@ -226,13 +232,13 @@ pub fn drop_capabilities() -> Result<(), String> {
 
 /// Sets `no_new_privs`: nothing the command runs can gain privileges
 /// (setuid programs run without them).
-pub fn no_new_privileges() -> Result<(), String> {
+pub fn no_new_privileges() -> Result<(), SandboxError> {
     // SAFETY: prctl(PR_SET_NO_NEW_PRIVS, 1) takes integers only.
     let result = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
     if result == 0 {
         Ok(())
     } else {
-        Err(format!("no_new_privs: {}", std::io::Error::last_os_error()))
+        fail(format!("no_new_privs: {}", std::io::Error::last_os_error()))
     }
 }
 
@@ -252,7 +258,7 @@ pub struct LandlockRules<'a> {
 /// `hidden`, writable only `writable` and `/dev/null`, no signals to or
 /// abstract sockets of processes outside, no TCP when `deny_tcp`. Returns
 /// how much of it the kernel enforces.
-pub fn landlock(rules: &LandlockRules<'_>) -> Result<String, String> {
+pub fn landlock(rules: &LandlockRules<'_>) -> Result<String, SandboxError> {
     let error = |e: landlock::RulesetError| e.to_string();
     let mut ruleset = Ruleset::default();
     if rules.required {
@@ -305,7 +311,7 @@ pub fn landlock(rules: &LandlockRules<'_>) -> Result<String, String> {
         RulesetStatus::PartiallyEnforced => Ok(format!(
             "ABI {abi}, enforced without the rights of later ABIs"
         )),
-        RulesetStatus::NotEnforced => Err(format!("not enforced (ABI {abi})")),
+        RulesetStatus::NotEnforced => fail(format!("not enforced (ABI {abi})")),
     }
 }
 
@@ -353,7 +359,7 @@ fn read_grants(
 /// Installs a seccomp filter that refuses (EPERM) sockets of any family
 /// but `AF_UNIX`, and `AF_INET`/`AF_INET6`/`AF_NETLINK` when `inet` is
 /// true, and io_uring (whose socket operations seccomp cannot see).
-pub fn seccomp(inet: bool) -> Result<(), String> {
+pub fn seccomp(inet: bool) -> Result<(), SandboxError> {
     let mut families = vec![libc::AF_UNIX];
     if inet {
         families.extend([libc::AF_INET, libc::AF_INET6, libc::AF_NETLINK]);
@@ -400,7 +406,7 @@ pub fn seccomp(inet: bool) -> Result<(), String> {
     )
     .map_err(error)?;
     let program: BpfProgram = filter.try_into().map_err(error)?;
-    seccompiler::apply_filter(&program).map_err(|e| e.to_string())
+    seccompiler::apply_filter(&program).map_err(|e| SandboxError(e.to_string()))
 }
 
 #[cfg(test)]

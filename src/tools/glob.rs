@@ -5,12 +5,45 @@
 use std::path::Path;
 
 use globset::GlobBuilder;
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use super::registry::{Tool, Touches};
 use super::{ToolContext, ToolOutput, optional_str, required_str};
 
 /// Paths listed at most.
 const MAX_RESULTS: usize = 1000;
+
+/// The `glob` tool.
+pub struct Glob;
+
+impl Tool for Glob {
+    fn name(&self) -> &'static str {
+        "glob"
+    }
+
+    fn description(&self) -> &'static str {
+        "List files whose path matches a glob (`**/*.py`), skipping what .gitignore hides."
+    }
+
+    fn input_schema(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "pattern": {"type": "string"},
+                "path": {"type": "string", "description": "Folder to search (default: the workspace)"}
+            },
+            "required": ["pattern"]
+        })
+    }
+
+    fn touches(&self) -> Touches {
+        Touches::Nothing
+    }
+
+    fn run(&self, input: &Value, context: &ToolContext) -> ToolOutput {
+        run(input, context)
+    }
+}
 
 /// Lists the matching files, sorted.
 pub fn run(input: &Value, context: &ToolContext) -> ToolOutput {

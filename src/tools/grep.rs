@@ -4,9 +4,10 @@
 
 use globset::GlobBuilder;
 use regex::Regex;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::glob::walk;
+use super::registry::{Tool, Touches};
 use super::text::looks_binary;
 use super::{ToolContext, ToolOutput, optional_str, required_str};
 
@@ -14,6 +15,39 @@ use super::{ToolContext, ToolOutput, optional_str, required_str};
 const MAX_MATCHES: usize = 500;
 /// Characters kept of one matching line.
 const MAX_LINE_CHARS: usize = 300;
+
+/// The `grep` tool.
+pub struct Grep;
+
+impl Tool for Grep {
+    fn name(&self) -> &'static str {
+        "grep"
+    }
+
+    fn description(&self) -> &'static str {
+        "Find lines matching a regular expression in files, skipping what .gitignore hides. Returns path:line:text."
+    }
+
+    fn input_schema(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "pattern": {"type": "string"},
+                "path": {"type": "string", "description": "Folder or file to search (default: the workspace)"},
+                "include": {"type": "string", "description": "Only files whose name matches this glob, e.g. *.rs"}
+            },
+            "required": ["pattern"]
+        })
+    }
+
+    fn touches(&self) -> Touches {
+        Touches::Nothing
+    }
+
+    fn run(&self, input: &Value, context: &ToolContext) -> ToolOutput {
+        run(input, context)
+    }
+}
 
 /// Lists `path:line:text` for each matching line.
 pub fn run(input: &Value, context: &ToolContext) -> ToolOutput {

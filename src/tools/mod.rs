@@ -1,19 +1,35 @@
 //! The built-in tools the model calls: `read`, `write`, `shell`, `glob`,
-//! `grep`.
+//! `grep`, listed in [`registry`] (one file per tool).
 //!
 //! Each tool does one thing and knows nothing of the model or the UI. None
 //! runs without an [`Approval`] from the policy that covers the exact call,
 //! and each opens the path the policy judged (resolved the same way, through
 //! [`Roots`]).
 
+pub mod args;
 mod cancel;
-pub mod glob;
-pub mod grep;
-pub mod read;
 pub mod registry;
-pub mod shell;
 pub mod text;
-pub mod write;
+
+/// Declares each built-in tool's module (`src/tools/NAME.rs`, whose type
+/// implements [`registry::Tool`]) and registers it in [`TOOLS`].
+macro_rules! builtin_tools {
+    ($($module:ident :: $tool:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// Every built-in tool, in the order the model is shown them.
+        pub const TOOLS: &[&dyn registry::Tool] = &[$(&$module::$tool),*];
+    };
+}
+
+// Adding a built-in tool is adding its file and one line here.
+builtin_tools! {
+    read::Read,
+    write::Write,
+    shell::Shell,
+    glob::Glob,
+    grep::Grep,
+}
 
 use std::path::PathBuf;
 
@@ -87,20 +103,15 @@ impl ToolContext {
 }
 
 /// Runs `call`, which `approval` must cover exactly; a call without its
-/// approval does not run.
+/// approval does not run. `call.tool` names a built-in tool in either
+/// spelling.
 pub fn run(call: &ToolCall, approval: &Approval, context: &ToolContext) -> ToolOutput {
     if !approval.covers(call) {
         return ToolOutput::error("refused: this call was not approved by the policy");
     }
-    let context = &context.for_call();
-    let input = &call.input;
-    match crate::config::tools::canonical(&call.tool) {
-        Some("read") => read::run(input, context),
-        Some("write") => write::run(input, context),
-        Some("shell") => shell::run(input, context),
-        Some("glob") => glob::run(input, context),
-        Some("grep") => grep::run(input, context),
-        _ => ToolOutput::error(format!(
+    match registry::find(&call.tool) {
+        Some(tool) => tool.run(&call.input, &context.for_call()),
+        None => ToolOutput::error(format!(
             "`{}` is not a built-in tool `agent` can run",
             call.tool
         )),

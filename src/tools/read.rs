@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use super::registry::{Tool, Touches};
 use super::text::looks_binary;
 use super::{ToolContext, ToolOutput, optional_u64, required_str};
 
@@ -14,6 +15,39 @@ pub const DEFAULT_PAGE_LINES: usize = 2000;
 const MAX_LINE_CHARS: usize = 2000;
 /// Entries shown of one folder.
 const MAX_ENTRIES: usize = 1000;
+
+/// The `read` tool.
+pub struct Read;
+
+impl Tool for Read {
+    fn name(&self) -> &'static str {
+        "read"
+    }
+
+    fn description(&self) -> &'static str {
+        "Read a text file with line numbers (2000 lines a page; use start_line/end_line for more), or list a folder."
+    }
+
+    fn input_schema(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "path": {"type": "string", "description": "File or folder, relative to the workspace"},
+                "start_line": {"type": "integer", "minimum": 1},
+                "end_line": {"type": "integer", "minimum": 1}
+            },
+            "required": ["path"]
+        })
+    }
+
+    fn touches(&self) -> Touches {
+        Touches::Nothing
+    }
+
+    fn run(&self, input: &Value, context: &ToolContext) -> ToolOutput {
+        run(input, context)
+    }
+}
 
 /// Reads the file or lists the folder the input names.
 pub fn run(input: &Value, context: &ToolContext) -> ToolOutput {

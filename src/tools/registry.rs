@@ -1,7 +1,67 @@
-//! The model-facing description of each built-in tool: its name, what it
-//! does, and its input as JSON Schema.
+//! The built-in tools `agent` can run, each one file implementing [`Tool`]:
+//! its name, what the model is told, its input as JSON Schema, what it may
+//! touch, and how it runs. Adding a tool is adding its file and one line to
+//! the `builtin_tools!` list in `tools/mod.rs`, which fills [`TOOLS`]; the
+//! dispatcher, the model's tool list, `/tools` and the planning filter all
+//! read it from here.
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use super::{ToolContext, ToolOutput};
+
+/// What a tool may change, which decides what follows its run: a
+/// checkpoint, and a fence audit of what changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Touches {
+    /// Nothing: it only reads, so no checkpoint follows it (and a goal's
+    /// planning turn may use it).
+    Nothing,
+    /// The files it reports in [`ToolOutput::changed`], and only those: the
+    /// checkpoint updates just them.
+    ReportedFiles,
+    /// Anything its command does: the checkpoint walks the workspace and
+    /// the fence audit checks every change.
+    Anything,
+}
+
+/// One built-in tool. It knows nothing of the model or the UI, and runs
+/// only once the dispatcher holds the policy's approval for the call.
+pub trait Tool: Sync {
+    /// The name the model calls it by (Kiro's current spelling).
+    fn name(&self) -> &'static str;
+
+    /// Older names that mean it (Kiro's renames: `fs_read` is `read`).
+    fn aliases(&self) -> &'static [&'static str] {
+        crate::config::tools::find(self.name()).map_or(&[], |tool| tool.aliases)
+    }
+
+    /// What it does, for the model.
+    fn description(&self) -> &'static str;
+
+    /// Its input, as JSON Schema; calls are checked against it first.
+    fn input_schema(&self) -> Value;
+
+    /// What it may change.
+    fn touches(&self) -> Touches;
+
+    /// Runs one approved call.
+    fn run(&self, input: &Value, context: &ToolContext) -> ToolOutput;
+}
+
+pub use super::TOOLS;
+
+/// The tool with this name or alias.
+pub fn find(name: &str) -> Option<&'static dyn Tool> {
+    TOOLS
+        .iter()
+        .copied()
+        .find(|tool| tool.name() == name || tool.aliases().contains(&name))
+}
+
+/// The names of the tools `agent` can run, in order.
+pub fn names() -> Vec<&'static str> {
+    TOOLS.iter().map(|tool| tool.name()).collect()
+}
 
 /// One tool as the model is shown it.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,79 +77,27 @@ pub struct ToolSpec {
 /// The specs of the tools `agent` can run, among `visible` (the names the
 /// agent's `tools` makes visible); tools `agent` cannot run are not shown.
 pub fn specs(visible: &[&str]) -> Vec<ToolSpec> {
-    all()
-        .into_iter()
-        .filter(|spec| visible.contains(&spec.name))
+    TOOLS
+        .iter()
+        .filter(|tool| visible.contains(&tool.name()))
+        .map(|tool| ToolSpec {
+            name: tool.name(),
+            description: tool.description(),
+            input_schema: tool.input_schema(),
+        })
         .collect()
 }
 
-fn all() -> Vec<ToolSpec> {
-    vec![
-        ToolSpec {
-            name: "read",
-            description: "Read a text file with line numbers (2000 lines a page; use start_line/end_line for more), or list a folder.",
-            input_schema: json!({
-                "type": "object",
-                "properties": {
-                    "path": {"type": "string", "description": "File or folder, relative to the workspace"},
-                    "start_line": {"type": "integer", "minimum": 1},
-                    "end_line": {"type": "integer", "minimum": 1}
-                },
-                "required": ["path"]
-            }),
-        },
-        ToolSpec {
-            name: "write",
-            description: "Change a file: `create` (whole content), `str_replace` (old_str must occur exactly once), `insert` (content after insert_line; 0 is the top) or `append`. Returns a unified diff.",
-            input_schema: json!({
-                "type": "object",
-                "properties": {
-                    "command": {"type": "string", "enum": ["create", "str_replace", "insert", "append"]},
-                    "path": {"type": "string"},
-                    "content": {"type": "string"},
-                    "old_str": {"type": "string"},
-                    "new_str": {"type": "string"},
-                    "insert_line": {"type": "integer", "minimum": 0}
-                },
-                "required": ["command", "path"]
-            }),
-        },
-        ToolSpec {
-            name: "shell",
-            description: "Run a bash command line in the workspace (no stdin; 120 s limit unless timeout_secs says otherwise). Returns the exit code and output.",
-            input_schema: json!({
-                "type": "object",
-                "properties": {
-                    "command": {"type": "string"},
-                    "timeout_secs": {"type": "integer", "minimum": 1}
-                },
-                "required": ["command"]
-            }),
-        },
-        ToolSpec {
-            name: "glob",
-            description: "List files whose path matches a glob (`**/*.py`), skipping what .gitignore hides.",
-            input_schema: json!({
-                "type": "object",
-                "properties": {
-                    "pattern": {"type": "string"},
-                    "path": {"type": "string", "description": "Folder to search (default: the workspace)"}
-                },
-                "required": ["pattern"]
-            }),
-        },
-        ToolSpec {
-            name: "grep",
-            description: "Find lines matching a regular expression in files, skipping what .gitignore hides. Returns path:line:text.",
-            input_schema: json!({
-                "type": "object",
-                "properties": {
-                    "pattern": {"type": "string"},
-                    "path": {"type": "string", "description": "Folder or file to search (default: the workspace)"},
-                    "include": {"type": "string", "description": "Only files whose name matches this glob, e.g. *.rs"}
-                },
-                "required": ["pattern"]
-            }),
-        },
-    ]
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tools_are_found_by_name_and_old_name() {
+        assert_eq!(find("fs_read").map(|t| t.name()), Some("read"));
+        assert_eq!(find("execute_bash").map(|t| t.name()), Some("shell"));
+        assert_eq!(find("grep").map(|t| t.touches()), Some(Touches::Nothing));
+        assert!(find("aws").is_none(), "known to Kiro, not runnable here");
+        assert_eq!(names(), ["read", "write", "shell", "glob", "grep"]);
+    }
 }

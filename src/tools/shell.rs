@@ -17,16 +17,53 @@ use std::process::{Child, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use super::registry::{Tool, Touches};
 use super::{ToolContext, ToolOutput, optional_u64, required_str};
 
 /// Seconds a command may run when the call does not say.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
 /// The longest time a call may ask for.
 const MAX_TIMEOUT_SECS: u64 = 3600;
-/// Bytes of each stream kept (half from the start, half from the end).
-const OUTPUT_LIMIT: usize = 30_000;
+/// Bytes kept of each stream while it is read, from its start and again
+/// from its end, so a command that prints gigabytes costs a page of
+/// memory. A little under half of [`super::text::OUTPUT_CAP`], so that one
+/// long stream, with the status line, fits the dispatcher's cap and the
+/// model sees a single cut with the true count.
+const KEPT_PER_END: usize = super::text::OUTPUT_CAP / 2 - 1024;
+
+/// The `shell` tool.
+pub struct Shell;
+
+impl Tool for Shell {
+    fn name(&self) -> &'static str {
+        "shell"
+    }
+
+    fn description(&self) -> &'static str {
+        "Run a bash command line in the workspace (no stdin; 120 s limit unless timeout_secs says otherwise). Returns the exit code and output."
+    }
+
+    fn input_schema(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "command": {"type": "string"},
+                "timeout_secs": {"type": "integer", "minimum": 1}
+            },
+            "required": ["command"]
+        })
+    }
+
+    fn touches(&self) -> Touches {
+        Touches::Anything
+    }
+
+    fn run(&self, input: &Value, context: &ToolContext) -> ToolOutput {
+        run(input, context)
+    }
+}
 
 /// Runs the command line the input names.
 pub fn run(input: &Value, context: &ToolContext) -> ToolOutput {
@@ -40,7 +77,7 @@ pub fn run(input: &Value, context: &ToolContext) -> ToolOutput {
     let env = scrubbed_env(&context.env_passthrough);
     let mut prepared = match context.sandbox.prepare(command, &context.roots, env) {
         Ok(prepared) => prepared,
-        Err(refusal) => return ToolOutput::error(refusal),
+        Err(refusal) => return ToolOutput::error(refusal.to_string()),
     };
     prepared
         .command()
@@ -173,12 +210,12 @@ fn collect(capture: Receiver<String>, deadline: Instant) -> String {
 }
 
 /// Reads a stream to its end on its own thread, keeping its first and last
-/// `OUTPUT_LIMIT / 2` bytes, so a command that prints gigabytes costs no
+/// [`KEPT_PER_END`] bytes, so a command that prints gigabytes costs no
 /// more memory than one that prints a page.
 fn capture(mut stream: impl Read + Send + 'static) -> Receiver<String> {
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let half = OUTPUT_LIMIT / 2;
+        let kept = KEPT_PER_END;
         let mut head = Vec::new();
         let mut tail = VecDeque::new();
         let mut dropped = 0usize;
@@ -188,11 +225,11 @@ fn capture(mut stream: impl Read + Send + 'static) -> Receiver<String> {
                 break;
             }
             for byte in &buffer[..read] {
-                if head.len() < half {
+                if head.len() < kept {
                     head.push(*byte);
                 } else {
                     tail.push_back(*byte);
-                    if tail.len() > half {
+                    if tail.len() > kept {
                         tail.pop_front();
                         dropped += 1;
                     }

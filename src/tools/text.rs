@@ -1,6 +1,10 @@
 //! Keeping tool output within what the model should read: long output keeps
 //! its head and tail, and says how much was cut.
 
+/// Bytes of one tool result the model is sent: the dispatcher cuts every
+/// result to this, once (head and tail kept).
+pub const OUTPUT_CAP: usize = 30_000;
+
 /// Cuts `text` to at most `limit` bytes, keeping the first and last halves
 /// (on character boundaries) and saying how many bytes were left out.
 pub fn head_and_tail(text: &str, limit: usize) -> String {

@@ -7,10 +7,47 @@
 
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use similar::TextDiff;
 
+use super::registry::{Tool, Touches};
 use super::{ToolContext, ToolOutput, optional_str, optional_u64, required_str};
+
+/// The `write` tool.
+pub struct Write;
+
+impl Tool for Write {
+    fn name(&self) -> &'static str {
+        "write"
+    }
+
+    fn description(&self) -> &'static str {
+        "Change a file: `create` (whole content), `str_replace` (old_str must occur exactly once), `insert` (content after insert_line; 0 is the top) or `append`. Returns a unified diff."
+    }
+
+    fn input_schema(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "command": {"type": "string", "enum": ["create", "str_replace", "insert", "append"]},
+                "path": {"type": "string"},
+                "content": {"type": "string"},
+                "old_str": {"type": "string"},
+                "new_str": {"type": "string"},
+                "insert_line": {"type": "integer", "minimum": 0}
+            },
+            "required": ["command", "path"]
+        })
+    }
+
+    fn touches(&self) -> Touches {
+        Touches::ReportedFiles
+    }
+
+    fn run(&self, input: &Value, context: &ToolContext) -> ToolOutput {
+        run(input, context)
+    }
+}
 
 /// Applies the edit the input describes.
 pub fn run(input: &Value, context: &ToolContext) -> ToolOutput {

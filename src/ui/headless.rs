@@ -1,15 +1,18 @@
-//! Headless output for `agent chat --no-interactive`: plain text (the answer
-//! on stdout, progress on stderr), `stream-json` (one event per line), or
+//! Headless `agent chat --no-interactive`: one prompt or goal handed to the
+//! chat controller, and its events printed as plain text (the answer on
+//! stdout, progress on stderr), `stream-json` (one event per line), or
 //! `json` (one object at the end).
 
-use std::io::Write;
+use std::path::PathBuf;
 
-use crate::ui::escape_control;
 use clap::ValueEnum;
 use serde_json::{Value, json};
 
-use crate::engine::Event;
+use crate::chat::{Chat, Handled};
 use crate::engine::events::UsageTotals;
+use crate::engine::{Event, Steering};
+use crate::goal::{GoalSpec, GoalStatus};
+use crate::out::{self, escape_control};
 use crate::policy::Verdict;
 
 /// How headless output is printed.
@@ -60,12 +63,13 @@ impl Printer {
         match event {
             Event::ToolCall {
                 id,
+                caller,
                 tool,
                 input,
                 decision,
                 reasons,
             } => {
-                let call = json!({"id": id, "tool": tool, "input": input, "decision": decision, "reasons": reasons});
+                let call = json!({"id": id, "caller": caller, "tool": tool, "input": input, "decision": decision, "reasons": reasons});
                 if *decision != Verdict::Allow {
                     self.denials.push(call.clone());
                 }
@@ -126,19 +130,13 @@ fn escape_control_lines(text: &str) -> String {
 }
 
 fn line(value: &Value) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{value}");
-    let _ = out.flush();
+    out::line(&value.to_string());
 }
 
 fn text(event: &Event) {
     match event {
         Event::SessionStart { agent, model, .. } => eprintln!("agent `{agent}` on {model}"),
-        Event::TextDelta { text } => {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(text.as_bytes());
-            let _ = out.flush();
-        }
+        Event::TextDelta { text } => out::print(text),
         Event::Retrying { attempt, reason } => {
             eprintln!("\n[retrying (attempt {attempt}): {reason}]")
         }
@@ -169,7 +167,7 @@ fn text(event: &Event) {
             );
         }
         Event::ToolResult { .. } => {}
-        Event::TurnEnd { .. } => println!(),
+        Event::TurnEnd { .. } => out::line(""),
         Event::Error { message } => eprintln!("\nerror: {}", escape_control(message)),
         Event::Warning { message } => eprintln!("warning: {}", escape_control(message)),
         Event::Steered { text } => eprintln!("[steered: {}]", escape_control(text)),
@@ -182,7 +180,7 @@ fn text(event: &Event) {
             "[goal {phase} {iteration}/{max}] {}",
             escape_control(detail)
         ),
-        Event::GoalEnd { report } => print!("{}", escape_control_lines(&report.to_text())),
+        Event::GoalEnd { report } => out::print(&escape_control_lines(&report.to_text())),
         Event::Checkpoint {
             tag,
             description,
@@ -194,6 +192,93 @@ fn text(event: &Event) {
                 "[checkpoint {tag}: +{added} ~{modified} -{deleted} {}]",
                 escape_control(description)
             );
+        }
+    }
+}
+
+/// How a headless run ended.
+#[derive(Debug)]
+pub enum Ending {
+    /// The model ended its turn, or the goal was met.
+    Done,
+    /// The goal ended with this status (not `met`).
+    Goal(GoalStatus),
+    /// The turn failed; why.
+    Failed(String),
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// What a headless run does.
+pub struct Run {
+    /// The prompt.
+    pub prompt: String,
+    /// The goal, when the prompt was `/goal …`.
+    pub goal: Option<GoalSpec>,
+    /// How to print.
+    pub format: OutputFormat,
+    /// `--steer-file`: lines appended to it are steered into the turn.
+    pub steer_file: Option<PathBuf>,
+}
+
+/// Runs `run` on `chat`, printing as it goes and the result at the end.
+pub fn drive(chat: &mut Chat, run: Run, runtime: &tokio::runtime::Runtime) -> Ending {
+    let mut printer = Printer::new(run.format);
+    printer.event(&chat.session.start_event());
+    let steering = chat.session.steering();
+    let ending = runtime.block_on(async {
+        let _follow = run
+            .steer_file
+            .map(|path| tokio::spawn(follow_steer_file(path, steering)));
+        let mut emit = |event: Event| printer.event(&event);
+        let cancel = super::line::interrupted();
+        match &run.goal {
+            Some(spec) => match chat.goal(spec, &mut emit, cancel).await.status {
+                GoalStatus::Met => Ending::Done,
+                status => Ending::Goal(status),
+            },
+            None => match chat.turn(&run.prompt, &mut emit, cancel).await {
+                Handled::Turn(Ok(_)) => Ending::Done,
+                Handled::Turn(Err(error)) => Ending::Failed(error.to_string()),
+                _ => Ending::Interrupted,
+            },
+        }
+    });
+    let error = match &ending {
+        Ending::Done => None,
+        Ending::Goal(status) => Some(format!("the goal ended {}", status.name())),
+        Ending::Failed(message) => Some(message.clone()),
+        Ending::Interrupted => Some("interrupted".to_string()),
+    };
+    if let (Ending::Failed(_) | Ending::Interrupted, Some(message)) = (&ending, &error) {
+        printer.event(&Event::Error {
+            message: message.clone(),
+        });
+    }
+    printer.finish(error.as_deref());
+    ending
+}
+
+/// Feeds lines appended to `path` into the steering queue (`--steer-file`),
+/// from the end the file had when the run started.
+async fn follow_steer_file(path: PathBuf, steering: Steering) {
+    let mut offset = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let mut partial = String::new();
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        partial.push_str(&String::from_utf8_lossy(&bytes[start..]));
+        offset = bytes.len() as u64;
+        while let Some(end) = partial.find('\n') {
+            let line: String = partial.drain(..=end).collect();
+            if !line.trim().is_empty() {
+                steering.push(line.trim().to_string());
+            }
         }
     }
 }

@@ -1,14 +1,56 @@
 //! The plain line mode of interactive chat, for when there is no terminal
-//! to draw on (stdin not a TTY, `TERM=dumb`, `--classic`): prompts and
-//! slash commands are read a line at a time, events are printed as the
-//! headless text printer prints them, and approvals are asked on stderr and
-//! answered with a line.
+//! to draw on (stdin not a TTY, `TERM=dumb`, `--classic`): each line goes
+//! to the chat controller, events are printed as the headless text printer
+//! prints them, and approvals are asked on stderr and answered with a line.
 
 use std::io::{BufRead, Write};
 
-use crate::engine::{Answer, Approver};
-use crate::policy::{Reason, ToolCall};
+use super::headless::{OutputFormat, Printer};
+use crate::chat::{Chat, Handled};
+use crate::engine::{Answer, Approver, Event, Question};
+use crate::out;
+use crate::policy::Grant;
 use crate::ui::escape_control;
+
+/// Runs the line mode on `chat` until `/quit` or the end of input;
+/// `prompt` is sent first. Ctrl-C cancels what is running.
+pub fn run(mut chat: Chat, prompt: Option<String>, runtime: &tokio::runtime::Runtime) {
+    let mut printer = Printer::new(OutputFormat::Text);
+    printer.event(&chat.session.start_event());
+    eprintln!(
+        "type a prompt, `/help` for commands, `!COMMAND` for a shell command, `/quit` (or Ctrl-D) to leave"
+    );
+    let mut next = prompt;
+    while let Some(line) = next.take().or_else(|| read_line("> ")) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let handled = runtime.block_on(async {
+            let mut emit = |event: Event| printer.event(&event);
+            chat.handle(&line, &mut emit, interrupted()).await
+        });
+        match handled {
+            Handled::Quit => break,
+            Handled::Shown(text) => out::print(&text),
+            Handled::Refused(message) => eprint!("{message}"),
+            Handled::Turn(Ok(_)) => out::line(""),
+            Handled::Turn(Err(error)) => eprintln!("error: {error}"),
+            Handled::Goal(_) => {}
+            Handled::Command(output) if output.text.ends_with('\n') => out::print(&output.text),
+            Handled::Command(output) => out::line(&output.text),
+            Handled::Cancelled => {
+                eprintln!("interrupted: the turn was cancelled and left out of the conversation")
+            }
+        }
+    }
+}
+
+/// Resolves at Ctrl-C (never, if the signal cannot be watched).
+pub async fn interrupted() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
 
 /// Reads one line from stdin after showing `prompt` on stderr; `None` at
 /// the end of input.
@@ -23,42 +65,67 @@ pub fn read_line(prompt: &str) -> Option<String> {
     }
 }
 
-/// Asks on stderr and reads the answer from stdin.
+/// Asks on stderr and reads the answer from stdin: `y` runs the call
+/// once, `n [REASON]` refuses it, `t` trusts the whole tool and `t N` the
+/// N-th of the narrower options listed (the same the terminal UI offers).
 pub struct LineApprover;
 
 impl Approver for LineApprover {
-    fn ask(&mut self, call: &ToolCall, reasons: &[Reason]) -> Answer {
+    fn ask(&mut self, question: &Question) -> Answer {
+        let call = &question.call;
         eprintln!(
             "? {} {} needs your approval:",
             call.tool,
             escape_control(&call.input.to_string())
         );
-        for reason in reasons {
+        for reason in &question.reasons {
             eprintln!("  - {}", escape_control(&reason.to_string()));
         }
-        let question = format!(
-            "  [y] run it once  [n] refuse (`n REASON` tells the model why)  [t] trust `{}` for this session: ",
-            call.tool
-        );
+        for (i, option) in question.options.iter().enumerate() {
+            eprintln!("  [t {}] trust {}", i + 1, escape_control(&option.label));
+        }
+        let whole = whole_tool(question);
+        let trust = match &whole {
+            Some(_) => format!("  [t] trust `{}` for this session", call.tool),
+            None => String::new(),
+        };
+        let ask =
+            format!("  [y] run it once  [n] refuse (`n REASON` tells the model why){trust}: ");
         loop {
-            let Some(answer) = read_line(&question) else {
+            let Some(line) = read_line(&ask) else {
                 return Answer::Refuse(None);
             };
-            if let Some(answer) = parse_answer(&answer) {
+            if let Some(answer) = parse_answer(&line, question, whole.as_ref()) {
                 return answer;
             }
         }
     }
 }
 
-/// `y`, `n [reason]` or `t` (also spelled out); `None` for anything else.
-fn parse_answer(line: &str) -> Option<Answer> {
+/// The option that trusts the whole tool, when the question offers it.
+fn whole_tool(question: &Question) -> Option<Vec<Grant>> {
+    question
+        .options
+        .iter()
+        .find(|option| option.grants.iter().any(|g| matches!(g, Grant::Tool(_))))
+        .map(|option| option.grants.clone())
+}
+
+/// `y`, `n [reason]`, `t` or `t N` (also spelled out); `None` for anything
+/// else, or for a trust the question does not offer.
+fn parse_answer(line: &str, question: &Question, whole: Option<&Vec<Grant>>) -> Option<Answer> {
     let line = line.trim();
     let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
-    let reason = Some(rest.trim().to_string()).filter(|r| !r.is_empty());
+    let rest = rest.trim();
+    let reason = Some(rest.to_string()).filter(|r| !r.is_empty());
     match word.to_ascii_lowercase().as_str() {
         "y" | "yes" => Some(Answer::Once),
-        "t" | "trust" => Some(Answer::TrustTool),
+        "t" | "trust" if rest.is_empty() => whole.cloned().map(Answer::Trust),
+        "t" | "trust" => {
+            let index = rest.parse::<usize>().ok()?.checked_sub(1)?;
+            let option = question.options.get(index)?;
+            Some(Answer::Trust(option.grants.clone()))
+        }
         "n" | "no" => Some(Answer::Refuse(reason)),
         _ => None,
     }
@@ -67,17 +134,64 @@ fn parse_answer(line: &str) -> Option<Answer> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Caller;
+    use crate::policy::{Breadth, ToolCall, TrustOption};
+
+    fn question() -> Question {
+        let option = |breadth, grant: Grant| TrustOption {
+            breadth,
+            label: grant.describe(),
+            grants: vec![grant],
+        };
+        Question {
+            call: ToolCall {
+                tool: "shell".into(),
+                input: serde_json::json!({"command": "make"}),
+            },
+            reasons: Vec::new(),
+            options: vec![
+                option(Breadth::Program, Grant::Program("make".into())),
+                option(Breadth::Tool, Grant::Tool("shell".into())),
+            ],
+            caller: Caller::Model,
+        }
+    }
+
+    fn answer(line: &str) -> Option<Answer> {
+        let question = question();
+        parse_answer(line, &question, whole_tool(&question).as_ref())
+    }
 
     #[test]
     fn answers() {
-        assert_eq!(parse_answer("y"), Some(Answer::Once));
-        assert_eq!(parse_answer(" T "), Some(Answer::TrustTool));
-        assert_eq!(parse_answer("n"), Some(Answer::Refuse(None)));
+        assert_eq!(answer("y"), Some(Answer::Once));
         assert_eq!(
-            parse_answer("n use src/ instead"),
+            answer(" T "),
+            Some(Answer::Trust(vec![Grant::Tool("shell".into())])),
+            "`t` trusts the whole tool"
+        );
+        assert_eq!(answer("n"), Some(Answer::Refuse(None)));
+        assert_eq!(
+            answer("n use src/ instead"),
             Some(Answer::Refuse(Some("use src/ instead".into())))
         );
-        assert_eq!(parse_answer("maybe"), None);
-        assert_eq!(parse_answer(""), None);
+        assert_eq!(answer("maybe"), None);
+        assert_eq!(answer(""), None);
+    }
+
+    #[test]
+    fn narrower_trust_is_picked_by_number() {
+        assert_eq!(
+            answer("t 1"),
+            Some(Answer::Trust(vec![Grant::Program("make".into())]))
+        );
+        assert_eq!(answer("t 3"), None, "no third option");
+        let mut protected = question();
+        protected.options.clear();
+        assert_eq!(
+            parse_answer("t", &protected, None),
+            None,
+            "nothing to trust when nothing would let the call run"
+        );
     }
 }

@@ -81,12 +81,26 @@ impl Env {
     /// Runs `agent chat --no-interactive --agent bot ARGS` against the model
     /// server at `url`, with stdin closed, off the async runtime.
     pub async fn chat_headless(&self, url: &str, args: &[&str]) -> std::process::Output {
+        let base = format!("{url}/v1");
+        self.chat_headless_with("openai/scripted", "OPENAI_BASE_URL", &base, args)
+            .await
+    }
+
+    /// [`Env::chat_headless`] with `model`, its endpoint in `variable`
+    /// (as [`model_server::Protocol::model_and_env`] gives them).
+    pub async fn chat_headless_with(
+        &self,
+        model: &str,
+        variable: &str,
+        base_url: &str,
+        args: &[&str],
+    ) -> std::process::Output {
         let mut command = self.std_command(&self.workspace);
         command
             .args(["chat", "--no-interactive", "--agent", "bot"])
-            .args(["--model", "openai/scripted"])
+            .args(["--model", model])
             .args(args)
-            .env("OPENAI_BASE_URL", format!("{url}/v1"))
+            .env(variable, base_url)
             .stdin(std::process::Stdio::null());
         tokio::task::spawn_blocking(move || command.output().expect("output"))
             .await

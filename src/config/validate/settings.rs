@@ -317,7 +317,7 @@ impl Checker<'_> {
         for (i, path) in paths.into_iter().enumerate() {
             let at = base.index(i);
             let problem = check_glob(&path).err().or_else(|| {
-                crate::sandbox::fence::unwritable_reason(&path)
+                crate::protected::unwritable_reason(&path)
                     .map(|why| format!("`{path}` cannot be made writable: {why}"))
             });
             match problem {

@@ -14,7 +14,7 @@ use super::input::{Edit, Editor};
 use super::render::Cache;
 use super::theme::Theme;
 use super::transcript::{Entry, Notice, ToolCard, ToolResult};
-use crate::engine::{Event, Steering};
+use crate::engine::{Caller, Event, Steering};
 
 /// Where messages typed while the agent works go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,6 +160,7 @@ impl App {
             }
             Event::ToolCall {
                 id,
+                caller,
                 tool,
                 input,
                 decision,
@@ -170,7 +171,7 @@ impl App {
                 input,
                 decision,
                 reasons,
-                answer: None,
+                answer: (caller == Caller::User).then(|| "typed by you".into()),
                 result: None,
             })),
             Event::ToolResult {

@@ -14,8 +14,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::text::{clean, wrap};
 use super::theme::Theme;
 use super::transcript::{by_subject, describe_call, diff_style, mark, verdict_style};
-use crate::engine::{Answer, Approver};
-use crate::policy::{Policy, Reason, ToolCall, TrustOption, Verdict};
+use crate::engine::{Answer, Approver, Question};
+use crate::policy::{Reason, ToolCall, TrustOption, Verdict};
 
 /// Lines of a write's content shown before it is approved.
 const PREVIEW_LINES: usize = 12;
@@ -35,24 +35,24 @@ pub struct ApprovalRequest {
 
 /// The session's side: asks the UI thread and waits.
 pub struct TuiApprover {
-    policy: Policy,
     requests: mpsc::UnboundedSender<ApprovalRequest>,
 }
 
 /// An approver for the session and the receiving end for the UI. The
-/// policy is the session's, used only for its trust options.
-pub fn channel(policy: Policy) -> (TuiApprover, mpsc::UnboundedReceiver<ApprovalRequest>) {
+/// trust options come with each question, from the session's policy as it
+/// is then.
+pub fn channel() -> (TuiApprover, mpsc::UnboundedReceiver<ApprovalRequest>) {
     let (requests, receiver) = mpsc::unbounded_channel();
-    (TuiApprover { policy, requests }, receiver)
+    (TuiApprover { requests }, receiver)
 }
 
 impl Approver for TuiApprover {
-    fn ask(&mut self, call: &ToolCall, reasons: &[Reason]) -> Answer {
+    fn ask(&mut self, question: &Question) -> Answer {
         let (reply, answer) = oneshot::channel();
         let request = ApprovalRequest {
-            call: call.clone(),
-            reasons: reasons.to_vec(),
-            options: self.policy.trust_options(call),
+            call: question.call.clone(),
+            reasons: question.reasons.clone(),
+            options: question.options.clone(),
             reply,
         };
         if self.requests.send(request).is_err() {

@@ -1,7 +1,7 @@
 //! The full-screen terminal UI of `agent chat` (ratatui + crossterm). It
-//! consumes the engine's events and answers its questions; every decision
-//! comes from the policy, and slash commands are the shared ones of
-//! [`crate::commands::slash`].
+//! collects input, hands each line to the chat controller
+//! ([`crate::chat::Chat::handle`]), shows the events it emits and asks the
+//! policy's questions; it decides nothing itself.
 //!
 //! One task on the runtime's main thread owns the screen. While idle it
 //! waits only for the terminal (no timers, so an idle UI costs nothing);
@@ -29,19 +29,17 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{Event as TermEvent, KeyEventKind};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use self::app::{Action, App, SendMode, Status};
 use self::approval::ApprovalRequest;
 use self::input::Editor;
 use self::terminal::Screen;
 use self::theme::Theme;
-use self::transcript::{Entry, Notice, ToolCard, ToolResult};
-use crate::commands::slash::{self, Chat, Reply};
-use crate::commands::slash_session::{self, Bang};
-use crate::engine::audit::AuditLog;
-use crate::engine::events::UsageTotals;
-use crate::engine::{Event, TurnError};
+use self::transcript::{Entry, Notice};
+use crate::chat::{self, Chat, Handled};
+use crate::engine::Event;
+use crate::goal::spec::goal_words;
 use crate::provider::Message;
 
 /// The shortest time between two frames (a frame is drawn only when
@@ -64,7 +62,6 @@ pub struct Options {
 /// terminal is restored on every way out.
 pub fn run(
     mut chat: Chat,
-    mut audit: AuditLog,
     approvals: mpsc::UnboundedReceiver<ApprovalRequest>,
     options: Options,
     runtime: &tokio::runtime::Runtime,
@@ -88,10 +85,10 @@ pub fn run(
         approvals,
         last_draw: Instant::now() - MIN_FRAME,
     };
-    let result = runtime.block_on(main_loop(&mut chat, &mut audit, &mut app, &mut ui));
+    let result = runtime.block_on(main_loop(&mut chat, &mut app, &mut ui));
     drop(guard);
     if let Some(warning) = chat.save() {
-        eprintln!("{warning}");
+        eprint!("{warning}");
     }
     result
 }
@@ -109,7 +106,11 @@ pub fn new_app(chat: &Chat, theme: Theme) -> App {
             _ => None,
         })
         .collect();
-    let editor = Editor::new(slash::commands(), chat.saved.workspace.clone(), prompts);
+    let editor = Editor::new(
+        chat::slash::commands(),
+        chat.saved.workspace.clone(),
+        prompts,
+    );
     let status = Status {
         agent: setup.policy.config().name.clone(),
         model: setup.model_id.clone(),
@@ -156,8 +157,8 @@ fn display_path(path: &Path) -> String {
 
 /// The status facts the chat knows between turns.
 fn refresh_status(app: &mut App, chat: &Chat) {
-    let (used, window) = slash_session::context_use(chat);
-    app.status.context_percent = Some(slash_session::percent(used, window));
+    let (used, window) = chat::context_use(chat);
+    app.status.context_percent = Some(chat::percent(used, window));
     app.status.model = chat.session.setup().model_id.clone();
     app.dirty = true;
 }
@@ -211,15 +212,10 @@ fn terminal_event(app: &mut App, event: TermEvent) -> Action {
     }
 }
 
-async fn main_loop(
-    chat: &mut Chat,
-    audit: &mut AuditLog,
-    app: &mut App,
-    ui: &mut Ui<'_>,
-) -> io::Result<()> {
+async fn main_loop(chat: &mut Chat, app: &mut App, ui: &mut Ui<'_>) -> io::Result<()> {
     loop {
         while let Some(text) = app.queued.pop_front() {
-            if submit(chat, audit, app, ui, text).await? == Flow::Quit {
+            if submit(chat, app, ui, text).await? == Flow::Quit {
                 return Ok(());
             }
         }
@@ -237,85 +233,126 @@ async fn main_loop(
     }
 }
 
-/// Runs what the person sent: a slash command, a `!command` or a prompt.
-async fn submit(
-    chat: &mut Chat,
-    audit: &mut AuditLog,
-    app: &mut App,
-    ui: &mut Ui<'_>,
-    text: String,
-) -> io::Result<Flow> {
-    let trimmed = text.trim();
-    if trimmed.starts_with('/') {
-        let reply = slash::run(chat, trimmed);
-        if trimmed.starts_with("/clear") && reply.is_ok() {
-            app.transcript.clear();
-            app.cache.clear();
-            app.status.checkpoint = None;
-        }
-        match reply {
-            Ok(Reply::Quit) => return Ok(Flow::Quit),
-            Ok(Reply::Goal(words)) => return run_goal(chat, audit, app, ui, words).await,
-            Ok(Reply::Show(out)) => app.push(Entry::Panel {
-                title: trimmed.to_string(),
-                text: out,
-            }),
-            Err(message) => app.push(Entry::Panel {
-                title: trimmed.to_string(),
-                text: message,
-            }),
-        }
-        refresh_status(app, chat);
+/// Hands what the person sent (a slash command, a `!command` or a prompt)
+/// to the controller, with the screen alive while it works, and shows how
+/// it ended.
+async fn submit(chat: &mut Chat, app: &mut App, ui: &mut Ui<'_>, text: String) -> io::Result<Flow> {
+    let line = text.trim().to_string();
+    if line == "!" {
+        app.notice(
+            Notice::Info,
+            "`!COMMAND` runs a shell command through the agent's policy",
+        );
         return Ok(Flow::Continue);
     }
-    if let Some(command) = trimmed.strip_prefix('!') {
-        return run_bang(chat, audit, app, ui, command.trim().to_string()).await;
+    let runs_goal = goal_words(&line).is_some_and(|w| !matches!(w.trim(), "" | "clear"));
+    if runs_goal {
+        app.push(Entry::User(line.clone()));
+    } else if !line.starts_with('/') && !line.starts_with('!') {
+        app.push(Entry::User(text.clone()));
     }
-    run_turn(chat, audit, app, ui, text).await
+    let working = runs_goal || !line.starts_with('/');
+    app.set_working(working);
+    let (sender, mut events) = mpsc::unbounded_channel();
+    let mut emit = move |event: Event| {
+        let _ = sender.send(event);
+    };
+    let (cancel, cancelled) = oneshot::channel::<()>();
+    let cancelled = async move {
+        if cancelled.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let work = chat.handle(&text, &mut emit, cancelled);
+    let (handled, quit) = drive(work, &mut events, app, ui, cancel).await?;
+    app.set_working(false);
+    let quit = quit || matches!(handled, Handled::Quit);
+    show(chat, app, &line, handled);
+    let leftover = chat.unsent_steering();
+    if !leftover.is_empty() {
+        app.queued.push_front(leftover.join("\n\n"));
+    }
+    refresh_status(app, chat);
+    Ok(if quit { Flow::Quit } else { Flow::Continue })
 }
 
-/// How waiting for work ended.
-enum Waited<T> {
-    Done(T),
-    Cancelled,
-    Quit,
+/// Shows how a line ended (the events showed the rest).
+fn show(chat: &Chat, app: &mut App, line: &str, handled: Handled) {
+    match handled {
+        Handled::Quit | Handled::Turn(Ok(_)) | Handled::Goal(_) | Handled::Command(_) => {}
+        Handled::Shown(text) => {
+            if line.starts_with("/clear") {
+                app.transcript.clear();
+                app.cache.clear();
+                app.status.checkpoint = None;
+            }
+            app.push(Entry::Panel {
+                title: line.to_string(),
+                text,
+            });
+        }
+        Handled::Refused(text) => app.push(Entry::Panel {
+            title: line.to_string(),
+            text,
+        }),
+        Handled::Turn(Err(error)) => app.apply(Event::Error {
+            message: error.to_string(),
+        }),
+        Handled::Cancelled => {
+            app.notice(
+                Notice::Error,
+                "cancelled: the turn was stopped and left out of the conversation",
+            );
+            let unsent: Vec<String> = chat
+                .unsent_steering()
+                .into_iter()
+                .chain(app.queued.drain(..))
+                .collect();
+            if !unsent.is_empty() {
+                app.editor.set_text(&unsent.join("\n"));
+            }
+        }
+    }
 }
 
 /// Awaits `work` while keeping the screen alive: engine events from
-/// `events` are recorded and shown, keys are handled (Esc and Ctrl+C
-/// cancel; messages are steered or queued), approvals are asked.
+/// `events` are shown, keys are handled (Esc and Ctrl+C cancel it through
+/// `cancel`; messages are steered or queued), approvals are asked. Returns
+/// its result, and whether the person asked to leave meanwhile.
 async fn drive<T>(
     work: impl Future<Output = T>,
     events: &mut mpsc::UnboundedReceiver<Event>,
-    audit: &mut AuditLog,
     app: &mut App,
     ui: &mut Ui<'_>,
-    usage: &mut UsageTotals,
-) -> io::Result<Waited<T>> {
+    cancel: oneshot::Sender<()>,
+) -> io::Result<(T, bool)> {
     tokio::pin!(work);
+    let mut cancel = Some(cancel);
+    let mut quit = false;
     let mut tick = tokio::time::interval(TICK);
     loop {
         ui.draw_if_due(app)?;
         let next_frame = ui.next_frame();
         tokio::select! {
             biased;
-            event = events.recv(), if !events.is_closed() || !events.is_empty() => {
-                if let Some(event) = event {
-                    record(audit, app, event, usage);
-                    while let Ok(event) = events.try_recv() {
-                        record(audit, app, event, usage);
-                    }
+            Some(event) = events.recv() => {
+                app.apply(event);
+                while let Ok(event) = events.try_recv() {
+                    app.apply(event);
                 }
             }
             result = &mut work => {
                 while let Ok(event) = events.try_recv() {
-                    record(audit, app, event, usage);
+                    app.apply(event);
                 }
-                return Ok(Waited::Done(result));
+                return Ok((result, quit));
             }
-            event = ui.keys.recv() => match event.map(|e| terminal_event(app, e)) {
-                None | Some(Action::Quit) => return Ok(Waited::Quit),
-                Some(Action::Cancel) => return Ok(Waited::Cancelled),
+            event = ui.keys.recv(), if !quit => match event.map(|e| terminal_event(app, e)) {
+                None | Some(Action::Quit) => {
+                    quit = true;
+                    stop(&mut cancel, app);
+                }
+                Some(Action::Cancel) => stop(&mut cancel, app),
                 Some(Action::Submit(text)) => steer_or_queue(app, text),
                 Some(Action::None) => {}
             },
@@ -324,6 +361,14 @@ async fn drive<T>(
             _ = tokio::time::sleep_until(next_frame), if app.dirty => {}
         }
     }
+}
+
+/// Cancels the running work (once) and refuses an open question.
+fn stop(cancel: &mut Option<oneshot::Sender<()>>, app: &mut App) {
+    if let Some(cancel) = cancel.take() {
+        let _ = cancel.send(());
+    }
+    app.drop_approval();
 }
 
 /// A message typed while the agent works: steered into the turn, or
@@ -336,217 +381,4 @@ fn steer_or_queue(app: &mut App, text: String) {
         app.queued.push_back(text);
     }
     app.dirty = true;
-}
-
-/// Shows an engine event and writes it to the audit log.
-fn record(audit: &mut AuditLog, app: &mut App, event: Event, usage: &mut UsageTotals) {
-    if let Err(error) = audit.record(&event) {
-        app.notice(
-            Notice::Warning,
-            format!("the audit log could not be written: {error}"),
-        );
-    }
-    if let Event::TurnEnd { usage: turn, .. } = &event {
-        *usage = *turn;
-    }
-    app.apply(event);
-}
-
-/// One turn of the conversation for `prompt`.
-async fn run_turn(
-    chat: &mut Chat,
-    audit: &mut AuditLog,
-    app: &mut App,
-    ui: &mut Ui<'_>,
-    prompt: String,
-) -> io::Result<Flow> {
-    app.push(Entry::User(prompt.clone()));
-    app.set_working(true);
-    let cancel = chat.session.setup().tools.cancel.clone();
-    let before = chat.session.messages().len();
-    let (sender, mut events) = mpsc::unbounded_channel();
-    let mut emit = move |event: Event| {
-        let _ = sender.send(event);
-    };
-    let mut usage = UsageTotals::default();
-    let turn = chat.session.run_turn(&prompt, &mut emit);
-    let waited = drive(turn, &mut events, audit, app, ui, &mut usage).await?;
-    app.set_working(false);
-    let quit = matches!(waited, Waited::Quit);
-    let flow = match waited {
-        Waited::Done(Ok(_)) => Flow::Continue,
-        Waited::Done(Err(error)) => {
-            turn_failed(audit, app, &error);
-            Flow::Continue
-        }
-        Waited::Cancelled | Waited::Quit => {
-            cancel.cancel_running();
-            chat.session.truncate(before);
-            app.drop_approval();
-            app.notice(
-                Notice::Error,
-                "cancelled: the turn was stopped and left out of the conversation",
-            );
-            let unsent: Vec<String> = app
-                .steering
-                .take()
-                .into_iter()
-                .chain(app.queued.drain(..))
-                .collect();
-            if !unsent.is_empty() {
-                app.editor.set_text(&unsent.join("\n"));
-            }
-            if quit { Flow::Quit } else { Flow::Continue }
-        }
-    };
-    let leftover = app.steering.take();
-    if !leftover.is_empty() {
-        app.queued.push_front(leftover.join("\n\n"));
-    }
-    chat.add_turn_usage(usage);
-    if let Some(warning) = chat.save() {
-        app.notice(Notice::Warning, warning);
-    }
-    refresh_status(app, chat);
-    Ok(flow)
-}
-
-/// `/goal …`: runs the goal loop like a turn, with the screen alive; Esc
-/// or Ctrl+C cancels it and it still ends with its report. `/goal` alone
-/// shows the last report.
-async fn run_goal(
-    chat: &mut Chat,
-    audit: &mut AuditLog,
-    app: &mut App,
-    ui: &mut Ui<'_>,
-    words: String,
-) -> io::Result<Flow> {
-    let title = format!("/goal {words}").trim().to_string();
-    let spec = match words.trim() {
-        "" | "clear" => {
-            let text = match (&app.last_goal, words.trim()) {
-                (_, "clear") => "no goal is running (Esc cancels a running goal)".to_string(),
-                (Some(report), _) => report.clone(),
-                (None, _) => "no goal has run in this chat".to_string(),
-            };
-            app.push(Entry::Panel { title, text });
-            return Ok(Flow::Continue);
-        }
-        _ => match crate::goal::GoalSpec::parse_line(&words) {
-            Ok(spec) => spec,
-            Err(text) => {
-                app.push(Entry::Panel { title, text });
-                return Ok(Flow::Continue);
-            }
-        },
-    };
-    app.push(Entry::User(title));
-    app.set_working(true);
-    let (sender, mut events) = mpsc::unbounded_channel();
-    let mut emit = move |event: Event| {
-        let _ = sender.send(event);
-    };
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut usage = UsageTotals::default();
-    let quit = {
-        let goal = crate::goal::run(&mut chat.session, &spec, stopped, &mut emit);
-        tokio::pin!(goal);
-        let mut waited = drive(&mut goal, &mut events, audit, app, ui, &mut usage).await?;
-        let quit = matches!(waited, Waited::Quit);
-        if matches!(waited, Waited::Cancelled | Waited::Quit) {
-            let _ = stop.send(true);
-            app.drop_approval();
-            waited = drive(&mut goal, &mut events, audit, app, ui, &mut usage).await?;
-        }
-        drop(waited);
-        quit
-    };
-    app.set_working(false);
-    while let Ok(event) = events.try_recv() {
-        record(audit, app, event, &mut usage);
-    }
-    chat.add_turn_usage(usage);
-    if let Some(warning) = chat.save() {
-        app.notice(Notice::Warning, warning);
-    }
-    refresh_status(app, chat);
-    Ok(if quit { Flow::Quit } else { Flow::Continue })
-}
-
-fn turn_failed(audit: &mut AuditLog, app: &mut App, error: &TurnError) {
-    let event = Event::Error {
-        message: error.to_string(),
-    };
-    if let Err(e) = audit.record(&event) {
-        app.notice(
-            Notice::Warning,
-            format!("the audit log could not be written: {e}"),
-        );
-    }
-    app.apply(event);
-}
-
-/// `!command`: run through the policy on a blocking thread, shown as a
-/// card; Esc kills it.
-async fn run_bang(
-    chat: &mut Chat,
-    audit: &mut AuditLog,
-    app: &mut App,
-    ui: &mut Ui<'_>,
-    command: String,
-) -> io::Result<Flow> {
-    if command.is_empty() {
-        app.notice(
-            Notice::Info,
-            "`!COMMAND` runs a shell command through the agent's policy",
-        );
-        return Ok(Flow::Continue);
-    }
-    let setup = chat.session.setup();
-    let (policy, trust, tools) = (
-        setup.policy.clone(),
-        setup.trust.clone(),
-        setup.tools.for_call(),
-    );
-    let cancel = tools.cancel.clone();
-    let line = command.clone();
-    let job =
-        tokio::task::spawn_blocking(move || slash_session::bang(&policy, &trust, &tools, &line));
-    app.set_working(true);
-    let (closed, mut events) = mpsc::unbounded_channel::<Event>();
-    drop(closed);
-    let mut usage = UsageTotals::default();
-    let waited = drive(job, &mut events, audit, app, ui, &mut usage).await?;
-    app.set_working(false);
-    match waited {
-        Waited::Done(Ok(Bang {
-            verdict,
-            reasons,
-            output,
-        })) => app.push(Entry::Tool(ToolCard {
-            id: String::new(),
-            tool: "shell".into(),
-            input: serde_json::json!({ "command": command }),
-            decision: verdict,
-            reasons,
-            answer: Some("typed by you".into()),
-            result: Some(ToolResult {
-                output: output.text,
-                is_error: output.is_error,
-                exit_code: output.exit_code,
-            }),
-        })),
-        Waited::Done(Err(error)) => {
-            app.notice(Notice::Error, format!("the command failed: {error}"))
-        }
-        Waited::Cancelled => {
-            cancel.cancel_running();
-            app.notice(Notice::Error, "cancelled: the command was killed");
-        }
-        Waited::Quit => {
-            cancel.cancel_running();
-            return Ok(Flow::Quit);
-        }
-    }
-    Ok(Flow::Continue)
 }

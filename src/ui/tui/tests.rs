@@ -18,9 +18,9 @@ use super::input::Editor;
 use super::render;
 use super::theme::Theme;
 use super::transcript::Entry;
-use crate::commands::slash_session::overview_text;
+use crate::chat::overview_text;
 use crate::engine::events::UsageTotals;
-use crate::engine::{Answer, Event, Steering};
+use crate::engine::{Answer, Caller, Event, Steering};
 use crate::policy::{Grant, Mode, Policy, ToolCall, Trust, Verdict};
 
 const REFACTOR_BOT: &str = include_str!("../../../.kiro/agents/refactor-bot.json");
@@ -36,7 +36,7 @@ fn app() -> App {
         goal: None,
     };
     let editor = Editor::new(
-        crate::commands::slash::commands(),
+        crate::chat::slash::commands(),
         PathBuf::from("/nonexistent"),
         Vec::new(),
     );
@@ -101,6 +101,7 @@ fn a_tool_card_with_a_diff() {
     let decision = policy().decide(&call, &Trust::default(), Mode::Interactive);
     app.apply(Event::ToolCall {
         id: "c1".into(),
+        caller: Caller::Model,
         tool: "write".into(),
         input,
         decision: decision.verdict(),
@@ -121,6 +122,7 @@ fn a_tool_card_with_a_diff() {
     assert_eq!(decision.verdict(), Verdict::Deny);
     app.apply(Event::ToolCall {
         id: "c2".into(),
+        caller: Caller::Model,
         tool: "shell".into(),
         input: call.input.clone(),
         decision: decision.verdict(),
@@ -153,6 +155,7 @@ fn approval(app: &mut App, command: &str) -> oneshot::Receiver<Answer> {
     assert_eq!(decision.verdict(), Verdict::Ask);
     app.apply(Event::ToolCall {
         id: "c3".into(),
+        caller: Caller::Model,
         tool: "shell".into(),
         input: call.input.clone(),
         decision: decision.verdict(),
@@ -280,6 +283,7 @@ fn long_outputs_fold_and_unfold() {
     let mut app = app();
     app.apply(Event::ToolCall {
         id: "c".into(),
+        caller: Caller::Model,
         tool: "shell".into(),
         input: json!({"command": "seq 30"}),
         decision: Verdict::Allow,

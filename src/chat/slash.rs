@@ -1,70 +1,22 @@
-//! Chat's slash commands, shared by every interactive surface (the line
-//! mode and the terminal UI). Each line is parsed with clap, like the
-//! command line, so `/checkpoint restore 2 --hard` means what
-//! `agent checkpoint restore 2 --hard` means, and acts on the chat's state;
-//! what it has to say comes back as text for the surface to show. The
-//! commands about the session itself (`/tools`, `/model`, `/context`, …)
-//! are in [`super::slash_session`]. `/goal` joins `SlashCommand` when the
-//! goal loop lands; completion and `/help` pick it up from there.
+//! Chat's slash commands, the same for every surface (the line mode and
+//! the terminal UI). Each line is parsed with clap, like the command line,
+//! so `/checkpoint restore 2 --hard` means what `agent checkpoint restore 2
+//! --hard` means, and acts on the chat's state; what it has to say comes
+//! back as text for the surface to show. The commands about the session
+//! itself (`/tools`, `/model`, `/context`, …) are in `commands`;
+//! `/goal` and `/context add` run work, so the controller runs them.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use super::checkpoint;
-use super::slash_session::{self, AgentAction, ContextAction, ToolsAction};
+use super::checkpoint::{self, CheckpointCommand};
+use super::commands::{self as slash_session, AgentAction, ContextAction, ToolsAction};
+use super::{Chat, ChatError};
 use crate::checkpoint::CheckpointStore;
-use crate::cli::CheckpointCommand;
-use crate::engine::Session;
-use crate::engine::events::UsageTotals;
 use crate::engine::prompt::{context_files, describe_context};
-use crate::engine::store::{SavedSession, SessionStore};
 use crate::goal::spec::goal_words;
-use crate::settings::Settings;
-
-/// What an interactive chat is working on.
-pub struct Chat {
-    /// The conversation and its engine.
-    pub session: Session,
-    /// Where it is saved.
-    pub saved: SavedSession,
-    /// The workspace's saved sessions.
-    pub sessions: SessionStore,
-    /// The folder chat started in.
-    pub cwd: PathBuf,
-    /// The data folder (checkpoint stores).
-    pub data: PathBuf,
-    /// The user's settings (model endpoints for `/model`).
-    pub settings: Settings,
-    /// Tokens used by this chat's turns.
-    pub usage: UsageTotals,
-    /// The last turn's average prompt size as the model reported it, for
-    /// the context estimate.
-    pub last_prompt_tokens: u64,
-}
-
-impl Chat {
-    /// Saves the conversation; a failure is returned as a warning to show.
-    pub fn save(&mut self) -> Option<String> {
-        self.saved.messages = self.session.messages().to_vec();
-        self.saved.marks = self.session.marks().clone();
-        self.saved
-            .save()
-            .err()
-            .map(|e| format!("warning: the session could not be saved: {e}"))
-    }
-
-    /// Counts a finished turn's usage.
-    pub fn add_turn_usage(&mut self, turn: UsageTotals) {
-        self.usage.input_tokens += turn.input_tokens;
-        self.usage.output_tokens += turn.output_tokens;
-        self.usage.requests += turn.requests;
-        if let Some(average) = turn.input_tokens.checked_div(turn.requests) {
-            self.last_prompt_tokens = average;
-        }
-    }
-}
 
 /// A parsed slash command line.
 #[derive(Debug, Parser)]
@@ -147,6 +99,8 @@ pub enum Reply {
     Show(String),
     /// Run a goal: the words after `/goal`, still to be parsed.
     Goal(String),
+    /// Read these files into the system prompt (`/context add`).
+    ContextAdd(Vec<PathBuf>),
     /// End the chat.
     Quit,
 }
@@ -168,12 +122,12 @@ pub fn commands() -> Vec<(String, String)> {
 
 /// Runs one slash command line (`/checkpoint list`); an error is text to
 /// show, and the chat goes on.
-pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, String> {
+pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, ChatError> {
     if let Some(words) = goal_words(line) {
         return Ok(Reply::Goal(words.to_string()));
     }
     let words = line.trim_start_matches('/').split_whitespace();
-    let parsed = Line::try_parse_from(words).map_err(|e| e.render().to_string())?;
+    let parsed = Line::try_parse_from(words).map_err(|e| ChatError::usage(e.render()))?;
     match parsed.command {
         SlashCommand::Goal { words } => Ok(Reply::Goal(words.join(" "))),
         SlashCommand::Checkpoint(command) => checkpoint_command(chat, &command).map(Reply::Show),
@@ -184,9 +138,7 @@ pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, String> {
         SlashCommand::Agent(AgentAction::Swap { name }) => {
             slash_session::agent_swap(chat, &name).map(Reply::Show)
         }
-        SlashCommand::Context(ContextAction::Add { paths }) => {
-            slash_session::context_add(chat, &paths).map(Reply::Show)
-        }
+        SlashCommand::Context(ContextAction::Add { paths }) => Ok(Reply::ContextAdd(paths)),
         SlashCommand::Context(ContextAction::Remove { paths }) => {
             Ok(Reply::Show(slash_session::context_remove(chat, &paths)))
         }
@@ -215,13 +167,13 @@ pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, String> {
 /// `/checkpoint …`: the same as `agent checkpoint …`, and a restore also
 /// cuts the conversation back; `init` turns checkpoints on when they were
 /// waiting for it.
-fn checkpoint_command(chat: &mut Chat, command: &CheckpointCommand) -> Result<String, String> {
-    let mut out =
-        checkpoint::execute(command, &chat.cwd, &chat.data).map_err(|failure| failure.message)?;
+fn checkpoint_command(chat: &mut Chat, command: &CheckpointCommand) -> Result<String, ChatError> {
+    let mut out = checkpoint::execute(command, &chat.cwd, &chat.data)?;
     match command {
         CheckpointCommand::Init if chat.session.checkpoints().is_none() => {
             let workspace = chat.saved.workspace.clone();
-            let store = CheckpointStore::open(&chat.data, &workspace).map_err(|e| e.to_string())?;
+            let store =
+                CheckpointStore::open(&chat.data, &workspace).map_err(ChatError::runtime)?;
             chat.session.enable_checkpoints(Arc::new(Mutex::new(store)));
             out.push_str("checkpoints are on for this session\n");
         }
@@ -242,28 +194,28 @@ fn checkpoint_command(chat: &mut Chat, command: &CheckpointCommand) -> Result<St
 /// `/rewind [N] [--files]`: the conversation as it was at turn checkpoint
 /// `N` goes on in a new saved session, and the old session stays as it was
 /// (Kiro's semantics); `--files` also restores that checkpoint's files.
-fn rewind(chat: &mut Chat, turn: Option<u64>, files: bool) -> Result<String, String> {
+fn rewind(chat: &mut Chat, turn: Option<u64>, files: bool) -> Result<String, ChatError> {
     let marks: Vec<u64> = chat.session.marks().keys().copied().collect();
     let turn = match turn {
         Some(turn) if marks.contains(&turn) => turn,
         Some(turn) => {
-            return Err(format!(
+            return Err(ChatError::usage(format!(
                 "turn {turn} is not a checkpoint of this conversation (its turns: {marks:?})"
-            ));
+            )));
         }
         None => match marks.as_slice() {
             [.., before, _last] => *before,
-            _ => return Err("there is no earlier turn to rewind to".into()),
+            _ => return Err(ChatError::usage("there is no earlier turn to rewind to")),
         },
     };
     if let Some(warning) = chat.save() {
-        return Err(warning);
+        return Err(ChatError::Runtime(warning));
     }
     let old = chat.saved.id.clone();
     let mut fork = chat
         .sessions
         .create(&chat.saved.agent, &chat.saved.model, &chat.saved.workspace)
-        .map_err(|e| format!("cannot save the new session: {e}"))?;
+        .map_err(|e| ChatError::runtime(format!("cannot save the new session: {e}")))?;
     chat.session.rewind_to(&turn.to_string());
     std::mem::swap(&mut chat.saved, &mut fork);
     let mut out = format!(
@@ -278,10 +230,7 @@ fn rewind(chat: &mut Chat, turn: Option<u64>, files: bool) -> Result<String, Str
             tag: turn.to_string(),
             hard: false,
         };
-        out.push_str(
-            &checkpoint::execute(&restore, &chat.cwd, &chat.data)
-                .map_err(|failure| failure.message)?,
-        );
+        out.push_str(&checkpoint::execute(&restore, &chat.cwd, &chat.data)?);
     }
     Ok(out)
 }

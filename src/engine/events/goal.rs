@@ -2,13 +2,17 @@
 //! the checkpoints around it, the files it changed, what was refused, and
 //! what it cost. Serialized as the `goal` field of the JSON result, and
 //! rendered as text for people.
+//!
+//! It is part of the event vocabulary (the [`super::Event::GoalEnd`]
+//! payload), so it lives with the events; the goal loop in
+//! [`crate::goal`] fills it in.
 
 use std::fmt::Write;
 
 use serde::Serialize;
 
+use super::UsageTotals;
 use crate::checkpoint::FileChange;
-use crate::engine::events::UsageTotals;
 
 /// How a goal ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,5 +1,7 @@
-//! The typed events a session emits. Every surface (plain text, JSON, and
-//! later the terminal UI) is a consumer of these; no rule lives in a UI.
+//! The typed events a session emits. Every surface (plain text, JSON, the
+//! terminal UI) is a consumer of these; no rule lives in a UI.
+
+pub mod goal;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -33,11 +35,14 @@ pub enum Event {
         /// Why.
         reason: String,
     },
-    /// The model called a tool, and the policy decided.
+    /// A tool was called (by the model, the person or the goal loop), and
+    /// the policy and hooks decided.
     ToolCall {
         /// The call's id.
         id: String,
-        /// The tool.
+        /// Who called it.
+        caller: crate::engine::dispatch::Caller,
+        /// The tool, by its canonical name.
         tool: String,
         /// Its input.
         input: Value,
@@ -46,11 +51,12 @@ pub enum Event {
         /// Why.
         reasons: Vec<Reason>,
     },
-    /// A tool's result (or the refusal sent back to the model).
+    /// A tool's result (or the refusal sent back), exactly as the caller
+    /// receives it.
     ToolResult {
         /// The call's id.
         id: String,
-        /// What the model is told.
+        /// What the model (or the person) is told.
         output: String,
         /// True for a failure or a refusal.
         is_error: bool,
@@ -91,7 +97,7 @@ pub enum Event {
     /// A goal ended.
     GoalEnd {
         /// Everything it ended with.
-        report: Box<crate::goal::GoalReport>,
+        report: Box<goal::GoalReport>,
     },
     /// Something went wrong that does not stop the turn (a checkpoint
     /// could not be taken, say).

@@ -1,19 +1,20 @@
 //! The slash commands about the session itself: `/tools` (what each tool
-//! may do, and session trust), `/model`, `/agent list`, `/context show`,
-//! `/compact`, `/clear` and `/usage`. Parsing and dispatch live in
-//! [`super::slash`]; these act on the [`Chat`] and return text to show.
+//! may do, and session trust), `/model`, `/agent list|swap`, `/context`,
+//! `/compact`, `/clear` and `/usage`. Parsing lives in [`super::slash`];
+//! these act on the [`Chat`] and return text to show.
 
 use clap::Subcommand;
 
-use super::slash::Chat;
+use super::{Chat, ChatError};
 use crate::config::patterns::ToolId;
 use crate::engine::context::estimate_tokens;
-use crate::policy::overview::{RUNNABLE_TOOLS, ToolState};
+use crate::engine::{Caller, Emit};
+use crate::out::escape_control;
+use crate::policy::overview::ToolState;
 use crate::policy::tools::{pre_approval, tool_id};
-use crate::policy::{Decision, Mode, Policy, Reason, ToolCall, Trust, Verdict};
+use crate::policy::{Policy, Trust};
 use crate::provider::{Client, Endpoint};
-use crate::tools::{ToolContext, ToolOutput};
-use crate::ui::escape_control;
+use crate::tools::registry;
 
 /// `/tools …`: change what this session trusts (deny rules and fences
 /// always hold).
@@ -49,43 +50,34 @@ pub enum AgentAction {
 }
 
 /// `/agent swap NAME`: the session's rules, tools, system prompt and
-/// sandbox become the new agent's. An agent with hooks or MCP servers needs
-/// a new chat, where they are shown for trust and started.
-pub fn agent_swap(chat: &mut Chat, name: &str) -> Result<String, String> {
+/// sandbox become the new agent's, assembled as at chat start. An agent
+/// with hooks or MCP servers needs a new chat, where they are shown for
+/// trust and started.
+pub fn agent_swap(chat: &mut Chat, name: &str) -> Result<String, ChatError> {
     let home = crate::paths::home_dir();
-    let (validated, _) =
-        crate::config::load(name, &chat.cwd, home.as_deref()).map_err(|e| format!("{e}\n"))?;
+    let (validated, _) = crate::config::load(name, &chat.cwd, home.as_deref())
+        .map_err(|e| ChatError::usage(format!("{e}\n")))?;
     let config = validated.config;
     if !config.hooks.is_empty() || !config.mcp_servers.is_empty() {
-        return Err(format!(
+        return Err(ChatError::usage(format!(
             "`{}` runs hooks or MCP servers, which are shown for trust and started with a new chat: `agent chat --agent {name} --resume`\n",
             config.name
-        ));
+        )));
     }
     let workspace = chat.saved.workspace.clone();
     let guardrails = crate::config::guardrails::load(&workspace, home.as_deref())
-        .map_err(|e| format!("{e}\n"))?;
-    let definitions: Vec<crate::provider::ToolDefinition> =
-        crate::tools::registry::specs(&crate::policy::tools::visible_builtins(&config))
-            .into_iter()
-            .map(|spec| crate::provider::ToolDefinition {
-                name: spec.name.into(),
-                description: spec.description.into(),
-                input_schema: spec.input_schema,
-            })
-            .collect();
-    let offered: Vec<&str> = definitions.iter().map(|d| d.name.as_str()).collect();
-    let system =
-        crate::engine::prompt::system_prompt(&config, &workspace, home.as_deref(), &offered);
-    let setup = chat.session.setup_mut();
-    setup.tools.sandbox = crate::sandbox::Sandbox::for_agent(&config);
-    setup.tools.env_passthrough = config.settings.shell.pass_env.clone();
-    setup.definitions = definitions;
-    setup.system = system;
-    setup.trust = Trust::default();
-    setup.hooks = Default::default();
+        .map_err(|e| ChatError::usage(format!("{e}\n")))?;
     let agent = config.name.clone();
-    setup.policy = Policy::new(config, &workspace, home.as_deref()).with_guardrails(guardrails);
+    let setup = crate::engine::SessionSetup::assemble(crate::engine::Assembly {
+        config,
+        guardrails,
+        workspace,
+        home,
+        client: chat.session.setup().client.clone(),
+        model_id: chat.session.setup().model_id.clone(),
+        mcp: Default::default(),
+    });
+    chat.session.swap_setup(setup);
     chat.saved.agent = agent.clone();
     Ok(format!(
         "this chat now runs `{agent}` (its tools, rules, prompt and sandbox); trust given earlier was dropped\n"
@@ -112,9 +104,6 @@ pub enum ContextAction {
     },
 }
 
-/// Bytes of one file `/context add` puts into the system prompt.
-const CONTEXT_FILE_LIMIT: usize = 64 * 1024;
-
 /// The system prompt block of a file added with `/context add`.
 fn context_block_start(path: &std::path::Path) -> String {
     format!("\n\n<context file=\"{}\">\n", path.display())
@@ -122,36 +111,40 @@ fn context_block_start(path: &std::path::Path) -> String {
 
 const CONTEXT_BLOCK_END: &str = "\n</context>";
 
-/// `/context add PATH…`: each file, if the policy lets it be read, goes into
-/// the system prompt (once; adding it again refreshes it).
-pub fn context_add(chat: &mut Chat, paths: &[std::path::PathBuf]) -> Result<String, String> {
+/// `/context add PATH…`: each file is read as the person's own `read`
+/// call, through the dispatcher (judged, hooked, redacted, audited), and
+/// what that call returned goes into the system prompt (once; adding it
+/// again refreshes it).
+pub async fn context_add(
+    chat: &mut Chat,
+    paths: &[std::path::PathBuf],
+    emit: &mut Emit<'_>,
+) -> String {
     let mut out = String::new();
     for path in paths {
-        let call = ToolCall {
-            tool: "read".into(),
-            input: serde_json::json!({ "path": path }),
-        };
-        if let Decision::Deny { reasons } = chat.session.decide_unattended(&call) {
-            let why: Vec<String> = reasons.iter().map(ToString::to_string).collect();
-            out.push_str(&format!("refused {}: {}\n", path.display(), why.join("; ")));
+        let input = serde_json::json!({ "path": path });
+        let read = chat.session.call(Caller::User, "read", input, emit).await;
+        if !read.ran {
+            let why = read.output.text.replace('\n', " ");
+            out.push_str(&format!("refused {}: {}\n", path.display(), why.trim()));
             continue;
         }
-        let full = chat.saved.workspace.join(path);
-        let text = std::fs::read_to_string(&full)
-            .map_err(|e| format!("cannot read {}: {e}\n", full.display()))?;
-        let text = crate::tools::text::head_and_tail(&text, CONTEXT_FILE_LIMIT);
-        remove_block(&mut chat.session.setup_mut().system, path);
+        if read.output.is_error {
+            out.push_str(&format!("{}\n", read.output.text.trim_end()));
+            continue;
+        }
         let system = &mut chat.session.setup_mut().system;
+        remove_block(system, path);
         system.push_str(&context_block_start(path));
-        system.push_str(&text);
+        system.push_str(&read.output.text);
         system.push_str(CONTEXT_BLOCK_END);
         out.push_str(&format!(
             "added {} ({} bytes) to the context\n",
             path.display(),
-            text.len()
+            read.output.text.len()
         ));
     }
-    Ok(out)
+    out
 }
 
 /// `/context remove PATH…`.
@@ -183,7 +176,7 @@ fn remove_block(system: &mut String, path: &std::path::Path) -> bool {
 }
 
 /// `/tools [ACTION]`: the overview, after the change if one was asked.
-pub fn tools(chat: &mut Chat, action: Option<ToolsAction>) -> Result<String, String> {
+pub fn tools(chat: &mut Chat, action: Option<ToolsAction>) -> Result<String, ChatError> {
     let mut out = String::new();
     if let Some(action) = action {
         out.push_str(&change_trust(chat, action)?);
@@ -193,7 +186,7 @@ pub fn tools(chat: &mut Chat, action: Option<ToolsAction>) -> Result<String, Str
     Ok(out)
 }
 
-fn change_trust(chat: &mut Chat, action: ToolsAction) -> Result<String, String> {
+fn change_trust(chat: &mut Chat, action: ToolsAction) -> Result<String, ChatError> {
     let setup = chat.session.setup_mut();
     let trust = &mut setup.trust;
     Ok(match action {
@@ -229,15 +222,15 @@ fn change_trust(chat: &mut Chat, action: ToolsAction) -> Result<String, String> 
 
 /// A tool name as trust takes it: a built-in in its current spelling, or
 /// an MCP pattern.
-fn known_tool(name: &str) -> Result<String, String> {
+fn known_tool(name: &str) -> Result<String, ChatError> {
     match tool_id(name) {
         Some(ToolId::Builtin(builtin)) => Ok(builtin.to_string()),
         Some(ToolId::Mcp { .. }) => Ok(name.to_string()),
         None if name.starts_with('@') && name.len() > 1 => Ok(name.to_string()),
-        None => Err(format!(
+        None => Err(ChatError::usage(format!(
             "there is no tool named `{name}` (the tools: {})\n",
-            RUNNABLE_TOOLS.join(", ")
-        )),
+            registry::names().join(", ")
+        ))),
     }
 }
 
@@ -251,7 +244,7 @@ pub fn tools_overview(chat: &Chat) -> String {
 /// grants, as `/tools` shows it.
 pub fn overview_text(policy: &Policy, trust: &Trust) -> String {
     let mut out = String::new();
-    for tool in policy.overview(trust) {
+    for tool in policy.overview(trust, &registry::names()) {
         let state = match &tool.state {
             ToolState::Trusted(why) => format!("trusted: {why}"),
             ToolState::PerRequest => "per-request: asks unless a fence allows".into(),
@@ -269,7 +262,7 @@ pub fn overview_text(policy: &Policy, trust: &Trust) -> String {
 }
 
 /// `/model [ID]`: the models to pick from, or a switch for the next turn.
-pub fn model(chat: &mut Chat, id: Option<String>) -> Result<String, String> {
+pub fn model(chat: &mut Chat, id: Option<String>) -> Result<String, ChatError> {
     let Some(id) = id else {
         let setup = chat.session.setup();
         let mut out = format!("current: {}\n", setup.model_id);
@@ -285,7 +278,8 @@ pub fn model(chat: &mut Chat, id: Option<String>) -> Result<String, String> {
         return Ok(out);
     };
     let variable = |name: &str| chat.settings.env_or_setting(name);
-    let endpoint = Endpoint::resolve(&id, &variable).map_err(|e| format!("{e}\n"))?;
+    let endpoint =
+        Endpoint::resolve(&id, &variable).map_err(|e| ChatError::usage(format!("{e}\n")))?;
     let setup = chat.session.setup_mut();
     setup.client = Client::new(endpoint);
     setup.model_id = id.clone();
@@ -299,7 +293,7 @@ pub fn model(chat: &mut Chat, id: Option<String>) -> Result<String, String> {
 
 /// `/agent list`.
 pub fn agents(chat: &Chat) -> String {
-    let (warnings, table) = super::agent::list_text(&chat.cwd);
+    let (warnings, table) = super::agents::list_text(&chat.cwd);
     let mut out = String::new();
     for warning in warnings {
         out.push_str(&warning);
@@ -374,15 +368,15 @@ pub fn compact(chat: &mut Chat) -> String {
 
 /// `/clear`: an empty conversation in a new saved session; the old one is
 /// kept.
-pub fn clear(chat: &mut Chat) -> Result<String, String> {
+pub fn clear(chat: &mut Chat) -> Result<String, ChatError> {
     if let Some(warning) = chat.save() {
-        return Err(warning);
+        return Err(ChatError::Runtime(warning));
     }
     let old = chat.saved.id.clone();
     let mut fresh = chat
         .sessions
         .create(&chat.saved.agent, &chat.saved.model, &chat.saved.workspace)
-        .map_err(|e| format!("cannot save the new session: {e}\n"))?;
+        .map_err(|e| ChatError::runtime(format!("cannot save the new session: {e}\n")))?;
     chat.session.rewind_to("0");
     std::mem::swap(&mut chat.saved, &mut fresh);
     chat.last_prompt_tokens = 0;
@@ -412,45 +406,4 @@ pub fn usage(chat: &Chat) -> String {
 /// `used` as a whole percentage of `window`.
 pub fn percent(used: usize, window: usize) -> usize {
     (used * 100).checked_div(window).unwrap_or(0)
-}
-
-/// A `!command` the person ran, as judged and as it ended.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Bang {
-    /// The policy's verdict.
-    pub verdict: Verdict,
-    /// Its reasons.
-    pub reasons: Vec<Reason>,
-    /// What the command printed, or why it was refused.
-    pub output: ToolOutput,
-}
-
-/// `!COMMAND`: a shell command the person typed, judged by the agent's
-/// policy: a deny rule refuses it, and what would ask runs, since typing it
-/// is the person's approval. Blocks until it ends; its output is shown to
-/// the person, not added to the conversation.
-pub fn bang(policy: &Policy, trust: &Trust, tools: &ToolContext, command: &str) -> Bang {
-    let call = ToolCall {
-        tool: "shell".into(),
-        input: serde_json::json!({ "command": command }),
-    };
-    let decision = policy.decide(&call, trust, Mode::Interactive);
-    let verdict = decision.verdict();
-    let reasons = decision.reasons().to_vec();
-    let output = match decision {
-        Decision::Allow { approval, .. } => crate::tools::run(&call, &approval, tools),
-        Decision::Ask { pending, .. } => crate::tools::run(&call, &pending.approve(), tools),
-        Decision::Deny { reasons } => {
-            let lines: Vec<String> = reasons.iter().map(|r| format!("- {r}")).collect();
-            ToolOutput::error(format!(
-                "refused by the guardrail policy:\n{}",
-                lines.join("\n")
-            ))
-        }
-    };
-    Bang {
-        verdict,
-        reasons,
-        output,
-    }
 }

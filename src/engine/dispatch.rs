@@ -1,0 +1,449 @@
+//! The dispatcher: the one path every tool call takes, whoever makes it
+//! (the model in a turn, the person's `!command` and `/context add`, the
+//! goal loop's checks, an MCP tool, the tools to come). In order, once
+//! each:
+//!
+//! 1. the tool is named once ([`ToolId`]: a built-in from the registry,
+//!    `@server/tool` for MCP);
+//! 2. the arguments are parsed and checked against the tool's schema (a
+//!    misfit goes back as a clear error before anything else runs);
+//! 3. the policy decides, for the caller's mode: for the model in
+//!    interactive chat an `ask` is a question to the person; for a call the
+//!    person typed (`!command`, `/context add`) typing it was their answer,
+//!    yes for this call once; for an unattended caller (headless, a goal's
+//!    check) it is a refusal; a deny refuses every caller;
+//! 4. `preToolUse` hooks can only make that stricter;
+//! 5. a `ToolCall` event; an `ask` goes to the [`Approver`] with the trust
+//!    options of the live policy;
+//! 6. the tool runs with its approval;
+//! 7. a checkpoint of what it changed, and for a command the fence audit
+//!    of that checkpoint (a refused write is put back and said);
+//! 8. secrets are redacted, then the text is cut once to
+//!    [`MAX_TOOL_RESULT_BYTES`];
+//! 9. `postToolUse` hooks see that text;
+//! 10. one `ToolResult` event carrying exactly that text, which is what the
+//!     model (or the person) receives, and one audit record.
+//!
+//! [`Approver`]: super::Approver
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::policy::{Approval, Decision, Mode, Reason, ToolCall, Verdict};
+use crate::tools::registry::{self, Tool, Touches};
+use crate::tools::{ToolOutput, args};
+
+use super::audit::AuditRecord;
+use super::checkpoints::{Tag, first_line};
+use super::events::Event;
+use super::session::{Emit, Session};
+use super::setup::{Answer, Question};
+use super::turn::{SET_CHECKS, set_checks_schema};
+
+/// Bytes of one tool result sent to the model (head and tail kept).
+pub const MAX_TOOL_RESULT_BYTES: usize = crate::tools::text::OUTPUT_CAP;
+
+/// Who makes a tool call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Caller {
+    /// The model, in a turn.
+    Model,
+    /// The person: `!command`, `/context add`.
+    User,
+    /// The goal loop: an acceptance check.
+    Goal,
+}
+
+/// A tool, named once: every step after resolution uses this.
+#[derive(Clone, Copy)]
+pub enum ToolId<'a> {
+    /// A built-in tool from the registry.
+    Builtin(&'static dyn Tool),
+    /// An MCP tool, `@server/tool`.
+    Mcp {
+        /// The server.
+        server: &'a str,
+        /// Its tool.
+        tool: &'a str,
+    },
+    /// The goal's planning tool, which only records the checks.
+    SetChecks,
+    /// A name `agent` cannot run (the policy still judges it, and says
+    /// why it is refused).
+    Unknown,
+}
+
+/// One tool call to dispatch.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The call's id (the model's, or one the session makes up).
+    pub id: String,
+    /// The tool, as the caller named it (an alias or an MCP tool's model
+    /// name is fine).
+    pub name: String,
+    /// Its arguments; `Value::Null` when they were not valid JSON.
+    pub input: Value,
+    /// The arguments as sent, for the error when they were not JSON.
+    pub raw_input: String,
+    /// Who makes it.
+    pub caller: Caller,
+}
+
+/// What came of a dispatched call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dispatched {
+    /// The result: `text` is exactly what the `ToolResult` event carried
+    /// and what the caller hands on (to the model, or the person).
+    pub output: ToolOutput,
+    /// Whether the tool ran (a refusal did not).
+    pub ran: bool,
+    /// The decision the `ToolCall` event showed.
+    pub verdict: Verdict,
+}
+
+/// How a call was judged, before it runs.
+enum Judged {
+    /// Runs with this approval (`None`: the planning tool, which needs
+    /// none).
+    Run(Option<Approval>),
+    /// A person must answer first.
+    Ask(crate::policy::Pending),
+    /// Refused; this goes back instead of a result.
+    Refuse(ToolOutput),
+}
+
+impl Session {
+    /// Dispatches one call along the whole path (see the module docs).
+    pub async fn dispatch(&mut self, request: Request, emit: &mut Emit<'_>) -> Dispatched {
+        let mcp = self.setup.mcp.clone();
+        let call = ToolCall {
+            tool: self.canonical_name(&request.name, &mcp),
+            input: request.input.clone(),
+        };
+        let id = self.resolve(&call.tool);
+        let mode = match request.caller {
+            Caller::Model => self.setup.mode,
+            Caller::User => Mode::Interactive,
+            Caller::Goal => Mode::Unattended,
+        };
+        let (judged, verdict, reasons) = self.judge(&request, id, &call, mode, emit).await;
+        emit(Event::ToolCall {
+            id: request.id.clone(),
+            caller: request.caller,
+            tool: call.tool.clone(),
+            input: call.input.clone(),
+            decision: verdict,
+            reasons: reasons.clone(),
+        });
+        let (mut output, ran) = self
+            .settle(judged, id, &call, &reasons, request.caller, emit)
+            .await;
+        if ran {
+            self.after_run(id, &call, request.caller, &mut output, emit)
+                .await;
+        }
+        let text = self.setup.policy.redact(&output.text);
+        output.text = crate::tools::text::head_and_tail(&text, MAX_TOOL_RESULT_BYTES);
+        if ran && !self.setup.hooks.is_empty() {
+            let warnings = self
+                .setup
+                .hooks
+                .post_tool_use(&call.tool, &call.input, &output.text, output.is_error)
+                .await;
+            warn(warnings, emit);
+        }
+        emit(Event::ToolResult {
+            id: request.id.clone(),
+            output: output.text.clone(),
+            is_error: output.is_error,
+            exit_code: output.exit_code,
+        });
+        self.audit(&request, &call, verdict, &reasons, &output, emit);
+        Dispatched {
+            output,
+            ran,
+            verdict,
+        }
+    }
+
+    /// The canonical name of what the caller called `name`: a built-in
+    /// tool's current name, `@server/tool` for an MCP tool, or `name`.
+    fn canonical_name(&self, name: &str, mcp: &crate::mcp::McpServers) -> String {
+        if self.planning && name == SET_CHECKS {
+            return name.to_string();
+        }
+        match registry::find(name) {
+            Some(tool) => tool.name().to_string(),
+            None => crate::config::tools::canonical(name)
+                .map(str::to_string)
+                .unwrap_or_else(|| mcp.canonical(name)),
+        }
+    }
+
+    /// The [`ToolId`] of a canonical name.
+    fn resolve<'n>(&self, canonical: &'n str) -> ToolId<'n> {
+        if self.planning && canonical == SET_CHECKS {
+            return ToolId::SetChecks;
+        }
+        if let Some(tool) = registry::find(canonical) {
+            return ToolId::Builtin(tool);
+        }
+        match canonical
+            .strip_prefix('@')
+            .and_then(|rest| rest.split_once('/'))
+        {
+            Some((server, tool)) if !server.is_empty() && !tool.is_empty() => {
+                ToolId::Mcp { server, tool }
+            }
+            _ => ToolId::Unknown,
+        }
+    }
+
+    /// Steps 2 to 4: the arguments, the policy, the hooks.
+    async fn judge(
+        &self,
+        request: &Request,
+        id: ToolId<'_>,
+        call: &ToolCall,
+        mode: Mode,
+        emit: &mut Emit<'_>,
+    ) -> (Judged, Verdict, Vec<Reason>) {
+        if let Err(problem) = self.check_arguments(request, id) {
+            let reason = Reason::new(Verdict::Deny, problem.clone());
+            return (
+                Judged::Refuse(ToolOutput::error(problem)),
+                Verdict::Deny,
+                vec![reason],
+            );
+        }
+        if let ToolId::SetChecks = id {
+            let reason = Reason::new(
+                Verdict::Allow,
+                "the goal's planning tool: it records the checks and changes nothing",
+            );
+            return (Judged::Run(None), Verdict::Allow, vec![reason]);
+        }
+        let mut decision = self.setup.policy.decide(call, &self.setup.trust, mode);
+        if !self.setup.hooks.is_empty() && !matches!(decision, Decision::Deny { .. }) {
+            let (tightening, warnings) =
+                self.setup.hooks.pre_tool_use(&call.tool, &call.input).await;
+            warn(warnings, emit);
+            decision = tightening
+                .into_iter()
+                .fold(decision, |decision, reason| decision.tighten(reason, mode));
+        }
+        let verdict = decision.verdict();
+        let reasons = decision.reasons().to_vec();
+        let judged = match decision {
+            Decision::Allow { approval, .. } => Judged::Run(Some(approval)),
+            Decision::Ask { pending, .. } => Judged::Ask(pending),
+            Decision::Deny { reasons } => Judged::Refuse(refusal(&reasons)),
+        };
+        (judged, verdict, reasons)
+    }
+
+    /// The arguments as JSON that fits the tool's schema, or what is wrong.
+    fn check_arguments(&self, request: &Request, id: ToolId<'_>) -> Result<(), String> {
+        if request.input.is_null() {
+            return Err(format!(
+                "the arguments are not valid JSON: {}",
+                request.raw_input
+            ));
+        }
+        let schema = match id {
+            ToolId::Builtin(tool) => tool.input_schema(),
+            ToolId::Mcp { server, tool } => match self.setup.mcp.schema(server, tool) {
+                Some(schema) => schema.clone(),
+                None => return Ok(()),
+            },
+            ToolId::SetChecks => set_checks_schema(),
+            ToolId::Unknown => return Ok(()),
+        };
+        args::check(&request.input, &schema)
+            .map_err(|misfit| format!("the arguments do not fit the tool's input schema: {misfit}"))
+    }
+
+    /// Steps 5 and 6: an answer when the policy asks, then the run.
+    async fn settle(
+        &mut self,
+        judged: Judged,
+        id: ToolId<'_>,
+        call: &ToolCall,
+        reasons: &[Reason],
+        caller: Caller,
+        emit: &mut Emit<'_>,
+    ) -> (ToolOutput, bool) {
+        let approval = match judged {
+            Judged::Refuse(output) => return (output, false),
+            Judged::Run(approval) => approval,
+            // The person typed this very call: that is their answer to the
+            // question, for this call once (a deny still refused it).
+            Judged::Ask(pending) if caller == Caller::User => Some(pending.approve()),
+            Judged::Ask(pending) => {
+                let question = Question {
+                    call: pending.call().clone(),
+                    reasons: reasons.to_vec(),
+                    options: self.setup.policy.trust_options(pending.call()),
+                    caller,
+                };
+                match self.ask(question).await {
+                    Answer::Once => Some(pending.approve()),
+                    Answer::Trust(grants) => {
+                        self.setup.trust.grant(&grants);
+                        Some(pending.approve())
+                    }
+                    Answer::Refuse(None) => return (refusal(reasons), false),
+                    Answer::Refuse(Some(why)) => {
+                        let text = format!("the user refused this call: {why}");
+                        return (ToolOutput::error(text), false);
+                    }
+                }
+            }
+        };
+        if caller != Caller::Model && touches(id) != Touches::Nothing {
+            // Outside a turn, what changed since the newest checkpoint is
+            // kept apart first, so the call's checkpoint and its fence
+            // audit see only what the call did.
+            self.start_checkpoints(emit).await;
+        }
+        (self.run(id, call, approval).await, true)
+    }
+
+    /// The approver's answer to `question`; a refusal when nobody can be
+    /// asked.
+    async fn ask(&self, question: Question) -> Answer {
+        let Some(approver) = self.setup.approver.clone() else {
+            return Answer::Refuse(None);
+        };
+        tokio::task::spawn_blocking(move || match approver.lock() {
+            Ok(mut approver) => approver.ask(&question),
+            Err(_) => Answer::Refuse(None),
+        })
+        .await
+        .unwrap_or(Answer::Refuse(None))
+    }
+
+    /// Runs an approved call: a built-in tool on a blocking thread, an MCP
+    /// tool through its server.
+    async fn run(&self, id: ToolId<'_>, call: &ToolCall, approval: Option<Approval>) -> ToolOutput {
+        let Some(approval) = approval else {
+            return match id {
+                ToolId::SetChecks => recorded_checks(&call.input),
+                _ => ToolOutput::error("refused: this call was not approved by the policy"),
+            };
+        };
+        if let ToolId::Mcp { .. } = id {
+            return self.setup.mcp.call(call, &approval).await;
+        }
+        let context = self.setup.tools.for_call();
+        let call = call.clone();
+        tokio::task::spawn_blocking(move || crate::tools::run(&call, &approval, &context))
+            .await
+            .unwrap_or_else(|e| ToolOutput::error(format!("the tool failed: {e}")))
+    }
+
+    /// Step 7: the checkpoint of what a call changed, and the fence audit
+    /// of a command's changes (whose "refused write" lines join the text).
+    async fn after_run(
+        &mut self,
+        id: ToolId<'_>,
+        call: &ToolCall,
+        caller: Caller,
+        output: &mut ToolOutput,
+        emit: &mut Emit<'_>,
+    ) {
+        let touches = touches(id);
+        let nothing_reported = touches == Touches::ReportedFiles && output.changed.is_empty();
+        if touches == Touches::Nothing || nothing_reported || self.setup.checkpoints.is_none() {
+            return;
+        }
+        let what = format!("{} {}", call.tool, first_line(&call.input.to_string()));
+        let (tag, description) = match (&self.turn, caller) {
+            (Some(turn), Caller::Model) => (Tag::Fixed(turn.next_tool_tag()), what),
+            (None, Caller::Model) => return,
+            (_, Caller::User) => (Tag::Next, format!("typed by you: {what}")),
+            (_, Caller::Goal) => (Tag::Next, format!("goal check: {what}")),
+        };
+        let before = self.latest_checkpoint().await;
+        let changed = output.changed.clone();
+        let Some(tag) = self.checkpoint(tag, description, changed, emit).await else {
+            return;
+        };
+        if let (Some(turn), Caller::Model) = (&mut self.turn, caller) {
+            turn.tool_checkpoints += 1;
+        }
+        if touches == Touches::Anything
+            && let Some(before) = before
+        {
+            let refused = self.audit_fence(before, tag, emit).await;
+            output.text.push_str(&refused);
+        }
+    }
+
+    /// Step 10's audit record; a log that cannot be written is a warning.
+    fn audit(
+        &mut self,
+        request: &Request,
+        call: &ToolCall,
+        decision: Verdict,
+        reasons: &[Reason],
+        output: &ToolOutput,
+        emit: &mut Emit<'_>,
+    ) {
+        let Some(log) = self.setup.audit.as_mut() else {
+            return;
+        };
+        let record = AuditRecord {
+            id: &request.id,
+            caller: request.caller,
+            tool: &call.tool,
+            input: &call.input,
+            decision,
+            reasons,
+            is_error: output.is_error,
+            exit_code: output.exit_code,
+            output: &output.text,
+        };
+        if let Err(e) = log.record(&record) {
+            emit(Event::Warning {
+                message: format!("the audit log could not be written: {e}"),
+            });
+        }
+    }
+}
+
+/// What a tool may change: a built-in tool says; an MCP server may do
+/// anything.
+fn touches(id: ToolId<'_>) -> Touches {
+    match id {
+        ToolId::Builtin(tool) => tool.touches(),
+        ToolId::Mcp { .. } => Touches::Anything,
+        ToolId::SetChecks | ToolId::Unknown => Touches::Nothing,
+    }
+}
+
+/// Hooks' warnings, as events.
+pub(super) fn warn(warnings: crate::hooks::Warnings, emit: &mut Emit<'_>) {
+    for message in warnings {
+        emit(Event::Warning { message });
+    }
+}
+
+/// What the model is told about a refused call: the rule, so it can work
+/// within it instead of retrying.
+fn refusal(reasons: &[Reason]) -> ToolOutput {
+    let lines: Vec<String> = reasons.iter().map(|r| format!("- {r}")).collect();
+    ToolOutput::error(format!(
+        "refused by the guardrail policy:\n{}",
+        lines.join("\n")
+    ))
+}
+
+/// The planning tool's result (its input already fits its schema).
+fn recorded_checks(input: &Value) -> ToolOutput {
+    let count = input["commands"].as_array().map_or(0, Vec::len);
+    ToolOutput::ok(format!(
+        "recorded {count} check(s); the program will run them"
+    ))
+}

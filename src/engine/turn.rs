@@ -1,0 +1,285 @@
+//! The turn loop: send the conversation to the model, hand every tool call
+//! it makes to the dispatcher, send the results back, until the model ends
+//! its turn; with the prompt hooks before it and the `stop` hooks and the
+//! turn's checkpoint after it.
+
+use std::fmt;
+
+use crate::provider::retry::{self, GaveUp};
+use crate::provider::{Message, Request, StreamEvent, ToolDefinition, ToolUse};
+use crate::tools::registry::{self, Touches};
+
+use super::checkpoints::{Tag, first_line};
+use super::dispatch::{self, Caller, warn};
+use super::events::{Event, UsageTotals};
+use super::session::{Emit, Session, TurnTags};
+
+/// Model requests one turn may make before it is stopped.
+pub const MAX_REQUESTS_PER_TURN: usize = 500;
+
+/// The planning tool through which the model states a goal's checks.
+pub const SET_CHECKS: &str = "set_checks";
+
+/// How a turn may run.
+#[derive(Debug, Clone)]
+pub struct TurnOptions {
+    /// Model requests the turn may make.
+    pub max_requests: usize,
+    /// A goal's planning turn: only the read-only tools and `set_checks`
+    /// are offered.
+    pub planning: bool,
+}
+
+impl Default for TurnOptions {
+    fn default() -> TurnOptions {
+        TurnOptions {
+            max_requests: MAX_REQUESTS_PER_TURN,
+            planning: false,
+        }
+    }
+}
+
+/// What a turn ended with.
+#[derive(Debug, Clone, Default)]
+pub struct TurnOutcome {
+    /// The model's last text.
+    pub text: String,
+    /// Tokens used by the turn.
+    pub usage: UsageTotals,
+    /// The acceptance checks the model stated with `set_checks` (planning).
+    pub checks: Option<Vec<String>>,
+}
+
+/// Why a turn did not finish.
+#[derive(Debug)]
+pub enum TurnError {
+    /// The model could not be reached, or its retries were spent.
+    Model(GaveUp),
+    /// The model kept calling tools past the limit.
+    TooManyRequests(usize),
+}
+
+impl fmt::Display for TurnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TurnError::Model(gave_up) => write!(f, "{gave_up}"),
+            TurnError::TooManyRequests(limit) => {
+                write!(f, "the turn was stopped after {limit} model requests")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TurnError {}
+
+/// The input schema of `set_checks`.
+pub(super) fn set_checks_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "properties": {"commands": {"type": "array", "items": {"type": "string"}}},
+        "required": ["commands"]
+    })
+}
+
+fn set_checks_definition() -> ToolDefinition {
+    ToolDefinition {
+        name: SET_CHECKS.into(),
+        description: "State the goal's acceptance checks: shell commands that all exit 0 exactly when the goal is met. The program runs them itself after every iteration.".into(),
+        input_schema: set_checks_schema(),
+    }
+}
+
+impl Session {
+    /// Runs one turn for `prompt`, emitting events to `emit`; returns the
+    /// model's last text.
+    pub async fn run_turn(
+        &mut self,
+        prompt: &str,
+        emit: &mut Emit<'_>,
+    ) -> Result<String, TurnError> {
+        self.run_turn_with(prompt, &TurnOptions::default(), emit)
+            .await
+            .map(|outcome| outcome.text)
+    }
+
+    /// Runs one turn with `options` (the goal loop's planning and bounded
+    /// iterations).
+    pub async fn run_turn_with(
+        &mut self,
+        prompt: &str,
+        options: &TurnOptions,
+        emit: &mut Emit<'_>,
+    ) -> Result<TurnOutcome, TurnError> {
+        self.turn = self.start_checkpoints(emit).await.map(|number| TurnTags {
+            number,
+            tool_checkpoints: 0,
+        });
+        self.planning = options.planning;
+        let outcome = self.turn_loop(prompt, options, emit).await;
+        self.turn = None;
+        self.planning = false;
+        outcome
+    }
+
+    async fn turn_loop(
+        &mut self,
+        prompt: &str,
+        options: &TurnOptions,
+        emit: &mut Emit<'_>,
+    ) -> Result<TurnOutcome, TurnError> {
+        let prompt = &self.prompt_with_hooks(prompt, emit).await;
+        self.messages.push(Message::User(prompt.to_string()));
+        let mut usage = UsageTotals::default();
+        let mut checks = None;
+        let tools = self.offered_tools(options);
+        for _ in 0..options.max_requests {
+            let request = self.request(tools.clone());
+            let mut forward = |event: StreamEvent| match event {
+                StreamEvent::TextDelta(text) => emit(Event::TextDelta { text }),
+                StreamEvent::Retrying {
+                    attempt, reason, ..
+                } => emit(Event::Retrying { attempt, reason }),
+            };
+            let asked = std::time::Instant::now();
+            let reply = retry::send(&self.setup.client, &request, self.setup.retry, &mut forward)
+                .await
+                .map_err(TurnError::Model)?;
+            usage.model_ms += asked.elapsed().as_millis() as u64;
+            usage.add(reply.usage);
+            self.messages.push(Message::Assistant {
+                text: reply.text.clone(),
+                tool_calls: reply.tool_calls.clone(),
+            });
+            if reply.tool_calls.is_empty() {
+                self.end_turn(prompt, emit).await;
+                emit(Event::TurnEnd {
+                    text: reply.text.clone(),
+                    usage,
+                });
+                return Ok(TurnOutcome {
+                    text: reply.text,
+                    usage,
+                    checks,
+                });
+            }
+            for call in &reply.tool_calls {
+                checks = self.model_call(call, emit).await.or(checks);
+            }
+            for text in self.setup.steering.take() {
+                emit(Event::Steered { text: text.clone() });
+                self.messages.push(Message::User(text));
+            }
+        }
+        Err(TurnError::TooManyRequests(options.max_requests))
+    }
+
+    /// The next model request: the conversation (compacted near the
+    /// model's window) and `tools`.
+    fn request(&mut self, tools: Vec<ToolDefinition>) -> Request {
+        super::context::compact(&mut self.messages, self.setup.context_tokens / 4 * 3);
+        Request {
+            model: self.setup.client.endpoint().model.clone(),
+            system: self.setup.system.clone(),
+            messages: self.messages.clone(),
+            tools,
+            max_tokens: 8192,
+        }
+    }
+
+    /// Dispatches one of the model's calls and adds its result to the
+    /// conversation, exactly as the `ToolResult` event showed it; returns
+    /// the checks a well-formed `set_checks` stated.
+    async fn model_call(&mut self, call: &ToolUse, emit: &mut Emit<'_>) -> Option<Vec<String>> {
+        let request = dispatch::Request {
+            id: call.id.clone(),
+            name: call.name.clone(),
+            input: call.input.clone(),
+            raw_input: call.raw_input.clone(),
+            caller: Caller::Model,
+        };
+        let dispatched = self.dispatch(request, emit).await;
+        let stated = (self.planning && call.name == SET_CHECKS && dispatched.ran)
+            .then(|| stated_checks(&call.input))
+            .flatten();
+        self.messages.push(Message::ToolResult {
+            id: call.id.clone(),
+            content: dispatched.output.text,
+            is_error: dispatched.output.is_error,
+        });
+        stated
+    }
+
+    /// The turn's checkpoint and the `stop` hooks.
+    async fn end_turn(&mut self, prompt: &str, emit: &mut Emit<'_>) {
+        if let Some(turn) = self.turn {
+            let description = format!("turn: {}", first_line(prompt));
+            let tag = Tag::Fixed(turn.number.to_string());
+            if self
+                .checkpoint(tag, description, Vec::new(), emit)
+                .await
+                .is_some()
+            {
+                self.marks.insert(turn.number, self.messages.len());
+            }
+        }
+        if !self.setup.hooks.is_empty() {
+            warn(self.setup.hooks.stop().await, emit);
+        }
+    }
+
+    /// The tools offered this turn: all of the agent's, or in planning the
+    /// ones that change nothing and `set_checks`.
+    fn offered_tools(&self, options: &TurnOptions) -> Vec<ToolDefinition> {
+        if !options.planning {
+            return self.setup.definitions.clone();
+        }
+        let mut tools: Vec<ToolDefinition> = self
+            .setup
+            .definitions
+            .iter()
+            .filter(|d| registry::find(&d.name).is_some_and(|t| t.touches() == Touches::Nothing))
+            .cloned()
+            .collect();
+        tools.push(set_checks_definition());
+        tools
+    }
+
+    /// Runs the `agentSpawn` hooks once per session (their output joins the
+    /// system prompt) and the `userPromptSubmit` hooks (their output is
+    /// attached to the prompt); returns the prompt to send.
+    async fn prompt_with_hooks(&mut self, prompt: &str, emit: &mut Emit<'_>) -> String {
+        if self.setup.hooks.is_empty() {
+            return prompt.to_string();
+        }
+        if !self.spawned {
+            self.spawned = true;
+            let (context, warnings) = self.setup.hooks.agent_spawn().await;
+            warn(warnings, emit);
+            for text in context {
+                self.setup.system.push_str(&format!(
+                    "\n\n## Context from the agentSpawn hook\n{}",
+                    self.setup.policy.redact(&text)
+                ));
+            }
+        }
+        let (context, warnings) = self.setup.hooks.user_prompt_submit(prompt).await;
+        warn(warnings, emit);
+        let mut prompt = prompt.to_string();
+        for text in context {
+            prompt.push_str(&format!(
+                "\n\n<hook_context>\n{}\n</hook_context>",
+                self.setup.policy.redact(&text).trim_end()
+            ));
+        }
+        prompt
+    }
+}
+
+/// The commands of a `set_checks` input.
+fn stated_checks(input: &serde_json::Value) -> Option<Vec<String>> {
+    input["commands"].as_array().and_then(|list| {
+        list.iter()
+            .map(|c| c.as_str().map(str::to_string))
+            .collect()
+    })
+}
