@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod events;
 pub mod limits;
 pub mod prompt;
+pub mod recover;
 pub mod repetition;
 pub mod session;
 pub mod setup;

@@ -13,6 +13,7 @@ use super::checkpoints::{Tag, first_line};
 use super::dispatch::{self, Caller, warn};
 use super::events::{Event, UsageTotals};
 use super::limits::Halt;
+use super::recover;
 use super::repetition::LOOP_AT;
 use super::session::{Emit, Session, TurnTags};
 
@@ -150,11 +151,15 @@ impl Session {
             let reply = self.ask_model(tools.clone(), emit).await?;
             usage.model_ms += asked.elapsed().as_millis() as u64;
             usage.add(reply.usage);
+            let calls = match reply.tool_calls.is_empty() {
+                true => self.recover_calls(&reply.text, &tools, emit),
+                false => reply.tool_calls,
+            };
             self.messages.push(Message::Assistant {
                 text: reply.text.clone(),
-                tool_calls: reply.tool_calls.clone(),
+                tool_calls: calls.clone(),
             });
-            if reply.tool_calls.is_empty() {
+            if calls.is_empty() {
                 self.end_turn(prompt, emit).await;
                 emit(Event::TurnEnd {
                     text: reply.text.clone(),
@@ -167,7 +172,7 @@ impl Session {
                 });
             }
             let mut looped = false;
-            for call in &reply.tool_calls {
+            for call in &calls {
                 let (stated, repeated) = self.model_call(call, emit).await;
                 checks = stated.or(checks);
                 looped |= repeated >= LOOP_AT;
@@ -209,6 +214,37 @@ impl Session {
         .map_err(TurnError::Model)?;
         self.budget.count(reply.usage);
         Ok(reply)
+    }
+
+    /// The calls written as text in a reply that made none (see
+    /// [`super::recover`]), each announced by a `Recovered` event; they are
+    /// then dispatched like any call.
+    fn recover_calls(
+        &mut self,
+        text: &str,
+        tools: &[ToolDefinition],
+        emit: &mut Emit<'_>,
+    ) -> Vec<ToolUse> {
+        let offered: Vec<String> = tools.iter().map(|t| t.name.clone()).collect();
+        let turn = self.messages.len();
+        recover::recover(text, &offered)
+            .into_iter()
+            .enumerate()
+            .map(|(index, found)| {
+                let id = format!("text-{turn}-{}", index + 1);
+                emit(Event::Recovered {
+                    id: id.clone(),
+                    tool: found.name.clone(),
+                    form: found.form,
+                });
+                ToolUse {
+                    id,
+                    name: found.name,
+                    raw_input: found.input.to_string(),
+                    input: found.input,
+                }
+            })
+            .collect()
     }
 
     /// The next model request: the conversation (compacted near the

@@ -34,6 +34,8 @@ pub struct Printer {
     answer: String,
     usage: UsageTotals,
     goal: Option<Value>,
+    /// Calls recovered from text, by id, until their `ToolCall` arrives.
+    recovered: std::collections::HashMap<String, Value>,
 }
 
 impl Printer {
@@ -46,6 +48,7 @@ impl Printer {
             answer: String::new(),
             usage: UsageTotals::default(),
             goal: None,
+            recovered: Default::default(),
         }
     }
 
@@ -69,7 +72,10 @@ impl Printer {
                 decision,
                 reasons,
             } => {
-                let call = json!({"id": id, "caller": caller, "tool": tool, "input": input, "decision": decision, "reasons": reasons});
+                let mut call = json!({"id": id, "caller": caller, "tool": tool, "input": input, "decision": decision, "reasons": reasons});
+                if let Some(form) = self.recovered.remove(id) {
+                    call["recovered"] = form;
+                }
                 if *decision != Verdict::Allow {
                     self.denials.push(call.clone());
                 }
@@ -85,6 +91,9 @@ impl Printer {
                     call["output"] = Value::from(output.as_str());
                     call["is_error"] = Value::from(*is_error);
                 }
+            }
+            Event::Recovered { id, form, .. } => {
+                self.recovered.insert(id.clone(), json!(form));
             }
             Event::TurnEnd { text, usage } => {
                 self.answer = text.clone();
@@ -172,6 +181,9 @@ fn text(event: &Event) {
         Event::Error { message } => eprintln!("\nerror: {}", escape_control(message)),
         Event::Warning { message } => eprintln!("warning: {}", escape_control(message)),
         Event::Steered { text } => eprintln!("[steered: {}]", escape_control(text)),
+        Event::Recovered { tool, form, .. } => {
+            eprintln!("[{tool} call recovered from the reply's text ({form:?})]")
+        }
         Event::GoalProgress {
             phase,
             iteration,

@@ -51,6 +51,16 @@ pub enum Event {
         /// Why.
         reasons: Vec<Reason>,
     },
+    /// The model wrote a tool call or an edit as text instead of calling a
+    /// tool; it was taken as the call `id` (a `ToolCall` event follows).
+    Recovered {
+        /// The call's id.
+        id: String,
+        /// The tool.
+        tool: String,
+        /// The text form it was read from.
+        form: crate::engine::recover::Form,
+    },
     /// A tool's result (or the refusal sent back), exactly as the caller
     /// receives it.
     ToolResult {
