@@ -92,6 +92,7 @@ async fn bare_time() -> Duration {
         messages: vec![Message::User("go".into())],
         tools: Vec::new(),
         max_tokens: 100,
+        require_tool: false,
     };
     let start = Instant::now();
     for _ in 0..=STEPS {

@@ -14,7 +14,7 @@ use support::model_server::{ModelServer, Protocol};
 use support::{Env, stream_events};
 
 const AGENT: &str = r#"{"name": "bot", "tools": ["read", "write", "shell"], "allowedTools": ["read", "write"],
-    "toolsSettings": {"write": {"allowedPaths": ["src/**"]}, "shell": {"allowedCommands": ["echo .*"]}}}"#;
+    "toolsSettings": {"write": {"allowedPaths": ["src/**"]}, "shell": {"allowedCommands": ["echo .*", "grep .*"]}}}"#;
 
 const MODULE: &str = "def total_units(items):\n    return sum(items.values())\n";
 
@@ -138,4 +138,51 @@ async fn text_edits_outside_the_fence_are_refused_like_any_write() {
     }
     assert!(!env.workspace.join("notes/todo.txt").exists());
     assert!(!env.workspace.join("README.md").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_model_gets_the_compact_profile_and_must_act_until_a_file_changed() {
+    let env = env();
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("Plan: type the module."),
+        Protocol::OpenAi.tool_calls(&[(
+            "w",
+            "write",
+            serde_json::json!({"command": "create", "path": "src/inventory.py", "content": "def total_units(items: dict[str, int]) -> int:\n    return sum(items.values())\n"}),
+        )]),
+        Protocol::OpenAi.text("Typed."),
+    ])
+    .await;
+    let base = format!("{}/v1", server.url);
+    let goal =
+        "/goal --max 1 --check 'echo ok' --check 'grep -q int src/inventory.py' add type hints";
+    let output = env
+        .chat_headless_with(
+            "local/qwen",
+            "AGENT_LOCAL_MODEL_URL",
+            &base,
+            &["--output-format", "json", goal],
+        )
+        .await;
+    let requests = server.requests();
+    assert_eq!(
+        requests.len(),
+        3,
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let choice = |n: usize| requests[n].body.get("tool_choice").cloned();
+    assert_eq!(choice(0), None, "planning may answer in prose");
+    assert_eq!(choice(1), Some("required".into()), "the iteration must act");
+    assert_eq!(choice(2), None, "after the write it may end its turn");
+    let body = &requests[1].body;
+    assert_eq!(body["max_tokens"], 2048);
+    let write = body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["function"]["name"] == "write")
+        .unwrap();
+    let description = write["function"]["description"].as_str().unwrap();
+    assert!(!description.contains(". "), "one sentence: {description}");
 }

@@ -8,6 +8,7 @@ pub mod context;
 pub mod dispatch;
 pub mod events;
 pub mod limits;
+pub mod profile;
 pub mod prompt;
 pub mod recover;
 pub mod repetition;

@@ -34,6 +34,9 @@ pub struct TurnOptions {
     /// Count repeated calls on from earlier turns (a goal's turns share one
     /// count) instead of afresh.
     pub keep_repetitions: bool,
+    /// The turn must act: until a tool changed a file, a model whose
+    /// profile allows it is asked for a tool call, not text.
+    pub must_act: bool,
 }
 
 impl Default for TurnOptions {
@@ -42,6 +45,7 @@ impl Default for TurnOptions {
             max_requests: MAX_REQUESTS_PER_TURN,
             planning: false,
             keep_repetitions: false,
+            must_act: false,
         }
     }
 }
@@ -148,7 +152,10 @@ impl Session {
         let tools = self.offered_tools(options);
         for _ in 0..options.max_requests {
             let asked = std::time::Instant::now();
-            let reply = self.ask_model(tools.clone(), emit).await?;
+            let demand = options.must_act
+                && self.setup.profile.demands_tools()
+                && self.turn.is_none_or(|turn| turn.tool_checkpoints == 0);
+            let reply = self.ask_model(tools.clone(), demand, emit).await?;
             usage.model_ms += asked.elapsed().as_millis() as u64;
             usage.add(reply.usage);
             let calls = match reply.tool_calls.is_empty() {
@@ -193,11 +200,13 @@ impl Session {
     async fn ask_model(
         &mut self,
         tools: Vec<ToolDefinition>,
+        require_tool: bool,
         emit: &mut Emit<'_>,
     ) -> Result<Reply, TurnError> {
         self.budget.before_request().map_err(TurnError::Stopped)?;
         let time_left = self.budget.time_left().map_err(TurnError::Stopped)?;
-        let request = self.request(tools);
+        let mut request = self.request(tools);
+        request.require_tool = require_tool;
         let mut forward = |event: StreamEvent| match event {
             StreamEvent::TextDelta(text) => emit(Event::TextDelta { text }),
             StreamEvent::Retrying {
@@ -256,7 +265,8 @@ impl Session {
             system: self.setup.system.clone(),
             messages: self.messages.clone(),
             tools,
-            max_tokens: 8192,
+            max_tokens: self.setup.profile.reply_tokens(),
+            require_tool: false,
         }
     }
 

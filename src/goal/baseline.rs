@@ -67,6 +67,7 @@ impl Goal<'_> {
             max_requests: self.limits.requests,
             planning: true,
             keep_repetitions: true,
+            must_act: false,
         };
         let prompt = format!(
             "Every acceptance check already passes now, before any change:\n{}\n\nThey stay as guards (they must keep passing), but they cannot show that the objective was reached. Call `set_checks` with at least one more shell command that FAILS now and will pass once the objective is done (for type hints, for example `mypy --strict src`). The program runs it now to see it fail. Without such a check the goal ends unverified.",

@@ -144,10 +144,15 @@ impl Goal<'_> {
         let mut prompt = implement_prompt(self.spec, &plan, &self.report);
         let mut previous: Option<(Option<String>, Vec<CheckResult>)> = None;
         let mut unchanged_in_a_row = 0;
+        let baseline_tree = self.latest_tree().await;
+        let mut acted = false;
         for number in 1..=self.spec.max {
             self.report.iterations_used = number;
-            let note = self.implement(session, number, &prompt, emit).await?;
+            let note = self
+                .implement(session, number, &prompt, !acted, emit)
+                .await?;
             self.put_back_protected(protected.as_ref(), emit).await?;
+            acted = acted || self.latest_tree().await != baseline_tree;
             if approved.is_empty() {
                 self.report.iterations.push(Iteration {
                     number,
@@ -212,6 +217,7 @@ impl Goal<'_> {
             max_requests: self.limits.requests,
             planning: true,
             keep_repetitions: true,
+            must_act: false,
         };
         let prompt = planning_prompt(self.spec);
         let outcome = self
@@ -225,12 +231,15 @@ impl Goal<'_> {
         Ok(outcome.text)
     }
 
-    /// One implementing turn; its note says if it was cut short.
+    /// One implementing turn (`must_act` until a file changed: a local
+    /// model is asked for tool calls, not text); its note says if it was
+    /// cut short.
     async fn implement(
         &mut self,
         session: &mut Session,
         number: u32,
         prompt: &str,
+        must_act: bool,
         emit: &mut (dyn FnMut(Event) + Send),
     ) -> Result<Option<String>, Stop> {
         emit(Event::GoalProgress {
@@ -243,6 +252,7 @@ impl Goal<'_> {
             max_requests: self.limits.requests,
             planning: false,
             keep_repetitions: true,
+            must_act,
         };
         match self.turn(session, prompt, &options, emit).await? {
             Some(_) => Ok(None),
