@@ -61,7 +61,7 @@ else
   AGENT_LOCAL_MODEL_URL=$(bash "$repo/scripts/local-model.sh" start)
   export AGENT_LOCAL_MODEL_URL
   model=local/qwen2.5-coder-1.5b
-  goal_flags=${TUTORIAL_GOAL_FLAGS:---max 4 --max-minutes 6}
+  goal_flags=${TUTORIAL_GOAL_FLAGS:---max 4 --max-minutes 10}
 fi
 echo "model: $model"
 

@@ -332,6 +332,14 @@ async fn without_checks_a_goal_is_unverified_and_an_idle_one_stalls() {
         failure_context(&output)
     );
     assert_eq!(result["goal"]["status"], "unverified");
+    assert_eq!(result["goal"]["iterations_used"], 0, "no work without checks");
+    assert!(
+        server.requests()[1]
+            .body
+            .to_string()
+            .contains("You stated no acceptance checks"),
+        "planning was asked once more for checks"
+    );
 
     let server = ModelServer::start(vec![
         Protocol::OpenAi.text("Plan."),

@@ -176,7 +176,7 @@ async fn a_local_model_gets_the_compact_profile_and_must_act_until_a_file_change
     assert_eq!(choice(1), Some("required".into()), "the iteration must act");
     assert_eq!(choice(2), None, "after the write it may end its turn");
     let body = &requests[1].body;
-    assert_eq!(body["max_tokens"], 2048);
+    assert_eq!(body["max_tokens"], 1024);
     let write = body["tools"]
         .as_array()
         .unwrap()

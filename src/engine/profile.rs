@@ -23,7 +23,7 @@ pub enum Profile {
 /// The window the compact profile keeps the conversation within.
 pub const COMPACT_CONTEXT_TOKENS: usize = 8192;
 /// The longest reply the compact profile asks for.
-const COMPACT_REPLY_TOKENS: u32 = 2048;
+const COMPACT_REPLY_TOKENS: u32 = 1024;
 /// The longest reply the standard profile asks for.
 const STANDARD_REPLY_TOKENS: u32 = 8192;
 

@@ -34,8 +34,9 @@ pub struct TurnOptions {
     /// Count repeated calls on from earlier turns (a goal's turns share one
     /// count) instead of afresh.
     pub keep_repetitions: bool,
-    /// The turn must act: until a tool changed a file, a model whose
-    /// profile allows it is asked for a tool call, not text.
+    /// The turn must act: until it did (stated checks while planning,
+    /// changed a file otherwise), a model whose profile allows it is asked
+    /// for a tool call, not text.
     pub must_act: bool,
 }
 
@@ -152,9 +153,11 @@ impl Session {
         let tools = self.offered_tools(options);
         for _ in 0..options.max_requests {
             let asked = std::time::Instant::now();
-            let demand = options.must_act
-                && self.setup.profile.demands_tools()
-                && self.turn.is_none_or(|turn| turn.tool_checkpoints == 0);
+            let acted = match options.planning {
+                true => checks.is_some(),
+                false => self.turn.is_some_and(|turn| turn.tool_checkpoints > 0),
+            };
+            let demand = options.must_act && self.setup.profile.demands_tools() && !acted;
             let reply = self.ask_model(tools.clone(), demand, emit).await?;
             usage.model_ms += asked.elapsed().as_millis() as u64;
             usage.add(reply.usage);

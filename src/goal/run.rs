@@ -153,18 +153,6 @@ impl Goal<'_> {
                 .await?;
             self.put_back_protected(protected.as_ref(), emit).await?;
             acted = acted || self.latest_tree().await != baseline_tree;
-            if approved.is_empty() {
-                self.report.iterations.push(Iteration {
-                    number,
-                    checks: Vec::new(),
-                    note,
-                });
-                self.end(
-                    GoalStatus::Unverified,
-                    "there are no checks, so the goal cannot be verified",
-                );
-                return Ok(());
-            }
             let results = self
                 .verify(session, "verify", number, &approved, emit)
                 .await?;
@@ -217,7 +205,7 @@ impl Goal<'_> {
             max_requests: self.limits.requests,
             planning: true,
             keep_repetitions: true,
-            must_act: false,
+            must_act: self.spec.checks.is_empty(),
         };
         let prompt = planning_prompt(self.spec);
         let outcome = self
