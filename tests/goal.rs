@@ -332,7 +332,10 @@ async fn without_checks_a_goal_is_unverified_and_an_idle_one_stalls() {
         failure_context(&output)
     );
     assert_eq!(result["goal"]["status"], "unverified");
-    assert_eq!(result["goal"]["iterations_used"], 0, "no work without checks");
+    assert_eq!(
+        result["goal"]["iterations_used"], 0,
+        "no work without checks"
+    );
     assert!(
         server.requests()[1]
             .body
