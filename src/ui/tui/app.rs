@@ -205,6 +205,7 @@ impl App {
                 self.status.checkpoint = Some(tag);
             }
             Event::Steered { text } => self.notice(Notice::Steered, format!("steered: {text}")),
+            Event::Todo { list } => self.notice(Notice::Info, list.render().trim_end().to_string()),
             Event::Warning { message } => self.notice(Notice::Warning, message),
             Event::Error { message } => self.notice(Notice::Error, message),
             Event::TurnEnd { .. } => {}
