@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 if ! command -v python >/dev/null || ! python -m pytest --version >/dev/null 2>&1 || ! command -v mypy >/dev/null; then
-  echo "The tutorial's checks run \`python -m pytest -q\` and \`mypy src\`: install them first" >&2
+  echo "The tutorial's checks run \`python -m pytest -q\` and \`mypy --strict src\`: install them first" >&2
   echo "(python3 -m pip install pytest mypy; on Debian and Ubuntu, apt-get install python-is-python3 gives \`python\`)." >&2
   exit 2
 fi
@@ -58,7 +58,7 @@ step "Step 1: the guardrailed agent" agent agent validate .kiro/agents/refactor-
 step "Step 2: the baseline checkpoint" agent checkpoint init
 "$agent" checkpoint init
 
-goal="/goal ${TUTORIAL_GOAL_FLAGS:---max 8} add type hints to every function in src/inventory.py, then run python -m pytest -q and mypy src, and do not stop until pytest passes and mypy reports no errors"
+goal="/goal ${TUTORIAL_GOAL_FLAGS:---max 8} add type hints to every function in src/inventory.py, then run python -m pytest -q and mypy --strict src, and do not stop until pytest passes and mypy --strict reports no errors"
 step "Step 3: the goal" agent chat --no-interactive --agent refactor-bot "'$goal'"
 set +e
 "$agent" chat --no-interactive --agent refactor-bot --model "$model" \
@@ -76,6 +76,8 @@ if not goal:
     sys.exit(0)
 print(f"status: {goal['status']} ({goal['summary']})")
 print(f"iterations: {goal['iterations_used']} of {goal['max_iterations']}; checks: {goal['checks']}")
+base = ", ".join(f"{c['command']} -> exit {c['exit_code']}" for c in goal.get("baseline", []))
+print(f"  baseline: {base or 'no checks'}")
 for it in goal["iterations"]:
     marks = ", ".join(f"{c['command']} -> exit {c['exit_code']}" for c in it["checks"])
     note = f" ({it['note']})" if it.get("note") else ""

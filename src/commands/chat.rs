@@ -57,6 +57,16 @@ fn options(args: &ChatArgs) -> StartOptions {
     }
 }
 
+/// The run limits the flags give.
+fn limits(args: &ChatArgs) -> crate::engine::Limits {
+    crate::engine::Limits {
+        turns: args.max_turns,
+        requests: args.max_requests,
+        tokens: args.max_tokens,
+        minutes: args.max_minutes,
+    }
+}
+
 /// Start-up on the terminal: warnings on stderr, the workspace trust
 /// question (interactive only) answered on stdin.
 struct Terminal;
@@ -99,6 +109,7 @@ fn wants_tui(args: &ChatArgs) -> bool {
 fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
     let runtime = runtime()?;
     let mut chat: Chat = start(&options(args), place, &runtime, &mut Terminal)?;
+    chat.session.set_limits(limits(args));
     if !wants_tui(args) {
         chat.session.setup_mut().approver = Some(Arc::new(Mutex::new(LineApprover)));
         crate::ui::line::run(chat, args.prompt.clone(), &runtime);
@@ -121,6 +132,8 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
     let goal = parse_goal(&prompt)?;
     let runtime = runtime()?;
     let mut chat = start(&options(args), place, &runtime, &mut Terminal)?;
+    chat.session
+        .set_limits(limits(args).or(crate::engine::Limits::HEADLESS));
     let run = headless::Run {
         prompt,
         goal,
@@ -135,6 +148,7 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
         Ending::Done => Ok(()),
         Ending::Goal(_) => Err(quiet(exit::GOAL_NOT_MET)),
         Ending::Failed(_) => Err(quiet(exit::RUNTIME)),
+        Ending::Stopped(halt) => Err(quiet(halt.exit_code())),
         Ending::Interrupted => Err(quiet(exit::INTERRUPTED)),
     }
 }

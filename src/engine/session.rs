@@ -12,6 +12,8 @@ use crate::tools::ToolContext;
 
 use super::dispatch::{Caller, Dispatched, Request};
 use super::events::Event;
+use super::limits::{Budget, Limits};
+use super::repetition::Repetition;
 use super::setup::{SessionSetup, Steering};
 
 /// Where events go: each surface passes its own.
@@ -52,6 +54,10 @@ pub struct Session {
     pub(super) planning: bool,
     /// Calls made by someone other than the model so far, for their ids.
     calls: u64,
+    /// What the run spent, against its limits.
+    pub(super) budget: Budget,
+    /// The model's repeated calls (this turn's, or a goal's).
+    pub(super) repetition: Repetition,
 }
 
 impl Session {
@@ -66,6 +72,8 @@ impl Session {
             turn: None,
             planning: false,
             calls: 0,
+            budget: Budget::new(Limits::default()),
+            repetition: Repetition::default(),
         };
         session.replay_todo();
         session
@@ -95,6 +103,22 @@ impl Session {
             .session
             .todo
             .replay(todo.map(|call| &call.input));
+    }
+
+    /// Bounds the run from now on (`--max-turns` and friends).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.budget = Budget::new(limits);
+    }
+
+    /// The run's limits.
+    pub fn limits(&self) -> Limits {
+        self.budget.limits()
+    }
+
+    /// Forgets the model's repeated calls (a goal starting: one count for
+    /// all its turns).
+    pub fn forget_repetitions(&mut self) {
+        self.repetition.clear();
     }
 
     /// The conversation so far, for saving.

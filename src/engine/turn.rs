@@ -6,12 +6,14 @@
 use std::fmt;
 
 use crate::provider::retry::{self, GaveUp};
-use crate::provider::{Message, Request, StreamEvent, ToolDefinition, ToolUse};
+use crate::provider::{Message, Reply, Request, StreamEvent, ToolDefinition, ToolUse};
 use crate::tools::registry::{self, Touches};
 
 use super::checkpoints::{Tag, first_line};
 use super::dispatch::{self, Caller, warn};
 use super::events::{Event, UsageTotals};
+use super::limits::Halt;
+use super::repetition::LOOP_AT;
 use super::session::{Emit, Session, TurnTags};
 
 /// Model requests one turn may make before it is stopped.
@@ -28,6 +30,9 @@ pub struct TurnOptions {
     /// A goal's planning turn: only the read-only tools and `set_checks`
     /// are offered.
     pub planning: bool,
+    /// Count repeated calls on from earlier turns (a goal's turns share one
+    /// count) instead of afresh.
+    pub keep_repetitions: bool,
 }
 
 impl Default for TurnOptions {
@@ -35,6 +40,7 @@ impl Default for TurnOptions {
         TurnOptions {
             max_requests: MAX_REQUESTS_PER_TURN,
             planning: false,
+            keep_repetitions: false,
         }
     }
 }
@@ -57,6 +63,8 @@ pub enum TurnError {
     Model(GaveUp),
     /// The model kept calling tools past the limit.
     TooManyRequests(usize),
+    /// A run limit was reached, or the model looped.
+    Stopped(Halt),
 }
 
 impl fmt::Display for TurnError {
@@ -66,6 +74,7 @@ impl fmt::Display for TurnError {
             TurnError::TooManyRequests(limit) => {
                 write!(f, "the turn was stopped after {limit} model requests")
             }
+            TurnError::Stopped(halt) => write!(f, "{halt}"),
         }
     }
 }
@@ -127,23 +136,18 @@ impl Session {
         options: &TurnOptions,
         emit: &mut Emit<'_>,
     ) -> Result<TurnOutcome, TurnError> {
+        self.budget.start_turn().map_err(TurnError::Stopped)?;
+        if !options.keep_repetitions {
+            self.repetition.clear();
+        }
         let prompt = &self.prompt_with_hooks(prompt, emit).await;
         self.messages.push(Message::User(prompt.to_string()));
         let mut usage = UsageTotals::default();
         let mut checks = None;
         let tools = self.offered_tools(options);
         for _ in 0..options.max_requests {
-            let request = self.request(tools.clone());
-            let mut forward = |event: StreamEvent| match event {
-                StreamEvent::TextDelta(text) => emit(Event::TextDelta { text }),
-                StreamEvent::Retrying {
-                    attempt, reason, ..
-                } => emit(Event::Retrying { attempt, reason }),
-            };
             let asked = std::time::Instant::now();
-            let reply = retry::send(&self.setup.client, &request, self.setup.retry, &mut forward)
-                .await
-                .map_err(TurnError::Model)?;
+            let reply = self.ask_model(tools.clone(), emit).await?;
             usage.model_ms += asked.elapsed().as_millis() as u64;
             usage.add(reply.usage);
             self.messages.push(Message::Assistant {
@@ -162,8 +166,14 @@ impl Session {
                     checks,
                 });
             }
+            let mut looped = false;
             for call in &reply.tool_calls {
-                checks = self.model_call(call, emit).await.or(checks);
+                let (stated, repeated) = self.model_call(call, emit).await;
+                checks = stated.or(checks);
+                looped |= repeated >= LOOP_AT;
+            }
+            if looped {
+                return Err(TurnError::Stopped(Halt::Loop));
             }
             for text in self.setup.steering.take() {
                 emit(Event::Steered { text: text.clone() });
@@ -171,6 +181,34 @@ impl Session {
             }
         }
         Err(TurnError::TooManyRequests(options.max_requests))
+    }
+
+    /// One model request within the run's budget: refused when a bound is
+    /// reached, cut off when its time runs out.
+    async fn ask_model(
+        &mut self,
+        tools: Vec<ToolDefinition>,
+        emit: &mut Emit<'_>,
+    ) -> Result<Reply, TurnError> {
+        self.budget.before_request().map_err(TurnError::Stopped)?;
+        let time_left = self.budget.time_left().map_err(TurnError::Stopped)?;
+        let request = self.request(tools);
+        let mut forward = |event: StreamEvent| match event {
+            StreamEvent::TextDelta(text) => emit(Event::TextDelta { text }),
+            StreamEvent::Retrying {
+                attempt, reason, ..
+            } => emit(Event::Retrying { attempt, reason }),
+        };
+        let sending = retry::send(&self.setup.client, &request, self.setup.retry, &mut forward);
+        let reply = match time_left {
+            Some(left) => tokio::time::timeout(left, sending)
+                .await
+                .map_err(|_| TurnError::Stopped(Halt::MaxMinutes))?,
+            None => sending.await,
+        }
+        .map_err(TurnError::Model)?;
+        self.budget.count(reply.usage);
+        Ok(reply)
     }
 
     /// The next model request: the conversation (compacted near the
@@ -188,8 +226,13 @@ impl Session {
 
     /// Dispatches one of the model's calls and adds its result to the
     /// conversation, exactly as the `ToolResult` event showed it; returns
-    /// the checks a well-formed `set_checks` stated.
-    async fn model_call(&mut self, call: &ToolUse, emit: &mut Emit<'_>) -> Option<Vec<String>> {
+    /// the checks a well-formed `set_checks` stated, and how many times
+    /// the model made this call with this result.
+    async fn model_call(
+        &mut self,
+        call: &ToolUse,
+        emit: &mut Emit<'_>,
+    ) -> (Option<Vec<String>>, u32) {
         let request = dispatch::Request {
             id: call.id.clone(),
             name: call.name.clone(),
@@ -206,7 +249,7 @@ impl Session {
             content: dispatched.output.text,
             is_error: dispatched.output.is_error,
         });
-        stated
+        (stated, dispatched.repeated)
     }
 
     /// The turn's checkpoint and the `stop` hooks.

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::chat::{Chat, Handled};
 use crate::engine::events::UsageTotals;
-use crate::engine::{Event, Steering};
+use crate::engine::{Event, Halt, Steering, TurnError};
 use crate::goal::{GoalSpec, GoalStatus};
 use crate::out::{self, escape_control};
 use crate::policy::Verdict;
@@ -101,9 +101,10 @@ impl Printer {
 
     /// Prints the end of the run: the result object (json, stream-json) or
     /// the error (all formats, on stderr for text).
-    pub fn finish(self, error: Option<&str>) {
+    pub fn finish(self, error: Option<&str>, stop_reason: &str) {
         let mut result = json!({
             "type": "result",
+            "stop_reason": stop_reason,
             "is_error": error.is_some(),
             "error": error,
             "result": self.answer,
@@ -206,8 +207,25 @@ pub enum Ending {
     Goal(GoalStatus),
     /// The turn failed; why.
     Failed(String),
+    /// A run limit was reached, or the model looped.
+    Stopped(Halt),
     /// Ctrl-C.
     Interrupted,
+}
+
+impl Ending {
+    /// The `stop_reason` of the result: `end_turn` (the model ended its
+    /// turn, or the goal was met), `goal_not_met`, `error`, `interrupted`,
+    /// or the [`Halt`]'s name (`max_turns`, …, `loop`).
+    pub fn stop_reason(&self) -> &'static str {
+        match self {
+            Ending::Done => "end_turn",
+            Ending::Goal(_) => "goal_not_met",
+            Ending::Failed(_) => "error",
+            Ending::Stopped(halt) => halt.name(),
+            Ending::Interrupted => "interrupted",
+        }
+    }
 }
 
 /// What a headless run does.
@@ -234,12 +252,17 @@ pub fn drive(chat: &mut Chat, run: Run, runtime: &tokio::runtime::Runtime) -> En
         let mut emit = |event: Event| printer.event(&event);
         let cancel = super::line::interrupted();
         match &run.goal {
-            Some(spec) => match chat.goal(spec, &mut emit, cancel).await.status {
-                GoalStatus::Met => Ending::Done,
-                status => Ending::Goal(status),
-            },
+            Some(spec) => {
+                let report = chat.goal(spec, &mut emit, cancel).await;
+                match (report.status, report.stop_reason) {
+                    (_, Some(halt)) => Ending::Stopped(halt),
+                    (GoalStatus::Met, None) => Ending::Done,
+                    (status, None) => Ending::Goal(status),
+                }
+            }
             None => match chat.turn(&run.prompt, &mut emit, cancel).await {
                 Handled::Turn(Ok(_)) => Ending::Done,
+                Handled::Turn(Err(TurnError::Stopped(halt))) => Ending::Stopped(halt),
                 Handled::Turn(Err(error)) => Ending::Failed(error.to_string()),
                 _ => Ending::Interrupted,
             },
@@ -249,14 +272,17 @@ pub fn drive(chat: &mut Chat, run: Run, runtime: &tokio::runtime::Runtime) -> En
         Ending::Done => None,
         Ending::Goal(status) => Some(format!("the goal ended {}", status.name())),
         Ending::Failed(message) => Some(message.clone()),
+        Ending::Stopped(halt) => Some(halt.to_string()),
         Ending::Interrupted => Some("interrupted".to_string()),
     };
-    if let (Ending::Failed(_) | Ending::Interrupted, Some(message)) = (&ending, &error) {
+    if let (Ending::Failed(_) | Ending::Stopped(_) | Ending::Interrupted, Some(message)) =
+        (&ending, &error)
+    {
         printer.event(&Event::Error {
             message: message.clone(),
         });
     }
-    printer.finish(error.as_deref());
+    printer.finish(error.as_deref(), ending.stop_reason());
     ending
 }
 
