@@ -114,6 +114,7 @@ fn tool_time(workspace: &Path) -> Duration {
         env_passthrough: Vec::new(),
         cancel: agent::tools::Cancel::default(),
         sandbox: Sandbox::off(),
+        session: Default::default(),
     };
     let call = ToolCall {
         tool: "read".into(),

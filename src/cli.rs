@@ -119,6 +119,7 @@ pub enum PolicyCommand {
     ///   agent policy check --agent refactor-bot shell 'python -m pytest -q && git push'
     ///   agent policy check --agent refactor-bot write src/inventory.py
     ///   agent policy check --agent refactor-bot --input '{"path": "README.md"}' read
+    ///   agent policy check --as-child-of refactor-bot --agent helper shell 'rm -rf build'
     Check(PolicyCheckArgs),
 }
 
@@ -128,6 +129,15 @@ pub struct PolicyCheckArgs {
     /// The agent: a name found from here, or a path to an agent file.
     #[arg(long, default_value = "default")]
     pub agent: String,
+    /// Decide as `--agent` would when run as a sub-agent of this agent:
+    /// the stricter of the two decides, and the output says which side did.
+    #[arg(long, value_name = "PARENT")]
+    pub as_child_of: Option<String>,
+    /// With --as-child-of: the parent side is judged with the --trust-*
+    /// flags too (by default a parent's session trust does not reach its
+    /// children).
+    #[arg(long, requires = "as_child_of")]
+    pub inherit_trust: bool,
     /// Decide as when nobody can be asked (`--no-interactive`): ask becomes deny.
     #[arg(long)]
     pub unattended: bool,

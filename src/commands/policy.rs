@@ -27,8 +27,8 @@ pub fn check(args: &PolicyCheckArgs) -> Outcome {
         .clone()
         .unwrap_or_else(|| workspace_root(&cwd));
     let guardrails = crate::config::guardrails::load(&workspace, home.as_deref())?;
-    let policy =
-        Policy::new(validated.config, &workspace, home.as_deref()).with_guardrails(guardrails);
+    let policy = Policy::new(validated.config, &workspace, home.as_deref())
+        .with_guardrails(guardrails.clone());
     let trust = Trust {
         all_tools: args.trust_all_tools,
         tools: args.trust_tools.clone(),
@@ -43,13 +43,66 @@ pub fn check(args: &PolicyCheckArgs) -> Outcome {
         tool: args.tool.clone(),
         input,
     };
+    if let Some(parent) = &args.as_child_of {
+        let (parent, _) = load(parent, &cwd, home.as_deref())?;
+        let parent =
+            Policy::new(parent.config, &workspace, home.as_deref()).with_guardrails(guardrails);
+        let sides = Sides {
+            child: &policy,
+            parent: &parent,
+            parent_trust: match args.inherit_trust {
+                true => trust.clone(),
+                false => Trust::default(),
+            },
+        };
+        return sides.check(&call, &trust, mode, args.explain);
+    }
     let decision = policy.decide(&call, &trust, mode);
     if args.explain {
-        print!("{}", explain(&call, &decision));
+        print!("{}", explain_tree(&call, &decision));
     } else {
         println!("{}", decision.to_json());
     }
     Ok(())
+}
+
+/// A child agent and its parent, for `--as-child-of`.
+struct Sides<'a> {
+    child: &'a Policy,
+    parent: &'a Policy,
+    parent_trust: Trust,
+}
+
+impl Sides<'_> {
+    /// Decides `call` as the child would run it under the parent, and says
+    /// which side's verdict decided: `child`, `parent` or `both`.
+    fn check(&self, call: &ToolCall, trust: &Trust, mode: Mode, explain: bool) -> Outcome {
+        let combined = self
+            .child
+            .clone()
+            .as_child_of(self.parent, self.parent_trust.clone())
+            .map_err(|e| Failure::usage(format!("error: {e}")))?;
+        let decision = combined.decide(call, trust, mode);
+        let child = self.child.decide(call, trust, mode).verdict();
+        let parent = self.parent.decide(call, &self.parent_trust, mode).verdict();
+        let verdict = decision.verdict();
+        let decided_by = match (child == verdict, parent == verdict) {
+            (true, true) => "both",
+            (true, false) => "child",
+            _ => "parent",
+        };
+        if explain {
+            print!("{}", explain_tree(call, &decision));
+            println!("decided by: {decided_by} (child alone: {child}, parent alone: {parent})");
+            return Ok(());
+        }
+        let mut out = decision.to_json();
+        out["decided_by"] = json!(decided_by);
+        out["child"] = json!(child);
+        out["parent"] = json!(parent);
+        println!("{out}");
+        Ok(())
+    }
 }
 
 /// The tool input: `--input JSON`, or ARG placed where the tool expects it.
@@ -84,7 +137,7 @@ fn tool_input(args: &PolicyCheckArgs) -> Result<Value, Failure> {
 
 /// A readable tree: the call, then each subject (simple command or path)
 /// with the reasons about it, then reasons about the call as a whole.
-fn explain(call: &ToolCall, decision: &Decision) -> String {
+fn explain_tree(call: &ToolCall, decision: &Decision) -> String {
     let mut out = format!("{}  {} {}\n", decision.verdict(), call.tool, call.input);
     let mut by_subject: BTreeMap<usize, (String, Vec<&Reason>)> = BTreeMap::new();
     let mut general = Vec::new();

@@ -5,7 +5,7 @@ use schemars::{Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value, json};
 
 use super::error::JsonPath;
-use super::model::{AgentFile, PathSettings, SearchSettings, ShellSettings};
+use super::model::{AgentFile, PathSettings, SearchSettings, ShellSettings, UrlSettings};
 use super::tools::{BUILTIN_TOOLS, SettingsKind};
 
 /// The JSON Schema (draft 2020-12) of an agent file.
@@ -80,6 +80,8 @@ fn settings_schema(kind: SettingsKind, generator: &mut SchemaGenerator) -> Schem
         SettingsKind::Paths => generator.subschema_for::<PathSettings>(),
         SettingsKind::Search => generator.subschema_for::<SearchSettings>(),
         SettingsKind::Shell => generator.subschema_for::<ShellSettings>(),
+        SettingsKind::Urls => generator.subschema_for::<UrlSettings>(),
+        SettingsKind::Nothing => generator.subschema_for::<Map<String, Value>>(),
     }
 }
 

@@ -148,6 +148,7 @@ impl Session {
         if ran {
             self.after_run(id, &call, request.caller, &mut output, emit)
                 .await;
+            self.session_tool_events(&call, &output, emit);
         }
         let text = self.setup.policy.redact(&output.text);
         output.text = crate::tools::text::head_and_tail(&text, MAX_TOOL_RESULT_BYTES);
@@ -402,6 +403,21 @@ impl Session {
         {
             let refused = self.audit_fence(before, tag, emit).await;
             output.text.push_str(&refused);
+        }
+    }
+
+    /// What the session's own tools changed, as events: the todo list
+    /// after a `todo_list` call; and the last failure, for reports.
+    fn session_tool_events(&self, call: &ToolCall, output: &ToolOutput, emit: &mut Emit<'_>) {
+        let session = &self.setup.tools.session;
+        if output.is_error {
+            if let Ok(mut last) = session.last_error.lock() {
+                *last = Some(format!("{}: {}", call.tool, first_line(&output.text)));
+            }
+        } else if call.tool == "todo_list"
+            && let Some(list) = session.todo.current()
+        {
+            emit(Event::Todo { list });
         }
     }
 

@@ -64,7 +64,7 @@ impl Session {
     /// A session that continues `messages` (empty for a new one), whose
     /// turn checkpoints were at `marks`.
     pub fn new(setup: SessionSetup, messages: Vec<Message>, marks: ConversationMarks) -> Session {
-        Session {
+        let session = Session {
             setup,
             messages,
             marks,
@@ -74,7 +74,35 @@ impl Session {
             calls: 0,
             budget: Budget::new(Limits::default()),
             repetition: Repetition::default(),
-        }
+        };
+        session.replay_todo();
+        session
+    }
+
+    /// Rebuilds the todo lists from the conversation's successful
+    /// `todo_list` calls, after the conversation was resumed or cut back.
+    fn replay_todo(&self) {
+        let failed: std::collections::HashSet<&str> = self
+            .messages
+            .iter()
+            .filter_map(|m| match m {
+                Message::ToolResult { id, is_error, .. } if *is_error => Some(id.as_str()),
+                _ => None,
+            })
+            .collect();
+        let calls = self.messages.iter().flat_map(|m| match m {
+            Message::Assistant { tool_calls, .. } => tool_calls.as_slice(),
+            _ => &[],
+        });
+        let todo = calls.filter(|call| {
+            crate::tools::registry::find(&call.name).is_some_and(|t| t.name() == "todo_list")
+                && !failed.contains(call.id.as_str())
+        });
+        self.setup
+            .tools
+            .session
+            .todo
+            .replay(todo.map(|call| &call.input));
     }
 
     /// Bounds the run from now on (`--max-turns` and friends).
@@ -160,6 +188,7 @@ impl Session {
     /// interrupted turn).
     pub fn truncate(&mut self, length: usize) {
         self.messages.truncate(length);
+        self.replay_todo();
     }
 
     /// The session's parts (policy, trust, model), for surfaces to show.
@@ -219,6 +248,7 @@ impl Session {
         self.messages.truncate(kept);
         self.marks
             .retain(|mark, _| *mark < turn || (!inside && *mark == turn));
+        self.replay_todo();
         kept
     }
 

@@ -19,7 +19,7 @@ use crate::provider::{Client, ToolDefinition};
 use crate::sandbox::Sandbox;
 use crate::tools::registry::specs;
 use crate::tools::shell::scrubbed_env;
-use crate::tools::{Cancel, ToolContext};
+use crate::tools::{Cancel, SessionInfo, ToolContext};
 
 use super::audit::AuditLog;
 use super::dispatch::Caller;
@@ -136,9 +136,20 @@ impl SessionSetup {
             env_passthrough: pass_env,
             cancel: Cancel::default(),
             sandbox: Sandbox::for_agent(&config),
+            session: SessionInfo {
+                agent: config.name.clone(),
+                model: model_id.clone(),
+                urls: config.settings.web_fetch.clone(),
+                ..SessionInfo::default()
+            },
         };
+        let policy = Policy::new(config, &workspace, home.as_deref()).with_guardrails(guardrails);
+        let mut tools = tools;
+        tools.session.rules = policy
+            .overview_text(&Trust::default(), &crate::tools::registry::names())
+            .into();
         SessionSetup {
-            policy: Policy::new(config, &workspace, home.as_deref()).with_guardrails(guardrails),
+            policy,
             client,
             model_id,
             tools,
@@ -180,6 +191,12 @@ impl SessionSetup {
         swap(&mut self.steering, &mut old.steering);
         swap(&mut self.audit, &mut old.audit);
         swap(&mut self.tools.cancel, &mut old.tools.cancel);
+        let (new, old_info) = (&mut self.tools.session, &mut old.tools.session);
+        swap(&mut new.todo, &mut old_info.todo);
+        swap(&mut new.settings, &mut old_info.settings);
+        swap(&mut new.data, &mut old_info.data);
+        swap(&mut new.last_error, &mut old_info.last_error);
+        new.model = old_info.model.clone();
         swap(&mut self.hooks.session_id, &mut old.hooks.session_id);
         self.mode = old.mode;
         self.retry = old.retry;

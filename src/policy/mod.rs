@@ -20,6 +20,7 @@
 //! 6. Ask becomes deny with `denyByDefault` (shell) or when nobody can be
 //!    asked (unattended).
 
+pub mod child;
 mod command;
 pub mod decision;
 mod expand;
@@ -34,8 +35,21 @@ pub mod readonly;
 mod reads;
 pub mod shell;
 pub mod tools;
+pub mod web;
 
 use std::path::Path;
+
+/// Built-in tools that work only on the session itself (a scratchpad, the
+/// todo lists, the documentation and rules, a local report draft, the
+/// settings shown read-only): they run unasked, as in Kiro, but still
+/// only when the agent's `tools` lists them, and deny rules still apply.
+pub const INERT_TOOLS: &[&str] = &[
+    "thinking",
+    "todo_list",
+    "introspect",
+    "report_issue",
+    "session",
+];
 
 use serde_json::Value;
 
@@ -80,6 +94,9 @@ pub struct Policy {
     guard: guardrails::Guard,
     /// Kiro 3 permission rules that restrict calls.
     permissions: permissions::Permissions,
+    /// The parent agent's policy, for a child agent: the stricter verdict
+    /// of the two decides every call (see [`child`]).
+    parent: Option<Box<child::Parent>>,
     /// The agent's `SKILL.md` files, which `read` may always open.
     skills: PathRules,
 }
@@ -99,6 +116,7 @@ impl Policy {
             guard: guardrails::Guard::default(),
             permissions: permissions::Permissions::compile(&config.permissions, &roots),
             skills: PathRules::compile(&config.skills, &roots),
+            parent: None,
             roots,
             config,
         }
@@ -128,6 +146,14 @@ impl Policy {
     /// `write.allowedPaths` (always, when the agent has none): the fence
     /// audit's test, to the glob, of what the sandbox enforces by folder.
     pub fn inside_write_fence(&self, path: &Path) -> bool {
+        let parent_allows = self
+            .parent
+            .as_ref()
+            .is_none_or(|parent| parent.policy.inside_write_fence(path));
+        parent_allows && self.inside_own_write_fence(path)
+    }
+
+    fn inside_own_write_fence(&self, path: &Path) -> bool {
         match &self.write.allowed {
             None => true,
             Some(rules) => {
@@ -142,8 +168,18 @@ impl Policy {
         &self.config
     }
 
-    /// Decides one tool call.
+    /// Decides one tool call (for a child agent, together with its
+    /// parent's policy: the stricter verdict wins).
     pub fn decide(&self, call: &ToolCall, trust: &Trust, mode: Mode) -> Decision {
+        let own = self.decide_own(call, trust, mode);
+        match &self.parent {
+            Some(parent) => parent.combine(own, &self.config.name, call, mode),
+            None => own,
+        }
+    }
+
+    /// Decides one tool call by this agent's own rules alone.
+    fn decide_own(&self, call: &ToolCall, trust: &Trust, mode: Mode) -> Decision {
         let mut judgement = Judgement::default();
         let Some(tool) = tools::tool_id(&call.tool) else {
             judgement.add(Reason::new(
@@ -200,6 +236,19 @@ impl Policy {
                     Err(reason) => judgement.add(*reason),
                 }
             }
+            ToolId::Builtin(name) if INERT_TOOLS.contains(&name) => judgement.add(Reason::new(
+                Verdict::Allow,
+                "it changes nothing of yours and reads nothing outside the session",
+            )),
+            ToolId::Builtin("web_fetch") => match string_input(&call.input, "url") {
+                Ok(url) => web::judge_url(
+                    &self.config.settings.web_fetch,
+                    url,
+                    pre_approved.as_ref(),
+                    &mut judgement,
+                ),
+                Err(reason) => judgement.add(*reason),
+            },
             _ => {
                 judgement.add(pre_approved.unwrap_or_else(|| {
                     Reason::new(Verdict::Ask, "the tool is not in `allowedTools`")

@@ -76,6 +76,16 @@ pub(crate) fn fail<T>(message: String) -> Result<T, SandboxError> {
     Err(SandboxError(message))
 }
 
+/// The stricter of two sandbox modes: `required` over `auto` over `off`.
+fn stricter(a: SandboxMode, b: SandboxMode) -> SandboxMode {
+    use SandboxMode::{Auto, Off, Required};
+    match (a, b) {
+        (Required, _) | (_, Required) => Required,
+        (Auto, _) | (_, Auto) => Auto,
+        (Off, Off) => Off,
+    }
+}
+
 /// The hidden first argument that makes the `agent` binary the sandbox
 /// helper: `agent __sandbox PROGRAM ARGS…`, with the plan on stdin.
 pub const HELPER_SUBCOMMAND: &str = "__sandbox";
@@ -128,6 +138,22 @@ impl Sandbox {
             helper: own_binary(),
             layers: Arc::default(),
         }
+    }
+
+    /// This (a child agent's) sandbox inside `parent`'s: the network only
+    /// when both allow it, the stricter mode, every denied and hidden path
+    /// of either, and the parent's `writablePaths` not added to the
+    /// child's. The child's writable folders stay its own; the fence audit
+    /// after each command checks its changes against both agents' fences
+    /// (the child's policy judges with its parent's).
+    pub fn within(mut self, parent: &Sandbox) -> Sandbox {
+        self.network &= parent.network;
+        self.mode = stricter(self.mode, parent.mode);
+        self.write_denied
+            .extend(parent.write_denied.iter().cloned());
+        self.read_denied.extend(parent.read_denied.iter().cloned());
+        self.hidden.extend(parent.hidden.iter().cloned());
+        self
     }
 
     /// No sandbox: commands run as they are (for tests of the shell tool's

@@ -194,6 +194,7 @@ fn text(event: &Event) {
             escape_control(detail)
         ),
         Event::GoalEnd { report } => out::print(&escape_control_lines(&report.to_text())),
+        Event::Todo { list } => eprint!("{}", escape_control_lines(&list.render())),
         Event::Checkpoint {
             tag,
             description,

@@ -74,6 +74,12 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         exit_code: Option<i32>,
     },
+    /// The model's todo list changed (`todo_list`): the list it works on
+    /// now, whole.
+    Todo {
+        /// The list.
+        list: crate::tools::todo::TodoList,
+    },
     /// A checkpoint was taken.
     Checkpoint {
         /// `N` for a turn, `N.M` for a tool call.

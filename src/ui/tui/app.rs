@@ -209,6 +209,7 @@ impl App {
                 Notice::Info,
                 format!("{tool} call recovered from the reply's text ({form:?})"),
             ),
+            Event::Todo { list } => self.notice(Notice::Info, list.render().trim_end().to_string()),
             Event::Warning { message } => self.notice(Notice::Warning, message),
             Event::Error { message } => self.notice(Notice::Error, message),
             Event::TurnEnd { .. } => {}
