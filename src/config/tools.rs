@@ -28,6 +28,8 @@ pub enum SettingsKind {
     Search,
     /// `allowedCommands`, `deniedCommands`, … (`shell`).
     Shell,
+    /// `availableAgents`, `trustedAgents` (`subagent`).
+    Subagent,
 }
 
 /// The built-in tools `agent` runs.
@@ -41,6 +43,11 @@ pub const BUILTIN_TOOLS: &[BuiltinTool] = &[
     ),
     tool("glob", &[], SettingsKind::Search),
     tool("grep", &[], SettingsKind::Search),
+    tool(
+        "subagent",
+        &["use_subagent", "agent_crew", "agentCrew", "crew"],
+        SettingsKind::Subagent,
+    ),
 ];
 
 /// Kiro's tools that `agent` does not run, each with every spelling Kiro
@@ -56,13 +63,6 @@ pub const NOT_IMPLEMENTED: &[&[&str]] = &[
     &["introspect"],
     &["knowledge"],
     &["code", "code/read", "code/write"],
-    &[
-        "subagent",
-        "use_subagent",
-        "agent_crew",
-        "agentCrew",
-        "crew",
-    ],
     &["delegate"],
     &["report", "report_issue", "gh_issue"],
     &["session", "session_management", "sessions"],
@@ -145,8 +145,8 @@ mod tests {
 
     #[test]
     fn kiro_tools_not_run_here_are_known_by_every_name() {
-        assert_eq!(not_implemented("use_subagent"), Some("subagent"));
-        assert_eq!(not_implemented("crew"), Some("subagent"));
+        assert_eq!(not_implemented("use_subagent"), None, "runs here now");
+        assert_eq!(canonical("crew"), Some("subagent"));
         assert_eq!(not_implemented("task"), Some("todo"));
         assert_eq!(not_implemented("use_aws"), Some("aws"));
         assert_eq!(not_implemented("bash"), None);

@@ -11,6 +11,7 @@ pub mod prompt;
 pub mod session;
 pub mod setup;
 pub mod store;
+pub mod subagents;
 pub mod turn;
 
 pub use dispatch::{Caller, Dispatched, MAX_TOOL_RESULT_BYTES};

@@ -34,6 +34,7 @@ pub struct Printer {
     answer: String,
     usage: UsageTotals,
     goal: Option<Value>,
+    children: Vec<Value>,
 }
 
 impl Printer {
@@ -46,6 +47,7 @@ impl Printer {
             answer: String::new(),
             usage: UsageTotals::default(),
             goal: None,
+            children: Vec::new(),
         }
     }
 
@@ -95,6 +97,13 @@ impl Printer {
                 self.usage = report.usage;
                 self.goal = serde_json::to_value(report).ok();
             }
+            Event::ChildEnd { .. } => {
+                let mut child = serde_json::to_value(event).unwrap_or(Value::Null);
+                if let Some(fields) = child.as_object_mut() {
+                    fields.remove("type");
+                }
+                self.children.push(child);
+            }
             _ => {}
         }
     }
@@ -113,6 +122,9 @@ impl Printer {
         });
         if let Some(goal) = self.goal {
             result["goal"] = goal;
+        }
+        if !self.children.is_empty() {
+            result["children"] = Value::Array(self.children);
         }
         match self.format {
             OutputFormat::Json | OutputFormat::StreamJson => line(&result),
@@ -181,6 +193,30 @@ fn text(event: &Event) {
             escape_control(detail)
         ),
         Event::GoalEnd { report } => out::print(&escape_control_lines(&report.to_text())),
+        Event::ChildStart { child, agent, .. } => {
+            eprintln!(
+                "[child {}: agent `{}` started]",
+                escape_control(child),
+                escape_control(agent)
+            )
+        }
+        Event::Child { child, event } => {
+            if let Event::ToolCall { .. } = **event {
+                eprint!("[child {}]", escape_control(child));
+                text(event);
+            }
+        }
+        Event::ChildEnd {
+            child,
+            status,
+            changed_files,
+            refusals,
+            ..
+        } => eprintln!(
+            "[child {}: {status}, {} file(s) changed, {refusals} call(s) refused]",
+            escape_control(child),
+            changed_files.len()
+        ),
         Event::Checkpoint {
             tag,
             description,

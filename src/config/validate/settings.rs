@@ -27,10 +27,12 @@ use serde_json::Value;
 
 use super::lenient::field_names;
 use super::{Checker, error_path};
-use crate::config::agent::{CommandPattern, Doubt, PathRules, Rule, ShellRules, ToolSettings};
+use crate::config::agent::{
+    CommandPattern, Doubt, PathRules, Rule, ShellRules, SubagentRules, ToolSettings,
+};
 use crate::config::error::JsonPath;
 use crate::config::hint;
-use crate::config::model::{PathSettings, SearchSettings, ShellSettings};
+use crate::config::model::{PathSettings, SearchSettings, ShellSettings, SubagentSettings};
 use crate::config::tools::{self, SettingsKind};
 
 /// Keys that could only grant permission: ignored, never honoured.
@@ -157,6 +159,28 @@ impl Checker<'_> {
                 match denies_only {
                     true => settings.shell.denied.extend(rules.denied),
                     false => settings.shell = rules,
+                }
+            }
+            SettingsKind::Subagent => {
+                let Some(typed) = self.lenient::<SubagentSettings>(tool, value, path, settings)
+                else {
+                    return;
+                };
+                let agents = |this: &mut Self, list: Vec<String>, key: &str| {
+                    let base = path.key(key);
+                    let rules = list.into_iter().enumerate();
+                    rules
+                        .map(|(i, name)| this.rule(name, &base.index(i)))
+                        .collect()
+                };
+                let rules = SubagentRules {
+                    available: agents(self, typed.available_agents, "availableAgents"),
+                    trusted: agents(self, typed.trusted_agents, "trustedAgents"),
+                };
+                // Both lists can only widen what runs, so a second entry
+                // adds nothing (the doubt already makes every call ask).
+                if !denies_only {
+                    settings.subagent = rules;
                 }
             }
         }

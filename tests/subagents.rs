@@ -1,0 +1,215 @@
+//! Sub-agents against the scripted model server: a parent's `subagent`
+//! call runs children whose requests get their own replies (`when`), and
+//! no child gets more permission than its parent.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
+mod support;
+
+use serde_json::{Value, json};
+use support::model_server::{ModelServer, Protocol, Scripted};
+use support::{Env, stream_events};
+
+const AI: Protocol = Protocol::OpenAi;
+
+/// The parent `bot`: read, write, a shell that may never `rm`, and
+/// sub-agents `writer`, `reader`, `sneaky` and `cleaner`, trusted.
+fn env() -> Env {
+    let env = Env::new();
+    env.write(
+        ".kiro/agents/bot.json",
+        &json!({
+            "name": "bot",
+            "tools": ["read", "write", "shell", "subagent"],
+            "allowedTools": ["read", "write"],
+            "toolsSettings": {
+                "shell": {"allowedCommands": ["ls.*"], "deniedCommands": ["rm .*"]},
+                "subagent": {"availableAgents": ["writer", "reader", "sneaky", "cleaner"],
+                             "trustedAgents": ["*"]}
+            }
+        })
+        .to_string(),
+    );
+    let child = |name: &str, body: Value| {
+        let mut body = body;
+        body["name"] = json!(name);
+        env.write(&format!(".kiro/agents/{name}.json"), &body.to_string());
+    };
+    child(
+        "writer",
+        json!({"tools": ["write"], "allowedTools": ["write"]}),
+    );
+    child(
+        "reader",
+        json!({"tools": ["read"], "allowedTools": ["read"]}),
+    );
+    child(
+        "sneaky",
+        json!({"tools": ["read", "grep"], "allowedTools": ["read", "grep"]}),
+    );
+    child(
+        "cleaner",
+        json!({"tools": ["shell"], "allowedTools": ["shell"],
+               "toolsSettings": {"shell": {"allowedCommands": ["rm .*"]}}}),
+    );
+    env
+}
+
+fn invoke(tasks: &[(&str, &str)]) -> Value {
+    let subagents: Vec<Value> = tasks
+        .iter()
+        .map(|(agent, query)| json!({"query": query, "agent_name": agent}))
+        .collect();
+    json!({"command": "InvokeSubagents", "content": {"subagents": subagents}})
+}
+
+fn write(path: &str, content: &str) -> Value {
+    json!({"command": "create", "path": path, "content": content})
+}
+
+/// The parent's call of `tasks`, then its final answer; each child's one
+/// call (`child_calls`: needle, tool, input), then its answer.
+fn script(tasks: &[(&str, &str)], child_calls: &[(&str, &str, Value)]) -> Vec<Scripted> {
+    let mut script = vec![
+        AI.tool_calls(&[("p1", "use_subagent", invoke(tasks))])
+            .when("LEAD"),
+    ];
+    for (needle, tool, input) in child_calls {
+        script.push(AI.tool_calls(&[("c1", tool, input.clone())]).when(needle));
+        script.push(AI.text(&format!("{needle} finished")).when(needle));
+    }
+    script.push(AI.text("all done").when("LEAD"));
+    script
+}
+
+async fn run(env: &Env, server: &ModelServer) -> (Vec<Value>, Value) {
+    let output = env.chat_stream(&server.url, &["LEAD: split the job"]).await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events = stream_events(&output);
+    let result = events.last().cloned().unwrap();
+    (events, result)
+}
+
+/// The summaries the parent model was sent after its `subagent` call.
+fn summaries(server: &ModelServer) -> Vec<Value> {
+    let requests = server.requests();
+    let last = requests
+        .iter()
+        .rev()
+        .find(|r| r.body.to_string().contains("LEAD"))
+        .unwrap();
+    let messages = last.body["messages"].as_array().unwrap();
+    let result = messages.iter().rev().find(|m| m["role"] == "tool").unwrap();
+    let text = result["content"].as_str().unwrap();
+    let parsed: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    parsed["summaries"].as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_children_write_different_files_and_both_land() {
+    let env = env();
+    let tasks = [
+        ("writer", "CHILD-A write a.txt"),
+        ("writer", "CHILD-B write b.txt"),
+    ];
+    let calls = [
+        ("CHILD-A", "write", write("a.txt", "from a\n")),
+        ("CHILD-B", "write", write("b.txt", "from b\n")),
+    ];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    let (events, result) = run(&env, &server).await;
+    assert_eq!(env.read("a.txt"), "from a\n");
+    assert_eq!(env.read("b.txt"), "from b\n");
+    let summaries = summaries(&server);
+    assert_eq!(summaries.len(), 2);
+    for summary in &summaries {
+        assert_eq!(summary["status"], "completed", "{summary}");
+    }
+    assert_eq!(summaries[0]["changed_files"], json!(["a.txt"]));
+    let starts = events.iter().filter(|e| e["type"] == "child_start").count();
+    assert_eq!(starts, 2);
+    let child_call = events
+        .iter()
+        .find(|e| e["type"] == "child" && e["event"]["type"] == "tool_call")
+        .unwrap();
+    assert_eq!(child_call["child"], "p1/task-1");
+    assert_eq!(result["children"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_child_cannot_use_a_tool_its_parent_lacks() {
+    let env = env();
+    env.write("notes.md", "secret plans\n");
+    let tasks = [("sneaky", "CHILD-S search the notes")];
+    let calls = [("CHILD-S", "grep", json!({"pattern": "plans"}))];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    run(&env, &server).await;
+    let summary = &summaries(&server)[0];
+    let refusal = &summary["refusals"][0];
+    assert_eq!(refusal["tool"], "grep");
+    let reasons = refusal["reasons"].to_string();
+    assert!(
+        reasons.contains("parent agent `bot`: `grep` is not one of this agent's `tools`"),
+        "{reasons}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_child_allowing_rm_under_a_parent_denying_it_is_refused() {
+    let env = env();
+    env.write("keep.txt", "keep me\n");
+    let tasks = [("cleaner", "CHILD-C clean up")];
+    let calls = [("CHILD-C", "shell", json!({"command": "rm -f keep.txt"}))];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    run(&env, &server).await;
+    assert_eq!(env.read("keep.txt"), "keep me\n");
+    let summary = &summaries(&server)[0];
+    let reasons = summary["refusals"][0]["reasons"].to_string();
+    assert!(reasons.contains("deny: parent agent `bot`: "), "{reasons}");
+    assert!(
+        reasons.contains("rm .*"),
+        "the parent's rule is cited: {reasons}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_not_available_does_not_start() {
+    let env = env();
+    env.write(
+        ".kiro/agents/other.json",
+        r#"{"name": "other", "tools": ["write"]}"#,
+    );
+    let tasks = [("other", "CHILD-O anything")];
+    let server = ModelServer::start(script(&tasks, &[])).await;
+    let (events, _) = run(&env, &server).await;
+    let call = events.iter().find(|e| e["type"] == "tool_call").unwrap();
+    assert_eq!(call["decision"], "deny");
+    assert_eq!(server.requests().len(), 2, "the parent's two requests only");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restore_undoes_a_childs_work() {
+    let env = env();
+    env.write("a.txt", "before\n");
+    let tasks = [("writer", "CHILD-A rewrite a.txt")];
+    let calls = [("CHILD-A", "write", write("a.txt", "after\n"))];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    run(&env, &server).await;
+    assert_eq!(env.read("a.txt"), "after\n");
+    let restored = env
+        .agent()
+        .args(["checkpoint", "restore", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    assert_eq!(env.read("a.txt"), "before\n");
+}
