@@ -213,3 +213,127 @@ async fn restore_undoes_a_childs_work() {
     );
     assert_eq!(env.read("a.txt"), "before\n");
 }
+
+fn git(env: &Env, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(&env.workspace)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}: {output:?}");
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+/// [`env`] in a real git repository with one commit.
+fn git_env() -> Env {
+    let env = env();
+    std::fs::remove_dir_all(env.workspace.join(".git")).unwrap();
+    env.write("shared.txt", "original\n");
+    git(&env, &["init", "-q"]);
+    git(&env, &["add", "-A"]);
+    git(&env, &["commit", "-qm", "start"]);
+    env
+}
+
+/// Every ref and object file of the repository, and its worktree entries.
+fn git_state(env: &Env) -> Vec<String> {
+    let dot_git = env.workspace.join(".git");
+    let mut found = Vec::new();
+    for folder in ["refs", "objects", "worktrees"] {
+        let mut stack = vec![dot_git.join(folder)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                match path.is_dir() {
+                    true => stack.push(path),
+                    false => found.push(path.strip_prefix(&dot_git).unwrap().display().to_string()),
+                }
+            }
+        }
+    }
+    if dot_git.join("packed-refs").exists() {
+        found.push("packed-refs".into());
+    }
+    found.sort();
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writers_in_git_get_their_own_worktrees_and_leave_no_trace() {
+    let env = git_env();
+    let before = git_state(&env);
+    let tasks = [
+        ("writer", "CHILD-A write a.txt"),
+        ("writer", "CHILD-B write b.txt"),
+    ];
+    let calls = [
+        ("CHILD-A", "write", write("a.txt", "from a\n")),
+        ("CHILD-B", "write", write("b.txt", "from b\n")),
+    ];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    let started = std::time::Instant::now();
+    let (events, _) = run(&env, &server).await;
+    eprintln!(
+        "two worktree children, spawned and applied: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(env.read("a.txt"), "from a\n");
+    assert_eq!(env.read("b.txt"), "from b\n");
+    let trees = env.agent_home.join("data-worktrees");
+    let starts: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "child_start")
+        .collect();
+    assert_eq!(starts.len(), 2);
+    for start in &starts {
+        let tree = start["worktree"].as_str().unwrap();
+        assert!(tree.starts_with(trees.to_str().unwrap()), "{tree}");
+        assert!(!std::path::Path::new(tree).exists(), "removed: {tree}");
+    }
+    let applied: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "tool_call" && e["tool"] == "write")
+        .collect();
+    assert_eq!(
+        applied.len(),
+        2,
+        "each change comes back as the parent's write"
+    );
+    assert_eq!(applied[0]["id"], "p1/task-1/apply-1");
+    assert_eq!(
+        git_state(&env),
+        before,
+        "no ref, object or worktree entry is left"
+    );
+    assert_eq!(git(&env, &["worktree", "list"]).lines().count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_children_changing_one_file_is_a_conflict_reported_to_the_parent() {
+    let env = git_env();
+    let tasks = [
+        ("writer", "CHILD-A edit shared"),
+        ("writer", "CHILD-B edit shared"),
+    ];
+    let calls = [
+        ("CHILD-A", "write", write("shared.txt", "from a\n")),
+        ("CHILD-B", "write", write("shared.txt", "from b\n")),
+    ];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    run(&env, &server).await;
+    assert_eq!(
+        env.read("shared.txt"),
+        "from a\n",
+        "the first child's change lands"
+    );
+    let summaries = summaries(&server);
+    assert_eq!(summaries[0]["not_applied"], Value::Null);
+    let conflict = &summaries[1]["not_applied"][0];
+    assert_eq!(conflict["path"], "shared.txt");
+    assert!(
+        conflict["why"].as_str().unwrap().starts_with("conflict"),
+        "{conflict}"
+    );
+    assert_eq!(git(&env, &["worktree", "list"]).lines().count(), 1);
+}

@@ -119,6 +119,9 @@ pub enum Event {
         agent: String,
         /// Its prompt.
         task: String,
+        /// The git worktree it works in, when it has its own.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        worktree: Option<String>,
     },
     /// Something happened in a sub-agent's session.
     Child {

@@ -18,6 +18,8 @@ use crate::tools::registry::{self, Touches};
 use crate::tools::subagent::Task;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::worktree::{Change, Worktree};
+
 /// What one child did, as its parent is told.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ChildReport {
@@ -35,9 +37,13 @@ pub struct ChildReport {
     pub changed_files: Vec<String>,
     /// Its calls that were refused, each with the reasons that refused it.
     pub refusals: Vec<Value>,
-    /// Its changes that could not be applied to the workspace.
+    /// Its changes that could not be applied to the workspace, each with
+    /// why (a conflict, a refusal).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_applied: Vec<Value>,
+    /// What it changed in its worktree, for the parent to apply.
+    #[serde(skip)]
+    pub changes: Vec<Change>,
 }
 
 impl ChildReport {
@@ -64,6 +70,8 @@ pub struct Child {
     pub session: Session,
     /// Whether it may change files (it has a tool that writes or runs).
     pub writes: bool,
+    /// Its own worktree, when it writes inside a git workspace.
+    pub worktree: Option<Worktree>,
 }
 
 impl Session {
@@ -126,13 +134,19 @@ impl Session {
 
 /// A child with its session; whether it writes is read from the tools
 /// its session offers.
-pub(super) fn prepared(id: String, task: Task, session: Session) -> Child {
+pub(super) fn prepared(
+    id: String,
+    task: Task,
+    session: Session,
+    worktree: Option<Worktree>,
+) -> Child {
     let writes = session.can_write();
     Child {
         id,
         task,
         session,
         writes,
+        worktree,
     }
 }
 
@@ -155,9 +169,21 @@ impl Child {
         };
         let outcome = self.session.run_turn(&self.task.prompt, &mut forward).await;
         let record = record.lock().map(|r| r.clone()).unwrap_or_default();
-        let (status, answer) = match outcome {
+        let (status, mut answer) = match outcome {
             Ok(text) => ("completed", text),
             Err(e) => ("failed", e.to_string()),
+        };
+        let changes = match self.worktree.as_ref().map(Worktree::changes) {
+            Some(Ok(changes)) => changes,
+            Some(Err(e)) => {
+                answer.push_str(&format!("\n(its changes could not be read: {e})"));
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        let changed_files = match self.worktree {
+            Some(_) => changes.iter().map(|c| c.path.clone()).collect(),
+            None => record.written,
         };
         ChildReport {
             child: self.id,
@@ -165,9 +191,10 @@ impl Child {
             agent: self.task.agent,
             status: status.into(),
             answer,
-            changed_files: record.written,
+            changed_files,
             refusals: record.refusals,
             not_applied: Vec::new(),
+            changes,
         }
     }
 }

@@ -4,17 +4,24 @@
 //! Each task runs as a child session ([`child`]) under a policy never wider
 //! than this session's, unattended (what would need approval is refused
 //! and reported back), sharing this session's model and cancel switch:
-//! cancelling the turn stops the children and their commands. Tasks run
-//! in waves of the crew form's dependency order; in a wave, children that
-//! only read share the workspace and run in parallel, and children that
-//! may write run one at a time in it. The call as a whole is one tool call
-//! of the parent: its checkpoint and fence audit cover whatever the
-//! children changed, so restoring it undoes their work.
+//! cancelling the turn stops the children and their commands (and removes
+//! their worktrees). Tasks run in waves of the crew form's dependency
+//! order. In a wave, children that only read share the workspace and run
+//! in parallel. In a git workspace, children that may write run in
+//! parallel too, each in its own [`worktree`]; when the wave ends, each
+//! file a child changed comes back as this session's own `write` call,
+//! through the dispatcher (policy, fence, checkpoint), and a file that
+//! changed in the workspace since the child started (by this session or
+//! an earlier child) is not applied but reported as a conflict. Outside
+//! git, writing children run one at a time in the workspace. Either way
+//! the checkpoints of the parent's turn cover what the children changed,
+//! so restoring them undoes their work.
 //!
 //! The parent model gets `{"summaries": [...]}`: each child's final answer,
-//! the files it changed and its refused calls.
+//! the files it changed, its refused calls and what was `not_applied`.
 
 mod child;
+pub mod worktree;
 
 use futures::future::{BoxFuture, join, join_all};
 use serde_json::{Value, json};
@@ -24,16 +31,18 @@ use crate::tools::ToolOutput;
 use crate::tools::subagent::{self, Plan, Task};
 
 use super::Session;
+use super::dispatch::{Caller, Request};
 use super::events::Event;
 use super::session::Emit;
 pub use child::ChildReport;
 use child::{Child, prepared};
+use worktree::Change;
 
 impl Session {
     /// Runs one approved `subagent` call (`id` is the call's id, which
     /// its children's ids start with).
     pub(super) async fn run_subagents(
-        &self,
+        &mut self,
         id: &str,
         input: &Value,
         emit: &mut Emit<'_>,
@@ -47,13 +56,17 @@ impl Session {
             Ok(waves) => waves,
             Err(problem) => return ToolOutput::error(problem),
         };
+        let isolate = worktree::usable(&self.setup.tools.roots.workspace);
         let mut reports: Vec<ChildReport> = Vec::new();
         for wave in waves {
             let children = wave
                 .iter()
-                .map(|&i| self.prepare(id, &tasks[i], &reports))
+                .map(|&i| self.prepare(id, &tasks[i], &reports, isolate))
                 .collect();
-            let done = run_wave(children, emit).await;
+            let mut done = run_wave(children, emit).await;
+            for report in &mut done {
+                self.apply(report, emit).await;
+            }
             reports.extend(done);
         }
         let failed = reports.iter().all(|r| r.status != "completed");
@@ -71,6 +84,7 @@ impl Session {
         id: &str,
         task: &Task,
         done: &[ChildReport],
+        isolate: bool,
     ) -> Result<Child, Box<ChildReport>> {
         let child_id = format!("{id}/{}", task.name);
         let mut task = task.clone();
@@ -80,11 +94,85 @@ impl Session {
                 report.task, report.status, report.answer
             ));
         }
+        let refused = |why| Box::new(ChildReport::refused(&child_id, &task, why));
         let workspace = self.setup.tools.roots.workspace.clone();
-        match self.child_session(&task, &workspace) {
-            Ok(session) => Ok(prepared(child_id, task, session)),
-            Err(why) => Err(Box::new(ChildReport::refused(&child_id, &task, why))),
+        let session = self.child_session(&task, &workspace).map_err(refused)?;
+        if !(isolate && session.can_write()) {
+            return Ok(prepared(child_id.clone(), task.clone(), session, None));
         }
+        let tree = self.worktree_for(&child_id).map_err(refused)?;
+        let session = self.child_session(&task, &tree.path).map_err(refused)?;
+        Ok(prepared(
+            child_id.clone(),
+            task.clone(),
+            session,
+            Some(tree),
+        ))
+    }
+
+    /// A new worktree of the workspace for the child `child_id`.
+    fn worktree_for(&self, child_id: &str) -> Result<worktree::Worktree, String> {
+        let state = crate::paths::StatePaths::from_env()?;
+        let workspace = &self.setup.tools.roots.workspace;
+        let name: String = child_id
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let folder = state
+            .worktrees()
+            .join(crate::paths::workspace_key(workspace))
+            .join(format!("{name}-{}", crate::paths::now_ms()));
+        worktree::Worktree::create(workspace, folder)
+    }
+
+    /// Brings a worktree child's changes back as this session's own
+    /// `write` calls; what cannot be applied is added to its report.
+    /// Boxed: the writes go through the dispatcher, which runs children.
+    fn apply<'a>(
+        &'a mut self,
+        report: &'a mut ChildReport,
+        emit: &'a mut Emit<'_>,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let changes = std::mem::take(&mut report.changes);
+            for (n, change) in changes.into_iter().enumerate() {
+                let id = format!("{}/apply-{}", report.child, n + 1);
+                if let Some(why) = self.apply_one(id, &change, emit).await {
+                    report
+                        .not_applied
+                        .push(json!({"path": change.path, "why": why}));
+                }
+            }
+        })
+    }
+
+    /// Applies one change as the `write` call `id`; returns why not, when
+    /// it was not.
+    async fn apply_one(
+        &mut self,
+        id: String,
+        change: &Change,
+        emit: &mut Emit<'_>,
+    ) -> Option<String> {
+        let current = std::fs::read(self.setup.tools.roots.workspace.join(&change.path)).ok();
+        if current != change.base {
+            return Some("conflict: the file changed in the workspace since the child started (by you or another child)".into());
+        }
+        let text = match change.now.as_deref().map(std::str::from_utf8) {
+            None => return Some("the child deleted it; deletions are not applied".into()),
+            Some(Err(_)) => return Some("not text; only text files are applied".into()),
+            Some(Ok(text)) => text,
+        };
+        let input = json!({"command": "create", "path": change.path, "content": text});
+        let request = Request {
+            id,
+            name: "write".into(),
+            raw_input: input.to_string(),
+            input,
+            caller: Caller::Model,
+        };
+        let done = self.dispatch(request, emit).await;
+        (!done.ran || done.output.is_error).then_some(done.output.text)
     }
 
     /// `ListAgents`: the agents visible from the workspace that may run as
@@ -107,9 +195,9 @@ impl Session {
     }
 }
 
-/// Runs one wave: the children that only read in parallel, beside the
-/// ones that may write, one at a time; their events reach `emit` as they
-/// happen.
+/// Runs one wave: the children that only read or have their own worktree
+/// in parallel, beside the ones that write in the workspace, one at a
+/// time; their events reach `emit` as they happen.
 async fn run_wave(
     children: Vec<Result<Child, Box<ChildReport>>>,
     emit: &mut Emit<'_>,
@@ -123,8 +211,12 @@ async fn run_wave(
                     child: child.id.clone(),
                     agent: child.task.agent.clone(),
                     task: child.task.prompt.clone(),
+                    worktree: child
+                        .worktree
+                        .as_ref()
+                        .map(|w| w.path.display().to_string()),
                 });
-                match child.writes {
+                match child.writes && child.worktree.is_none() {
                     true => writers.push(child),
                     false => readers.push(child),
                 }
