@@ -83,7 +83,16 @@ fn script(tasks: &[(&str, &str)], child_calls: &[(&str, &str, Value)]) -> Vec<Sc
 }
 
 async fn run(env: &Env, server: &ModelServer) -> (Vec<Value>, Value) {
-    let output = env.chat_stream(&server.url, &["LEAD: split the job"]).await;
+    run_with(env, server, &[]).await
+}
+
+async fn run_with(env: &Env, server: &ModelServer, args: &[&str]) -> (Vec<Value>, Value) {
+    let args: Vec<&str> = args
+        .iter()
+        .copied()
+        .chain(["LEAD: split the job"])
+        .collect();
+    let output = env.chat_stream(&server.url, &args).await;
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -166,8 +175,19 @@ async fn a_child_allowing_rm_under_a_parent_denying_it_is_refused() {
     let tasks = [("cleaner", "CHILD-C clean up")];
     let calls = [("CHILD-C", "shell", json!({"command": "rm -f keep.txt"}))];
     let server = ModelServer::start(script(&tasks, &calls)).await;
-    run(&env, &server).await;
+    let log = env.home.join("audit.jsonl");
+    run_with(&env, &server, &["--audit-log", log.to_str().unwrap()]).await;
     assert_eq!(env.read("keep.txt"), "keep me\n");
+    let records: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let rm = records.iter().find(|r| r["tool"] == "shell").unwrap();
+    assert_eq!(rm["child"], "p1/task-1", "the audit record names the child");
+    assert_eq!(rm["decision"], "deny");
+    let call = records.iter().find(|r| r["tool"] == "subagent").unwrap();
+    assert_eq!(call["child"], Value::Null);
     let summary = &summaries(&server)[0];
     let reasons = summary["refusals"][0]["reasons"].to_string();
     assert!(reasons.contains("deny: parent agent `bot`: "), "{reasons}");

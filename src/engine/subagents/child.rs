@@ -80,8 +80,14 @@ impl Session {
     /// servers (the calls a `preToolUse` hook would have judged are
     /// refused), its policy judged together with this session's, its
     /// sandbox inside this one's, nobody to ask, sharing this session's
-    /// model and cancel switch.
-    pub(super) fn child_session(&self, task: &Task, workspace: &Path) -> Result<Session, String> {
+    /// model and cancel switch, its calls in this session's audit log
+    /// under its id.
+    pub(super) fn child_session(
+        &self,
+        id: &str,
+        task: &Task,
+        workspace: &Path,
+    ) -> Result<Session, String> {
         let home = self.setup.tools.roots.home.clone();
         let parent = &self.setup.policy;
         if !parent.may_start(&task.agent) {
@@ -120,6 +126,13 @@ impl Session {
         setup.mode = Mode::Unattended;
         setup.retry = self.setup.retry;
         setup.context_tokens = self.setup.context_tokens;
+        setup.audit = match &self.setup.audit {
+            Some(log) => Some(
+                log.for_child(id)
+                    .map_err(|e| format!("the audit log: {e}"))?,
+            ),
+            None => None,
+        };
         Ok(Session::new(setup, Vec::new(), Default::default()))
     }
 

@@ -96,12 +96,16 @@ impl Session {
         }
         let refused = |why| Box::new(ChildReport::refused(&child_id, &task, why));
         let workspace = self.setup.tools.roots.workspace.clone();
-        let session = self.child_session(&task, &workspace).map_err(refused)?;
+        let session = self
+            .child_session(&child_id, &task, &workspace)
+            .map_err(refused)?;
         if !(isolate && session.can_write()) {
             return Ok(prepared(child_id.clone(), task.clone(), session, None));
         }
         let tree = self.worktree_for(&child_id).map_err(refused)?;
-        let session = self.child_session(&task, &tree.path).map_err(refused)?;
+        let session = self
+            .child_session(&child_id, &task, &tree.path)
+            .map_err(refused)?;
         Ok(prepared(
             child_id.clone(),
             task.clone(),
