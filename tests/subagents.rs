@@ -357,3 +357,40 @@ async fn two_children_changing_one_file_is_a_conflict_reported_to_the_parent() {
     );
     assert_eq!(git(&env, &["worktree", "list"]).lines().count(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn crew_stages_run_in_dependency_order() {
+    let env = env();
+    let crew = json!({"task": "the notes", "mode": "blocking", "stages": [
+        {"name": "review", "role": "reader", "prompt_template": "CHILD-R review {task}", "depends_on": ["draft"]},
+        {"name": "draft", "role": "writer", "prompt_template": "CHILD-W draft {task}"}]});
+    let script = vec![
+        AI.tool_calls(&[("p1", "crew", crew)]).when("LEAD"),
+        AI.tool_calls(&[("c1", "write", write("notes.md", "draft\n"))])
+            .when("CHILD-W"),
+        AI.text("CHILD-W finished").when("CHILD-W"),
+        AI.text("looks good").when("CHILD-R"),
+        AI.text("all done").when("LEAD"),
+    ];
+    let server = ModelServer::start(script).await;
+    run(&env, &server).await;
+    assert_eq!(env.read("notes.md"), "draft\n");
+    let requests = server.requests();
+    let review = requests
+        .iter()
+        .position(|r| r.body.to_string().contains("CHILD-R review the notes"))
+        .unwrap();
+    let drafted = requests
+        .iter()
+        .rposition(|r| r.body.to_string().contains("CHILD-W draft the notes"))
+        .unwrap();
+    assert!(drafted < review, "the review starts after the draft ended");
+    let prompt = requests[review].body.to_string();
+    assert!(
+        prompt.contains("CHILD-W finished"),
+        "the draft's answer reaches the review"
+    );
+    let summaries = summaries(&server);
+    assert_eq!(summaries[0]["task"], "draft");
+    assert_eq!(summaries[1]["task"], "review");
+}
