@@ -394,3 +394,35 @@ async fn crew_stages_run_in_dependency_order() {
     assert_eq!(summaries[0]["task"], "draft");
     assert_eq!(summaries[1]["task"], "review");
 }
+
+#[test]
+fn worktree_clean_removes_what_a_killed_run_left() {
+    let env = git_env();
+    let before = git_state(&env);
+    let leftover = env.agent_home.join("data-worktrees/key/p1-task-1-1");
+    std::fs::create_dir_all(leftover.parent().unwrap()).unwrap();
+    git(
+        &env,
+        &[
+            "worktree",
+            "add",
+            "--detach",
+            "-q",
+            leftover.to_str().unwrap(),
+            "HEAD",
+        ],
+    );
+    let listed = env.agent().args(["worktree", "list"]).output().unwrap();
+    assert!(listed.status.success());
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(listed.trim_end().ends_with("p1-task-1-1"), "{listed}");
+    let cleaned = env.agent().args(["worktree", "clean"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&cleaned.stdout),
+        "removed 1 worktree(s)\n"
+    );
+    assert!(!leftover.exists());
+    assert_eq!(git_state(&env), before);
+    let again = env.agent().args(["worktree", "list"]).output().unwrap();
+    assert!(again.stdout.is_empty());
+}

@@ -171,3 +171,44 @@ impl Drop for Worktree {
         }
     }
 }
+
+/// The sub-agent worktrees of `workspace` still on disk under `folder`
+/// (the state folder's `worktrees`): left by a process that was killed
+/// before it could remove them.
+pub fn leftovers(workspace: &Path, folder: &Path) -> Vec<PathBuf> {
+    let workspace = workspace.canonicalize().unwrap_or(workspace.to_path_buf());
+    let admin = workspace.join(".git").join("worktrees");
+    let mut found = Vec::new();
+    let keys = std::fs::read_dir(folder).into_iter().flatten().flatten();
+    for key in keys {
+        let trees = std::fs::read_dir(key.path())
+            .into_iter()
+            .flatten()
+            .flatten();
+        for tree in trees {
+            let link = std::fs::read_to_string(tree.path().join(".git")).unwrap_or_default();
+            let target = link.trim().strip_prefix("gitdir: ").map(|t| {
+                let t = PathBuf::from(t);
+                t.canonicalize().unwrap_or(t)
+            });
+            if target.is_some_and(|t| t.starts_with(&admin)) {
+                found.push(tree.path());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Removes `trees` (worktrees of `workspace`) and their entries in
+/// `.git`.
+pub fn clean(workspace: &Path, trees: Vec<PathBuf>) {
+    for path in trees {
+        drop(Worktree {
+            repo: workspace.to_path_buf(),
+            path,
+            base: BTreeMap::new(),
+        });
+    }
+    let _ = git(workspace, &["worktree", "prune"]);
+}
