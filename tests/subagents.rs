@@ -23,8 +23,8 @@ fn env() -> Env {
             "tools": ["read", "write", "shell", "subagent"],
             "allowedTools": ["read", "write"],
             "toolsSettings": {
-                "shell": {"allowedCommands": ["ls.*"], "deniedCommands": ["rm .*"]},
-                "subagent": {"availableAgents": ["writer", "reader", "sneaky", "cleaner"],
+                "shell": {"allowedCommands": ["ls.*", "sleep 32.3"], "deniedCommands": ["rm .*"]},
+                "subagent": {"availableAgents": ["writer", "reader", "sneaky", "cleaner", "sleeper"],
                              "trustedAgents": ["*"]}
             }
         })
@@ -46,6 +46,11 @@ fn env() -> Env {
     child(
         "sneaky",
         json!({"tools": ["read", "grep"], "allowedTools": ["read", "grep"]}),
+    );
+    child(
+        "sleeper",
+        json!({"tools": ["shell"], "allowedTools": ["shell"],
+               "toolsSettings": {"shell": {"allowedCommands": ["sleep .*"]}}}),
     );
     child(
         "cleaner",
@@ -425,4 +430,62 @@ fn worktree_clean_removes_what_a_killed_run_left() {
     assert_eq!(git_state(&env), before);
     let again = env.agent().args(["worktree", "list"]).output().unwrap();
     assert!(again.stdout.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_the_children_and_their_commands() {
+    let env = env();
+    let tasks = [("sleeper", "CHILD-Z wait")];
+    let calls = [("CHILD-Z", "shell", json!({"command": "sleep 32.3"}))];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    let mut command = env.std_command(&env.workspace);
+    command
+        .args([
+            "chat",
+            "--no-interactive",
+            "--agent",
+            "bot",
+            "--model",
+            "openai/scripted",
+        ])
+        .arg("LEAD: wait")
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = command.spawn().unwrap();
+    let requests = server.request_count();
+    while requests() < 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let pid = child.id().to_string();
+    let running = std::process::Command::new("pgrep")
+        .args(["-f", "sleep 32.3"])
+        .output()
+        .unwrap();
+    assert!(!running.stdout.is_empty(), "the child's command runs");
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let survivors = std::process::Command::new("pgrep")
+        .args(["-f", "sleep 32.3"])
+        .output()
+        .unwrap();
+    assert!(
+        survivors.stdout.is_empty(),
+        "the child's command was killed"
+    );
 }
