@@ -40,6 +40,18 @@ pub enum Command {
     /// Show the skills (`skill://` resources) an agent sees.
     #[command(subcommand)]
     Skills(SkillsCommand),
+    /// The git worktrees sub-agents left behind in this workspace.
+    #[command(subcommand)]
+    Worktree(WorktreeCommand),
+}
+
+/// `agent worktree …`.
+#[derive(Debug, Subcommand)]
+pub enum WorktreeCommand {
+    /// List this workspace's sub-agent worktrees still on disk (a process killed before it removed them).
+    List,
+    /// Remove them and their entries in `.git`.
+    Clean,
 }
 
 /// `agent skills …`.

@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         Command::Policy(PolicyCommand::Check(args)) => commands::policy::check(&args),
         Command::Doctor => commands::doctor::run(),
         Command::Mcp(command) => commands::mcp::run(&command),
+        Command::Worktree(command) => commands::worktree::run(&command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -51,6 +51,17 @@ impl StatePaths {
         }
     }
 
+    /// Where sub-agents' git worktrees are made: beside the data folder
+    /// (`$AGENT_HOME/data-worktrees`), not in it, because the sandbox hides
+    /// the data folder from commands.
+    pub fn worktrees(&self) -> PathBuf {
+        let name = self
+            .data
+            .file_name()
+            .map_or_else(|| "agent".into(), |n| n.to_string_lossy().to_string());
+        self.data.with_file_name(format!("{name}-worktrees"))
+    }
+
     /// The settings file.
     pub fn settings_file(&self) -> PathBuf {
         self.config.join("settings.json")

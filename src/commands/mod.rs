@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod mcp;
 pub mod policy;
 pub mod settings;
+pub mod worktree;
 
 use std::fmt;
 

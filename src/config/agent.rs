@@ -138,6 +138,16 @@ pub struct Doubt {
     pub origin: Origin,
 }
 
+/// The `subagent` tool's rules: which agents may run as children, and
+/// which run without asking.
+#[derive(Debug, Clone, Default)]
+pub struct SubagentRules {
+    /// `availableAgents`: names or globs; empty allows any agent.
+    pub available: Vec<Rule<String>>,
+    /// `trustedAgents`: names or globs.
+    pub trusted: Vec<Rule<String>>,
+}
+
 /// Typed `toolsSettings`, keyed by the tools' current names.
 #[derive(Debug, Clone, Default)]
 pub struct ToolSettings {
@@ -153,6 +163,8 @@ pub struct ToolSettings {
     pub shell: ShellRules,
     /// `web_fetch`.
     pub web_fetch: UrlRules,
+    /// `subagent`.
+    pub subagent: SubagentRules,
     /// Settings of MCP tools (`@server/tool`), passed through untouched.
     pub mcp: BTreeMap<String, Value>,
     /// Tools (current names) whose settings were not fully understood.

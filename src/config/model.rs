@@ -240,6 +240,19 @@ pub struct UrlSettings {
     pub blocked: Vec<String>,
 }
 
+/// Settings of the `subagent` tool (Kiro's `toolsSettings.subagent`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SubagentSettings {
+    /// Agents that may run as sub-agents: names or globs (`review-*`).
+    /// When present, any other agent is refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub available_agents: Vec<String>,
+    /// Agents that run as sub-agents without asking: names or globs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_agents: Vec<String>,
+}
+
 /// Settings of the `shell` tool.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

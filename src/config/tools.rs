@@ -32,6 +32,8 @@ pub enum SettingsKind {
     Urls,
     /// None: the tool changes nothing of the user's, so it has no rules.
     Nothing,
+    /// `availableAgents`, `trustedAgents` (`subagent`).
+    Subagent,
 }
 
 /// The built-in tools `agent` runs.
@@ -60,6 +62,11 @@ pub const BUILTIN_TOOLS: &[BuiltinTool] = &[
     ),
     tool("web_fetch", &[], SettingsKind::Urls),
     tool("web_search", &[], SettingsKind::Nothing),
+    tool(
+        "subagent",
+        &["use_subagent", "agent_crew", "agentCrew", "crew"],
+        SettingsKind::Subagent,
+    ),
 ];
 
 /// Kiro's tools that `agent` does not run, each with every spelling Kiro
@@ -70,13 +77,6 @@ pub const NOT_IMPLEMENTED: &[&[&str]] = &[
     &["aws", "use_aws", "useAws"],
     &["knowledge"],
     &["code", "code/read", "code/write"],
-    &[
-        "subagent",
-        "use_subagent",
-        "agent_crew",
-        "agentCrew",
-        "crew",
-    ],
     &["delegate"],
     &["switch_to_execution"],
     &["summary"],
@@ -157,10 +157,10 @@ mod tests {
 
     #[test]
     fn kiro_tools_not_run_here_are_known_by_every_name() {
-        assert_eq!(not_implemented("use_subagent"), Some("subagent"));
-        assert_eq!(not_implemented("crew"), Some("subagent"));
         assert_eq!(canonical("task"), Some("todo_list"));
         assert_eq!(canonical("gh_issue"), Some("report_issue"));
+        assert_eq!(not_implemented("use_subagent"), None, "runs here now");
+        assert_eq!(canonical("crew"), Some("subagent"));
         assert_eq!(not_implemented("use_aws"), Some("aws"));
         assert_eq!(not_implemented("bash"), None);
         assert_eq!(not_implemented("shell"), None);

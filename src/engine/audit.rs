@@ -19,6 +19,9 @@ use crate::policy::{Reason, Verdict};
 pub struct AuditLog {
     files: Vec<(PathBuf, File)>,
     session: String,
+    /// The sub-agent whose calls this log records (`None`: the session's
+    /// own).
+    child: Option<String>,
 }
 
 /// One finished tool call.
@@ -58,7 +61,17 @@ impl AuditLog {
         Ok(AuditLog {
             files,
             session: session.into(),
+            child: None,
         })
+    }
+
+    /// The same files, for the sub-agent `child` of this session: each of
+    /// its records names it.
+    pub fn for_child(&self, child: &str) -> std::io::Result<AuditLog> {
+        let paths: Vec<&Path> = self.files.iter().map(|(path, _)| path.as_path()).collect();
+        let mut log = AuditLog::open(&self.session, &paths)?;
+        log.child = Some(child.into());
+        Ok(log)
     }
 
     /// Writes one line for `record`.
@@ -66,6 +79,9 @@ impl AuditLog {
         let mut entry = serde_json::to_value(record)?;
         entry["time_ms"] = Value::from(now_ms());
         entry["session"] = Value::from(self.session.as_str());
+        if let Some(child) = &self.child {
+            entry["child"] = Value::from(child.as_str());
+        }
         let line = format!("{entry}\n");
         for (_, file) in &mut self.files {
             file.write_all(line.as_bytes())?;

@@ -143,7 +143,7 @@ impl Session {
             reasons: reasons.clone(),
         });
         let (mut output, ran) = self
-            .settle(judged, id, &call, &reasons, request.caller, emit)
+            .settle(judged, id, &call, &reasons, &request, emit)
             .await;
         if ran {
             self.after_run(id, &call, request.caller, &mut output, emit)
@@ -296,9 +296,10 @@ impl Session {
         id: ToolId<'_>,
         call: &ToolCall,
         reasons: &[Reason],
-        caller: Caller,
+        request: &Request,
         emit: &mut Emit<'_>,
     ) -> (ToolOutput, bool) {
+        let caller = request.caller;
         let approval = match judged {
             Judged::Refuse(output) => return (output, false),
             Judged::Run(approval) => approval,
@@ -331,6 +332,14 @@ impl Session {
             // kept apart first, so the call's checkpoint and its fence
             // audit see only what the call did.
             self.start_checkpoints(emit).await;
+        }
+        if let (ToolId::Builtin(tool), Some(_)) = (id, &approval)
+            && tool.name() == "subagent"
+        {
+            return (
+                self.run_subagents(&request.id, &call.input, emit).await,
+                true,
+            );
         }
         (self.run(id, call, approval).await, true)
     }

@@ -15,6 +15,7 @@ pub mod repetition;
 pub mod session;
 pub mod setup;
 pub mod store;
+pub mod subagents;
 pub mod turn;
 
 pub use dispatch::{Caller, Dispatched, MAX_TOOL_RESULT_BYTES};

@@ -34,6 +34,7 @@ pub mod protect;
 pub mod readonly;
 mod reads;
 pub mod shell;
+pub mod subagent;
 pub mod tools;
 pub mod web;
 
@@ -223,6 +224,9 @@ impl Policy {
                 }
                 Err(reason) => judgement.add(*reason),
             },
+            ToolId::Builtin("subagent") => {
+                self.judge_subagent(&call.input, pre_approved.as_ref(), &mut judgement)
+            }
             ToolId::Builtin(name @ ("read" | "glob" | "grep")) => {
                 let path = optional_path(&call.input, name);
                 match path {

@@ -1,5 +1,5 @@
 //! The built-in tools the model calls: `read`, `write`, `shell`, `glob`,
-//! `grep`, listed in [`registry`] (one file per tool).
+//! `grep`, `subagent`, listed in [`registry`] (one file per tool).
 //!
 //! Each tool does one thing and knows nothing of the model or the UI. None
 //! runs without an [`Approval`] from the policy that covers the exact call,
@@ -36,6 +36,7 @@ builtin_tools! {
     session::SessionTool,
     web_fetch::WebFetch,
     web_search::WebSearch,
+    subagent::Subagent,
 }
 
 use std::path::PathBuf;

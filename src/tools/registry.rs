@@ -100,5 +100,6 @@ mod tests {
         assert!(find("aws").is_none(), "known to Kiro, not runnable here");
         assert_eq!(names()[..5], ["read", "write", "shell", "glob", "grep"]);
         assert_eq!(find("task").map(|t| t.name()), Some("todo_list"));
+        assert_eq!(find("use_subagent").map(|t| t.name()), Some("subagent"));
     }
 }

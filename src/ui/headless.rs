@@ -36,6 +36,7 @@ pub struct Printer {
     goal: Option<Value>,
     /// Calls recovered from text, by id, until their `ToolCall` arrives.
     recovered: std::collections::HashMap<String, Value>,
+    children: Vec<Value>,
 }
 
 impl Printer {
@@ -49,6 +50,7 @@ impl Printer {
             usage: UsageTotals::default(),
             goal: None,
             recovered: Default::default(),
+            children: Vec::new(),
         }
     }
 
@@ -104,6 +106,13 @@ impl Printer {
                 self.usage = report.usage;
                 self.goal = serde_json::to_value(report).ok();
             }
+            Event::ChildEnd { .. } => {
+                let mut child = serde_json::to_value(event).unwrap_or(Value::Null);
+                if let Some(fields) = child.as_object_mut() {
+                    fields.remove("type");
+                }
+                self.children.push(child);
+            }
             _ => {}
         }
     }
@@ -123,6 +132,9 @@ impl Printer {
         });
         if let Some(goal) = self.goal {
             result["goal"] = goal;
+        }
+        if !self.children.is_empty() {
+            result["children"] = Value::Array(self.children);
         }
         match self.format {
             OutputFormat::Json | OutputFormat::StreamJson => line(&result),
@@ -195,6 +207,30 @@ fn text(event: &Event) {
         ),
         Event::GoalEnd { report } => out::print(&escape_control_lines(&report.to_text())),
         Event::Todo { list } => eprint!("{}", escape_control_lines(&list.render())),
+        Event::ChildStart { child, agent, .. } => {
+            eprintln!(
+                "[child {}: agent `{}` started]",
+                escape_control(child),
+                escape_control(agent)
+            )
+        }
+        Event::Child { child, event } => {
+            if let Event::ToolCall { .. } = **event {
+                eprint!("[child {}]", escape_control(child));
+                text(event);
+            }
+        }
+        Event::ChildEnd {
+            child,
+            status,
+            changed_files,
+            refusals,
+            ..
+        } => eprintln!(
+            "[child {}: {status}, {} file(s) changed, {refusals} call(s) refused]",
+            escape_control(child),
+            changed_files.len()
+        ),
         Event::Checkpoint {
             tag,
             description,

@@ -43,6 +43,11 @@ impl Env {
         write_file(&self.workspace.join(relative), text)
     }
 
+    /// The text of `relative` under the workspace.
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.workspace.join(relative)).expect("read")
+    }
+
     /// Writes `text` to `relative` under the home folder.
     pub fn write_home(&self, relative: &str, text: &str) -> PathBuf {
         write_file(&self.home.join(relative), text)

@@ -26,6 +26,10 @@ pub struct Scripted {
     pub chunks: Vec<String>,
     /// The pause before each piece, so pieces arrive as separate reads.
     pub chunk_delay: Duration,
+    /// Only a request whose first user message contains this text gets
+    /// this response (so a parent agent and its children, whose requests
+    /// interleave, each get their own replies); `None` matches any.
+    pub when: Option<String>,
 }
 
 impl Scripted {
@@ -36,7 +40,15 @@ impl Scripted {
             headers: vec![("content-type".into(), "text/event-stream".into())],
             chunks,
             chunk_delay: Duration::from_millis(1),
+            when: None,
         }
+    }
+
+    /// The same response, given only to a request whose first user message
+    /// contains `needle`.
+    pub fn when(mut self, needle: &str) -> Scripted {
+        self.when = Some(needle.into());
+        self
     }
 
     /// An error response with a JSON body.
@@ -47,6 +59,7 @@ impl Scripted {
             headers: vec![("content-type".into(), "application/json".into())],
             chunks: vec![body.to_string()],
             chunk_delay: Duration::from_millis(1),
+            when: None,
         }
     }
 
@@ -91,7 +104,7 @@ impl ModelServer {
     /// Starts serving `script` in order on a free port.
     pub async fn start(script: Vec<Scripted>) -> ModelServer {
         let shared = Shared::default();
-        *shared.script.lock().unwrap() = script.into_iter().rev().collect();
+        *shared.script.lock().unwrap() = script;
         let app = Router::new().fallback(respond).with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -117,13 +130,25 @@ async fn respond(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let first_user = first_user_message(&body);
     shared.recorded.lock().unwrap().push(Recorded {
         path: uri.path().to_string(),
         headers,
         body,
     });
-    let Some(scripted) = shared.script.lock().unwrap().pop() else {
+    let scripted = {
+        let mut script = shared.script.lock().unwrap();
+        script
+            .iter()
+            .position(|s| {
+                s.when
+                    .as_ref()
+                    .is_none_or(|n| first_user.contains(n.as_str()))
+            })
+            .map(|index| script.remove(index))
+    };
+    let Some(scripted) = scripted else {
         return Response::builder()
             .status(StatusCode::INTERNAL_SERVER_ERROR)
             .body(Body::from("script exhausted"))
@@ -145,6 +170,15 @@ async fn respond(
         response = response.header(name, value);
     }
     response.body(Body::from_stream(stream)).unwrap()
+}
+
+/// The first user message of a request, as JSON text (either protocol).
+fn first_user_message(body: &Value) -> String {
+    body["messages"]
+        .as_array()
+        .and_then(|messages| messages.iter().find(|m| m["role"] == "user"))
+        .map(Value::to_string)
+        .unwrap_or_default()
 }
 
 /// OpenAI chunks: each `data: {…}` event, then `data: [DONE]`.

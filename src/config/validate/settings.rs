@@ -28,11 +28,13 @@ use serde_json::Value;
 use super::lenient::field_names;
 use super::{Checker, error_path};
 use crate::config::agent::{
-    CommandPattern, Doubt, PathRules, Rule, ShellRules, ToolSettings, UrlRules,
+    CommandPattern, Doubt, PathRules, Rule, ShellRules, SubagentRules, ToolSettings, UrlRules,
 };
 use crate::config::error::JsonPath;
 use crate::config::hint;
-use crate::config::model::{PathSettings, SearchSettings, ShellSettings, UrlSettings};
+use crate::config::model::{
+    PathSettings, SearchSettings, ShellSettings, SubagentSettings, UrlSettings,
+};
 use crate::config::tools::{self, SettingsKind};
 
 /// Keys that could only grant permission: ignored, never honoured.
@@ -185,6 +187,28 @@ impl Checker<'_> {
                 ),
                 None,
             ),
+            SettingsKind::Subagent => {
+                let Some(typed) = self.lenient::<SubagentSettings>(tool, value, path, settings)
+                else {
+                    return;
+                };
+                let agents = |this: &mut Self, list: Vec<String>, key: &str| {
+                    let base = path.key(key);
+                    let rules = list.into_iter().enumerate();
+                    rules
+                        .map(|(i, name)| this.rule(name, &base.index(i)))
+                        .collect()
+                };
+                let rules = SubagentRules {
+                    available: agents(self, typed.available_agents, "availableAgents"),
+                    trusted: agents(self, typed.trusted_agents, "trustedAgents"),
+                };
+                // Both lists can only widen what runs, so a second entry
+                // adds nothing (the doubt already makes every call ask).
+                if !denies_only {
+                    settings.subagent = rules;
+                }
+            }
         }
     }
 

@@ -127,6 +127,40 @@ pub enum Event {
         /// What went wrong.
         message: String,
     },
+    /// A sub-agent started.
+    ChildStart {
+        /// Its id: the `subagent` call's id, `/`, the task's name.
+        child: String,
+        /// The agent it runs.
+        agent: String,
+        /// Its prompt.
+        task: String,
+        /// The git worktree it works in, when it has its own.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        worktree: Option<String>,
+    },
+    /// Something happened in a sub-agent's session.
+    Child {
+        /// The child's id.
+        child: String,
+        /// What happened.
+        event: Box<Event>,
+    },
+    /// A sub-agent ended.
+    ChildEnd {
+        /// The child's id.
+        child: String,
+        /// The agent it ran.
+        agent: String,
+        /// `completed`, `failed` or `refused` (it could not start).
+        status: String,
+        /// Its final answer, or what went wrong.
+        answer: String,
+        /// Files it changed.
+        changed_files: Vec<String>,
+        /// How many of its calls were refused.
+        refusals: usize,
+    },
     /// The model ended its turn.
     TurnEnd {
         /// Its final text for this turn.

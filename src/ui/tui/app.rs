@@ -212,7 +212,24 @@ impl App {
             Event::Todo { list } => self.notice(Notice::Info, list.render().trim_end().to_string()),
             Event::Warning { message } => self.notice(Notice::Warning, message),
             Event::Error { message } => self.notice(Notice::Error, message),
-            Event::TurnEnd { .. } => {}
+            Event::TurnEnd { .. } | Event::Child { .. } => {}
+            Event::ChildStart { child, agent, .. } => self.notice(
+                Notice::Info,
+                format!("sub-agent {child} (`{agent}`) started"),
+            ),
+            Event::ChildEnd {
+                child,
+                status,
+                changed_files,
+                refusals,
+                ..
+            } => self.notice(
+                Notice::Info,
+                format!(
+                    "sub-agent {child}: {status}, {} file(s) changed, {refusals} call(s) refused",
+                    changed_files.len()
+                ),
+            ),
             Event::GoalProgress {
                 phase,
                 iteration,

@@ -1,0 +1,491 @@
+//! Sub-agents against the scripted model server: a parent's `subagent`
+//! call runs children whose requests get their own replies (`when`), and
+//! no child gets more permission than its parent.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
+mod support;
+
+use serde_json::{Value, json};
+use support::model_server::{ModelServer, Protocol, Scripted};
+use support::{Env, stream_events};
+
+const AI: Protocol = Protocol::OpenAi;
+
+/// The parent `bot`: read, write, a shell that may never `rm`, and
+/// sub-agents `writer`, `reader`, `sneaky` and `cleaner`, trusted.
+fn env() -> Env {
+    let env = Env::new();
+    env.write(
+        ".kiro/agents/bot.json",
+        &json!({
+            "name": "bot",
+            "tools": ["read", "write", "shell", "subagent"],
+            "allowedTools": ["read", "write"],
+            "toolsSettings": {
+                "shell": {"allowedCommands": ["ls.*", "sleep 32.3"], "deniedCommands": ["rm .*"]},
+                "subagent": {"availableAgents": ["writer", "reader", "sneaky", "cleaner", "sleeper"],
+                             "trustedAgents": ["*"]}
+            }
+        })
+        .to_string(),
+    );
+    let child = |name: &str, body: Value| {
+        let mut body = body;
+        body["name"] = json!(name);
+        env.write(&format!(".kiro/agents/{name}.json"), &body.to_string());
+    };
+    child(
+        "writer",
+        json!({"tools": ["write"], "allowedTools": ["write"]}),
+    );
+    child(
+        "reader",
+        json!({"tools": ["read"], "allowedTools": ["read"]}),
+    );
+    child(
+        "sneaky",
+        json!({"tools": ["read", "grep"], "allowedTools": ["read", "grep"]}),
+    );
+    child(
+        "sleeper",
+        json!({"tools": ["shell"], "allowedTools": ["shell"],
+               "toolsSettings": {"shell": {"allowedCommands": ["sleep .*"]}}}),
+    );
+    child(
+        "cleaner",
+        json!({"tools": ["shell"], "allowedTools": ["shell"],
+               "toolsSettings": {"shell": {"allowedCommands": ["rm .*"]}}}),
+    );
+    env
+}
+
+fn invoke(tasks: &[(&str, &str)]) -> Value {
+    let subagents: Vec<Value> = tasks
+        .iter()
+        .map(|(agent, query)| json!({"query": query, "agent_name": agent}))
+        .collect();
+    json!({"command": "InvokeSubagents", "content": {"subagents": subagents}})
+}
+
+fn write(path: &str, content: &str) -> Value {
+    json!({"command": "create", "path": path, "content": content})
+}
+
+/// The parent's call of `tasks`, then its final answer; each child's one
+/// call (`child_calls`: needle, tool, input), then its answer.
+fn script(tasks: &[(&str, &str)], child_calls: &[(&str, &str, Value)]) -> Vec<Scripted> {
+    let mut script = vec![
+        AI.tool_calls(&[("p1", "use_subagent", invoke(tasks))])
+            .when("LEAD"),
+    ];
+    for (needle, tool, input) in child_calls {
+        script.push(AI.tool_calls(&[("c1", tool, input.clone())]).when(needle));
+        script.push(AI.text(&format!("{needle} finished")).when(needle));
+    }
+    script.push(AI.text("all done").when("LEAD"));
+    script
+}
+
+async fn run(env: &Env, server: &ModelServer) -> (Vec<Value>, Value) {
+    run_with(env, server, &[]).await
+}
+
+async fn run_with(env: &Env, server: &ModelServer, args: &[&str]) -> (Vec<Value>, Value) {
+    let args: Vec<&str> = args
+        .iter()
+        .copied()
+        .chain(["LEAD: split the job"])
+        .collect();
+    let output = env.chat_stream(&server.url, &args).await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events = stream_events(&output);
+    let result = events.last().cloned().unwrap();
+    (events, result)
+}
+
+/// The summaries the parent model was sent after its `subagent` call.
+fn summaries(server: &ModelServer) -> Vec<Value> {
+    let requests = server.requests();
+    let last = requests
+        .iter()
+        .rev()
+        .find(|r| r.body.to_string().contains("LEAD"))
+        .unwrap();
+    let messages = last.body["messages"].as_array().unwrap();
+    let result = messages.iter().rev().find(|m| m["role"] == "tool").unwrap();
+    let text = result["content"].as_str().unwrap();
+    let parsed: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    parsed["summaries"].as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_children_write_different_files_and_both_land() {
+    let env = env();
+    let tasks = [
+        ("writer", "CHILD-A write a.txt"),
+        ("writer", "CHILD-B write b.txt"),
+    ];
+    let calls = [
+        ("CHILD-A", "write", write("a.txt", "from a\n")),
+        ("CHILD-B", "write", write("b.txt", "from b\n")),
+    ];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    let (events, result) = run(&env, &server).await;
+    assert_eq!(env.read("a.txt"), "from a\n");
+    assert_eq!(env.read("b.txt"), "from b\n");
+    let summaries = summaries(&server);
+    assert_eq!(summaries.len(), 2);
+    for summary in &summaries {
+        assert_eq!(summary["status"], "completed", "{summary}");
+    }
+    assert_eq!(summaries[0]["changed_files"], json!(["a.txt"]));
+    let starts = events.iter().filter(|e| e["type"] == "child_start").count();
+    assert_eq!(starts, 2);
+    let child_call = events
+        .iter()
+        .find(|e| e["type"] == "child" && e["event"]["type"] == "tool_call")
+        .unwrap();
+    assert_eq!(child_call["child"], "p1/task-1");
+    assert_eq!(result["children"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_child_cannot_use_a_tool_its_parent_lacks() {
+    let env = env();
+    env.write("notes.md", "secret plans\n");
+    let tasks = [("sneaky", "CHILD-S search the notes")];
+    let calls = [("CHILD-S", "grep", json!({"pattern": "plans"}))];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    run(&env, &server).await;
+    let summary = &summaries(&server)[0];
+    let refusal = &summary["refusals"][0];
+    assert_eq!(refusal["tool"], "grep");
+    let reasons = refusal["reasons"].to_string();
+    assert!(
+        reasons.contains("parent agent `bot`: `grep` is not one of this agent's `tools`"),
+        "{reasons}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_child_allowing_rm_under_a_parent_denying_it_is_refused() {
+    let env = env();
+    env.write("keep.txt", "keep me\n");
+    let tasks = [("cleaner", "CHILD-C clean up")];
+    let calls = [("CHILD-C", "shell", json!({"command": "rm -f keep.txt"}))];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    let log = env.home.join("audit.jsonl");
+    run_with(&env, &server, &["--audit-log", log.to_str().unwrap()]).await;
+    assert_eq!(env.read("keep.txt"), "keep me\n");
+    let records: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let rm = records.iter().find(|r| r["tool"] == "shell").unwrap();
+    assert_eq!(rm["child"], "p1/task-1", "the audit record names the child");
+    assert_eq!(rm["decision"], "deny");
+    let call = records.iter().find(|r| r["tool"] == "subagent").unwrap();
+    assert_eq!(call["child"], Value::Null);
+    let summary = &summaries(&server)[0];
+    let reasons = summary["refusals"][0]["reasons"].to_string();
+    assert!(reasons.contains("deny: parent agent `bot`: "), "{reasons}");
+    assert!(
+        reasons.contains("rm .*"),
+        "the parent's rule is cited: {reasons}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_not_available_does_not_start() {
+    let env = env();
+    env.write(
+        ".kiro/agents/other.json",
+        r#"{"name": "other", "tools": ["write"]}"#,
+    );
+    let tasks = [("other", "CHILD-O anything")];
+    let server = ModelServer::start(script(&tasks, &[])).await;
+    let (events, _) = run(&env, &server).await;
+    let call = events.iter().find(|e| e["type"] == "tool_call").unwrap();
+    assert_eq!(call["decision"], "deny");
+    assert_eq!(server.requests().len(), 2, "the parent's two requests only");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restore_undoes_a_childs_work() {
+    let env = env();
+    env.write("a.txt", "before\n");
+    let tasks = [("writer", "CHILD-A rewrite a.txt")];
+    let calls = [("CHILD-A", "write", write("a.txt", "after\n"))];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    run(&env, &server).await;
+    assert_eq!(env.read("a.txt"), "after\n");
+    let restored = env
+        .agent()
+        .args(["checkpoint", "restore", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    assert_eq!(env.read("a.txt"), "before\n");
+}
+
+fn git(env: &Env, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(&env.workspace)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}: {output:?}");
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+/// [`env`] in a real git repository with one commit.
+fn git_env() -> Env {
+    let env = env();
+    std::fs::remove_dir_all(env.workspace.join(".git")).unwrap();
+    env.write("shared.txt", "original\n");
+    git(&env, &["init", "-q"]);
+    git(&env, &["add", "-A"]);
+    git(&env, &["commit", "-qm", "start"]);
+    env
+}
+
+/// Every ref and object file of the repository, and its worktree entries.
+fn git_state(env: &Env) -> Vec<String> {
+    let dot_git = env.workspace.join(".git");
+    let mut found = Vec::new();
+    for folder in ["refs", "objects", "worktrees"] {
+        let mut stack = vec![dot_git.join(folder)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                match path.is_dir() {
+                    true => stack.push(path),
+                    false => found.push(path.strip_prefix(&dot_git).unwrap().display().to_string()),
+                }
+            }
+        }
+    }
+    if dot_git.join("packed-refs").exists() {
+        found.push("packed-refs".into());
+    }
+    found.sort();
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writers_in_git_get_their_own_worktrees_and_leave_no_trace() {
+    let env = git_env();
+    let before = git_state(&env);
+    let tasks = [
+        ("writer", "CHILD-A write a.txt"),
+        ("writer", "CHILD-B write b.txt"),
+    ];
+    let calls = [
+        ("CHILD-A", "write", write("a.txt", "from a\n")),
+        ("CHILD-B", "write", write("b.txt", "from b\n")),
+    ];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    let started = std::time::Instant::now();
+    let (events, _) = run(&env, &server).await;
+    eprintln!(
+        "two worktree children, spawned and applied: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(env.read("a.txt"), "from a\n");
+    assert_eq!(env.read("b.txt"), "from b\n");
+    let trees = env.agent_home.join("data-worktrees");
+    let starts: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "child_start")
+        .collect();
+    assert_eq!(starts.len(), 2);
+    for start in &starts {
+        let tree = start["worktree"].as_str().unwrap();
+        assert!(tree.starts_with(trees.to_str().unwrap()), "{tree}");
+        assert!(!std::path::Path::new(tree).exists(), "removed: {tree}");
+    }
+    let applied: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "tool_call" && e["tool"] == "write")
+        .collect();
+    assert_eq!(
+        applied.len(),
+        2,
+        "each change comes back as the parent's write"
+    );
+    assert_eq!(applied[0]["id"], "p1/task-1/apply-1");
+    assert_eq!(
+        git_state(&env),
+        before,
+        "no ref, object or worktree entry is left"
+    );
+    assert_eq!(git(&env, &["worktree", "list"]).lines().count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_children_changing_one_file_is_a_conflict_reported_to_the_parent() {
+    let env = git_env();
+    let tasks = [
+        ("writer", "CHILD-A edit shared"),
+        ("writer", "CHILD-B edit shared"),
+    ];
+    let calls = [
+        ("CHILD-A", "write", write("shared.txt", "from a\n")),
+        ("CHILD-B", "write", write("shared.txt", "from b\n")),
+    ];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    run(&env, &server).await;
+    assert_eq!(
+        env.read("shared.txt"),
+        "from a\n",
+        "the first child's change lands"
+    );
+    let summaries = summaries(&server);
+    assert_eq!(summaries[0]["not_applied"], Value::Null);
+    let conflict = &summaries[1]["not_applied"][0];
+    assert_eq!(conflict["path"], "shared.txt");
+    assert!(
+        conflict["why"].as_str().unwrap().starts_with("conflict"),
+        "{conflict}"
+    );
+    assert_eq!(git(&env, &["worktree", "list"]).lines().count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn crew_stages_run_in_dependency_order() {
+    let env = env();
+    let crew = json!({"task": "the notes", "mode": "blocking", "stages": [
+        {"name": "review", "role": "reader", "prompt_template": "CHILD-R review {task}", "depends_on": ["draft"]},
+        {"name": "draft", "role": "writer", "prompt_template": "CHILD-W draft {task}"}]});
+    let script = vec![
+        AI.tool_calls(&[("p1", "crew", crew)]).when("LEAD"),
+        AI.tool_calls(&[("c1", "write", write("notes.md", "draft\n"))])
+            .when("CHILD-W"),
+        AI.text("CHILD-W finished").when("CHILD-W"),
+        AI.text("looks good").when("CHILD-R"),
+        AI.text("all done").when("LEAD"),
+    ];
+    let server = ModelServer::start(script).await;
+    run(&env, &server).await;
+    assert_eq!(env.read("notes.md"), "draft\n");
+    let requests = server.requests();
+    let review = requests
+        .iter()
+        .position(|r| r.body.to_string().contains("CHILD-R review the notes"))
+        .unwrap();
+    let drafted = requests
+        .iter()
+        .rposition(|r| r.body.to_string().contains("CHILD-W draft the notes"))
+        .unwrap();
+    assert!(drafted < review, "the review starts after the draft ended");
+    let prompt = requests[review].body.to_string();
+    assert!(
+        prompt.contains("CHILD-W finished"),
+        "the draft's answer reaches the review"
+    );
+    let summaries = summaries(&server);
+    assert_eq!(summaries[0]["task"], "draft");
+    assert_eq!(summaries[1]["task"], "review");
+}
+
+#[test]
+fn worktree_clean_removes_what_a_killed_run_left() {
+    let env = git_env();
+    let before = git_state(&env);
+    let leftover = env.agent_home.join("data-worktrees/key/p1-task-1-1");
+    std::fs::create_dir_all(leftover.parent().unwrap()).unwrap();
+    git(
+        &env,
+        &[
+            "worktree",
+            "add",
+            "--detach",
+            "-q",
+            leftover.to_str().unwrap(),
+            "HEAD",
+        ],
+    );
+    let listed = env.agent().args(["worktree", "list"]).output().unwrap();
+    assert!(listed.status.success());
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(listed.trim_end().ends_with("p1-task-1-1"), "{listed}");
+    let cleaned = env.agent().args(["worktree", "clean"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&cleaned.stdout),
+        "removed 1 worktree(s)\n"
+    );
+    assert!(!leftover.exists());
+    assert_eq!(git_state(&env), before);
+    let again = env.agent().args(["worktree", "list"]).output().unwrap();
+    assert!(again.stdout.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_the_children_and_their_commands() {
+    let env = env();
+    let tasks = [("sleeper", "CHILD-Z wait")];
+    let calls = [("CHILD-Z", "shell", json!({"command": "sleep 32.3"}))];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    let mut command = env.std_command(&env.workspace);
+    command
+        .args([
+            "chat",
+            "--no-interactive",
+            "--agent",
+            "bot",
+            "--model",
+            "openai/scripted",
+        ])
+        .arg("LEAD: wait")
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = command.spawn().unwrap();
+    let requests = server.request_count();
+    while requests() < 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let pid = child.id().to_string();
+    let running = std::process::Command::new("pgrep")
+        .args(["-f", "sleep 32.3"])
+        .output()
+        .unwrap();
+    assert!(!running.stdout.is_empty(), "the child's command runs");
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let survivors = std::process::Command::new("pgrep")
+        .args(["-f", "sleep 32.3"])
+        .output()
+        .unwrap();
+    assert!(
+        survivors.stdout.is_empty(),
+        "the child's command was killed"
+    );
+}
