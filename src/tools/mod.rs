@@ -36,6 +36,7 @@ builtin_tools! {
     session::SessionTool,
     web_fetch::WebFetch,
     web_search::WebSearch,
+    knowledge::Knowledge,
 }
 
 use std::path::PathBuf;
@@ -88,6 +89,9 @@ pub struct SessionInfo {
     pub urls: crate::config::agent::UrlRules,
     /// The last tool failure of the session, for reports.
     pub last_error: Arc<Mutex<Option<String>>>,
+    /// The agent's policy, for tools that find files themselves
+    /// (`knowledge`) to judge each one as a read.
+    pub read_policy: Option<Arc<crate::policy::Policy>>,
 }
 
 /// A tool's result, as the model will read it.
