@@ -101,6 +101,12 @@ pub enum McpCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Accept the tool definitions a server serves now: its pins in this workspace are
+    /// forgotten, so the definitions served at their next use are pinned instead.
+    Trust {
+        /// The server's name.
+        name: String,
+    },
     /// Remove a server from `mcp.json`.
     Remove {
         /// The server's name.

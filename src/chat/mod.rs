@@ -135,6 +135,10 @@ impl Chat {
                 Ok(Reply::ContextAdd(paths)) => {
                     Handled::Shown(commands::context_add(self, &paths, emit).await)
                 }
+                Ok(Reply::McpReconnect(name)) => match self.session.mcp().reconnect(&name).await {
+                    Ok(text) => Handled::Shown(text + "\n"),
+                    Err(why) => Handled::Refused(format!("{why}\n")),
+                },
                 Err(error) => Handled::Refused(error.to_string()),
             };
         }

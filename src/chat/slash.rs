@@ -18,6 +18,17 @@ use crate::checkpoint::CheckpointStore;
 use crate::engine::prompt::{context_files, describe_context};
 use crate::goal::spec::goal_words;
 
+/// `/mcp` subcommands.
+#[derive(Debug, Subcommand)]
+enum McpAction {
+    /// Start the server NAME again now (a server that went away is also started again before
+    /// its next call).
+    Reconnect {
+        /// The server.
+        name: String,
+    },
+}
+
 /// A parsed slash command line.
 #[derive(Debug, Parser)]
 #[command(
@@ -83,8 +94,11 @@ enum SlashCommand {
     Usage,
     /// The hooks this session runs: trigger, matcher, command, limits.
     Hooks,
-    /// The MCP servers: whether each started, and its tools.
-    Mcp,
+    /// The MCP servers: whether each is running, and its tools; `reconnect NAME` starts one again.
+    Mcp {
+        #[command(subcommand)]
+        action: Option<McpAction>,
+    },
     /// List the commands.
     Help,
     /// Leave the chat (also `/exit`).
@@ -101,6 +115,8 @@ pub enum Reply {
     Goal(String),
     /// Read these files into the system prompt (`/context add`).
     ContextAdd(Vec<PathBuf>),
+    /// Start this MCP server again (`/mcp reconnect NAME`).
+    McpReconnect(String),
     /// End the chat.
     Quit,
 }
@@ -158,7 +174,10 @@ pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, ChatError> {
         SlashCommand::Clear => slash_session::clear(chat).map(Reply::Show),
         SlashCommand::Usage => Ok(Reply::Show(slash_session::usage(chat))),
         SlashCommand::Hooks => Ok(Reply::Show(chat.session.hooks().describe())),
-        SlashCommand::Mcp => Ok(Reply::Show(chat.session.mcp().describe())),
+        SlashCommand::Mcp { action: None } => Ok(Reply::Show(chat.session.mcp().describe())),
+        SlashCommand::Mcp {
+            action: Some(McpAction::Reconnect { name }),
+        } => Ok(Reply::McpReconnect(name)),
         SlashCommand::Help => Ok(Reply::Show(Line::command().render_long_help().to_string())),
         SlashCommand::Quit => Ok(Reply::Quit),
     }

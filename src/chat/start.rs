@@ -16,6 +16,7 @@ use crate::engine::store::{SavedSession, SessionStore};
 use crate::engine::{Assembly, Session, SessionSetup};
 use crate::hooks::trust::{self, TrustRequest, TrustStore};
 use crate::mcp::McpServers;
+use crate::mcp::pins::PinStore;
 use crate::paths::{StatePaths, home_dir};
 use crate::policy::{Mode, Trust};
 use crate::provider::{Client, Endpoint};
@@ -221,12 +222,14 @@ fn start_mcp(
         return Ok(McpServers::default());
     }
     let env = scrubbed_env(&config.settings.shell.pass_env);
-    let servers = runtime.block_on(McpServers::start(
-        &config.mcp_servers,
-        &config.tool_aliases,
-        &place.workspace,
-        &env,
-    ));
+    let servers = runtime
+        .block_on(McpServers::start(
+            &config.mcp_servers,
+            &config.tool_aliases,
+            &place.workspace,
+            &env,
+        ))
+        .with_pins(PinStore::for_workspace(&place.data, &place.workspace));
     let failures = servers.failures();
     for (name, why) in &failures {
         startup.warn(&format!(

@@ -1,6 +1,7 @@
-//! `agent mcp list|add|remove`: the MCP servers an agent would start, and
-//! the shared `mcp.json` files (`.kiro/settings/mcp.json`,
-//! `~/.kiro/settings/mcp.json`) that agents with `includeMcpJson` read.
+//! `agent mcp list|add|remove|trust`: the MCP servers an agent would
+//! start, the shared `mcp.json` files (`.kiro/settings/mcp.json`,
+//! `~/.kiro/settings/mcp.json`) that agents with `includeMcpJson` read,
+//! and accepting a server's changed tool definitions.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use crate::config::discover::workspace_root;
 use crate::config::load;
 use crate::config::mcp_json::{self, McpJson};
 use crate::config::model::McpServer;
+use crate::mcp::pins::PinStore;
 use crate::paths::home_dir;
 
 /// Runs one `agent mcp` command.
@@ -83,6 +85,18 @@ pub fn run(command: &McpCommand) -> Outcome {
             contents.mcp_servers.insert(name.clone(), server);
             save(&path, &contents)?;
             println!("added `{name}` to {}", path.display());
+            Ok(())
+        }
+        McpCommand::Trust { name } => {
+            let paths = crate::paths::StatePaths::from_env().map_err(Failure::runtime)?;
+            let pins = PinStore::for_workspace(&paths.data, &workspace);
+            let forgotten = pins
+                .forget(name)
+                .map_err(|e| Failure::runtime(format!("error: cannot update the pins: {e}")))?;
+            println!(
+                "forgot {forgotten} pinned tool definition(s) of `{name}` in {}; the next use pins what it serves then",
+                workspace.display()
+            );
             Ok(())
         }
         McpCommand::Remove { name, scope } => {

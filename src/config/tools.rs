@@ -30,7 +30,8 @@ pub enum SettingsKind {
     Shell,
     /// `trusted`, `blocked`: URL patterns (`web_fetch`).
     Urls,
-    /// None: the tool changes nothing of the user's, so it has no rules.
+    /// None: the tool has no settings of its own (its rules are
+    /// `allowedTools` and, for what it reads, the `read` tool's).
     Nothing,
     /// `availableAgents`, `trustedAgents` (`subagent`).
     Subagent,
@@ -67,6 +68,7 @@ pub const BUILTIN_TOOLS: &[BuiltinTool] = &[
         &["use_subagent", "agent_crew", "agentCrew", "crew"],
         SettingsKind::Subagent,
     ),
+    tool("knowledge", &[], SettingsKind::Nothing),
 ];
 
 /// Kiro's tools that `agent` does not run, each with every spelling Kiro
@@ -75,7 +77,6 @@ pub const BUILTIN_TOOLS: &[BuiltinTool] = &[
 /// tool is skipped, with a warning, as Kiro skips names it does not know.
 pub const NOT_IMPLEMENTED: &[&[&str]] = &[
     &["aws", "use_aws", "useAws"],
-    &["knowledge"],
     &["code", "code/read", "code/write"],
     &["delegate"],
     &["switch_to_execution"],

@@ -31,6 +31,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::mcp::pins::PinCheck;
 use crate::policy::{Approval, Decision, Mode, Reason, ToolCall, Verdict};
 use crate::tools::registry::{self, Tool, Touches};
 use crate::tools::{ToolOutput, args};
@@ -250,6 +251,17 @@ impl Session {
             return (Judged::Run(None), Verdict::Allow, vec![reason]);
         }
         let mut decision = self.setup.policy.decide(call, &self.setup.trust, mode);
+        if let ToolId::Mcp { server, tool } = id
+            && let PinCheck::Changed(what) = self.setup.mcp.check_pin(server, tool)
+        {
+            let reason = Reason::new(
+                Verdict::Ask,
+                format!(
+                    "the server changed this tool since it was first used here ({what}); `agent mcp trust {server}` accepts the change"
+                ),
+            );
+            decision = decision.tighten(reason, mode);
+        }
         if !self.setup.hooks.is_empty() && !matches!(decision, Decision::Deny { .. }) {
             let (tightening, warnings) =
                 self.setup.hooks.pre_tool_use(&call.tool, &call.input).await;

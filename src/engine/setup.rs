@@ -145,6 +145,7 @@ impl SessionSetup {
         };
         let policy = Policy::new(config, &workspace, home.as_deref()).with_guardrails(guardrails);
         let mut tools = tools;
+        tools.session.read_policy = Some(Arc::new(policy.clone()));
         tools.session.rules = policy
             .overview_text(&Trust::default(), &crate::tools::registry::names())
             .into();

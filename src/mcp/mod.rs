@@ -8,11 +8,21 @@
 //! `toolAliases` name), which [`McpServers::canonical`] maps back before
 //! anything is judged. A call runs only with the policy's approval for that
 //! exact call, as a built-in tool does.
+//!
+//! A server stays connected: one that went away is started again (with a
+//! short backoff) before the next call to it, and `/mcp reconnect NAME`
+//! does it at once. A call that was in flight when the connection broke is
+//! not sent again (it may have run); the model is told to call again. A
+//! server that fails is shown as failed with the end of its stderr, never
+//! as running. A tool whose definition changed since it was first used in
+//! the workspace asks (see [`pins`]).
+
+pub mod pins;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use rmcp::model::CallToolRequestParams;
@@ -28,6 +38,14 @@ use crate::config::patterns::ToolId;
 use crate::policy::{Approval, ToolCall};
 use crate::provider::ToolDefinition;
 use crate::tools::ToolOutput;
+
+use pins::{PinCheck, PinStore};
+
+/// Bytes of a server's stderr kept to show why it failed.
+const STDERR_TAIL_BYTES: usize = 2048;
+
+/// Waits before each attempt to start a server again.
+const RECONNECT_BACKOFF_MS: &[u64] = &[0, 250, 1000];
 
 /// Milliseconds a server gets to start and to answer each call when its
 /// entry does not say (Kiro's default).
@@ -55,25 +73,116 @@ struct ServedTool {
     schema: Value,
 }
 
+/// How to start a server again.
+struct Launch {
+    entry: McpServer,
+    aliases: BTreeMap<String, String>,
+    cwd: std::path::PathBuf,
+    env: Vec<(OsString, OsString)>,
+}
+
 struct Server {
     name: String,
-    status: Status,
-    tools: Vec<ServedTool>,
+    status: Mutex<Status>,
+    tools: RwLock<Vec<ServedTool>>,
     timeout: Duration,
-    client: Option<RunningService<RoleClient, ()>>,
+    client: tokio::sync::Mutex<Option<RunningService<RoleClient, ()>>>,
+    launch: Launch,
+    /// The end of the server process's stderr (stdio servers).
+    stderr: Arc<Mutex<String>>,
 }
 
 /// The session's MCP servers.
 #[derive(Clone, Default)]
 pub struct McpServers {
     servers: Arc<Vec<Server>>,
+    pins: Option<PinStore>,
 }
 
 impl std::fmt::Debug for McpServers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(self.servers.iter().map(|s| (&s.name, &s.status)))
+            .entries(self.servers.iter().map(|s| (&s.name, s.status())))
             .finish()
+    }
+}
+
+impl Server {
+    fn status(&self) -> Status {
+        self.status
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or(Status::Failed("unknown".into()))
+    }
+
+    fn set_status(&self, status: Status) {
+        if let Ok(mut current) = self.status.lock() {
+            *current = status;
+        }
+    }
+
+    fn tools(&self) -> Vec<ServedTool> {
+        self.tools.read().map(|t| t.clone()).unwrap_or_default()
+    }
+
+    /// `why`, with the end of the server's stderr when it said anything.
+    fn failure(&self, why: String) -> String {
+        let stderr = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
+        match stderr.trim() {
+            "" => why,
+            said => format!("{why}; its stderr ends with:\n{said}"),
+        }
+    }
+
+    /// Starts the server (again), lists its tools, and keeps the client.
+    async fn connect(
+        &self,
+        client: &mut Option<RunningService<RoleClient, ()>>,
+    ) -> Result<(), String> {
+        if let Some(old) = client.take() {
+            old.cancel().await.ok();
+        }
+        if let Ok(mut stderr) = self.stderr.lock() {
+            stderr.clear();
+        }
+        match start_and_list(&self.launch, self.timeout, &self.stderr).await {
+            Ok((running, tools)) => {
+                let count = tools.len();
+                if let Ok(mut current) = self.tools.write() {
+                    *current = served(&self.name, &self.launch.aliases, tools);
+                }
+                *client = Some(running);
+                self.set_status(Status::Running(count));
+                Ok(())
+            }
+            Err(why) => {
+                // The process's last words reach the pipe a moment later.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let why = self.failure(why);
+                self.set_status(Status::Failed(why.clone()));
+                Err(why)
+            }
+        }
+    }
+
+    /// A client that is connected, starting the server again with backoff
+    /// when it went away.
+    async fn ensure_connected(
+        &self,
+        client: &mut Option<RunningService<RoleClient, ()>>,
+    ) -> Result<(), String> {
+        if client.as_ref().is_some_and(|c| !gone(c)) {
+            return Ok(());
+        }
+        let mut last = String::new();
+        for wait in RECONNECT_BACKOFF_MS {
+            tokio::time::sleep(Duration::from_millis(*wait)).await;
+            match self.connect(client).await {
+                Ok(()) => return Ok(()),
+                Err(why) => last = why,
+            }
+        }
+        Err(last)
     }
 }
 
@@ -92,18 +201,60 @@ impl McpServers {
             .map(|(name, entry)| start_one(name, entry, aliases, cwd, env));
         McpServers {
             servers: Arc::new(futures::future::join_all(starts).await),
+            pins: None,
         }
+    }
+
+    /// These servers, with their tools' definitions pinned in `pins`.
+    pub fn with_pins(mut self, pins: PinStore) -> McpServers {
+        self.pins = Some(pins);
+        self
     }
 
     /// The servers that failed to start, with why.
     pub fn failures(&self) -> Vec<(String, String)> {
         self.servers
             .iter()
-            .filter_map(|s| match &s.status {
-                Status::Failed(why) => Some((s.name.clone(), why.clone())),
+            .filter_map(|s| match s.status() {
+                Status::Failed(why) => Some((s.name.clone(), why)),
                 _ => None,
             })
             .collect()
+    }
+
+    /// `/mcp reconnect NAME`: starts the server again now.
+    pub async fn reconnect(&self, name: &str) -> Result<String, String> {
+        let server = self
+            .servers
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| format!("there is no MCP server `{name}`"))?;
+        if server.status() == Status::Disabled {
+            return Err(format!("the MCP server `{name}` is disabled"));
+        }
+        let mut client = server.client.lock().await;
+        server.connect(&mut client).await?;
+        Ok(format!(
+            "@{name} reconnected: {} tools",
+            server.tools().len()
+        ))
+    }
+
+    /// Whether `@server/tool`'s definition, as served now, is the one
+    /// first used in this workspace (pinning it when it was never used).
+    pub fn check_pin(&self, server: &str, tool: &str) -> PinCheck {
+        let Some(pins) = &self.pins else {
+            return PinCheck::Same;
+        };
+        let served = self
+            .servers
+            .iter()
+            .find(|s| s.name == server)
+            .and_then(|s| s.tools().into_iter().find(|t| t.tool == tool));
+        match served {
+            Some(t) => pins.check(server, tool, &t.description, &t.schema),
+            None => PinCheck::Same,
+        }
     }
 
     /// The tool definitions the model is offered: the running servers'
@@ -112,7 +263,7 @@ impl McpServers {
         self.servers
             .iter()
             .flat_map(|server| {
-                server.tools.iter().filter_map(move |t| {
+                server.tools().into_iter().filter_map(move |t| {
                     let id = ToolId::Mcp {
                         server: &server.name,
                         tool: &t.tool,
@@ -133,7 +284,7 @@ impl McpServers {
         self.servers
             .iter()
             .find_map(|s| {
-                s.tools
+                s.tools()
                     .iter()
                     .find(|t| t.model_name == name)
                     .map(|t| format!("@{}/{}", s.name, t.tool))
@@ -143,14 +294,14 @@ impl McpServers {
 
     /// The input schema the server gave for its tool `tool`, if it serves
     /// one by that name.
-    pub fn schema(&self, server: &str, tool: &str) -> Option<&Value> {
+    pub fn schema(&self, server: &str, tool: &str) -> Option<Value> {
         self.servers
             .iter()
             .find(|s| s.name == server)?
-            .tools
-            .iter()
+            .tools()
+            .into_iter()
             .find(|t| t.tool == tool)
-            .map(|t| &t.schema)
+            .map(|t| t.schema)
     }
 
     /// `/mcp`: each server, its state and its tools.
@@ -160,13 +311,20 @@ impl McpServers {
         }
         let mut text = String::new();
         for server in self.servers.iter() {
-            let state = match &server.status {
+            let connected = server
+                .client
+                .try_lock()
+                .map_or(true, |c| c.as_ref().is_some_and(|c| !gone(c)));
+            let state = match server.status() {
+                Status::Running(_) if !connected => {
+                    "disconnected: started again before its next call (or `/mcp reconnect`)".into()
+                }
                 Status::Running(count) => format!("running, {count} tools"),
                 Status::Failed(why) => format!("failed: {why}"),
                 Status::Disabled => "disabled".into(),
             };
             text.push_str(&format!("@{}  {state}\n", server.name));
-            for tool in &server.tools {
+            for tool in &server.tools() {
                 text.push_str(&format!("  @{}/{}", server.name, tool.tool));
                 if tool.model_name != format!("{}___{}", server.name, tool.tool) {
                     text.push_str(&format!(" (as `{}`)", tool.model_name));
@@ -189,7 +347,14 @@ impl McpServers {
         let Some(entry) = self.servers.iter().find(|s| s.name == server) else {
             return ToolOutput::error(format!("there is no MCP server `{server}`"));
         };
-        let Some(client) = &entry.client else {
+        if entry.status() == Status::Disabled {
+            return ToolOutput::error(format!("the MCP server `{server}` is disabled"));
+        }
+        let mut guard = entry.client.lock().await;
+        if let Err(why) = entry.ensure_connected(&mut guard).await {
+            return ToolOutput::error(format!("the MCP server `{server}` is not running: {why}"));
+        }
+        let Some(client) = guard.as_ref() else {
             return ToolOutput::error(format!("the MCP server `{server}` is not running"));
         };
         let arguments = match &call.input {
@@ -203,6 +368,9 @@ impl McpServers {
             Err(_) => ToolOutput::error(format!(
                 "the MCP server `{server}` did not answer within {} ms",
                 entry.timeout.as_millis()
+            )),
+            Ok(Err(e)) if gone(client) => ToolOutput::error(format!(
+                "the MCP server `{server}` went away during the call ({e}); it is started again before the next call, so call again if the work is still needed"
             )),
             Ok(Err(e)) => ToolOutput::error(format!("the MCP server `{server}` failed: {e}")),
             Ok(Ok(result)) => {
@@ -249,19 +417,41 @@ async fn start_one(
     cwd: &Path,
     env: &[(OsString, OsString)],
 ) -> Server {
-    let timeout = Duration::from_millis(entry.timeout.unwrap_or(DEFAULT_TIMEOUT_MS));
-    let mut server = Server {
+    let server = Server {
         name: name.to_string(),
-        status: Status::Disabled,
-        tools: Vec::new(),
-        timeout,
-        client: None,
+        status: Mutex::new(Status::Disabled),
+        tools: RwLock::new(Vec::new()),
+        timeout: Duration::from_millis(entry.timeout.unwrap_or(DEFAULT_TIMEOUT_MS)),
+        client: tokio::sync::Mutex::new(None),
+        launch: Launch {
+            entry: entry.clone(),
+            aliases: aliases.clone(),
+            cwd: cwd.to_path_buf(),
+            env: env.to_vec(),
+        },
+        stderr: Arc::default(),
     };
-    if entry.disabled == Some(true) {
-        return server;
+    if entry.disabled != Some(true) {
+        let mut client = server.client.lock().await;
+        // A failure is kept in the status, which says why.
+        let _ = server.connect(&mut client).await;
+        drop(client);
     }
-    let started = tokio::time::timeout(timeout, connect(entry, cwd, env)).await;
-    let listed = match started {
+    server
+}
+
+/// Starts the server and lists its tools, each within `timeout`.
+async fn start_and_list(
+    launch: &Launch,
+    timeout: Duration,
+    stderr: &Arc<Mutex<String>>,
+) -> Result<(RunningService<RoleClient, ()>, Vec<rmcp::model::Tool>), String> {
+    let started = tokio::time::timeout(
+        timeout,
+        connect(&launch.entry, &launch.cwd, &launch.env, stderr),
+    )
+    .await;
+    match started {
         Err(_) => Err(format!("did not start within {} ms", timeout.as_millis())),
         Ok(Err(why)) => Err(why),
         Ok(Ok(client)) => match tokio::time::timeout(timeout, client.list_all_tools()).await {
@@ -272,30 +462,60 @@ async fn start_one(
             Ok(Err(e)) => Err(format!("could not list its tools: {e}")),
             Ok(Ok(tools)) => Ok((client, tools)),
         },
-    };
-    match listed {
-        Ok((client, tools)) => {
-            server.tools = tools
-                .into_iter()
-                .map(|tool| {
-                    let full = format!("@{name}/{}", tool.name);
-                    ServedTool {
-                        model_name: aliases
-                            .get(&full)
-                            .cloned()
-                            .unwrap_or_else(|| model_name(name, &tool.name)),
-                        tool: tool.name.to_string(),
-                        description: tool.description.map(|d| d.to_string()).unwrap_or_default(),
-                        schema: Value::Object((*tool.input_schema).clone()),
-                    }
-                })
-                .collect();
-            server.status = Status::Running(server.tools.len());
-            server.client = Some(client);
-        }
-        Err(why) => server.status = Status::Failed(why),
     }
-    server
+}
+
+/// The tools as the session keeps them, under the names the model sees.
+fn served(
+    name: &str,
+    aliases: &BTreeMap<String, String>,
+    tools: Vec<rmcp::model::Tool>,
+) -> Vec<ServedTool> {
+    tools
+        .into_iter()
+        .map(|tool| {
+            let full = format!("@{name}/{}", tool.name);
+            ServedTool {
+                model_name: aliases
+                    .get(&full)
+                    .cloned()
+                    .unwrap_or_else(|| model_name(name, &tool.name)),
+                tool: tool.name.to_string(),
+                description: tool.description.map(|d| d.to_string()).unwrap_or_default(),
+                schema: Value::Object((*tool.input_schema).clone()),
+            }
+        })
+        .collect()
+}
+
+/// Keeps the last [`STDERR_TAIL_BYTES`] of `stream` in `tail`.
+fn keep_tail(stream: tokio::process::ChildStderr, tail: Arc<Mutex<String>>) {
+    use tokio::io::AsyncReadExt;
+    tokio::spawn(async move {
+        let mut stream = stream;
+        let mut buffer = [0u8; 1024];
+        while let Ok(read) = stream.read(&mut buffer).await {
+            if read == 0 {
+                break;
+            }
+            if let Ok(mut tail) = tail.lock() {
+                tail.push_str(&String::from_utf8_lossy(&buffer[..read]));
+                if tail.len() > STDERR_TAIL_BYTES {
+                    let mut cut = tail.len() - STDERR_TAIL_BYTES;
+                    while !tail.is_char_boundary(cut) {
+                        cut += 1;
+                    }
+                    tail.drain(..cut);
+                }
+            }
+        }
+    });
+}
+
+/// Whether the connection to a server is over: closed by us, or its
+/// service loop ended because the transport did (the process exited).
+fn gone(client: &RunningService<RoleClient, ()>) -> bool {
+    client.is_closed() || client.is_transport_closed()
 }
 
 /// `server___tool`, with anything model APIs refuse in a function name
@@ -316,6 +536,7 @@ async fn connect(
     entry: &McpServer,
     cwd: &Path,
     env: &[(OsString, OsString)],
+    stderr: &Arc<Mutex<String>>,
 ) -> Result<RunningService<RoleClient, ()>, String> {
     let remote = entry.transport == Some(McpTransport::Http)
         || (entry.transport.is_none() && entry.url.is_some());
@@ -342,10 +563,13 @@ async fn connect(
         .envs(env.iter().map(|(k, v)| (k, v)))
         .envs(&entry.env)
         .kill_on_drop(true);
-    let (transport, _stderr) = TokioChildProcess::builder(command)
-        .stderr(std::process::Stdio::null())
+    let (transport, child_stderr) = TokioChildProcess::builder(command)
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start `{program}`: {e}"))?;
+    if let Some(child_stderr) = child_stderr {
+        keep_tail(child_stderr, stderr.clone());
+    }
     ().serve(transport).await.map_err(|e| e.to_string())
 }
 

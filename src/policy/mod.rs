@@ -244,6 +244,9 @@ impl Policy {
                 Verdict::Allow,
                 "it changes nothing of yours and reads nothing outside the session",
             )),
+            ToolId::Builtin("knowledge") => {
+                self.judge_knowledge(&call.input, pre_approved.as_ref(), trust, &mut judgement)
+            }
             ToolId::Builtin("web_fetch") => match string_input(&call.input, "url") {
                 Ok(url) => web::judge_url(
                     &self.config.settings.web_fetch,
@@ -260,6 +263,56 @@ impl Policy {
             }
         }
         judgement.decide(call, mode, deny_by_default)
+    }
+
+    /// Whether a rule denies reading `path` (`deniedPaths`, credentials,
+    /// `kiro.json`, Kiro 3 `permissions`), whatever the agent's `tools`
+    /// say: for tools that find files themselves, such as `knowledge`
+    /// indexing a folder, so that what a rule keeps from `read` they never
+    /// see either.
+    pub fn read_denied(&self, path: &Path) -> bool {
+        let mut judgement = Judgement::default();
+        let tool = ToolId::Builtin("read");
+        let input = serde_json::json!({ "path": path });
+        self.guard.judge_call(tool, &input, &mut judgement);
+        self.permissions
+            .judge(tool, &input, &self.roots, &mut judgement);
+        let raw = path.to_string_lossy();
+        self.judge_read_path("read", &raw, None, &Trust::default(), &mut judgement);
+        judgement.verdict() == Verdict::Deny
+    }
+
+    /// `knowledge`: searching and listing read only the agent's own index
+    /// (what went into it was judged when it was added); adding or
+    /// updating from a folder or file is a read of it; adding text, and
+    /// removing contexts, follow `allowedTools` and otherwise ask.
+    fn judge_knowledge(
+        &self,
+        input: &Value,
+        pre_approved: Option<&Reason>,
+        trust: &Trust,
+        judgement: &mut Judgement,
+    ) {
+        let command = input.get("command").and_then(Value::as_str).unwrap_or("");
+        let source = match command {
+            "search" | "show" | "status" | "cancel" => {
+                return judgement.add(Reason::new(
+                    Verdict::Allow,
+                    "it reads only the agent's own knowledge index",
+                ));
+            }
+            "add" => input.get("value").and_then(Value::as_str),
+            "update" => input.get("path").and_then(Value::as_str),
+            _ => None,
+        };
+        match source.filter(|raw| self.roots.resolve(raw).exists()) {
+            Some(path) => self.judge_read_path("read", path, pre_approved, trust, judgement),
+            None => {
+                judgement.add(pre_approved.cloned().unwrap_or_else(|| {
+                    Reason::new(Verdict::Ask, "the tool is not in `allowedTools`")
+                }))
+            }
+        }
     }
 
     /// What the agent file leaves in doubt makes the call stricter: a tool

@@ -37,6 +37,7 @@ builtin_tools! {
     web_fetch::WebFetch,
     web_search::WebSearch,
     subagent::Subagent,
+    knowledge::Knowledge,
 }
 
 use std::path::PathBuf;
@@ -89,6 +90,9 @@ pub struct SessionInfo {
     pub urls: crate::config::agent::UrlRules,
     /// The last tool failure of the session, for reports.
     pub last_error: Arc<Mutex<Option<String>>>,
+    /// The agent's policy, for tools that find files themselves
+    /// (`knowledge`) to judge each one as a read.
+    pub read_policy: Option<Arc<crate::policy::Policy>>,
 }
 
 /// A tool's result, as the model will read it.

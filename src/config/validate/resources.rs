@@ -115,7 +115,7 @@ impl Checker<'_> {
             }
         }
         if self.typed::<KnowledgeBase>(resource, path).is_some() {
-            self.warn_at_value(path, "knowledge bases are indexed by Kiro's `knowledge` tool, which `agent` does not implement; it is skipped".into());
+            self.warn_at_value(path, "knowledge bases are indexed by the `knowledge` tool, which does not index `resources` entries by itself yet; it is skipped (the model can `add` the folder)".into());
         }
     }
 

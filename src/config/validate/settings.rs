@@ -182,9 +182,7 @@ impl Checker<'_> {
             }
             SettingsKind::Nothing => self.warn_at_key(
                 path,
-                format!(
-                    "`{tool}` changes nothing of yours and has no settings; this entry is ignored"
-                ),
+                format!("`{tool}` has no settings here; this entry is ignored"),
                 None,
             ),
             SettingsKind::Subagent => {
