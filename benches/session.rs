@@ -92,6 +92,7 @@ async fn bare_time() -> Duration {
         messages: vec![Message::User("go".into())],
         tools: Vec::new(),
         max_tokens: 100,
+        require_tool: false,
     };
     let start = Instant::now();
     for _ in 0..=STEPS {
@@ -113,6 +114,7 @@ fn tool_time(workspace: &Path) -> Duration {
         env_passthrough: Vec::new(),
         cancel: agent::tools::Cancel::default(),
         sandbox: Sandbox::off(),
+        session: Default::default(),
     };
     let call = ToolCall {
         tool: "read".into(),

@@ -46,6 +46,7 @@ fn run() -> Result<ExitCode, String> {
         env_passthrough: config.settings.shell.pass_env.clone(),
         cancel: agent::tools::Cancel::default(),
         sandbox: Sandbox::for_agent(&config).with_helper(helper()?),
+        session: Default::default(),
     };
     let policy = Policy::new(config, &workspace, home.as_deref());
     let call = ToolCall {

@@ -268,6 +268,20 @@ pub struct ChatArgs {
     /// tool boundary (steering a headless run or goal).
     #[arg(long, value_name = "PATH", requires = "no_interactive")]
     pub steer_file: Option<std::path::PathBuf>,
+    /// Stop after this many turns (headless default: 100; a goal's planning and each
+    /// iteration are one turn each). Reaching any `--max-*` bound exits with code 5.
+    #[arg(long, value_name = "N")]
+    pub max_turns: Option<u64>,
+    /// Stop after this many model requests over the run (headless default: 500).
+    #[arg(long, value_name = "N")]
+    pub max_requests: Option<u64>,
+    /// Stop once the run's model requests used this many tokens, prompt and reply
+    /// (headless default: 5000000).
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u64>,
+    /// Stop after this many minutes from the first turn (headless default: 60).
+    #[arg(long, value_name = "N")]
+    pub max_minutes: Option<u64>,
     /// Use the plain line mode even on a terminal (it is the default when stdin or stdout
     /// is not a terminal, or TERM is `dumb`).
     #[arg(long, conflicts_with = "no_interactive")]

@@ -9,6 +9,8 @@
 //! | 2 | usage error, invalid agent file or setting |
 //! | 3 | an MCP server failed to start under `--require-mcp-startup` |
 //! | 4 | a goal ended with any status but `met` |
+//! | 5 | a run limit was reached (`--max-turns`, `--max-requests`, `--max-tokens`, `--max-minutes`) |
+//! | 6 | the model repeated the same call with the same result until the turn was stopped (`loop`) |
 //! | 125 | the sandbox helper could not set up the sandbox |
 //! | 130 | interrupted (Ctrl-C) |
 
@@ -22,6 +24,10 @@ pub const USAGE: u8 = 2;
 pub const MCP_STARTUP_FAILED: u8 = 3;
 /// A goal ended with a status other than `met`.
 pub const GOAL_NOT_MET: u8 = 4;
+/// A run limit (`--max-turns` and friends) stopped the run.
+pub const LIMIT_REACHED: u8 = 5;
+/// The model kept repeating the same call with the same result.
+pub const LOOP: u8 = 6;
 /// The sandbox helper could not build the sandbox (the command never ran).
 pub const SANDBOX_SETUP_FAILED: u8 = 125;
 /// Stopped by Ctrl-C.

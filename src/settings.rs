@@ -94,6 +94,16 @@ pub const SETTINGS: &[Spec] = &[
         kind: Kind::Count,
         doc: "outside a git repository, a workspace with more files than this gets no automatic baseline; `/checkpoint init` takes it (default 20000)",
     },
+    Spec {
+        key: "web.searchProvider",
+        kind: Kind::Text,
+        doc: "the `web_search` tool's backend: `searxng:URL`, `brave` or `tavily` (keys from BRAVE_API_KEY / TAVILY_API_KEY; `brave:URL` and `tavily:URL` point elsewhere); unset, the tool says none is configured",
+    },
+    Spec {
+        key: "web.fetchTimeoutSecs",
+        kind: Kind::Count,
+        doc: "seconds `web_fetch` and `web_search` wait for a server (default 30)",
+    },
 ];
 
 /// A problem with settings, for the user.

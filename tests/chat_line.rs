@@ -174,11 +174,16 @@ async fn a_goal_runs_in_chat_and_slash_goal_shows_its_report() {
     let env = Env::new();
     env.write(
         ".kiro/agents/bot.json",
-        r#"{"name": "bot", "tools": ["read", "shell"], "allowedTools": ["read"],
-            "toolsSettings": {"shell": {"allowedCommands": ["echo .*"]}}}"#,
+        r#"{"name": "bot", "tools": ["read", "write", "shell"], "allowedTools": ["read", "write"],
+            "toolsSettings": {"shell": {"allowedCommands": ["cat .*"]}}}"#,
     );
     let server = ModelServer::start(vec![
-        Protocol::OpenAi.text("Plan: nothing to do."),
+        Protocol::OpenAi.text("Plan: write hello.txt."),
+        Protocol::OpenAi.tool_calls(&[(
+            "w",
+            "write",
+            serde_json::json!({"command": "create", "path": "hello.txt", "content": "hello\n"}),
+        )]),
         Protocol::OpenAi.text("Done."),
     ])
     .await;
@@ -186,7 +191,7 @@ async fn a_goal_runs_in_chat_and_slash_goal_shows_its_report() {
         &env,
         &server,
         &[
-            "/goal --check 'echo ok' say hello",
+            "/goal --check 'cat hello.txt' say hello in hello.txt",
             "/goal",
             "/goal clear",
             "/quit",

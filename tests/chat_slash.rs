@@ -59,7 +59,7 @@ async fn tools_trust_and_reset_change_what_asks_but_never_deny_rules() {
         "write  per-request",
         "allowedPaths: src/**",
         "deniedCommands: rm .*",
-        "glob   denied: not in the agent's `tools`",
+        "not in the agent's `tools`: glob, grep, thinking",
         "`shell` is trusted for this session",
         "session trust is cleared",
     ] {

@@ -95,7 +95,7 @@ async fn every_entry_point_leaves_the_same_trace() {
                 "go",
                 "!echo user > by-user.txt; cat secret.txt",
                 "/context add secret.txt",
-                "/goal --max 1 --check 'echo goal > by-goal.txt; cat secret.txt' keep it as it is",
+                "/goal --max 1 --check 'echo goal > by-goal.txt; cat secret.txt; test -f done.txt' finish it",
                 "/quit",
             ],
         )
@@ -103,7 +103,9 @@ async fn every_entry_point_leaves_the_same_trace() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(stdout.contains("goal met"), "{stdout}\n{stderr}");
+    // The check fails at the baseline and after the one iteration (nobody
+    // writes done.txt): it ran twice, through the same path each time.
+    assert!(stdout.contains("goal not_met"), "{stdout}\n{stderr}");
     for made in ["by-model.txt", "by-mcp.txt", "by-user.txt", "by-goal.txt"] {
         assert!(env.workspace.join(made).exists(), "{made} ran: {stderr}");
     }
@@ -121,6 +123,7 @@ async fn every_entry_point_leaves_the_same_trace() {
             ("model", "@notes/write_note"),
             ("user", "shell"),
             ("user", "read"),
+            ("goal", "shell"),
             ("goal", "shell"),
         ]
     );
@@ -142,7 +145,14 @@ async fn every_entry_point_leaves_the_same_trace() {
             .map(|h| h["tool_name"].as_str().unwrap().to_string())
             .collect()
     };
-    let expected = ["shell", "@notes/write_note", "shell", "read", "shell"];
+    let expected = [
+        "shell",
+        "@notes/write_note",
+        "shell",
+        "read",
+        "shell",
+        "shell",
+    ];
     assert_eq!(tools(&pre), expected);
     assert_eq!(tools(&post), expected);
     for hook in &post {

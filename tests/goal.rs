@@ -105,6 +105,18 @@ fn failure_context(output: &Output) -> String {
     )
 }
 
+/// The tutorial's module with type hints: it passes `mypy --strict src`.
+const TYPED: &str = "def add_item(items: dict[str, int], name: str, qty: int) -> dict[str, int]:\n    items[name] = items.get(name, 0) + qty\n    return items\n\n\ndef remove_item(items: dict[str, int], name: str, qty: int) -> dict[str, int]:\n    if items.get(name, 0) < qty:\n        raise ValueError(\"not enough stock\")\n    items[name] -= qty\n    return items\n\n\ndef total_units(items: dict[str, int]) -> int:\n    return sum(items.values())\n";
+
+/// A write of the typed module.
+fn typed_write(id: &str) -> (&str, &'static str, Value) {
+    (
+        id,
+        "write",
+        json!({"command": "create", "path": "src/inventory.py", "content": TYPED}),
+    )
+}
+
 const PANTRY_MODULES: [&str; 6] = [
     "__init__.py",
     "units.py",
@@ -180,7 +192,6 @@ async fn a_mypy_error_left_by_the_first_iteration_is_fixed_by_the_second() {
 async fn checks_that_pass_only_after_a_test_changed_are_not_plainly_met() {
     let env = Env::new();
     copy_example(&env, "kiro-autorun");
-    let typed = "def add_item(items: dict[str, int], name: str, qty: int) -> dict[str, int]:\n    items[name] = items.get(name, 0) + qty\n    return items\n\n\ndef remove_item(items: dict[str, int], name: str, qty: int) -> dict[str, int]:\n    if items.get(name, 0) < qty:\n        raise ValueError(\"not enough stock\")\n    items[name] -= qty\n    return items\n\n\ndef total_units(items: dict[str, int]) -> int:\n    return sum(items.values())\n";
     let weakened_test = "from src.inventory import add_item, total_units\n\n\ndef test_flow() -> None:\n    inv: dict[str, int] = {}\n    add_item(inv, \"bolt\", 10)\n    assert total_units(inv) == 10\n";
     let server = ModelServer::start(vec![
         Protocol::OpenAi.text("Plan: type the module."),
@@ -188,7 +199,7 @@ async fn checks_that_pass_only_after_a_test_changed_are_not_plainly_met() {
             (
                 "a",
                 "write",
-                json!({"command": "create", "path": "src/inventory.py", "content": typed}),
+                json!({"command": "create", "path": "src/inventory.py", "content": TYPED}),
             ),
             (
                 "b",
@@ -202,7 +213,7 @@ async fn checks_that_pass_only_after_a_test_changed_are_not_plainly_met() {
     let report = &goal_report(
         &env,
         &server,
-        "/goal --check 'python -m pytest -q' --check 'mypy src' add type hints",
+        "/goal --check 'python -m pytest -q' --check 'mypy --strict src' add type hints",
         &[],
         4,
     )
@@ -276,15 +287,19 @@ async fn the_model_states_checks_while_planning_and_the_program_runs_them() {
         Protocol::OpenAi.tool_calls(&[(
             "s",
             "set_checks",
-            json!({"commands": ["python -m pytest -q"]}),
+            json!({"commands": ["python -m pytest -q", "mypy --strict src"]}),
         )]),
-        Protocol::OpenAi.text("Plan: nothing to change, the test passes."),
-        Protocol::OpenAi.text("Nothing needed."),
+        Protocol::OpenAi.text("Plan: annotate the module."),
+        Protocol::OpenAi.tool_calls(&[typed_write("w")]),
+        Protocol::OpenAi.text("Typed."),
     ])
     .await;
-    let report = &goal_report(&env, &server, "/goal keep the tests green", &[], 0).await;
+    let report = &goal_report(&env, &server, "/goal add type hints", &[], 0).await;
     assert_eq!(report["status"], "met", "{report:#}");
-    assert_eq!(report["checks"], json!(["python -m pytest -q"]));
+    assert_eq!(
+        report["checks"],
+        json!(["python -m pytest -q", "mypy --strict src"])
+    );
     let plan_tools: Vec<String> = server.requests()[0].body["tools"]
         .as_array()
         .unwrap()
@@ -317,6 +332,17 @@ async fn without_checks_a_goal_is_unverified_and_an_idle_one_stalls() {
         failure_context(&output)
     );
     assert_eq!(result["goal"]["status"], "unverified");
+    assert_eq!(
+        result["goal"]["iterations_used"], 0,
+        "no work without checks"
+    );
+    assert!(
+        server.requests()[1]
+            .body
+            .to_string()
+            .contains("You stated no acceptance checks"),
+        "planning was asked once more for checks"
+    );
 
     let server = ModelServer::start(vec![
         Protocol::OpenAi.text("Plan."),
@@ -366,6 +392,7 @@ async fn protected_paths_cannot_be_written_by_the_tool_nor_by_a_script() {
                 "shell",
                 json!({"command": "echo x > tests/new_test.py"}),
             ),
+            typed_write("t"),
         ]),
         Protocol::OpenAi.text("Done."),
     ])
@@ -373,7 +400,7 @@ async fn protected_paths_cannot_be_written_by_the_tool_nor_by_a_script() {
     let (output, result) = goal(
         &env,
         &server,
-        "/goal --protect tests/** --check 'python -m pytest -q' keep green",
+        "/goal --protect tests/** --check 'python -m pytest -q' --check 'mypy --strict src' add type hints",
         &[],
     )
     .await;
@@ -443,4 +470,75 @@ async fn lines_appended_to_the_steer_file_reach_the_model_at_the_next_tool_bound
     );
     let second = server.requests()[1].body.to_string();
     assert!(second.contains("also keep the docstrings"), "{second}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_goal_whose_checks_all_pass_at_baseline_is_unverified_never_met() {
+    let env = Env::new();
+    copy_example(&env, "kiro-autorun");
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("Plan: annotate the module."),
+        Protocol::OpenAi.text("The test suite is the right check."),
+    ])
+    .await;
+    let report = &goal_report(
+        &env,
+        &server,
+        "/goal --check 'python -m pytest -q' --check 'mypy src' add type hints",
+        &[],
+        4,
+    )
+    .await;
+    assert_eq!(report["status"], "unverified", "{report:#}");
+    assert!(
+        report["summary"].as_str().unwrap().contains("baseline"),
+        "{report:#}"
+    );
+    assert_eq!(report["iterations_used"], 0, "no work started");
+    let baseline = report["baseline"].as_array().unwrap();
+    assert_eq!(baseline.len(), 2);
+    assert!(baseline.iter().all(|check| check["exit_code"] == 0));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "one extra planning turn, no iteration");
+    let asked = requests[1].body.to_string();
+    assert!(
+        asked.contains("already passes now") && asked.contains("set_checks"),
+        "{asked}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_check_added_because_all_passed_must_fail_first_and_then_the_goal_is_met() {
+    let env = Env::new();
+    copy_example(&env, "kiro-autorun");
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("Plan: annotate the module."),
+        Protocol::OpenAi.tool_calls(&[(
+            "s",
+            "set_checks",
+            json!({"commands": ["mypy --strict src"]}),
+        )]),
+        Protocol::OpenAi.text("mypy --strict fails on untyped functions."),
+        Protocol::OpenAi.tool_calls(&[typed_write("w")]),
+        Protocol::OpenAi.text("Typed."),
+    ])
+    .await;
+    let report = &goal_report(
+        &env,
+        &server,
+        "/goal --check 'python -m pytest -q' --check 'mypy src' add type hints",
+        &[],
+        0,
+    )
+    .await;
+    assert_eq!(report["status"], "met", "{report:#}");
+    assert_eq!(
+        report["checks"],
+        json!(["python -m pytest -q", "mypy src", "mypy --strict src"])
+    );
+    let baseline = &report["baseline"];
+    assert_eq!(baseline[0]["exit_code"], 0, "{baseline:#}");
+    assert_eq!(baseline[2]["command"], "mypy --strict src");
+    assert_eq!(baseline[2]["exit_code"], 1, "the added check failed first");
+    assert_eq!(report["iterations"][0]["checks"][2]["exit_code"], 0);
 }

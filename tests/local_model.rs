@@ -2,10 +2,11 @@
 //! asked to run a named shell command; the call, its result and the turn's
 //! end are checked, not the model's reasoning.
 //!
-//! Skipped unless `AGENT_LOCAL_MODEL_URL` is set to the OpenAI base URL that
-//! `LLAMA_ARG_REPACK=false ../shared/tools/local-model.sh start` prints
-//! (`http://127.0.0.1:18080/v1`; the variable avoids a crash in llama.cpp's
-//! AMX code on some virtual machines).
+//! Runs when `AGENT_LOCAL_MODEL_URL` is set to the OpenAI base URL that
+//! `scripts/local-model.sh start` prints (`http://127.0.0.1:18080/v1`):
+//! `.ci/run` starts the server when its build is cached, and then sets
+//! `AGENT_REQUIRE_LOCAL_MODEL=1`, under which a missing URL is a failure,
+//! never a skip. Otherwise it is skipped, saying why.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
 
@@ -73,11 +74,15 @@ fn check(report: &Value) {
 #[test]
 fn a_real_model_calls_a_named_shell_command_over_both_protocols() {
     let Ok(url) = std::env::var("AGENT_LOCAL_MODEL_URL") else {
-        eprintln!(
-            "skipped: set AGENT_LOCAL_MODEL_URL (../shared/tools/local-model.sh start prints it)"
+        assert!(
+            std::env::var_os("AGENT_REQUIRE_LOCAL_MODEL").is_none(),
+            "AGENT_REQUIRE_LOCAL_MODEL is set but AGENT_LOCAL_MODEL_URL is not"
         );
+        eprintln!("skipped: set AGENT_LOCAL_MODEL_URL (scripts/local-model.sh start prints it)");
         return;
     };
+    let local = run(&url, "local/qwen", "AGENT_LOCAL_MODEL_URL", url.clone());
+    check(&local);
     let openai = run(&url, "openai/local", "OPENAI_BASE_URL", url.clone());
     check(&openai);
     let root = url

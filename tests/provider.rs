@@ -37,6 +37,7 @@ fn request() -> Request {
             input_schema: json!({"type": "object"}),
         }],
         max_tokens: 1024,
+        require_tool: false,
     }
 }
 

@@ -91,6 +91,7 @@ impl Fixture {
             env_passthrough: Vec::new(),
             cancel: agent::tools::Cancel::default(),
             sandbox: Sandbox::for_agent(&config).with_helper(HELPER),
+            session: Default::default(),
         };
         Some(Fixture {
             policy: Policy::new(config, &workspace, Some(&home)),

@@ -32,6 +32,7 @@ impl Workspace {
             env_passthrough: Vec::new(),
             cancel: agent::tools::Cancel::default(),
             sandbox: Sandbox::off(),
+            session: Default::default(),
         };
         Workspace {
             dir,

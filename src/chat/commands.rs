@@ -9,8 +9,6 @@ use super::{Chat, ChatError};
 use crate::config::patterns::ToolId;
 use crate::engine::context::estimate_tokens;
 use crate::engine::{Caller, Emit};
-use crate::out::escape_control;
-use crate::policy::overview::ToolState;
 use crate::policy::tools::{pre_approval, tool_id};
 use crate::policy::{Policy, Trust};
 use crate::provider::{Client, Endpoint};
@@ -240,25 +238,9 @@ pub fn tools_overview(chat: &Chat) -> String {
     overview_text(&setup.policy, &setup.trust)
 }
 
-/// Each tool's state under `policy` and `trust`, with its fences and
-/// grants, as `/tools` shows it.
+/// Each tool's state under `policy` and `trust`, as `/tools` shows it.
 pub fn overview_text(policy: &Policy, trust: &Trust) -> String {
-    let mut out = String::new();
-    for tool in policy.overview(trust, &registry::names()) {
-        let state = match &tool.state {
-            ToolState::Trusted(why) => format!("trusted: {why}"),
-            ToolState::PerRequest => "per-request: asks unless a fence allows".into(),
-            ToolState::Denied(why) => format!("denied: {why}"),
-        };
-        out.push_str(&format!("{:<6} {state}\n", tool.name));
-        for fence in &tool.fences {
-            out.push_str(&format!("       {}\n", escape_control(fence)));
-        }
-        for grant in &tool.grants {
-            out.push_str(&format!("       trusted this session: {grant}\n"));
-        }
-    }
-    out
+    policy.overview_text(trust, &registry::names())
 }
 
 /// `/model [ID]`: the models to pick from, or a switch for the next turn.

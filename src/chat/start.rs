@@ -190,6 +190,8 @@ fn session_setup(
         model_id,
         mcp,
     });
+    setup.tools.session.settings = std::sync::Arc::new(place.settings.clone());
+    setup.tools.session.data = Some(place.data.clone());
     if let Some(warning) = setup.sandbox_warning() {
         startup.warn(&format!("warning: {warning}"));
     }

@@ -94,6 +94,16 @@ fn options(args: &ChatArgs) -> StartOptions {
     }
 }
 
+/// The run limits the flags give.
+fn limits(args: &ChatArgs) -> crate::engine::Limits {
+    crate::engine::Limits {
+        turns: args.max_turns,
+        requests: args.max_requests,
+        tokens: args.max_tokens,
+        minutes: args.max_minutes,
+    }
+}
+
 /// Start-up on the terminal: warnings on stderr, the workspace trust
 /// question (interactive only) answered on stdin.
 struct Terminal;
@@ -136,6 +146,7 @@ fn wants_tui(args: &ChatArgs) -> bool {
 fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
     let runtime = runtime()?;
     let mut chat: Chat = start(&options(args), place, &runtime, &mut Terminal)?;
+    chat.session.set_limits(limits(args));
     if !wants_tui(args) {
         chat.session.setup_mut().approver = Some(Arc::new(Mutex::new(LineApprover)));
         crate::ui::line::run(chat, args.prompt.clone(), &runtime);
@@ -158,6 +169,8 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
     let goal = parse_goal(&prompt)?;
     let runtime = runtime()?;
     let mut chat = start(&options(args), place, &runtime, &mut Terminal)?;
+    chat.session
+        .set_limits(limits(args).or(crate::engine::Limits::HEADLESS));
     let run = headless::Run {
         prompt,
         goal,
@@ -172,6 +185,7 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
         Ending::Done => Ok(()),
         Ending::Goal(_) => Err(quiet(exit::GOAL_NOT_MET)),
         Ending::Failed(_) => Err(quiet(exit::RUNTIME)),
+        Ending::Stopped(halt) => Err(quiet(halt.exit_code())),
         Ending::Interrupted => Err(quiet(exit::INTERRUPTED)),
     }
 }

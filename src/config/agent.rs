@@ -63,6 +63,15 @@ pub struct Rule<T> {
     pub origin: Origin,
 }
 
+/// `web_fetch`'s URL rules, compiled as Kiro compiles them.
+#[derive(Debug, Clone, Default)]
+pub struct UrlRules {
+    /// URLs fetched unasked.
+    pub trusted: Vec<Rule<CommandPattern>>,
+    /// URLs never fetched; deny wins.
+    pub blocked: Vec<Rule<CommandPattern>>,
+}
+
 /// A Kiro-style command regex, compiled anchored as a whole (`\A(?:…)\z`).
 #[derive(Debug, Clone)]
 pub struct CommandPattern {
@@ -154,6 +163,8 @@ pub struct ToolSettings {
     pub shell: ShellRules,
     /// `subagent`.
     pub subagent: SubagentRules,
+    /// `web_fetch`.
+    pub web_fetch: UrlRules,
     /// Settings of MCP tools (`@server/tool`), passed through untouched.
     pub mcp: BTreeMap<String, Value>,
     /// Tools (current names) whose settings were not fully understood.

@@ -240,6 +240,19 @@ pub struct SubagentSettings {
     pub trusted_agents: Vec<String>,
 }
 
+/// Settings of the `web_fetch` tool, as Kiro reads them: regular
+/// expressions matched against the whole URL.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UrlSettings {
+    /// URLs fetched unasked (when no `blocked` pattern matches).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted: Vec<String>,
+    /// URLs never fetched; a pattern that does not compile blocks every URL.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked: Vec<String>,
+}
+
 /// Settings of the `shell` tool.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

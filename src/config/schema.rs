@@ -5,7 +5,9 @@ use schemars::{Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value, json};
 
 use super::error::JsonPath;
-use super::model::{AgentFile, PathSettings, SearchSettings, ShellSettings, SubagentSettings};
+use super::model::{
+    AgentFile, PathSettings, SearchSettings, ShellSettings, SubagentSettings, UrlSettings,
+};
 use super::tools::{BUILTIN_TOOLS, SettingsKind};
 
 /// The JSON Schema (draft 2020-12) of an agent file.
@@ -81,6 +83,8 @@ fn settings_schema(kind: SettingsKind, generator: &mut SchemaGenerator) -> Schem
         SettingsKind::Search => generator.subschema_for::<SearchSettings>(),
         SettingsKind::Shell => generator.subschema_for::<ShellSettings>(),
         SettingsKind::Subagent => generator.subschema_for::<SubagentSettings>(),
+        SettingsKind::Urls => generator.subschema_for::<UrlSettings>(),
+        SettingsKind::Nothing => generator.subschema_for::<Map<String, Value>>(),
     }
 }
 

@@ -30,6 +30,10 @@ pub enum SettingsKind {
     Shell,
     /// `availableAgents`, `trustedAgents` (`subagent`).
     Subagent,
+    /// `trusted`, `blocked`: URL patterns (`web_fetch`).
+    Urls,
+    /// None: the tool changes nothing of the user's, so it has no rules.
+    Nothing,
 }
 
 /// The built-in tools `agent` runs.
@@ -48,6 +52,21 @@ pub const BUILTIN_TOOLS: &[BuiltinTool] = &[
         &["use_subagent", "agent_crew", "agentCrew", "crew"],
         SettingsKind::Subagent,
     ),
+    tool("thinking", &[], SettingsKind::Nothing),
+    tool("todo_list", &["todo", "task"], SettingsKind::Nothing),
+    tool("introspect", &[], SettingsKind::Nothing),
+    tool(
+        "report_issue",
+        &["report", "gh_issue"],
+        SettingsKind::Nothing,
+    ),
+    tool(
+        "session",
+        &["session_management", "sessions"],
+        SettingsKind::Nothing,
+    ),
+    tool("web_fetch", &[], SettingsKind::Urls),
+    tool("web_search", &[], SettingsKind::Nothing),
 ];
 
 /// Kiro's tools that `agent` does not run, each with every spelling Kiro
@@ -56,16 +75,9 @@ pub const BUILTIN_TOOLS: &[BuiltinTool] = &[
 /// tool is skipped, with a warning, as Kiro skips names it does not know.
 pub const NOT_IMPLEMENTED: &[&[&str]] = &[
     &["aws", "use_aws", "useAws"],
-    &["web_fetch"],
-    &["web_search"],
-    &["todo", "todo_list", "task"],
-    &["thinking"],
-    &["introspect"],
     &["knowledge"],
     &["code", "code/read", "code/write"],
     &["delegate"],
-    &["report", "report_issue", "gh_issue"],
-    &["session", "session_management", "sessions"],
     &["switch_to_execution"],
     &["summary"],
     &["tool_search"],
@@ -147,7 +159,8 @@ mod tests {
     fn kiro_tools_not_run_here_are_known_by_every_name() {
         assert_eq!(not_implemented("use_subagent"), None, "runs here now");
         assert_eq!(canonical("crew"), Some("subagent"));
-        assert_eq!(not_implemented("task"), Some("todo"));
+        assert_eq!(canonical("task"), Some("todo_list"));
+        assert_eq!(canonical("gh_issue"), Some("report_issue"));
         assert_eq!(not_implemented("use_aws"), Some("aws"));
         assert_eq!(not_implemented("bash"), None);
         assert_eq!(not_implemented("shell"), None);

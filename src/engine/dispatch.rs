@@ -21,7 +21,9 @@
 //! 8. secrets are redacted, then the text is cut once to
 //!    [`MAX_TOOL_RESULT_BYTES`];
 //! 9. `postToolUse` hooks see that text;
-//! 10. one `ToolResult` event carrying exactly that text, which is what the
+//! 10. for the model's calls, the same call with the same result a third
+//!     time gets a note appended ([`super::repetition`]);
+//! 11. one `ToolResult` event carrying exactly that text, which is what the
 //!     model (or the person) receives, and one audit record.
 //!
 //! [`Approver`]: super::Approver
@@ -36,6 +38,7 @@ use crate::tools::{ToolOutput, args};
 use super::audit::AuditRecord;
 use super::checkpoints::{Tag, first_line};
 use super::events::Event;
+use super::repetition::{NOTE, NOTE_AT};
 use super::session::{Emit, Session};
 use super::setup::{Answer, Question};
 use super::turn::{SET_CHECKS, set_checks_schema};
@@ -100,6 +103,9 @@ pub struct Dispatched {
     pub ran: bool,
     /// The decision the `ToolCall` event showed.
     pub verdict: Verdict,
+    /// How many times the model made this call with this result (0 for
+    /// other callers).
+    pub repeated: u32,
 }
 
 /// How a call was judged, before it runs.
@@ -142,6 +148,7 @@ impl Session {
         if ran {
             self.after_run(id, &call, request.caller, &mut output, emit)
                 .await;
+            self.session_tool_events(&call, &output, emit);
         }
         let text = self.setup.policy.redact(&output.text);
         output.text = crate::tools::text::head_and_tail(&text, MAX_TOOL_RESULT_BYTES);
@@ -153,6 +160,10 @@ impl Session {
                 .await;
             warn(warnings, emit);
         }
+        let repeated = match request.caller {
+            Caller::Model => self.note_repetition(&call, &mut output),
+            Caller::User | Caller::Goal => 0,
+        };
         emit(Event::ToolResult {
             id: request.id.clone(),
             output: output.text.clone(),
@@ -164,7 +175,21 @@ impl Session {
             output,
             ran,
             verdict,
+            repeated,
         }
+    }
+
+    /// Counts the model's call with its result, and from the
+    /// [`NOTE_AT`]th time on appends a note the model will read; returns
+    /// the count.
+    fn note_repetition(&mut self, call: &ToolCall, output: &mut ToolOutput) -> u32 {
+        let count = self
+            .repetition
+            .observe(&call.tool, &call.input, &output.text);
+        if count >= NOTE_AT {
+            output.text.push_str(NOTE);
+        }
+        count
     }
 
     /// The canonical name of what the caller called `name`: a built-in
@@ -387,6 +412,21 @@ impl Session {
         {
             let refused = self.audit_fence(before, tag, emit).await;
             output.text.push_str(&refused);
+        }
+    }
+
+    /// What the session's own tools changed, as events: the todo list
+    /// after a `todo_list` call; and the last failure, for reports.
+    fn session_tool_events(&self, call: &ToolCall, output: &ToolOutput, emit: &mut Emit<'_>) {
+        let session = &self.setup.tools.session;
+        if output.is_error {
+            if let Ok(mut last) = session.last_error.lock() {
+                *last = Some(format!("{}: {}", call.tool, first_line(&output.text)));
+            }
+        } else if call.tool == "todo_list"
+            && let Some(list) = session.todo.current()
+        {
+            emit(Event::Todo { list });
         }
     }
 

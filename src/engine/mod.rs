@@ -7,7 +7,11 @@ mod checkpoints;
 pub mod context;
 pub mod dispatch;
 pub mod events;
+pub mod limits;
+pub mod profile;
 pub mod prompt;
+pub mod recover;
+pub mod repetition;
 pub mod session;
 pub mod setup;
 pub mod store;
@@ -16,6 +20,7 @@ pub mod turn;
 
 pub use dispatch::{Caller, Dispatched, MAX_TOOL_RESULT_BYTES};
 pub use events::Event;
+pub use limits::{Halt, Limits};
 pub use session::{ConversationMarks, Emit, Session};
 pub use setup::{
     Answer, Approver, Assembly, DEFAULT_CONTEXT_TOKENS, Question, SessionSetup, Steering,

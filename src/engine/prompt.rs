@@ -186,7 +186,7 @@ fn steering_files(workspace: &Path, home: Option<&Path>) -> Vec<(&'static str, P
     files.into_iter().filter(|(_, f)| f.is_file()).collect()
 }
 
-fn guardrails(config: &AgentConfig, tools: &[&str]) -> String {
+pub(super) fn guardrails(config: &AgentConfig, tools: &[&str]) -> String {
     let mut lines = vec![
         "## Guardrails".to_string(),
         format!("Tools you can use: {}.", tools.join(", ")),

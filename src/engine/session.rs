@@ -12,6 +12,8 @@ use crate::tools::ToolContext;
 
 use super::dispatch::{Caller, Dispatched, Request};
 use super::events::Event;
+use super::limits::{Budget, Limits};
+use super::repetition::Repetition;
 use super::setup::{SessionSetup, Steering};
 
 /// Where events go: each surface passes its own.
@@ -52,13 +54,17 @@ pub struct Session {
     pub(super) planning: bool,
     /// Calls made by someone other than the model so far, for their ids.
     calls: u64,
+    /// What the run spent, against its limits.
+    pub(super) budget: Budget,
+    /// The model's repeated calls (this turn's, or a goal's).
+    pub(super) repetition: Repetition,
 }
 
 impl Session {
     /// A session that continues `messages` (empty for a new one), whose
     /// turn checkpoints were at `marks`.
     pub fn new(setup: SessionSetup, messages: Vec<Message>, marks: ConversationMarks) -> Session {
-        Session {
+        let session = Session {
             setup,
             messages,
             marks,
@@ -66,7 +72,53 @@ impl Session {
             turn: None,
             planning: false,
             calls: 0,
-        }
+            budget: Budget::new(Limits::default()),
+            repetition: Repetition::default(),
+        };
+        session.replay_todo();
+        session
+    }
+
+    /// Rebuilds the todo lists from the conversation's successful
+    /// `todo_list` calls, after the conversation was resumed or cut back.
+    fn replay_todo(&self) {
+        let failed: std::collections::HashSet<&str> = self
+            .messages
+            .iter()
+            .filter_map(|m| match m {
+                Message::ToolResult { id, is_error, .. } if *is_error => Some(id.as_str()),
+                _ => None,
+            })
+            .collect();
+        let calls = self.messages.iter().flat_map(|m| match m {
+            Message::Assistant { tool_calls, .. } => tool_calls.as_slice(),
+            _ => &[],
+        });
+        let todo = calls.filter(|call| {
+            crate::tools::registry::find(&call.name).is_some_and(|t| t.name() == "todo_list")
+                && !failed.contains(call.id.as_str())
+        });
+        self.setup
+            .tools
+            .session
+            .todo
+            .replay(todo.map(|call| &call.input));
+    }
+
+    /// Bounds the run from now on (`--max-turns` and friends).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.budget = Budget::new(limits);
+    }
+
+    /// The run's limits.
+    pub fn limits(&self) -> Limits {
+        self.budget.limits()
+    }
+
+    /// Forgets the model's repeated calls (a goal starting: one count for
+    /// all its turns).
+    pub fn forget_repetitions(&mut self) {
+        self.repetition.clear();
     }
 
     /// The conversation so far, for saving.
@@ -136,6 +188,7 @@ impl Session {
     /// interrupted turn).
     pub fn truncate(&mut self, length: usize) {
         self.messages.truncate(length);
+        self.replay_todo();
     }
 
     /// The session's parts (policy, trust, model), for surfaces to show.
@@ -195,6 +248,7 @@ impl Session {
         self.messages.truncate(kept);
         self.marks
             .retain(|mark, _| *mark < turn || (!inside && *mark == turn));
+        self.replay_todo();
         kept
     }
 

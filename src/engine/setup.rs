@@ -19,10 +19,11 @@ use crate::provider::{Client, ToolDefinition};
 use crate::sandbox::Sandbox;
 use crate::tools::registry::specs;
 use crate::tools::shell::scrubbed_env;
-use crate::tools::{Cancel, ToolContext};
+use crate::tools::{Cancel, SessionInfo, ToolContext};
 
 use super::audit::AuditLog;
 use super::dispatch::Caller;
+use super::profile::{COMPACT_CONTEXT_TOKENS, Profile, compact_system_prompt};
 use super::prompt::system_prompt;
 
 /// The context window assumed when the model's is not known (tokens).
@@ -52,6 +53,8 @@ pub struct SessionSetup {
     /// The model's context window, in tokens; old tool outputs are elided
     /// when the conversation passes three quarters of it.
     pub context_tokens: usize,
+    /// How prompts and requests are shaped for the model.
+    pub profile: Profile,
     /// The workspace's checkpoint store, when checkpoints are on.
     pub checkpoints: Option<Arc<Mutex<CheckpointStore>>>,
     /// Who answers when the policy asks (interactive chat); without one,
@@ -103,6 +106,7 @@ impl SessionSetup {
             model_id,
             mcp,
         } = assembly;
+        let profile = Profile::of(&model_id);
         let visible = crate::policy::tools::visible_builtins(&config);
         let mut definitions: Vec<ToolDefinition> = specs(&visible)
             .into_iter()
@@ -113,8 +117,18 @@ impl SessionSetup {
             })
             .collect();
         definitions.extend(mcp.definitions(&config));
+        let definitions = profile.definitions(definitions);
         let offered: Vec<&str> = definitions.iter().map(|d| d.name.as_str()).collect();
-        let system = system_prompt(&config, &workspace, home.as_deref(), &offered);
+        let (system, context_tokens) = match profile {
+            Profile::Standard => (
+                system_prompt(&config, &workspace, home.as_deref(), &offered),
+                DEFAULT_CONTEXT_TOKENS,
+            ),
+            Profile::Compact => (
+                compact_system_prompt(&config, &workspace, &offered),
+                COMPACT_CONTEXT_TOKENS,
+            ),
+        };
         let pass_env = config.settings.shell.pass_env.clone();
         let hooks = HookSet::new(&config.hooks, workspace.clone(), scrubbed_env(&pass_env));
         let tools = ToolContext {
@@ -122,9 +136,20 @@ impl SessionSetup {
             env_passthrough: pass_env,
             cancel: Cancel::default(),
             sandbox: Sandbox::for_agent(&config),
+            session: SessionInfo {
+                agent: config.name.clone(),
+                model: model_id.clone(),
+                urls: config.settings.web_fetch.clone(),
+                ..SessionInfo::default()
+            },
         };
+        let policy = Policy::new(config, &workspace, home.as_deref()).with_guardrails(guardrails);
+        let mut tools = tools;
+        tools.session.rules = policy
+            .overview_text(&Trust::default(), &crate::tools::registry::names())
+            .into();
         SessionSetup {
-            policy: Policy::new(config, &workspace, home.as_deref()).with_guardrails(guardrails),
+            policy,
             client,
             model_id,
             tools,
@@ -133,7 +158,8 @@ impl SessionSetup {
             trust: Trust::default(),
             mode: Mode::Unattended,
             retry: RetryPolicy::default(),
-            context_tokens: DEFAULT_CONTEXT_TOKENS,
+            context_tokens,
+            profile,
             checkpoints: None,
             approver: None,
             steering: Steering::default(),
@@ -165,10 +191,17 @@ impl SessionSetup {
         swap(&mut self.steering, &mut old.steering);
         swap(&mut self.audit, &mut old.audit);
         swap(&mut self.tools.cancel, &mut old.tools.cancel);
+        let (new, old_info) = (&mut self.tools.session, &mut old.tools.session);
+        swap(&mut new.todo, &mut old_info.todo);
+        swap(&mut new.settings, &mut old_info.settings);
+        swap(&mut new.data, &mut old_info.data);
+        swap(&mut new.last_error, &mut old_info.last_error);
+        new.model = old_info.model.clone();
         swap(&mut self.hooks.session_id, &mut old.hooks.session_id);
         self.mode = old.mode;
         self.retry = old.retry;
         self.context_tokens = old.context_tokens;
+        self.profile = old.profile;
     }
 }
 

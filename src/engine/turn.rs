@@ -6,12 +6,15 @@
 use std::fmt;
 
 use crate::provider::retry::{self, GaveUp};
-use crate::provider::{Message, Request, StreamEvent, ToolDefinition, ToolUse};
+use crate::provider::{Message, Reply, Request, StreamEvent, ToolDefinition, ToolUse};
 use crate::tools::registry::{self, Touches};
 
 use super::checkpoints::{Tag, first_line};
 use super::dispatch::{self, Caller, warn};
 use super::events::{Event, UsageTotals};
+use super::limits::Halt;
+use super::recover;
+use super::repetition::LOOP_AT;
 use super::session::{Emit, Session, TurnTags};
 
 /// Model requests one turn may make before it is stopped.
@@ -28,6 +31,13 @@ pub struct TurnOptions {
     /// A goal's planning turn: only the read-only tools and `set_checks`
     /// are offered.
     pub planning: bool,
+    /// Count repeated calls on from earlier turns (a goal's turns share one
+    /// count) instead of afresh.
+    pub keep_repetitions: bool,
+    /// The turn must act: until it did (stated checks while planning,
+    /// changed a file otherwise), a model whose profile allows it is asked
+    /// for a tool call, not text.
+    pub must_act: bool,
 }
 
 impl Default for TurnOptions {
@@ -35,6 +45,8 @@ impl Default for TurnOptions {
         TurnOptions {
             max_requests: MAX_REQUESTS_PER_TURN,
             planning: false,
+            keep_repetitions: false,
+            must_act: false,
         }
     }
 }
@@ -57,6 +69,8 @@ pub enum TurnError {
     Model(GaveUp),
     /// The model kept calling tools past the limit.
     TooManyRequests(usize),
+    /// A run limit was reached, or the model looped.
+    Stopped(Halt),
 }
 
 impl fmt::Display for TurnError {
@@ -66,6 +80,7 @@ impl fmt::Display for TurnError {
             TurnError::TooManyRequests(limit) => {
                 write!(f, "the turn was stopped after {limit} model requests")
             }
+            TurnError::Stopped(halt) => write!(f, "{halt}"),
         }
     }
 }
@@ -127,30 +142,34 @@ impl Session {
         options: &TurnOptions,
         emit: &mut Emit<'_>,
     ) -> Result<TurnOutcome, TurnError> {
+        self.budget.start_turn().map_err(TurnError::Stopped)?;
+        if !options.keep_repetitions {
+            self.repetition.clear();
+        }
         let prompt = &self.prompt_with_hooks(prompt, emit).await;
         self.messages.push(Message::User(prompt.to_string()));
         let mut usage = UsageTotals::default();
         let mut checks = None;
         let tools = self.offered_tools(options);
         for _ in 0..options.max_requests {
-            let request = self.request(tools.clone());
-            let mut forward = |event: StreamEvent| match event {
-                StreamEvent::TextDelta(text) => emit(Event::TextDelta { text }),
-                StreamEvent::Retrying {
-                    attempt, reason, ..
-                } => emit(Event::Retrying { attempt, reason }),
-            };
             let asked = std::time::Instant::now();
-            let reply = retry::send(&self.setup.client, &request, self.setup.retry, &mut forward)
-                .await
-                .map_err(TurnError::Model)?;
+            let acted = match options.planning {
+                true => checks.is_some(),
+                false => self.turn.is_some_and(|turn| turn.tool_checkpoints > 0),
+            };
+            let demand = options.must_act && self.setup.profile.demands_tools() && !acted;
+            let reply = self.ask_model(tools.clone(), demand, emit).await?;
             usage.model_ms += asked.elapsed().as_millis() as u64;
             usage.add(reply.usage);
+            let calls = match reply.tool_calls.is_empty() {
+                true => self.recover_calls(&reply.text, &tools, emit),
+                false => reply.tool_calls,
+            };
             self.messages.push(Message::Assistant {
                 text: reply.text.clone(),
-                tool_calls: reply.tool_calls.clone(),
+                tool_calls: calls.clone(),
             });
-            if reply.tool_calls.is_empty() {
+            if calls.is_empty() {
                 self.end_turn(prompt, emit).await;
                 emit(Event::TurnEnd {
                     text: reply.text.clone(),
@@ -162,8 +181,14 @@ impl Session {
                     checks,
                 });
             }
-            for call in &reply.tool_calls {
-                checks = self.model_call(call, emit).await.or(checks);
+            let mut looped = false;
+            for call in &calls {
+                let (stated, repeated) = self.model_call(call, emit).await;
+                checks = stated.or(checks);
+                looped |= repeated >= LOOP_AT;
+            }
+            if looped {
+                return Err(TurnError::Stopped(Halt::Loop));
             }
             for text in self.setup.steering.take() {
                 emit(Event::Steered { text: text.clone() });
@@ -171,6 +196,67 @@ impl Session {
             }
         }
         Err(TurnError::TooManyRequests(options.max_requests))
+    }
+
+    /// One model request within the run's budget: refused when a bound is
+    /// reached, cut off when its time runs out.
+    async fn ask_model(
+        &mut self,
+        tools: Vec<ToolDefinition>,
+        require_tool: bool,
+        emit: &mut Emit<'_>,
+    ) -> Result<Reply, TurnError> {
+        self.budget.before_request().map_err(TurnError::Stopped)?;
+        let time_left = self.budget.time_left().map_err(TurnError::Stopped)?;
+        let mut request = self.request(tools);
+        request.require_tool = require_tool;
+        let mut forward = |event: StreamEvent| match event {
+            StreamEvent::TextDelta(text) => emit(Event::TextDelta { text }),
+            StreamEvent::Retrying {
+                attempt, reason, ..
+            } => emit(Event::Retrying { attempt, reason }),
+        };
+        let sending = retry::send(&self.setup.client, &request, self.setup.retry, &mut forward);
+        let reply = match time_left {
+            Some(left) => tokio::time::timeout(left, sending)
+                .await
+                .map_err(|_| TurnError::Stopped(Halt::MaxMinutes))?,
+            None => sending.await,
+        }
+        .map_err(TurnError::Model)?;
+        self.budget.count(reply.usage);
+        Ok(reply)
+    }
+
+    /// The calls written as text in a reply that made none (see
+    /// [`super::recover`]), each announced by a `Recovered` event; they are
+    /// then dispatched like any call.
+    fn recover_calls(
+        &mut self,
+        text: &str,
+        tools: &[ToolDefinition],
+        emit: &mut Emit<'_>,
+    ) -> Vec<ToolUse> {
+        let offered: Vec<String> = tools.iter().map(|t| t.name.clone()).collect();
+        let turn = self.messages.len();
+        recover::recover(text, &offered)
+            .into_iter()
+            .enumerate()
+            .map(|(index, found)| {
+                let id = format!("text-{turn}-{}", index + 1);
+                emit(Event::Recovered {
+                    id: id.clone(),
+                    tool: found.name.clone(),
+                    form: found.form,
+                });
+                ToolUse {
+                    id,
+                    name: found.name,
+                    raw_input: found.input.to_string(),
+                    input: found.input,
+                }
+            })
+            .collect()
     }
 
     /// The next model request: the conversation (compacted near the
@@ -182,14 +268,20 @@ impl Session {
             system: self.setup.system.clone(),
             messages: self.messages.clone(),
             tools,
-            max_tokens: 8192,
+            max_tokens: self.setup.profile.reply_tokens(),
+            require_tool: false,
         }
     }
 
     /// Dispatches one of the model's calls and adds its result to the
     /// conversation, exactly as the `ToolResult` event showed it; returns
-    /// the checks a well-formed `set_checks` stated.
-    async fn model_call(&mut self, call: &ToolUse, emit: &mut Emit<'_>) -> Option<Vec<String>> {
+    /// the checks a well-formed `set_checks` stated, and how many times
+    /// the model made this call with this result.
+    async fn model_call(
+        &mut self,
+        call: &ToolUse,
+        emit: &mut Emit<'_>,
+    ) -> (Option<Vec<String>>, u32) {
         let request = dispatch::Request {
             id: call.id.clone(),
             name: call.name.clone(),
@@ -206,7 +298,7 @@ impl Session {
             content: dispatched.output.text,
             is_error: dispatched.output.is_error,
         });
-        stated
+        (stated, dispatched.repeated)
     }
 
     /// The turn's checkpoint and the `stop` hooks.

@@ -1,5 +1,6 @@
-//! The loop: baseline, plan, then implement and verify until the checks
-//! pass, the iterations run out, or the work stalls.
+//! The loop: baseline, plan, checks that must fail first (see
+//! [`super::baseline`]), then implement and verify until the checks pass,
+//! the iterations run out, or the work stalls.
 //!
 //! The program, not the model, decides how a goal ended: it takes the
 //! checkpoints, runs the checks, compares trees and failures between
@@ -16,7 +17,7 @@ use super::checks::{self, ApprovedCheck};
 use super::report::{CheckResult, GoalReport, GoalStatus, Iteration, Refusal};
 use super::spec::GoalSpec;
 use crate::checkpoint::CheckpointStore;
-use crate::engine::{Event, Session, TurnOptions};
+use crate::engine::{Event, Halt, Session, TurnError, TurnOptions};
 use crate::policy::Verdict;
 use crate::policy::protect::PathGlobs;
 
@@ -40,11 +41,13 @@ impl Limits {
 }
 
 /// Why the loop stopped before its natural end.
-enum Stop {
+pub(super) enum Stop {
     /// The user cancelled.
     Cancelled,
     /// Something failed; the message says what.
     Failed(String),
+    /// A run limit was reached, or the model looped.
+    Halted(Halt),
 }
 
 /// Runs `spec` on `session`, emitting the session's events and the goal's
@@ -71,6 +74,13 @@ pub async fn run(
                 "cancelled by the user; the files stay as they are".to_string(),
             ),
             Stop::Failed(message) => (GoalStatus::Error, message),
+            Stop::Halted(halt) => {
+                goal.report.stop_reason = Some(halt);
+                match halt {
+                    Halt::Loop => (GoalStatus::Stalled, halt.to_string()),
+                    _ => (GoalStatus::Error, halt.to_string()),
+                }
+            }
         };
         goal.report.status = status;
         goal.report.summary = summary;
@@ -86,10 +96,10 @@ pub async fn run(
 }
 
 /// A goal under way.
-struct Goal<'a> {
-    report: GoalReport,
+pub(super) struct Goal<'a> {
+    pub(super) report: GoalReport,
     spec: &'a GoalSpec,
-    limits: Limits,
+    pub(super) limits: Limits,
     stop: watch::Receiver<bool>,
     store: Option<Arc<Mutex<CheckpointStore>>>,
 }
@@ -125,36 +135,27 @@ impl Goal<'_> {
             .await?,
         );
         session.protect_for_goal(protected.clone());
+        session.forget_repetitions();
         let plan = self.plan(session, emit).await?;
-        let approved = match checks::approve(session, &self.report.checks) {
-            Ok(approved) => approved,
-            Err(refused) => {
-                self.report.refused.extend(refused);
-                return Err(Stop::Failed(
-                    "a check was refused by the shell policy before any work started".into(),
-                ));
-            }
+        let approved = self.approve(session, &self.report.checks.clone())?;
+        let Some(approved) = self.red_first(session, approved, emit).await? else {
+            return Ok(());
         };
-        let mut prompt = implement_prompt(self.spec, &plan, &self.report.checks);
+        let mut prompt = implement_prompt(self.spec, &plan, &self.report);
         let mut previous: Option<(Option<String>, Vec<CheckResult>)> = None;
         let mut unchanged_in_a_row = 0;
+        let baseline_tree = self.latest_tree().await;
+        let mut acted = false;
         for number in 1..=self.spec.max {
             self.report.iterations_used = number;
-            let note = self.implement(session, number, &prompt, emit).await?;
+            let note = self
+                .implement(session, number, &prompt, !acted, emit)
+                .await?;
             self.put_back_protected(protected.as_ref(), emit).await?;
-            if approved.is_empty() {
-                self.report.iterations.push(Iteration {
-                    number,
-                    checks: Vec::new(),
-                    note,
-                });
-                self.end(
-                    GoalStatus::Unverified,
-                    "there are no checks, so the goal cannot be verified",
-                );
-                return Ok(());
-            }
-            let results = self.verify(session, number, &approved, emit).await?;
+            acted = acted || self.latest_tree().await != baseline_tree;
+            let results = self
+                .verify(session, "verify", number, &approved, emit)
+                .await?;
             self.report.iterations.push(Iteration {
                 number,
                 checks: results.clone(),
@@ -203,6 +204,8 @@ impl Goal<'_> {
         let options = TurnOptions {
             max_requests: self.limits.requests,
             planning: true,
+            keep_repetitions: true,
+            must_act: self.spec.checks.is_empty(),
         };
         let prompt = planning_prompt(self.spec);
         let outcome = self
@@ -216,12 +219,15 @@ impl Goal<'_> {
         Ok(outcome.text)
     }
 
-    /// One implementing turn; its note says if it was cut short.
+    /// One implementing turn (`must_act` until a file changed: a local
+    /// model is asked for tool calls, not text); its note says if it was
+    /// cut short.
     async fn implement(
         &mut self,
         session: &mut Session,
         number: u32,
         prompt: &str,
+        must_act: bool,
         emit: &mut (dyn FnMut(Event) + Send),
     ) -> Result<Option<String>, Stop> {
         emit(Event::GoalProgress {
@@ -233,6 +239,8 @@ impl Goal<'_> {
         let options = TurnOptions {
             max_requests: self.limits.requests,
             planning: false,
+            keep_repetitions: true,
+            must_act,
         };
         match self.turn(session, prompt, &options, emit).await? {
             Some(_) => Ok(None),
@@ -243,16 +251,31 @@ impl Goal<'_> {
         }
     }
 
-    /// Runs the checks, counting their time apart from the harness's.
-    async fn verify(
+    /// Judges `commands` as checks: the approved ones, or the goal stops
+    /// with every refusal recorded.
+    pub(super) fn approve(
+        &mut self,
+        session: &Session,
+        commands: &[String],
+    ) -> Result<Vec<ApprovedCheck>, Stop> {
+        checks::approve(session, commands).map_err(|refused| {
+            self.report.refused.extend(refused);
+            Stop::Failed("a check was refused by the shell policy before any work started".into())
+        })
+    }
+
+    /// Runs the checks (`phase` is `baseline` or `verify`), counting their
+    /// time apart from the harness's.
+    pub(super) async fn verify(
         &mut self,
         session: &mut Session,
+        phase: &str,
         number: u32,
         approved: &[ApprovedCheck],
         emit: &mut (dyn FnMut(Event) + Send),
     ) -> Result<Vec<CheckResult>, Stop> {
         emit(Event::GoalProgress {
-            phase: "verify".into(),
+            phase: phase.into(),
             iteration: number,
             max: self.spec.max,
             detail: format!("running {} check(s)", approved.len()),
@@ -273,7 +296,7 @@ impl Goal<'_> {
     /// Runs one turn within the iteration's time, watching for cancel;
     /// `None` when the time ran out (the turn is then dropped from the
     /// conversation, and its running command killed).
-    async fn turn(
+    pub(super) async fn turn(
         &mut self,
         session: &mut Session,
         prompt: &str,
@@ -325,6 +348,7 @@ impl Goal<'_> {
                 self.report.usage.model_ms += outcome.usage.model_ms;
                 Ok(Some(outcome))
             }
+            Ok(Err(TurnError::Stopped(halt))) => Err(Stop::Halted(halt)),
             Ok(Err(error)) => Err(Stop::Failed(format!("the turn failed: {error}"))),
             Err(_) => {
                 context.cancel.cancel_running();
@@ -413,7 +437,7 @@ impl Goal<'_> {
         .map_err(Stop::Failed)
     }
 
-    fn end(&mut self, status: GoalStatus, summary: &str) {
+    pub(super) fn end(&mut self, status: GoalStatus, summary: &str) {
         self.report.status = status;
         self.report.summary = summary.to_string();
     }
@@ -505,18 +529,19 @@ fn planning_prompt(spec: &GoalSpec) -> String {
     )
 }
 
-fn implement_prompt(spec: &GoalSpec, plan: &str, checks: &[String]) -> String {
+fn implement_prompt(spec: &GoalSpec, plan: &str, report: &GoalReport) -> String {
     let mut prompt = format!(
         "Carry out the plan now. Objective: {}\n\nYour plan:\n{}\n",
         spec.objective(),
         plan.trim()
     );
-    if !checks.is_empty() {
+    if !report.checks.is_empty() {
         prompt.push_str(&format!(
             "\nWhen you end your turn the program runs these checks; the goal is met when all exit 0:\n{}\n",
-            bullet_list(checks)
+            bullet_list(&report.checks)
         ));
     }
+    prompt.push_str(&super::baseline::guards_note(&report.baseline));
     prompt.push_str(
         "\nMake the checks pass by fixing the code, not by changing tests or check configuration: a pass that needs such changes is reported to the user as such.",
     );
@@ -550,7 +575,7 @@ fn verification_report(number: u32, max: u32, results: &[CheckResult]) -> String
     report
 }
 
-fn bullet_list(items: &[String]) -> String {
+pub(super) fn bullet_list(items: &[String]) -> String {
     items
         .iter()
         .map(|item| format!("- `{item}`"))

@@ -36,8 +36,21 @@ mod reads;
 pub mod shell;
 pub mod subagent;
 pub mod tools;
+pub mod web;
 
 use std::path::Path;
+
+/// Built-in tools that work only on the session itself (a scratchpad, the
+/// todo lists, the documentation and rules, a local report draft, the
+/// settings shown read-only): they run unasked, as in Kiro, but still
+/// only when the agent's `tools` lists them, and deny rules still apply.
+pub const INERT_TOOLS: &[&str] = &[
+    "thinking",
+    "todo_list",
+    "introspect",
+    "report_issue",
+    "session",
+];
 
 use serde_json::Value;
 
@@ -227,6 +240,19 @@ impl Policy {
                     Err(reason) => judgement.add(*reason),
                 }
             }
+            ToolId::Builtin(name) if INERT_TOOLS.contains(&name) => judgement.add(Reason::new(
+                Verdict::Allow,
+                "it changes nothing of yours and reads nothing outside the session",
+            )),
+            ToolId::Builtin("web_fetch") => match string_input(&call.input, "url") {
+                Ok(url) => web::judge_url(
+                    &self.config.settings.web_fetch,
+                    url,
+                    pre_approved.as_ref(),
+                    &mut judgement,
+                ),
+                Err(reason) => judgement.add(*reason),
+            },
             _ => {
                 judgement.add(pre_approved.unwrap_or_else(|| {
                     Reason::new(Verdict::Ask, "the tool is not in `allowedTools`")

@@ -9,6 +9,9 @@ use crate::config::patterns::ToolId;
 use super::tools::{exists, pre_approval};
 use super::{Policy, Trust};
 
+/// Why a tool the agent does not list never runs.
+const ABSENT: &str = "not in the agent's `tools`";
+
 /// A tool's standing before any particular call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ToolState {
@@ -34,6 +37,38 @@ pub struct ToolOverview {
 }
 
 impl Policy {
+    /// [`Policy::overview`] as text: a line per tool with its state, then
+    /// its fences and grants indented (what `/tools` and `introspect` show).
+    pub fn overview_text(&self, trust: &Trust, runnable: &[&'static str]) -> String {
+        let mut out = String::new();
+        let (absent, present): (Vec<_>, Vec<_>) = self
+            .overview(trust, runnable)
+            .into_iter()
+            .partition(|tool| tool.state == ToolState::Denied(ABSENT.into()));
+        for tool in present {
+            let state = match &tool.state {
+                ToolState::Trusted(why) => format!("trusted: {why}"),
+                ToolState::PerRequest => "per-request: asks unless a fence allows".into(),
+                ToolState::Denied(why) => format!("denied: {why}"),
+            };
+            out.push_str(&format!("{:<6} {state}\n", tool.name));
+            for fence in &tool.fences {
+                out.push_str(&format!("       {}\n", crate::out::escape_control(fence)));
+            }
+            for grant in &tool.grants {
+                out.push_str(&format!("       trusted this session: {grant}\n"));
+            }
+        }
+        if !absent.is_empty() {
+            let names: Vec<&str> = absent.iter().map(|tool| tool.name).collect();
+            out.push_str(&format!(
+                "not in the agent's `tools`: {}\n",
+                names.join(", ")
+            ));
+        }
+        out
+    }
+
     /// The state under `trust` of each of the built-in tools `runnable`
     /// names (the ones `agent` can run, from the tool registry), in that
     /// order.
@@ -49,10 +84,13 @@ impl Policy {
                     "glob" => path_fences(&settings.glob),
                     "grep" => path_fences(&settings.grep),
                     "read" => path_fences(&settings.read),
+                    "web_fetch" => url_fences(&settings.web_fetch),
                     _ => Vec::new(),
                 };
                 let state = if !exists(&self.config, tool) {
-                    ToolState::Denied("not in the agent's `tools`".into())
+                    ToolState::Denied(ABSENT.into())
+                } else if super::INERT_TOOLS.contains(&name) {
+                    ToolState::Trusted("it changes nothing of yours".into())
                 } else if let Some(reason) = pre_approval(&self.config, trust, tool) {
                     ToolState::Trusted(match (&reason.pattern, &reason.rule) {
                         (Some(pattern), Some(rule)) => {
@@ -116,6 +154,19 @@ fn path_fences(rules: &PathRules) -> Vec<String> {
         fences.push("allowReadOnly: runs unasked anywhere it may read".into());
     }
     fences
+}
+
+/// `web_fetch`'s URL patterns, one per line.
+fn url_fences(rules: &crate::config::agent::UrlRules) -> Vec<String> {
+    let trusted = rules
+        .trusted
+        .iter()
+        .map(|r| format!("trusted: {}", r.value.source));
+    let blocked = rules
+        .blocked
+        .iter()
+        .map(|r| format!("blocked: {}", r.value.source));
+    blocked.chain(trusted).collect()
 }
 
 #[cfg(test)]

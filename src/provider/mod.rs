@@ -82,6 +82,9 @@ pub struct Request {
     pub tools: Vec<ToolDefinition>,
     /// The most tokens the reply may have.
     pub max_tokens: u32,
+    /// The reply must call a tool (`tool_choice: "required"`; sent to
+    /// OpenAI-compatible servers only, for local models that must act).
+    pub require_tool: bool,
 }
 
 /// Why the model stopped.

@@ -1,6 +1,9 @@
 //! From a model id to the endpoint that serves it.
 //!
-//! Ids are `openai/NAME`, `anthropic/NAME` or `ollama/NAME`; a bare
+//! Ids are `openai/NAME`, `anthropic/NAME`, `ollama/NAME` or `local/NAME`
+//! (the small local model server of `scripts/local-model.sh`, at
+//! `AGENT_LOCAL_MODEL_URL`, else `provider.local.baseUrl`, else
+//! [`LOCAL_BASE_URL`]; a compact profile, see `engine::profile`); a bare
 //! Kiro-style id is mapped by its name: `claude-*` to Anthropic, `gpt-*` and
 //! `o1`/`o3`/`o4…` to OpenAI. Keys and endpoints come from the standard
 //! variables (`OPENAI_API_KEY`, `OPENAI_BASE_URL`, `ANTHROPIC_API_KEY`,
@@ -51,6 +54,7 @@ pub fn setting_for(variable: &str) -> Option<&'static str> {
         "ANTHROPIC_API_KEY" => Some("provider.anthropic.apiKey"),
         "ANTHROPIC_BASE_URL" => Some("provider.anthropic.baseUrl"),
         "OLLAMA_BASE_URL" => Some("provider.ollama.baseUrl"),
+        "AGENT_LOCAL_MODEL_URL" => Some("provider.local.baseUrl"),
         _ => None,
     }
 }
@@ -61,6 +65,8 @@ pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 pub const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
 /// Ollama's OpenAI-compatible endpoint on this machine.
 pub const OLLAMA_BASE_URL: &str = "http://127.0.0.1:11434/v1";
+/// The local model server `scripts/local-model.sh start` runs (llama.cpp).
+pub const LOCAL_BASE_URL: &str = "http://127.0.0.1:18080/v1";
 
 impl Endpoint {
     /// Resolves `model_id`, reading variables through `var`.
@@ -72,6 +78,18 @@ impl Endpoint {
             Some(("openai", name)) => (ProviderKind::OpenAi, name, false),
             Some(("anthropic", name)) => (ProviderKind::Anthropic, name, false),
             Some(("ollama", name)) => (ProviderKind::OpenAi, name, true),
+            Some(("local", name)) if !name.is_empty() => {
+                let base = var("AGENT_LOCAL_MODEL_URL").filter(|v| !v.is_empty());
+                return Ok(Endpoint {
+                    kind: ProviderKind::OpenAi,
+                    base_url: base
+                        .unwrap_or_else(|| LOCAL_BASE_URL.into())
+                        .trim_end_matches('/')
+                        .to_string(),
+                    api_key: None,
+                    model: name.to_string(),
+                });
+            }
             Some(("replay", path)) if !path.is_empty() => {
                 return Ok(Endpoint {
                     kind: ProviderKind::Replay,
@@ -82,7 +100,7 @@ impl Endpoint {
             }
             Some((prefix, _)) => {
                 return Err(format!(
-                    "unknown provider `{prefix}` in model `{model_id}`: use openai/, anthropic/, ollama/ or replay/"
+                    "unknown provider `{prefix}` in model `{model_id}`: use openai/, anthropic/, ollama/, local/ or replay/"
                 ));
             }
             None => (bare_kind(model_id)?, model_id, false),
@@ -179,6 +197,16 @@ mod tests {
                 .contains("ollama/llama3")
         );
         assert!(resolve("azure/x", &[]).is_err());
+        let local = resolve("local/qwen", &[("OPENAI_API_KEY", "k")]).unwrap();
+        assert_eq!(
+            (local.kind, local.base_url.as_str(), local.api_key),
+            (ProviderKind::OpenAi, LOCAL_BASE_URL, None)
+        );
+        let moved = resolve(
+            "local/qwen",
+            &[("AGENT_LOCAL_MODEL_URL", "http://127.0.0.1:9/v1")],
+        );
+        assert_eq!(moved.unwrap().base_url, "http://127.0.0.1:9/v1");
         assert!(resolve("openai/", &[]).is_err());
     }
 

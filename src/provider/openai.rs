@@ -73,6 +73,9 @@ pub fn body(request: &Request) -> Value {
             .iter()
             .map(|t| json!({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.input_schema}}))
             .collect();
+        if request.require_tool {
+            body["tool_choice"] = "required".into();
+        }
     }
     body
 }

@@ -99,6 +99,7 @@ mod tests {
         }
         Request {
             model: "replay".into(),
+            require_tool: false,
             system: String::new(),
             messages,
             tools: Vec::new(),

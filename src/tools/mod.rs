@@ -30,9 +30,17 @@ builtin_tools! {
     glob::Glob,
     grep::Grep,
     subagent::Subagent,
+    thinking::Thinking,
+    todo::TodoTool,
+    introspect::Introspect,
+    report::Report,
+    session::SessionTool,
+    web_fetch::WebFetch,
+    web_search::WebSearch,
 }
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -54,6 +62,33 @@ pub struct ToolContext {
     pub cancel: Cancel,
     /// The OS sandbox every shell command runs in.
     pub sandbox: Sandbox,
+    /// What the session's own tools read (todo lists, settings, rules).
+    pub session: SessionInfo,
+}
+
+/// What the tools that work on the session rather than the workspace
+/// read: `todo_list`, `introspect`, `report_issue`, `session`, and the web
+/// tools' settings. Filled in when the session is assembled and started.
+#[derive(Debug, Clone, Default)]
+pub struct SessionInfo {
+    /// The session's todo lists.
+    pub todo: todo::TodoBoard,
+    /// The user's settings, as the session started with them.
+    pub settings: Arc<crate::settings::Settings>,
+    /// The data folder (where reports are written); `None` in tests that
+    /// keep no state.
+    pub data: Option<PathBuf>,
+    /// The agent's name and model, for reports.
+    pub agent: String,
+    /// The model id.
+    pub model: String,
+    /// The agent's rules, as the policy explains them (for `introspect`).
+    pub rules: Arc<str>,
+    /// `web_fetch`'s URL rules (the fetch re-checks redirects and the
+    /// addresses a name resolves to against them).
+    pub urls: crate::config::agent::UrlRules,
+    /// The last tool failure of the session, for reports.
+    pub last_error: Arc<Mutex<Option<String>>>,
 }
 
 /// A tool's result, as the model will read it.

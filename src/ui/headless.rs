@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::chat::{Chat, Handled};
 use crate::engine::events::UsageTotals;
-use crate::engine::{Event, Steering};
+use crate::engine::{Event, Halt, Steering, TurnError};
 use crate::goal::{GoalSpec, GoalStatus};
 use crate::out::{self, escape_control};
 use crate::policy::Verdict;
@@ -35,6 +35,8 @@ pub struct Printer {
     usage: UsageTotals,
     goal: Option<Value>,
     children: Vec<Value>,
+    /// Calls recovered from text, by id, until their `ToolCall` arrives.
+    recovered: std::collections::HashMap<String, Value>,
 }
 
 impl Printer {
@@ -48,6 +50,7 @@ impl Printer {
             usage: UsageTotals::default(),
             goal: None,
             children: Vec::new(),
+            recovered: Default::default(),
         }
     }
 
@@ -71,7 +74,10 @@ impl Printer {
                 decision,
                 reasons,
             } => {
-                let call = json!({"id": id, "caller": caller, "tool": tool, "input": input, "decision": decision, "reasons": reasons});
+                let mut call = json!({"id": id, "caller": caller, "tool": tool, "input": input, "decision": decision, "reasons": reasons});
+                if let Some(form) = self.recovered.remove(id) {
+                    call["recovered"] = form;
+                }
                 if *decision != Verdict::Allow {
                     self.denials.push(call.clone());
                 }
@@ -87,6 +93,9 @@ impl Printer {
                     call["output"] = Value::from(output.as_str());
                     call["is_error"] = Value::from(*is_error);
                 }
+            }
+            Event::Recovered { id, form, .. } => {
+                self.recovered.insert(id.clone(), json!(form));
             }
             Event::TurnEnd { text, usage } => {
                 self.answer = text.clone();
@@ -110,9 +119,10 @@ impl Printer {
 
     /// Prints the end of the run: the result object (json, stream-json) or
     /// the error (all formats, on stderr for text).
-    pub fn finish(self, error: Option<&str>) {
+    pub fn finish(self, error: Option<&str>, stop_reason: &str) {
         let mut result = json!({
             "type": "result",
+            "stop_reason": stop_reason,
             "is_error": error.is_some(),
             "error": error,
             "result": self.answer,
@@ -183,6 +193,9 @@ fn text(event: &Event) {
         Event::Error { message } => eprintln!("\nerror: {}", escape_control(message)),
         Event::Warning { message } => eprintln!("warning: {}", escape_control(message)),
         Event::Steered { text } => eprintln!("[steered: {}]", escape_control(text)),
+        Event::Recovered { tool, form, .. } => {
+            eprintln!("[{tool} call recovered from the reply's text ({form:?})]")
+        }
         Event::GoalProgress {
             phase,
             iteration,
@@ -217,6 +230,7 @@ fn text(event: &Event) {
             escape_control(child),
             changed_files.len()
         ),
+        Event::Todo { list } => eprint!("{}", escape_control_lines(&list.render())),
         Event::Checkpoint {
             tag,
             description,
@@ -241,8 +255,25 @@ pub enum Ending {
     Goal(GoalStatus),
     /// The turn failed; why.
     Failed(String),
+    /// A run limit was reached, or the model looped.
+    Stopped(Halt),
     /// Ctrl-C.
     Interrupted,
+}
+
+impl Ending {
+    /// The `stop_reason` of the result: `end_turn` (the model ended its
+    /// turn, or the goal was met), `goal_not_met`, `error`, `interrupted`,
+    /// or the [`Halt`]'s name (`max_turns`, …, `loop`).
+    pub fn stop_reason(&self) -> &'static str {
+        match self {
+            Ending::Done => "end_turn",
+            Ending::Goal(_) => "goal_not_met",
+            Ending::Failed(_) => "error",
+            Ending::Stopped(halt) => halt.name(),
+            Ending::Interrupted => "interrupted",
+        }
+    }
 }
 
 /// What a headless run does.
@@ -269,12 +300,17 @@ pub fn drive(chat: &mut Chat, run: Run, runtime: &tokio::runtime::Runtime) -> En
         let mut emit = |event: Event| printer.event(&event);
         let cancel = super::line::interrupted();
         match &run.goal {
-            Some(spec) => match chat.goal(spec, &mut emit, cancel).await.status {
-                GoalStatus::Met => Ending::Done,
-                status => Ending::Goal(status),
-            },
+            Some(spec) => {
+                let report = chat.goal(spec, &mut emit, cancel).await;
+                match (report.status, report.stop_reason) {
+                    (_, Some(halt)) => Ending::Stopped(halt),
+                    (GoalStatus::Met, None) => Ending::Done,
+                    (status, None) => Ending::Goal(status),
+                }
+            }
             None => match chat.turn(&run.prompt, &mut emit, cancel).await {
                 Handled::Turn(Ok(_)) => Ending::Done,
+                Handled::Turn(Err(TurnError::Stopped(halt))) => Ending::Stopped(halt),
                 Handled::Turn(Err(error)) => Ending::Failed(error.to_string()),
                 _ => Ending::Interrupted,
             },
@@ -284,14 +320,17 @@ pub fn drive(chat: &mut Chat, run: Run, runtime: &tokio::runtime::Runtime) -> En
         Ending::Done => None,
         Ending::Goal(status) => Some(format!("the goal ended {}", status.name())),
         Ending::Failed(message) => Some(message.clone()),
+        Ending::Stopped(halt) => Some(halt.to_string()),
         Ending::Interrupted => Some("interrupted".to_string()),
     };
-    if let (Ending::Failed(_) | Ending::Interrupted, Some(message)) = (&ending, &error) {
+    if let (Ending::Failed(_) | Ending::Stopped(_) | Ending::Interrupted, Some(message)) =
+        (&ending, &error)
+    {
         printer.event(&Event::Error {
             message: message.clone(),
         });
     }
-    printer.finish(error.as_deref());
+    printer.finish(error.as_deref(), ending.stop_reason());
     ending
 }
 

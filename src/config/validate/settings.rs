@@ -28,11 +28,13 @@ use serde_json::Value;
 use super::lenient::field_names;
 use super::{Checker, error_path};
 use crate::config::agent::{
-    CommandPattern, Doubt, PathRules, Rule, ShellRules, SubagentRules, ToolSettings,
+    CommandPattern, Doubt, PathRules, Rule, ShellRules, SubagentRules, ToolSettings, UrlRules,
 };
 use crate::config::error::JsonPath;
 use crate::config::hint;
-use crate::config::model::{PathSettings, SearchSettings, ShellSettings, SubagentSettings};
+use crate::config::model::{
+    PathSettings, SearchSettings, ShellSettings, SubagentSettings, UrlSettings,
+};
 use crate::config::tools::{self, SettingsKind};
 
 /// Keys that could only grant permission: ignored, never honoured.
@@ -183,6 +185,30 @@ impl Checker<'_> {
                     settings.subagent = rules;
                 }
             }
+            SettingsKind::Urls => {
+                let Some(typed) = self.lenient::<UrlSettings>(tool, value, path, settings) else {
+                    return;
+                };
+                let rules = UrlRules {
+                    trusted: self.command_patterns(typed.trusted, &path.key("trusted"), None),
+                    blocked: self.command_patterns(
+                        typed.blocked,
+                        &path.key("blocked"),
+                        Some("URL"),
+                    ),
+                };
+                match denies_only {
+                    true => settings.web_fetch.blocked.extend(rules.blocked),
+                    false => settings.web_fetch = rules,
+                }
+            }
+            SettingsKind::Nothing => self.warn_at_key(
+                path,
+                format!(
+                    "`{tool}` changes nothing of yours and has no settings; this entry is ignored"
+                ),
+                None,
+            ),
         }
     }
 
@@ -318,11 +344,11 @@ impl Checker<'_> {
         ShellRules {
             allowed: settings
                 .allowed_commands
-                .map(|list| self.command_patterns(list, &base.key("allowedCommands"), false)),
+                .map(|list| self.command_patterns(list, &base.key("allowedCommands"), None)),
             denied: self.command_patterns(
                 settings.denied_commands,
                 &base.key("deniedCommands"),
-                true,
+                Some("shell command"),
             ),
             auto_allow_readonly: settings.auto_allow_readonly.unwrap_or(false),
             deny_by_default: settings.deny_by_default.unwrap_or(false),
@@ -354,12 +380,20 @@ impl Checker<'_> {
 
     /// Kiro's command regexes; a deny entry that does not compile is kept
     /// (it refuses every command, as in Kiro), an allow entry is dropped.
+    /// Kiro-style regular expressions; one that does not compile is
+    /// dropped from an allow list and, in a deny list (`denies` says what
+    /// it then refuses), kept as matching everything.
     fn command_patterns(
         &mut self,
         sources: Vec<String>,
         base: &JsonPath,
-        deny: bool,
+        denies: Option<&str>,
     ) -> Vec<Rule<CommandPattern>> {
+        let deny = denies.is_some();
+        let refuses = format!(
+            "so it refuses every {}, as in Kiro",
+            denies.unwrap_or_default()
+        );
         let mut rules = Vec::new();
         for (i, source) in sources.into_iter().enumerate() {
             let path = base.index(i);
@@ -368,7 +402,7 @@ impl Checker<'_> {
                 Err(e) => {
                     let what = first_line(&e.to_string()).to_string();
                     let consequence = match deny {
-                        true => "so it refuses every shell command, as in Kiro",
+                        true => refuses.as_str(),
                         false => "so it allows nothing",
                     };
                     let message = format!(

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::UsageTotals;
 use crate::checkpoint::FileChange;
+use crate::engine::limits::Halt;
 
 /// How a goal ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -106,6 +107,10 @@ pub struct GoalReport {
     pub max_iterations: u32,
     /// The acceptance checks.
     pub checks: Vec<String>,
+    /// Each check's result at the baseline, before any work: a check that
+    /// passed there is a guard (it must keep passing), not evidence of
+    /// progress.
+    pub baseline: Vec<CheckResult>,
     /// Each iteration's check results.
     pub iterations: Vec<Iteration>,
     /// The checkpoint taken before any work.
@@ -127,6 +132,9 @@ pub struct GoalReport {
     pub wall_ms: u64,
     /// Of which the checks took this much.
     pub checks_ms: u64,
+    /// The run limit or the loop that stopped the goal, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<Halt>,
 }
 
 impl GoalReport {
@@ -139,6 +147,7 @@ impl GoalReport {
             iterations_used: 0,
             max_iterations,
             checks: Vec::new(),
+            baseline: Vec::new(),
             iterations: Vec::new(),
             baseline_checkpoint: None,
             final_checkpoint: None,
@@ -149,6 +158,7 @@ impl GoalReport {
             usage: UsageTotals::default(),
             wall_ms: 0,
             checks_ms: 0,
+            stop_reason: None,
         }
     }
 
@@ -164,15 +174,14 @@ impl GoalReport {
             self.max_iterations,
             self.wall_ms as f64 / 1000.0
         );
+        if !self.baseline.is_empty() {
+            out.push_str("  baseline:");
+            write_checks(&mut out, &self.baseline);
+            out.push('\n');
+        }
         for iteration in &self.iterations {
             let _ = write!(out, "  iteration {}:", iteration.number);
-            for check in &iteration.checks {
-                let mark = if check.passed() { "pass" } else { "FAIL" };
-                let code = check
-                    .exit_code
-                    .map_or("killed".to_string(), |c| format!("exit {c}"));
-                let _ = write!(out, "  [{mark}] {} ({code})", check.command);
-            }
+            write_checks(&mut out, &iteration.checks);
             if let Some(note) = &iteration.note {
                 let _ = write!(out, "  ({note})");
             }
@@ -210,5 +219,16 @@ impl GoalReport {
             self.usage.requests, self.usage.input_tokens, self.usage.output_tokens
         );
         out
+    }
+}
+
+/// `  [pass] COMMAND (exit 0)` for each check, on one line.
+fn write_checks(out: &mut String, checks: &[CheckResult]) {
+    for check in checks {
+        let mark = if check.passed() { "pass" } else { "FAIL" };
+        let code = check
+            .exit_code
+            .map_or("killed".to_string(), |c| format!("exit {c}"));
+        let _ = write!(out, "  [{mark}] {} ({code})", check.command);
     }
 }

@@ -51,6 +51,16 @@ pub enum Event {
         /// Why.
         reasons: Vec<Reason>,
     },
+    /// The model wrote a tool call or an edit as text instead of calling a
+    /// tool; it was taken as the call `id` (a `ToolCall` event follows).
+    Recovered {
+        /// The call's id.
+        id: String,
+        /// The tool.
+        tool: String,
+        /// The text form it was read from.
+        form: crate::engine::recover::Form,
+    },
     /// A tool's result (or the refusal sent back), exactly as the caller
     /// receives it.
     ToolResult {
@@ -63,6 +73,12 @@ pub enum Event {
         /// The shell command's exit code, when there was one.
         #[serde(skip_serializing_if = "Option::is_none")]
         exit_code: Option<i32>,
+    },
+    /// The model's todo list changed (`todo_list`): the list it works on
+    /// now, whole.
+    Todo {
+        /// The list.
+        list: crate::tools::todo::TodoList,
     },
     /// A checkpoint was taken.
     Checkpoint {

@@ -205,6 +205,11 @@ impl App {
                 self.status.checkpoint = Some(tag);
             }
             Event::Steered { text } => self.notice(Notice::Steered, format!("steered: {text}")),
+            Event::Recovered { tool, form, .. } => self.notice(
+                Notice::Info,
+                format!("{tool} call recovered from the reply's text ({form:?})"),
+            ),
+            Event::Todo { list } => self.notice(Notice::Info, list.render().trim_end().to_string()),
             Event::Warning { message } => self.notice(Notice::Warning, message),
             Event::Error { message } => self.notice(Notice::Error, message),
             Event::TurnEnd { .. } | Event::Child { .. } => {}

@@ -1,0 +1,5 @@
+from src.util import make_banner
+
+
+def header(name):
+    return make_banner(name.title())

@@ -1,0 +1,2 @@
+def format_cents(cents):
+    return "$" + str(cents / 100)
