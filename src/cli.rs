@@ -230,6 +230,11 @@ pub struct ChatArgs {
     /// Run without asking anyone: what needs approval is refused, output goes to stdout.
     #[arg(long)]
     pub no_interactive: bool,
+    /// Work in a new git worktree of this repository (beside the state folder, detached at
+    /// HEAD, your uncommitted files copied in), so two sessions on one repository do not step
+    /// on each other; NAME defaults to the time. `agent worktree list|clean` finds and removes it.
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
+    pub worktree: Option<String>,
     /// The agent: a name found from here, or a path to an agent file (default: the
     /// `chat.defaultAgent` setting, else the built-in `default`).
     #[arg(long)]

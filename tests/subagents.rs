@@ -489,3 +489,38 @@ async fn ctrl_c_stops_the_children_and_their_commands() {
         "the child's command was killed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_worktree_runs_the_session_in_its_own_worktree() {
+    let env = git_env();
+    let before = git_state(&env);
+    let server = ModelServer::start(vec![
+        AI.tool_calls(&[("w1", "write", write("a.txt", "in the worktree\n"))]),
+        AI.text("done"),
+    ])
+    .await;
+    let output = env
+        .chat_headless(&server.url, &["--worktree", "w1", "write a.txt"])
+        .await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        !env.workspace.join("a.txt").exists(),
+        "the workspace is untouched"
+    );
+    let listed = env.agent().args(["worktree", "list"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).trim().to_string();
+    assert!(listed.ends_with("/w1"), "{listed}");
+    let tree = std::path::PathBuf::from(&listed);
+    assert_eq!(
+        std::fs::read_to_string(tree.join("a.txt")).unwrap(),
+        "in the worktree\n"
+    );
+    env.agent().args(["worktree", "clean"]).assert().success();
+    assert!(!tree.exists());
+    assert_eq!(git_state(&env), before);
+}

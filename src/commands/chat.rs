@@ -32,6 +32,9 @@ impl From<ChatError> for Failure {
 /// Runs a chat: headless with `--no-interactive`, else interactive; or
 /// lists sessions.
 pub fn run(args: &ChatArgs) -> Outcome {
+    if let Some(name) = &args.worktree {
+        enter_worktree(name)?;
+    }
     let place = Place::here()?;
     if args.list_sessions {
         list_sessions(&place);
@@ -41,6 +44,40 @@ pub fn run(args: &ChatArgs) -> Outcome {
         true => headless(args, &place),
         false => interactive(args, &place),
     }
+}
+
+/// Makes a worktree of the repository here (`--worktree NAME`) and moves
+/// into it, so the whole session works there.
+fn enter_worktree(name: &str) -> Result<(), Failure> {
+    use crate::engine::subagents::worktree;
+    let runtime_error = |e: String| Failure::runtime(format!("error: {e}"));
+    let cwd = std::env::current_dir().map_err(|e| runtime_error(e.to_string()))?;
+    let workspace = crate::config::discover::workspace_root(&cwd);
+    if !worktree::usable(&workspace) {
+        return Err(Failure::usage(
+            "error: --worktree needs a git repository with at least one commit",
+        ));
+    }
+    let name = match name {
+        "" => format!("session-{}", crate::paths::now_ms()),
+        _ if name.contains(['/', '\\']) || name.starts_with('.') => {
+            return Err(Failure::usage(
+                "error: --worktree NAME is a plain folder name",
+            ));
+        }
+        _ => name.to_string(),
+    };
+    let state = crate::paths::StatePaths::from_env().map_err(runtime_error)?;
+    let folder = state
+        .worktrees()
+        .join(crate::paths::workspace_key(&workspace))
+        .join(name);
+    let path = worktree::for_session(&workspace, folder).map_err(runtime_error)?;
+    eprintln!(
+        "working in the worktree {} (`agent worktree clean` removes it)",
+        path.display()
+    );
+    std::env::set_current_dir(&path).map_err(|e| runtime_error(e.to_string()))
 }
 
 fn options(args: &ChatArgs) -> StartOptions {

@@ -33,6 +33,8 @@ pub struct Worktree {
     pub path: PathBuf,
     /// The files that differed from `HEAD` when it was made.
     base: BTreeMap<String, Option<Vec<u8>>>,
+    /// Left on disk when dropped (a session's own worktree).
+    kept: bool,
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<Output, String> {
@@ -104,6 +106,7 @@ impl Worktree {
             repo: workspace.to_path_buf(),
             path,
             base: BTreeMap::new(),
+            kept: false,
         };
         tree.copy_in()?;
         Ok(tree)
@@ -163,6 +166,9 @@ impl Drop for Worktree {
     /// Removes the worktree and its admin entry in `.git`, however the
     /// child ended (a cancelled turn drops it too).
     fn drop(&mut self) {
+        if self.kept {
+            return;
+        }
         let shown = self.path.to_string_lossy().to_string();
         let removed = git(&self.repo, &["worktree", "remove", "--force", &shown]);
         if removed.is_err() {
@@ -208,7 +214,17 @@ pub fn clean(workspace: &Path, trees: Vec<PathBuf>) {
             repo: workspace.to_path_buf(),
             path,
             base: BTreeMap::new(),
+            kept: false,
         });
     }
     let _ = git(workspace, &["worktree", "prune"]);
+}
+
+/// A worktree of `workspace` at `path` for a whole session (`agent chat
+/// --worktree`): made as a child's is, and kept until `agent worktree
+/// clean`. Returns its folder.
+pub fn for_session(workspace: &Path, path: PathBuf) -> Result<PathBuf, String> {
+    let mut tree = Worktree::create(workspace, path)?;
+    tree.kept = true;
+    Ok(tree.path.clone())
 }
