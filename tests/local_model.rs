@@ -4,9 +4,9 @@
 //!
 //! Runs when `AGENT_LOCAL_MODEL_URL` is set to the OpenAI base URL that
 //! `scripts/local-model.sh start` prints (`http://127.0.0.1:18080/v1`):
-//! `.ci/run` starts the server when its build is cached, and then sets
-//! `AGENT_REQUIRE_LOCAL_MODEL=1`, under which a missing URL is a failure,
-//! never a skip. Otherwise it is skipped, saying why.
+//! `AGENT_CI_LOCAL_MODEL=1 bash .ci/run` builds and starts the server and
+//! sets `AGENT_REQUIRE_LOCAL_MODEL=1`, under which a missing URL is a
+//! failure, never a skip. Otherwise it is skipped, saying why.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
 

@@ -186,3 +186,34 @@ async fn a_local_model_gets_the_compact_profile_and_must_act_until_a_file_change
     let description = write["function"]["description"].as_str().unwrap();
     assert!(!description.contains(". "), "one sentence: {description}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_model_planning_without_checks_is_asked_for_a_tool_call_until_it_states_them() {
+    let env = env();
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[(
+            "s",
+            "set_checks",
+            serde_json::json!({"commands": ["grep -q int src/inventory.py"]}),
+        )]),
+        Protocol::OpenAi.text("Plan: type the module."),
+        Protocol::OpenAi.text("Nothing done."),
+    ])
+    .await;
+    let base = format!("{}/v1", server.url);
+    env.chat_headless_with(
+        "local/qwen",
+        "AGENT_LOCAL_MODEL_URL",
+        &base,
+        &["--output-format", "json", "/goal --max 1 add type hints"],
+    )
+    .await;
+    let requests = server.requests();
+    let choice = |n: usize| requests[n].body.get("tool_choice").cloned();
+    assert_eq!(
+        choice(0),
+        Some("required".into()),
+        "planning must state checks"
+    );
+    assert_eq!(choice(1), None, "once stated, the plan may be prose");
+}

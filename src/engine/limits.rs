@@ -125,11 +125,6 @@ impl Budget {
         }
     }
 
-    /// The limits it counts against.
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
     /// Counts a turn about to start, or says which bound forbids it.
     pub fn start_turn(&mut self) -> Result<(), Halt> {
         self.started.get_or_insert_with(Instant::now);

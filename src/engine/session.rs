@@ -110,11 +110,6 @@ impl Session {
         self.budget = Budget::new(limits);
     }
 
-    /// The run's limits.
-    pub fn limits(&self) -> Limits {
-        self.budget.limits()
-    }
-
     /// Forgets the model's repeated calls (a goal starting: one count for
     /// all its turns).
     pub fn forget_repetitions(&mut self) {
