@@ -113,6 +113,8 @@ fn tool_time(workspace: &Path) -> Duration {
         env_passthrough: Vec::new(),
         cancel: agent::tools::Cancel::default(),
         sandbox: Sandbox::off(),
+        hidden: Default::default(),
+        code_index: None,
     };
     let call = ToolCall {
         tool: "read".into(),

@@ -46,6 +46,8 @@ fn run() -> Result<ExitCode, String> {
         env_passthrough: config.settings.shell.pass_env.clone(),
         cancel: agent::tools::Cancel::default(),
         sandbox: Sandbox::for_agent(&config).with_helper(helper()?),
+        hidden: Default::default(),
+        code_index: None,
     };
     let policy = Policy::new(config, &workspace, home.as_deref());
     let call = ToolCall {

@@ -91,6 +91,8 @@ impl Fixture {
             env_passthrough: Vec::new(),
             cancel: agent::tools::Cancel::default(),
             sandbox: Sandbox::for_agent(&config).with_helper(HELPER),
+            hidden: Default::default(),
+            code_index: None,
         };
         Some(Fixture {
             policy: Policy::new(config, &workspace, Some(&home)),

@@ -32,6 +32,8 @@ impl Workspace {
             env_passthrough: Vec::new(),
             cancel: agent::tools::Cancel::default(),
             sandbox: Sandbox::off(),
+            hidden: Default::default(),
+            code_index: None,
         };
         Workspace {
             dir,

@@ -142,6 +142,8 @@ pub struct ToolSettings {
     pub grep: PathRules,
     /// `shell`.
     pub shell: ShellRules,
+    /// `code`.
+    pub code: super::model::CodeSettings,
     /// Settings of MCP tools (`@server/tool`), passed through untouched.
     pub mcp: BTreeMap<String, Value>,
     /// Tools (current names) whose settings were not fully understood.

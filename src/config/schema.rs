@@ -5,7 +5,7 @@ use schemars::{Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value, json};
 
 use super::error::JsonPath;
-use super::model::{AgentFile, PathSettings, SearchSettings, ShellSettings};
+use super::model::{AgentFile, CodeSettings, PathSettings, SearchSettings, ShellSettings};
 use super::tools::{BUILTIN_TOOLS, SettingsKind};
 
 /// The JSON Schema (draft 2020-12) of an agent file.
@@ -80,6 +80,7 @@ fn settings_schema(kind: SettingsKind, generator: &mut SchemaGenerator) -> Schem
         SettingsKind::Paths => generator.subschema_for::<PathSettings>(),
         SettingsKind::Search => generator.subschema_for::<SearchSettings>(),
         SettingsKind::Shell => generator.subschema_for::<ShellSettings>(),
+        SettingsKind::Code => generator.subschema_for::<CodeSettings>(),
     }
 }
 

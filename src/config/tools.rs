@@ -28,6 +28,8 @@ pub enum SettingsKind {
     Search,
     /// `allowedCommands`, `deniedCommands`, … (`shell`).
     Shell,
+    /// `diagnosticsAfterWrite` (`code`).
+    Code,
 }
 
 /// The built-in tools `agent` runs.
@@ -41,6 +43,7 @@ pub const BUILTIN_TOOLS: &[BuiltinTool] = &[
     ),
     tool("glob", &[], SettingsKind::Search),
     tool("grep", &[], SettingsKind::Search),
+    tool("code", &["code/read", "code/write"], SettingsKind::Code),
 ];
 
 /// Kiro's tools that `agent` does not run, each with every spelling Kiro
@@ -55,7 +58,6 @@ pub const NOT_IMPLEMENTED: &[&[&str]] = &[
     &["thinking"],
     &["introspect"],
     &["knowledge"],
-    &["code", "code/read", "code/write"],
     &[
         "subagent",
         "use_subagent",

@@ -117,14 +117,18 @@ impl SessionSetup {
         let system = system_prompt(&config, &workspace, home.as_deref(), &offered);
         let pass_env = config.settings.shell.pass_env.clone();
         let hooks = HookSet::new(&config.hooks, workspace.clone(), scrubbed_env(&pass_env));
+        let sandbox = Sandbox::for_agent(&config);
+        let policy = Policy::new(config, &workspace, home.as_deref()).with_guardrails(guardrails);
         let tools = ToolContext {
             roots: Roots::new(&workspace, home.as_deref()),
             env_passthrough: pass_env,
             cancel: Cancel::default(),
-            sandbox: Sandbox::for_agent(&config),
+            sandbox,
+            hidden: policy.hidden(),
+            code_index: crate::code::index::store_folder(&workspace),
         };
         SessionSetup {
-            policy: Policy::new(config, &workspace, home.as_deref()).with_guardrails(guardrails),
+            policy,
             client,
             model_id,
             tools,

@@ -20,6 +20,7 @@
 //! 6. Ask becomes deny with `denyByDefault` (shell) or when nobody can be
 //!    asked (unattended).
 
+mod code;
 mod command;
 pub mod decision;
 mod expand;
@@ -41,6 +42,7 @@ use serde_json::Value;
 
 use crate::config::patterns::ToolId;
 use crate::config::{AgentConfig, agent};
+pub use code::Hidden;
 use decision::Judgement;
 pub use decision::{Approval, Decision, Mode, Pending, Reason, ToolCall, Verdict};
 pub use grant::{Breadth, Grant, TrustOption};
@@ -187,6 +189,9 @@ impl Policy {
                 }
                 Err(reason) => judgement.add(*reason),
             },
+            ToolId::Builtin("code") => {
+                self.judge_code(&call.input, pre_approved.as_ref(), trust, &mut judgement)
+            }
             ToolId::Builtin(name @ ("read" | "glob" | "grep")) => {
                 let path = optional_path(&call.input, name);
                 match path {

@@ -1,5 +1,5 @@
 //! The built-in tools the model calls: `read`, `write`, `shell`, `glob`,
-//! `grep`, listed in [`registry`] (one file per tool).
+//! `grep`, `code`, listed in [`registry`] (one file per tool).
 //!
 //! Each tool does one thing and knows nothing of the model or the UI. None
 //! runs without an [`Approval`] from the policy that covers the exact call,
@@ -29,6 +29,7 @@ builtin_tools! {
     shell::Shell,
     glob::Glob,
     grep::Grep,
+    code::Code,
 }
 
 use std::path::PathBuf;
@@ -53,6 +54,10 @@ pub struct ToolContext {
     pub cancel: Cancel,
     /// The OS sandbox every shell command runs in.
     pub sandbox: Sandbox,
+    /// What the policy never lets the code index read.
+    pub hidden: crate::policy::Hidden,
+    /// The folder the code index is stored in (`None`: memory only).
+    pub code_index: Option<PathBuf>,
 }
 
 /// A tool's result, as the model will read it.
@@ -66,6 +71,9 @@ pub struct ToolOutput {
     pub changed: Vec<PathBuf>,
     /// The command's exit code (shell), for the audit log.
     pub exit_code: Option<i32>,
+    /// Files the tool asks the dispatcher to write, each through the
+    /// `write` tool and its rules (a `code` rewrite).
+    pub writes: Vec<crate::code::ops::PlannedWrite>,
 }
 
 impl ToolOutput {
@@ -76,6 +84,7 @@ impl ToolOutput {
             is_error: false,
             changed: Vec::new(),
             exit_code: None,
+            writes: Vec::new(),
         }
     }
 
@@ -86,6 +95,7 @@ impl ToolOutput {
             is_error: true,
             changed: Vec::new(),
             exit_code: None,
+            writes: Vec::new(),
         }
     }
 }

@@ -98,6 +98,6 @@ mod tests {
         assert_eq!(find("execute_bash").map(|t| t.name()), Some("shell"));
         assert_eq!(find("grep").map(|t| t.touches()), Some(Touches::Nothing));
         assert!(find("aws").is_none(), "known to Kiro, not runnable here");
-        assert_eq!(names(), ["read", "write", "shell", "glob", "grep"]);
+        assert_eq!(names(), ["read", "write", "shell", "glob", "grep", "code"]);
     }
 }

@@ -30,7 +30,7 @@ use super::{Checker, error_path};
 use crate::config::agent::{CommandPattern, Doubt, PathRules, Rule, ShellRules, ToolSettings};
 use crate::config::error::JsonPath;
 use crate::config::hint;
-use crate::config::model::{PathSettings, SearchSettings, ShellSettings};
+use crate::config::model::{CodeSettings, PathSettings, SearchSettings, ShellSettings};
 use crate::config::tools::{self, SettingsKind};
 
 /// Keys that could only grant permission: ignored, never honoured.
@@ -147,6 +147,13 @@ impl Checker<'_> {
                 match denies_only {
                     true => target.denied.extend(rules.denied),
                     false => *target = rules,
+                }
+            }
+            SettingsKind::Code => {
+                if let Some(typed) = self.lenient::<CodeSettings>(tool, value, path, settings)
+                    && !denies_only
+                {
+                    settings.code = typed;
                 }
             }
             SettingsKind::Shell => {

@@ -1,0 +1,199 @@
+//! `code {operation, …}`: Kiro's code intelligence tool, on the built-in
+//! tree-sitter layer ([`crate::code`]): `search_symbols`,
+//! `lookup_symbols`, `get_document_symbols`, `goto_definition`,
+//! `pattern_search`, `pattern_rewrite`, `generate_codebase_overview`,
+//! `search_codebase_map`. It only reads; `pattern_rewrite` without
+//! `dry_run: false` shows the diff, and with it hands the new contents to
+//! the dispatcher, which writes each file through the `write` tool.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use super::registry::{Tool, Touches};
+use super::{ToolContext, ToolOutput, optional_str, optional_u64, required_str};
+use crate::code::Workspace;
+use crate::code::lang::Lang;
+use crate::code::ops::{self, SymbolQuery};
+use crate::code::overview;
+
+/// The operations without a language server.
+const OPERATIONS: &[&str] = &[
+    "search_symbols",
+    "lookup_symbols",
+    "get_document_symbols",
+    "goto_definition",
+    "pattern_search",
+    "pattern_rewrite",
+    "generate_codebase_overview",
+    "search_codebase_map",
+];
+
+/// The `code` tool.
+pub struct Code;
+
+impl Tool for Code {
+    fn name(&self) -> &'static str {
+        "code"
+    }
+
+    fn description(&self) -> &'static str {
+        "Code intelligence from syntax trees (Python, Rust, JavaScript, TypeScript/TSX, Go, Java, C, C++). Operations: search_symbols {symbol_name, path?, symbol_type?, language?, exact_match?, limit?}; lookup_symbols {symbols, file_path?, include_source?}; get_document_symbols {file_path, top_level_only?}; goto_definition {file_path, row, column} (1-based); pattern_search {pattern, language, file_path?, limit?, offset?} with ast-grep metavariables ($X one node, $$$X many); pattern_rewrite {pattern, replacement, language, file_path?, dry_run? (default true: show the diff only), limit?}; generate_codebase_overview {path?}; search_codebase_map {path?, file_path?}."
+    }
+
+    fn input_schema(&self) -> Value {
+        let text = json!({"type": "string"});
+        let count = json!({"type": "integer", "minimum": 1});
+        json!({
+            "type": "object",
+            "properties": {
+                "operation": {"type": "string", "enum": OPERATIONS},
+                "symbol_name": text, "symbols": {"type": "array", "items": text},
+                "symbol_type": text, "exact_match": {"type": "boolean"},
+                "include_source": {"type": "boolean"}, "top_level_only": {"type": "boolean"},
+                "file_path": text, "path": text, "row": count, "column": count,
+                "pattern": text, "replacement": text, "language": text,
+                "limit": count, "offset": {"type": "integer", "minimum": 0},
+                "dry_run": {"type": "boolean"}
+            },
+            "required": ["operation"]
+        })
+    }
+
+    fn touches(&self) -> Touches {
+        Touches::Nothing
+    }
+
+    fn run(&self, input: &Value, context: &ToolContext) -> ToolOutput {
+        let workspace = Workspace {
+            root: context.roots.workspace.clone(),
+            hidden: context.hidden.clone(),
+            store: context.code_index.clone(),
+        };
+        match run(input, context, &workspace) {
+            Ok(output) => output,
+            Err(error) => ToolOutput::error(error),
+        }
+    }
+}
+
+fn run(input: &Value, context: &ToolContext, workspace: &Workspace) -> Result<ToolOutput, String> {
+    let operation = required_str(input, "operation").map_err(|e| e.text)?;
+    let path = |key: &str| optional_str(input, key).map(|raw| context.roots.resolve(raw));
+    let limit = |default: usize| optional_u64(input, "limit").map_or(default, |n| n as usize);
+    let text = match operation {
+        "search_symbols" => {
+            let query = SymbolQuery {
+                name: required_str(input, "symbol_name").map_err(|e| e.text)?,
+                path: path("path"),
+                kind: optional_str(input, "symbol_type"),
+                lang: language(input, false)?,
+                exact: flag(input, "exact_match", false),
+                limit: limit(ops::DEFAULT_LIMIT),
+            };
+            ops::search_symbols(workspace, &query)
+        }
+        "lookup_symbols" => {
+            let names: Vec<String> = input["symbols"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .unwrap_or_default();
+            if names.is_empty() {
+                return Err("`lookup_symbols` needs `symbols`, a list of names".into());
+            }
+            let include = flag(input, "include_source", false);
+            ops::lookup_symbols(workspace, &names, path("file_path").as_deref(), include)
+        }
+        "get_document_symbols" => {
+            let top = flag(input, "top_level_only", false);
+            ops::document_symbols(workspace, &file(input, context)?, top)?
+        }
+        "goto_definition" => {
+            let (row, column) = position(input)?;
+            ops::goto_definition(workspace, &file(input, context)?, row, column)?
+        }
+        "pattern_search" => ops::pattern_search(
+            workspace,
+            required_str(input, "pattern").map_err(|e| e.text)?,
+            language(input, true)?.unwrap_or(Lang::Python),
+            path("file_path").as_deref(),
+            limit(ops::DEFAULT_MATCHES),
+            optional_u64(input, "offset").unwrap_or(0) as usize,
+        )?,
+        "pattern_rewrite" => return rewrite(input, workspace, path("file_path"), limit(50)),
+        "generate_codebase_overview" => overview::overview(workspace, &prefix(workspace, path("path"))),
+        "search_codebase_map" => overview::map(
+            workspace,
+            &prefix(workspace, path("path")),
+            optional_str(input, "file_path"),
+        ),
+        other if is_server_operation(other) => {
+            return Err(format!(
+                "`{other}` needs a language server; none is running for this workspace (the built-in operations are: {})",
+                OPERATIONS.join(", ")
+            ));
+        }
+        other => return Err(format!("unknown operation `{other}`; use one of: {}", OPERATIONS.join(", "))),
+    };
+    Ok(ToolOutput::ok(text))
+}
+
+/// `pattern_rewrite`: the diff, and unless it is a dry run, the writes.
+fn rewrite(
+    input: &Value,
+    workspace: &Workspace,
+    file: Option<PathBuf>,
+    limit: usize,
+) -> Result<ToolOutput, String> {
+    let pattern = required_str(input, "pattern").map_err(|e| e.text)?;
+    let replacement = required_str(input, "replacement").map_err(|e| e.text)?;
+    let lang = language(input, true)?.unwrap_or(Lang::Python);
+    let (diff, writes) = ops::pattern_rewrite(workspace, pattern, replacement, lang, file.as_deref(), limit)?;
+    if flag(input, "dry_run", true) || writes.is_empty() {
+        let note = if writes.is_empty() { "" } else { "(dry run: nothing written; call again with dry_run: false to apply)\n" };
+        return Ok(ToolOutput::ok(format!("{note}{diff}")));
+    }
+    let mut output = ToolOutput::ok(format!(
+        "{diff}\neach file is written through the `write` tool, under its rules:"
+    ));
+    output.writes = writes;
+    Ok(output)
+}
+
+fn is_server_operation(operation: &str) -> bool {
+    matches!(
+        operation,
+        "find_references" | "get_diagnostics" | "get_hover" | "get_completions" | "rename_symbol" | "format"
+            | "get_code_actions" | "apply_code_action" | "initialize_workspace"
+    )
+}
+
+fn flag(input: &Value, key: &str, default: bool) -> bool {
+    input.get(key).and_then(Value::as_bool).unwrap_or(default)
+}
+
+fn language(input: &Value, required: bool) -> Result<Option<Lang>, String> {
+    match optional_str(input, "language") {
+        Some(name) => Lang::named(name)
+            .map(Some)
+            .ok_or_else(|| format!("`{name}` is not a supported language")),
+        None if required => Err("the operation needs a `language`".into()),
+        None => Ok(None),
+    }
+}
+
+fn file(input: &Value, context: &ToolContext) -> Result<PathBuf, String> {
+    let raw = required_str(input, "file_path").map_err(|e| e.text)?;
+    Ok(context.roots.resolve(raw))
+}
+
+fn position(input: &Value) -> Result<(usize, usize), String> {
+    match (optional_u64(input, "row"), optional_u64(input, "column")) {
+        (Some(row), Some(column)) if row >= 1 && column >= 1 => Ok((row as usize, column as usize)),
+        _ => Err("the operation needs `row` and `column`, both from 1".into()),
+    }
+}
+
+fn prefix(workspace: &Workspace, path: Option<PathBuf>) -> String {
+    path.and_then(|p| workspace.relative(&p)).unwrap_or_default()
+}
