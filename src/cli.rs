@@ -40,6 +40,18 @@ pub enum Command {
     /// Show the skills (`skill://` resources) an agent sees.
     #[command(subcommand)]
     Skills(SkillsCommand),
+    /// Language servers for the `code` tool: `init` writes `.kiro/settings/lsp.json`.
+    #[command(subcommand)]
+    Code(CodeCommand),
+}
+
+/// `agent code …`.
+#[derive(Debug, Subcommand)]
+pub enum CodeCommand {
+    /// Detect the workspace's languages and the servers on PATH; write `.kiro/settings/lsp.json`.
+    Init,
+    /// The configured servers, and the known servers found on PATH.
+    Status,
 }
 
 /// `agent skills …`.

@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         Command::Policy(PolicyCommand::Check(args)) => commands::policy::check(&args),
         Command::Doctor => commands::doctor::run(),
         Command::Mcp(command) => commands::mcp::run(&command),
+        Command::Code(command) => commands::code::run(&command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -335,7 +335,7 @@ fn server_operations_say_a_language_server_is_needed() {
         .code(json!({"operation": "get_hover", "file_path": "py/shop.py", "row": 1, "column": 1}));
     assert!(output.is_error);
     assert!(
-        output.text.contains("needs a language server"),
+        output.text.contains("no language server is configured"),
         "{}",
         output.text
     );

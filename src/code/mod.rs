@@ -10,6 +10,7 @@
 
 pub mod index;
 pub mod lang;
+pub mod lsp;
 pub mod ops;
 pub mod overview;
 pub mod pattern;
@@ -39,5 +40,29 @@ impl Workspace {
     /// `path` (absolute) relative to the root, if it is inside.
     pub fn relative(&self, path: &Path) -> Option<String> {
         index::relative_path(&self.root, path)
+    }
+}
+
+/// The languages of the source files under `root` that `.gitignore` does
+/// not hide (only their names are looked at).
+pub fn languages_in(root: &Path) -> Vec<lang::Lang> {
+    let mut found: Vec<lang::Lang> = crate::config::skills::files_under(root)
+        .filter_map(|path| lang::Lang::of_path(&path))
+        .collect();
+    found.sort_by_key(|l| lang::ALL.iter().position(|a| a == l));
+    found.dedup();
+    found
+}
+
+/// `/code init`, `/code status`, `/code logs` (and `agent code …`) for the
+/// workspace at `root`, with `path` the `PATH` to look for servers on.
+pub fn command(action: &str, root: &Path, path: &str) -> Result<String, String> {
+    match action {
+        "init" => lsp::init(root, &languages_in(root), path),
+        "status" => Ok(lsp::status(root, path)),
+        "logs" => Ok(lsp::logs(root)),
+        other => Err(format!(
+            "unknown `/code` action `{other}`: init, status or logs"
+        )),
     }
 }

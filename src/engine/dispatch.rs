@@ -143,6 +143,9 @@ impl Session {
             self.after_run(id, &call, request.caller, &mut output, emit)
                 .await;
         }
+        if let (true, ToolId::Builtin(tool)) = (ran, id) {
+            self.diagnostics_after_write(tool, &mut output).await;
+        }
         if ran && !output.writes.is_empty() {
             self.dispatch_writes(&request, &mut output, emit).await;
         }

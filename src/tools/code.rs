@@ -6,7 +6,8 @@
 //! `dry_run: false` shows the diff, and with it hands the new contents to
 //! the dispatcher, which writes each file through the `write` tool.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -14,6 +15,7 @@ use super::registry::{Tool, Touches};
 use super::{ToolContext, ToolOutput, optional_str, optional_u64, required_str};
 use crate::code::Workspace;
 use crate::code::lang::Lang;
+use crate::code::lsp::{self, config::LspConfig, ops::At};
 use crate::code::ops::{self, SymbolQuery};
 use crate::code::overview;
 
@@ -29,6 +31,20 @@ const OPERATIONS: &[&str] = &[
     "search_codebase_map",
 ];
 
+/// The operations that need a language server (`goto_definition` uses one
+/// when there is one).
+const SERVER_OPERATIONS: &[&str] = &[
+    "find_references",
+    "get_diagnostics",
+    "get_hover",
+    "get_completions",
+    "rename_symbol",
+    "format",
+];
+
+/// How long `get_diagnostics` waits for the server to publish them.
+const DIAGNOSTICS_WAIT: Duration = Duration::from_secs(10);
+
 /// The `code` tool.
 pub struct Code;
 
@@ -38,7 +54,7 @@ impl Tool for Code {
     }
 
     fn description(&self) -> &'static str {
-        "Code intelligence from syntax trees (Python, Rust, JavaScript, TypeScript/TSX, Go, Java, C, C++). Operations: search_symbols {symbol_name, path?, symbol_type?, language?, exact_match?, limit?}; lookup_symbols {symbols, file_path?, include_source?}; get_document_symbols {file_path, top_level_only?}; goto_definition {file_path, row, column} (1-based); pattern_search {pattern, language, file_path?, limit?, offset?} with ast-grep metavariables ($X one node, $$$X many); pattern_rewrite {pattern, replacement, language, file_path?, dry_run? (default true: show the diff only), limit?}; generate_codebase_overview {path?}; search_codebase_map {path?, file_path?}."
+        "Code intelligence from syntax trees (Python, Rust, JavaScript, TypeScript/TSX, Go, Java, C, C++). Operations: search_symbols {symbol_name, path?, symbol_type?, language?, exact_match?, limit?}; lookup_symbols {symbols, file_path?, include_source?}; get_document_symbols {file_path, top_level_only?}; goto_definition {file_path, row, column} (1-based); pattern_search {pattern, language, file_path?, limit?, offset?} with ast-grep metavariables ($X one node, $$$X many); pattern_rewrite {pattern, replacement, language, file_path?, dry_run? (default true: show the diff only), limit?}; generate_codebase_overview {path?}; search_codebase_map {path?, file_path?}. With a language server (`/code init`): find_references, get_hover, get_completions {filter?}, get_diagnostics {file_path}, rename_symbol {new_name, dry_run? (default true)}, format {file_path, dry_run?}; all take file_path, row, column (1-based) where a position is needed, and goto_definition uses the server."
     }
 
     fn input_schema(&self) -> Value {
@@ -47,7 +63,8 @@ impl Tool for Code {
         json!({
             "type": "object",
             "properties": {
-                "operation": {"type": "string", "enum": OPERATIONS},
+                "operation": {"type": "string", "enum": OPERATIONS.iter().chain(SERVER_OPERATIONS).collect::<Vec<_>>()},
+                "new_name": text, "filter": text, "trigger_character": text,
                 "symbol_name": text, "symbols": {"type": "array", "items": text},
                 "symbol_type": text, "exact_match": {"type": "boolean"},
                 "include_source": {"type": "boolean"}, "top_level_only": {"type": "boolean"},
@@ -109,8 +126,12 @@ fn run(input: &Value, context: &ToolContext, workspace: &Workspace) -> Result<To
             ops::document_symbols(workspace, &file(input, context)?, top)?
         }
         "goto_definition" => {
+            let file = file(input, context)?;
             let (row, column) = position(input)?;
-            ops::goto_definition(workspace, &file(input, context)?, row, column)?
+            if has_server(workspace, &file) {
+                return server(operation, input, context, workspace, &file);
+            }
+            ops::goto_definition(workspace, &file, row, column)?
         }
         "pattern_search" => ops::pattern_search(
             workspace,
@@ -127,11 +148,8 @@ fn run(input: &Value, context: &ToolContext, workspace: &Workspace) -> Result<To
             &prefix(workspace, path("path")),
             optional_str(input, "file_path"),
         ),
-        other if is_server_operation(other) => {
-            return Err(format!(
-                "`{other}` needs a language server; none is running for this workspace (the built-in operations are: {})",
-                OPERATIONS.join(", ")
-            ));
+        other if SERVER_OPERATIONS.contains(&other) => {
+            return server(other, input, context, workspace, &file(input, context)?);
         }
         other => return Err(format!("unknown operation `{other}`; use one of: {}", OPERATIONS.join(", "))),
     };
@@ -149,23 +167,64 @@ fn rewrite(
     let replacement = required_str(input, "replacement").map_err(|e| e.text)?;
     let lang = language(input, true)?.unwrap_or(Lang::Python);
     let (diff, writes) = ops::pattern_rewrite(workspace, pattern, replacement, lang, file.as_deref(), limit)?;
-    if flag(input, "dry_run", true) || writes.is_empty() {
-        let note = if writes.is_empty() { "" } else { "(dry run: nothing written; call again with dry_run: false to apply)\n" };
-        return Ok(ToolOutput::ok(format!("{note}{diff}")));
+    Ok(planned(diff, writes, flag(input, "dry_run", true)))
+}
+
+fn has_server(workspace: &Workspace, file: &Path) -> bool {
+    LspConfig::load(&workspace.root)
+        .ok()
+        .flatten()
+        .is_some_and(|c| c.server_for(file).is_some())
+}
+
+/// An operation answered by the language server for `file`.
+fn server(
+    operation: &str,
+    input: &Value,
+    context: &ToolContext,
+    workspace: &Workspace,
+    file: &Path,
+) -> Result<ToolOutput, String> {
+    let env = super::shell::scrubbed_env(&context.env_passthrough);
+    let at = || position(input).map(|(row, column)| At { row, column });
+    let limit = optional_u64(input, "limit").map_or(200, |n| n as usize);
+    let (text, writes, dry_run) = lsp::with_server(&workspace.root, file, &env, |client| {
+        let read = |text: String| Ok((text, Vec::new(), true));
+        match operation {
+            "find_references" => read(lsp::ops::locations(client, workspace, "textDocument/references", file, at()?, limit)?),
+            "goto_definition" => read(lsp::ops::locations(client, workspace, "textDocument/definition", file, at()?, limit)?),
+            "get_hover" => read(lsp::ops::hover(client, workspace, file, at()?)?),
+            "get_completions" => read(lsp::ops::completions(client, workspace, file, at()?, optional_str(input, "filter"), limit.min(50))?),
+            "get_diagnostics" => read(lsp::ops::diagnostics(client, workspace, file, DIAGNOSTICS_WAIT)?),
+            "rename_symbol" => {
+                let new_name = required_str(input, "new_name").map_err(|e| e.text)?;
+                let (diff, writes) = lsp::ops::rename(client, workspace, file, at()?, new_name)?;
+                Ok((diff, writes, flag(input, "dry_run", true)))
+            }
+            _ => {
+                let (diff, writes) = lsp::ops::format(client, workspace, file)?;
+                Ok((diff, writes, flag(input, "dry_run", false)))
+            }
+        }
+    })?;
+    Ok(planned(text, writes, dry_run))
+}
+
+/// A diff: shown only on a dry run, else with its writes for the
+/// dispatcher.
+fn planned(diff: String, writes: Vec<crate::code::ops::PlannedWrite>, dry_run: bool) -> ToolOutput {
+    if dry_run || writes.is_empty() {
+        let note = match writes.is_empty() {
+            true => "",
+            false => "(dry run: nothing written; call again with dry_run: false to apply)\n",
+        };
+        return ToolOutput::ok(format!("{note}{diff}"));
     }
     let mut output = ToolOutput::ok(format!(
         "{diff}\neach file is written through the `write` tool, under its rules:"
     ));
     output.writes = writes;
-    Ok(output)
-}
-
-fn is_server_operation(operation: &str) -> bool {
-    matches!(
-        operation,
-        "find_references" | "get_diagnostics" | "get_hover" | "get_completions" | "rename_symbol" | "format"
-            | "get_code_actions" | "apply_code_action" | "initialize_workspace"
-    )
+    output
 }
 
 fn flag(input: &Value, key: &str, default: bool) -> bool {
