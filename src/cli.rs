@@ -52,6 +52,16 @@ pub enum CodeCommand {
     Init,
     /// The configured servers, and the known servers found on PATH.
     Status,
+    /// Build or bring up to date the workspace's symbol index and say how long it took;
+    /// with `--query`, also time a symbol search on it.
+    Index {
+        /// A symbol name to search for.
+        #[arg(long)]
+        query: Option<String>,
+        /// How many times to run the search (the median is shown).
+        #[arg(long, default_value_t = 20)]
+        repeat: usize,
+    },
 }
 
 /// `agent skills …`.

@@ -171,6 +171,17 @@ fn a_server_that_dies_is_restarted_once_then_reported() {
         "{}",
         third.text
     );
+    let definition = workspace.ok(
+        json!({"operation": "goto_definition", "file_path": "shapes.py", "row": 5, "column": 9}),
+    );
+    assert!(
+        definition.starts_with("(the language server failed: "),
+        "{definition}"
+    );
+    assert!(
+        definition.contains("function area  shapes.py:1-2"),
+        "the index answers: {definition}"
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use similar::TextDiff;
 
 use super::Workspace;
-use super::index::FileEntry;
+use super::index::{FileEntry, Index};
 use super::lang::{self, Lang};
 use super::pattern;
 use super::symbols::{self, Symbol};
@@ -48,37 +48,35 @@ pub struct PlannedWrite {
 /// The symbols whose names best match the query, best first.
 pub fn search_symbols(workspace: &Workspace, query: &SymbolQuery<'_>) -> String {
     let prefix = query.path.as_deref().and_then(|p| workspace.relative(p));
-    workspace.with_index(|index, _| {
-        let mut scored: Vec<(u32, &FileEntry, &Symbol)> = index
-            .symbols()
-            .filter(|(file, symbol)| {
-                under(&file.path, prefix.as_deref())
-                    && query
-                        .kind
-                        .is_none_or(|k| symbol.kind.eq_ignore_ascii_case(k))
-                    && query.lang.is_none_or(|l| l.covers(file.lang))
-            })
-            .filter_map(|(file, symbol)| {
-                let score = score(query.name, &symbol.name)?;
-                (!query.exact || score == 0).then_some((score, file, symbol))
-            })
-            .collect();
-        scored.sort_by(|a, b| {
-            (a.0, a.2.name.len(), &a.1.path, a.2.line).cmp(&(
-                b.0,
-                b.2.name.len(),
-                &b.1.path,
-                b.2.line,
-            ))
-        });
-        let total = scored.len();
-        let lines: Vec<String> = scored
-            .iter()
-            .take(query.limit)
-            .map(|(_, file, symbol)| symbol_line(file, symbol))
-            .collect();
-        listing(lines, total, &format!("no symbol matches `{}`", query.name))
-    })
+    workspace.with_index(|index, _| search_in(index, query, prefix.as_deref()))
+}
+
+/// [`search_symbols`] on `index` as it is, under `prefix` (relative).
+pub fn search_in(index: &Index, query: &SymbolQuery<'_>, prefix: Option<&str>) -> String {
+    let mut scored: Vec<(u32, &FileEntry, &Symbol)> = index
+        .symbols()
+        .filter(|(file, symbol)| {
+            under(&file.path, prefix)
+                && query
+                    .kind
+                    .is_none_or(|k| symbol.kind.eq_ignore_ascii_case(k))
+                && query.lang.is_none_or(|l| l.covers(file.lang))
+        })
+        .filter_map(|(file, symbol)| {
+            let score = score(query.name, &symbol.name)?;
+            (!query.exact || score == 0).then_some((score, file, symbol))
+        })
+        .collect();
+    scored.sort_by(|a, b| {
+        (a.0, a.2.name.len(), &a.1.path, a.2.line).cmp(&(b.0, b.2.name.len(), &b.1.path, b.2.line))
+    });
+    let total = scored.len();
+    let lines: Vec<String> = scored
+        .iter()
+        .take(query.limit)
+        .map(|(_, file, symbol)| symbol_line(file, symbol))
+        .collect();
+    listing(lines, total, &format!("no symbol matches `{}`", query.name))
 }
 
 /// The definitions named exactly `names`, optionally in one file, with

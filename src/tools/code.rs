@@ -113,7 +113,12 @@ fn run(input: &Value, context: &ToolContext, workspace: &Workspace) -> Result<To
         "lookup_symbols" => {
             let names: Vec<String> = input["symbols"]
                 .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default();
             if names.is_empty() {
                 return Err("`lookup_symbols` needs `symbols`, a list of names".into());
@@ -128,10 +133,18 @@ fn run(input: &Value, context: &ToolContext, workspace: &Workspace) -> Result<To
         "goto_definition" => {
             let file = file(input, context)?;
             let (row, column) = position(input)?;
+            let mut note = String::new();
             if has_server(workspace, &file) {
-                return server(operation, input, context, workspace, &file);
+                match server(operation, input, context, workspace, &file) {
+                    Ok(output) => return Ok(output),
+                    Err(error) => {
+                        note = format!(
+                            "(the language server failed: {error}; from the index instead)\n"
+                        )
+                    }
+                }
             }
-            ops::goto_definition(workspace, &file, row, column)?
+            note + &ops::goto_definition(workspace, &file, row, column)?
         }
         "pattern_search" => ops::pattern_search(
             workspace,
@@ -142,7 +155,9 @@ fn run(input: &Value, context: &ToolContext, workspace: &Workspace) -> Result<To
             optional_u64(input, "offset").unwrap_or(0) as usize,
         )?,
         "pattern_rewrite" => return rewrite(input, workspace, path("file_path"), limit(50)),
-        "generate_codebase_overview" => overview::overview(workspace, &prefix(workspace, path("path"))),
+        "generate_codebase_overview" => {
+            overview::overview(workspace, &prefix(workspace, path("path")))
+        }
         "search_codebase_map" => overview::map(
             workspace,
             &prefix(workspace, path("path")),
@@ -151,7 +166,12 @@ fn run(input: &Value, context: &ToolContext, workspace: &Workspace) -> Result<To
         other if SERVER_OPERATIONS.contains(&other) => {
             return server(other, input, context, workspace, &file(input, context)?);
         }
-        other => return Err(format!("unknown operation `{other}`; use one of: {}", OPERATIONS.join(", "))),
+        other => {
+            return Err(format!(
+                "unknown operation `{other}`; use one of: {}",
+                OPERATIONS.join(", ")
+            ));
+        }
     };
     Ok(ToolOutput::ok(text))
 }
@@ -166,7 +186,14 @@ fn rewrite(
     let pattern = required_str(input, "pattern").map_err(|e| e.text)?;
     let replacement = required_str(input, "replacement").map_err(|e| e.text)?;
     let lang = language(input, true)?.unwrap_or(Lang::Python);
-    let (diff, writes) = ops::pattern_rewrite(workspace, pattern, replacement, lang, file.as_deref(), limit)?;
+    let (diff, writes) = ops::pattern_rewrite(
+        workspace,
+        pattern,
+        replacement,
+        lang,
+        file.as_deref(),
+        limit,
+    )?;
     Ok(planned(diff, writes, flag(input, "dry_run", true)))
 }
 
@@ -191,11 +218,37 @@ fn server(
     let (text, writes, dry_run) = lsp::with_server(&workspace.root, file, &env, |client| {
         let read = |text: String| Ok((text, Vec::new(), true));
         match operation {
-            "find_references" => read(lsp::ops::locations(client, workspace, "textDocument/references", file, at()?, limit)?),
-            "goto_definition" => read(lsp::ops::locations(client, workspace, "textDocument/definition", file, at()?, limit)?),
+            "find_references" => read(lsp::ops::locations(
+                client,
+                workspace,
+                "textDocument/references",
+                file,
+                at()?,
+                limit,
+            )?),
+            "goto_definition" => read(lsp::ops::locations(
+                client,
+                workspace,
+                "textDocument/definition",
+                file,
+                at()?,
+                limit,
+            )?),
             "get_hover" => read(lsp::ops::hover(client, workspace, file, at()?)?),
-            "get_completions" => read(lsp::ops::completions(client, workspace, file, at()?, optional_str(input, "filter"), limit.min(50))?),
-            "get_diagnostics" => read(lsp::ops::diagnostics(client, workspace, file, DIAGNOSTICS_WAIT)?),
+            "get_completions" => read(lsp::ops::completions(
+                client,
+                workspace,
+                file,
+                at()?,
+                optional_str(input, "filter"),
+                limit.min(50),
+            )?),
+            "get_diagnostics" => read(lsp::ops::diagnostics(
+                client,
+                workspace,
+                file,
+                DIAGNOSTICS_WAIT,
+            )?),
             "rename_symbol" => {
                 let new_name = required_str(input, "new_name").map_err(|e| e.text)?;
                 let (diff, writes) = lsp::ops::rename(client, workspace, file, at()?, new_name)?;
@@ -254,5 +307,6 @@ fn position(input: &Value) -> Result<(usize, usize), String> {
 }
 
 fn prefix(workspace: &Workspace, path: Option<PathBuf>) -> String {
-    path.and_then(|p| workspace.relative(&p)).unwrap_or_default()
+    path.and_then(|p| workspace.relative(&p))
+        .unwrap_or_default()
 }
