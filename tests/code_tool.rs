@@ -488,3 +488,24 @@ fn walk(root: &Path) -> Vec<std::path::PathBuf> {
     }
     found
 }
+
+#[test]
+fn the_index_walks_again_once_marked_stale() {
+    let workspace = fixtures();
+    let root = workspace.dir.path().canonicalize().unwrap();
+    let search =
+        json!({"operation": "search_symbols", "symbol_name": "brand_new", "exact_match": true});
+    assert!(workspace.ok(search.clone()).contains("no symbol matches"));
+    workspace.write("py/new.py", b"def brand_new():\n    pass\n");
+    let cached = workspace.ok(search.clone());
+    assert!(
+        cached.contains("no symbol matches"),
+        "fresh for two seconds: {cached}"
+    );
+    agent::code::index::mark_stale(&root);
+    let walked = workspace.ok(search);
+    assert!(
+        walked.contains("function brand_new  py/new.py:1-2"),
+        "{walked}"
+    );
+}

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::UNIX_EPOCH;
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use ignore::{DirEntry, WalkBuilder, WalkState};
 use serde::{Deserialize, Serialize};
@@ -58,11 +58,25 @@ pub struct Refresh {
     pub dropped: usize,
 }
 
+/// How long an index is taken as current without a walk, unless a tool
+/// call of this process may have changed files since ([`mark_stale`]).
+/// Only edits made outside `agent` wait for it.
+const FRESH_FOR: Duration = Duration::from_secs(2);
+
+/// One workspace's index in this process.
+struct Cached {
+    index: Index,
+    /// When it was last brought up to date, and under which hidden paths.
+    refreshed: Option<(Instant, String)>,
+}
+
 /// The indexes of this process, by workspace.
-static CACHE: Mutex<BTreeMap<PathBuf, Index>> = Mutex::new(BTreeMap::new());
+static CACHE: Mutex<BTreeMap<PathBuf, Cached>> = Mutex::new(BTreeMap::new());
 
 /// Runs `query` on the up-to-date index of `root`; `store` is the folder
-/// its stored form lives in (`None`: memory only).
+/// its stored form lives in (`None`: memory only). The walk that brings it
+/// up to date is skipped when the last one is recent, under the same
+/// hidden paths, and nothing was marked stale since.
 pub fn with_index<T>(
     root: &Path,
     hidden: &Hidden,
@@ -72,18 +86,38 @@ pub fn with_index<T>(
     let mut cache = CACHE
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let index = cache
-        .entry(root.to_path_buf())
-        .or_insert_with(|| store.map(load).unwrap_or_default());
-    let refresh = index.refresh(root, hidden);
+    let cached = cache.entry(root.to_path_buf()).or_insert_with(|| Cached {
+        index: store.map(load).unwrap_or_default(),
+        refreshed: None,
+    });
+    let rules = format!("{hidden:?}");
+    let current = cached
+        .refreshed
+        .as_ref()
+        .is_some_and(|(at, seen)| at.elapsed() < FRESH_FOR && *seen == rules);
+    if current {
+        return query(&cached.index, Refresh::default());
+    }
+    let refresh = cached.index.refresh(root, hidden);
+    cached.refreshed = Some((Instant::now(), rules));
     if refresh != Refresh::default()
         && let Some(store) = store
     {
         // The store only saves work next time; failing to write it is no
         // reason to fail the query.
-        let _ = index.save(store);
+        let _ = cached.index.save(store);
     }
-    query(index, refresh)
+    query(&cached.index, refresh)
+}
+
+/// Makes the next use of `root`'s index walk the workspace again (a tool
+/// call may have changed files).
+pub fn mark_stale(root: &Path) {
+    if let Ok(mut cache) = CACHE.lock()
+        && let Some(cached) = cache.get_mut(root)
+    {
+        cached.refreshed = None;
+    }
 }
 
 impl Index {

@@ -396,6 +396,9 @@ impl Session {
         emit: &mut Emit<'_>,
     ) {
         let touches = touches(id);
+        if touches != Touches::Nothing {
+            crate::code::index::mark_stale(&self.setup.tools.roots.workspace);
+        }
         let nothing_reported = touches == Touches::ReportedFiles && output.changed.is_empty();
         if touches == Touches::Nothing || nothing_reported || self.setup.checkpoints.is_none() {
             return;
