@@ -53,6 +53,8 @@ pub fn search_symbols(workspace: &Workspace, query: &SymbolQuery<'_>) -> String 
 
 /// [`search_symbols`] on `index` as it is, under `prefix` (relative).
 pub fn search_in(index: &Index, query: &SymbolQuery<'_>, prefix: Option<&str>) -> String {
+    let q = folded(query.name);
+    let mut buffer = String::new();
     let mut scored: Vec<(u32, &FileEntry, &Symbol)> = index
         .symbols()
         .filter(|(file, symbol)| {
@@ -63,7 +65,7 @@ pub fn search_in(index: &Index, query: &SymbolQuery<'_>, prefix: Option<&str>) -
                 && query.lang.is_none_or(|l| l.covers(file.lang))
         })
         .filter_map(|(file, symbol)| {
-            let score = score(query.name, &symbol.name)?;
+            let score = score_folded(query.name, &q, &symbol.name, &mut buffer)?;
             (!query.exact || score == 0).then_some((score, file, symbol))
         })
         .collect();
@@ -312,27 +314,43 @@ fn files_of(workspace: &Workspace, lang: Lang, file: Option<&Path>) -> Result<Ve
 
 /// `name` lowercased without `_` and `-`, so `add_item` finds `addItem`.
 fn folded(name: &str) -> String {
-    name.chars()
-        .filter(|c| *c != '_' && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect()
+    let mut out = String::with_capacity(name.len());
+    fold_into(name, &mut out);
+    out
+}
+
+/// [`folded`] into `out`, which is cleared first (a search reuses one
+/// buffer for every name).
+fn fold_into(name: &str, out: &mut String) {
+    out.clear();
+    out.extend(
+        name.chars()
+            .filter(|c| *c != '_' && *c != '-')
+            .flat_map(char::to_lowercase),
+    );
 }
 
 /// How well `name` matches `query`: 0 exact, 1 exact but for case and
-/// separators, 2
-/// prefix, 3 substring, 4 and more the letters in order; `None`: no match.
+/// separators, 2 prefix, 3 substring, 4 and more the letters in order;
+/// `None`: no match.
 pub fn score(query: &str, name: &str) -> Option<u32> {
+    score_folded(query, &folded(query), name, &mut String::new())
+}
+
+/// [`score`] with the query already folded, folding `name` into `buffer`.
+fn score_folded(query: &str, q: &str, name: &str, buffer: &mut String) -> Option<u32> {
     if name == query {
         return Some(0);
     }
-    let (q, n) = (folded(query), folded(name));
+    fold_into(name, buffer);
+    let n = buffer.as_str();
     if n == q {
         return Some(1);
     }
-    if n.starts_with(&q) {
+    if n.starts_with(q) {
         return Some(2);
     }
-    if n.contains(&q) {
+    if n.contains(q) {
         return Some(3);
     }
     let mut letters = n.chars();
