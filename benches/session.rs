@@ -115,6 +115,8 @@ fn tool_time(workspace: &Path) -> Duration {
         cancel: agent::tools::Cancel::default(),
         sandbox: Sandbox::off(),
         session: Default::default(),
+        hidden: Default::default(),
+        code_index: None,
     };
     let call = ToolCall {
         tool: "read".into(),

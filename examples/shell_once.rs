@@ -47,6 +47,8 @@ fn run() -> Result<ExitCode, String> {
         cancel: agent::tools::Cancel::default(),
         sandbox: Sandbox::for_agent(&config).with_helper(helper()?),
         session: Default::default(),
+        hidden: Default::default(),
+        code_index: None,
     };
     let policy = Policy::new(config, &workspace, home.as_deref());
     let call = ToolCall {

@@ -43,6 +43,9 @@ pub enum Command {
     /// The git worktrees sub-agents left behind in this workspace.
     #[command(subcommand)]
     Worktree(WorktreeCommand),
+    /// Language servers for the `code` tool: `init` writes `.kiro/settings/lsp.json`.
+    #[command(subcommand)]
+    Code(CodeCommand),
 }
 
 /// `agent worktree …`.
@@ -52,6 +55,25 @@ pub enum WorktreeCommand {
     List,
     /// Remove them and their entries in `.git`.
     Clean,
+}
+
+/// `agent code …`.
+#[derive(Debug, Subcommand)]
+pub enum CodeCommand {
+    /// Detect the workspace's languages and the servers on PATH; write `.kiro/settings/lsp.json`.
+    Init,
+    /// The configured servers, and the known servers found on PATH.
+    Status,
+    /// Build or bring up to date the workspace's symbol index and say how long it took;
+    /// with `--query`, also time a symbol search on it.
+    Index {
+        /// A symbol name to search for.
+        #[arg(long)]
+        query: Option<String>,
+        /// How many times to run the search (the median is shown).
+        #[arg(long, default_value_t = 20)]
+        repeat: usize,
+    },
 }
 
 /// `agent skills …`.

@@ -4,7 +4,8 @@
 //! The crate is laid out along the path every tool call takes, each module
 //! using only those before it: [`config`] turns agent files into validated
 //! rules, [`policy`] decides every tool call against them, [`sandbox`] is
-//! where commands run, [`tools`] are the built-in tools (one file each, in
+//! where commands run, [`code`] is the code
+//! index the `code` tool reads, [`tools`] are the built-in tools (one file each, in
 //! [`tools::registry`]), [`checkpoint`] snapshots the workspace, and the
 //! [`engine`] runs a session, handing every call, whoever makes it, to its
 //! one dispatcher ([`engine::dispatch`]). The [`goal`] loop drives the
@@ -17,6 +18,7 @@ pub mod atomic;
 pub mod chat;
 pub mod checkpoint;
 pub mod cli;
+pub mod code;
 pub mod commands;
 pub mod config;
 pub mod engine;

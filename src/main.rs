@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         Command::Doctor => commands::doctor::run(),
         Command::Mcp(command) => commands::mcp::run(&command),
         Command::Worktree(command) => commands::worktree::run(&command),
+        Command::Code(command) => commands::code::run(&command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,7 +3,7 @@
 //! comments left out) must be a module below its own, in this order:
 //!
 //! `atomic, paths, out, exit, protected, provider` ← `config` ← `policy`, `settings`
-//! ← `sandbox` ← `tools` ← `hooks`, `mcp` ← `checkpoint` ← `engine` ←
+//! ← `sandbox` ← `code` ← `tools` ← `hooks`, `mcp` ← `checkpoint` ← `engine` ←
 //! `goal` ← `chat` (the controller) ← `ui` ← `cli` ← `commands`.
 //!
 //! Modules on one level may not use each other either, so no cycle can
@@ -26,16 +26,17 @@ const LEVELS: &[(&str, u32)] = &[
     ("policy", 2),
     ("settings", 2),
     ("sandbox", 3),
-    ("tools", 4),
-    ("hooks", 5),
-    ("mcp", 5),
-    ("checkpoint", 6),
-    ("engine", 7),
-    ("goal", 8),
-    ("chat", 9),
-    ("ui", 10),
-    ("cli", 11),
-    ("commands", 12),
+    ("code", 4),
+    ("tools", 5),
+    ("hooks", 6),
+    ("mcp", 6),
+    ("checkpoint", 7),
+    ("engine", 8),
+    ("goal", 9),
+    ("chat", 10),
+    ("ui", 11),
+    ("cli", 12),
+    ("commands", 13),
 ];
 
 fn level(module: &str) -> Option<u32> {

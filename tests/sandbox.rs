@@ -92,6 +92,8 @@ impl Fixture {
             cancel: agent::tools::Cancel::default(),
             sandbox: Sandbox::for_agent(&config).with_helper(HELPER),
             session: Default::default(),
+            hidden: Default::default(),
+            code_index: None,
         };
         Some(Fixture {
             policy: Policy::new(config, &workspace, Some(&home)),

@@ -24,6 +24,8 @@ fn secrets_are_not_passed_unless_the_agent_names_them() {
         cancel: agent::tools::Cancel::default(),
         sandbox: Sandbox::off(),
         session: Default::default(),
+        hidden: Default::default(),
+        code_index: None,
     };
     let input = json!({"command": "env"});
     let scrubbed = shell::run(&input, &context(Vec::new()));

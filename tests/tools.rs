@@ -33,6 +33,8 @@ impl Workspace {
             cancel: agent::tools::Cancel::default(),
             sandbox: Sandbox::off(),
             session: Default::default(),
+            hidden: Default::default(),
+            code_index: None,
         };
         Workspace {
             dir,

@@ -99,11 +99,29 @@ enum SlashCommand {
         #[command(subcommand)]
         action: Option<McpAction>,
     },
+    /// Language servers: `init` writes `.kiro/settings/lsp.json` from what is detected,
+    /// `status` says which run, `logs` shows their last output.
+    Code {
+        /// `init`, `status` or `logs`.
+        #[command(subcommand)]
+        action: CodeAction,
+    },
     /// List the commands.
     Help,
     /// Leave the chat (also `/exit`).
     #[command(alias = "exit")]
     Quit,
+}
+
+/// `/code …`.
+#[derive(Debug, Subcommand)]
+enum CodeAction {
+    /// Detect the workspace's languages and the servers on PATH; write `.kiro/settings/lsp.json`.
+    Init,
+    /// Each configured server: running, stopped, not started.
+    Status,
+    /// The language servers' last output.
+    Logs,
 }
 
 /// What a slash command asks of the surface.
@@ -178,6 +196,17 @@ pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, ChatError> {
         SlashCommand::Mcp {
             action: Some(McpAction::Reconnect { name }),
         } => Ok(Reply::McpReconnect(name)),
+        SlashCommand::Code { action } => {
+            let action = match action {
+                CodeAction::Init => "init",
+                CodeAction::Status => "status",
+                CodeAction::Logs => "logs",
+            };
+            let path = std::env::var("PATH").unwrap_or_default();
+            crate::code::command(action, &chat.saved.workspace, &path)
+                .map(Reply::Show)
+                .map_err(ChatError::usage)
+        }
         SlashCommand::Help => Ok(Reply::Show(Line::command().render_long_help().to_string())),
         SlashCommand::Quit => Ok(Reply::Quit),
     }

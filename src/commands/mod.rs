@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod chat;
 pub mod checkpoint;
+pub mod code;
 pub mod doctor;
 pub mod mcp;
 pub mod policy;

@@ -165,6 +165,8 @@ pub struct ToolSettings {
     pub web_fetch: UrlRules,
     /// `subagent`.
     pub subagent: SubagentRules,
+    /// `code`.
+    pub code: super::model::CodeSettings,
     /// Settings of MCP tools (`@server/tool`), passed through untouched.
     pub mcp: BTreeMap<String, Value>,
     /// Tools (current names) whose settings were not fully understood.

@@ -253,6 +253,16 @@ pub struct SubagentSettings {
     pub trusted_agents: Vec<String>,
 }
 
+/// Settings of the `code` tool.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CodeSettings {
+    /// Append a language server's new errors in the changed files to each
+    /// write's result (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnostics_after_write: Option<bool>,
+}
+
 /// Settings of the `shell` tool.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

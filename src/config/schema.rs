@@ -5,6 +5,7 @@ use schemars::{Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value, json};
 
 use super::error::JsonPath;
+use super::model::CodeSettings;
 use super::model::{
     AgentFile, PathSettings, SearchSettings, ShellSettings, SubagentSettings, UrlSettings,
 };
@@ -85,6 +86,7 @@ fn settings_schema(kind: SettingsKind, generator: &mut SchemaGenerator) -> Schem
         SettingsKind::Urls => generator.subschema_for::<UrlSettings>(),
         SettingsKind::Nothing => generator.subschema_for::<Map<String, Value>>(),
         SettingsKind::Subagent => generator.subschema_for::<SubagentSettings>(),
+        SettingsKind::Code => generator.subschema_for::<CodeSettings>(),
     }
 }
 

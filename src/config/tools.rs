@@ -35,6 +35,8 @@ pub enum SettingsKind {
     Nothing,
     /// `availableAgents`, `trustedAgents` (`subagent`).
     Subagent,
+    /// `diagnosticsAfterWrite` (`code`).
+    Code,
 }
 
 /// The built-in tools `agent` runs.
@@ -69,6 +71,7 @@ pub const BUILTIN_TOOLS: &[BuiltinTool] = &[
         SettingsKind::Subagent,
     ),
     tool("knowledge", &[], SettingsKind::Nothing),
+    tool("code", &["code/read", "code/write"], SettingsKind::Code),
 ];
 
 /// Kiro's tools that `agent` does not run, each with every spelling Kiro
@@ -77,7 +80,6 @@ pub const BUILTIN_TOOLS: &[BuiltinTool] = &[
 /// tool is skipped, with a warning, as Kiro skips names it does not know.
 pub const NOT_IMPLEMENTED: &[&[&str]] = &[
     &["aws", "use_aws", "useAws"],
-    &["code", "code/read", "code/write"],
     &["delegate"],
     &["switch_to_execution"],
     &["summary"],

@@ -151,6 +151,12 @@ impl Session {
                 .await;
             self.session_tool_events(&call, &output, emit);
         }
+        if let (true, ToolId::Builtin(tool)) = (ran, id) {
+            self.diagnostics_after_write(tool, &mut output).await;
+        }
+        if ran && !output.writes.is_empty() {
+            self.dispatch_writes(&request, &mut output, emit).await;
+        }
         let text = self.setup.policy.redact(&output.text);
         output.text = crate::tools::text::head_and_tail(&text, MAX_TOOL_RESULT_BYTES);
         if ran && !self.setup.hooks.is_empty() {
@@ -191,6 +197,42 @@ impl Session {
             output.text.push_str(NOTE);
         }
         count
+    }
+
+    /// The files a tool asked to have written (a `code` rewrite), each
+    /// dispatched as a `write` call by the same caller, so the `write`
+    /// tool's rules, fence and checkpoint judge every file; what each
+    /// write answered joins the text.
+    async fn dispatch_writes(
+        &mut self,
+        request: &Request,
+        output: &mut ToolOutput,
+        emit: &mut Emit<'_>,
+    ) {
+        let writes = std::mem::take(&mut output.writes);
+        for (n, planned) in writes.into_iter().enumerate() {
+            let input = serde_json::json!({
+                "command": "create",
+                "path": planned.path.display().to_string(),
+                "content": planned.content,
+            });
+            let write = Request {
+                id: format!("{}.write{}", request.id, n + 1),
+                name: "write".into(),
+                raw_input: input.to_string(),
+                input,
+                caller: request.caller,
+            };
+            let done = Box::pin(self.dispatch(write, emit)).await;
+            let status = match (done.ran, done.output.is_error) {
+                (true, false) => "written".to_string(),
+                _ => format!("not written: {}", done.output.text),
+            };
+            output
+                .text
+                .push_str(&format!("\n- {}: {status}", planned.path.display()));
+            output.changed.extend(done.output.changed);
+        }
     }
 
     /// The canonical name of what the caller called `name`: a built-in
@@ -400,6 +442,9 @@ impl Session {
         emit: &mut Emit<'_>,
     ) {
         let touches = touches(id);
+        if touches != Touches::Nothing {
+            crate::code::index::mark_stale(&self.setup.tools.roots.workspace);
+        }
         let nothing_reported = touches == Touches::ReportedFiles && output.changed.is_empty();
         if touches == Touches::Nothing || nothing_reported || self.setup.checkpoints.is_none() {
             return;

@@ -5,6 +5,7 @@
 pub mod audit;
 mod checkpoints;
 pub mod context;
+mod diagnostics;
 pub mod dispatch;
 pub mod events;
 pub mod limits;

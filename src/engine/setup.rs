@@ -131,20 +131,23 @@ impl SessionSetup {
         };
         let pass_env = config.settings.shell.pass_env.clone();
         let hooks = HookSet::new(&config.hooks, workspace.clone(), scrubbed_env(&pass_env));
-        let tools = ToolContext {
+        let session = SessionInfo {
+            agent: config.name.clone(),
+            model: model_id.clone(),
+            urls: config.settings.web_fetch.clone(),
+            ..SessionInfo::default()
+        };
+        let sandbox = Sandbox::for_agent(&config);
+        let policy = Policy::new(config, &workspace, home.as_deref()).with_guardrails(guardrails);
+        let mut tools = ToolContext {
             roots: Roots::new(&workspace, home.as_deref()),
             env_passthrough: pass_env,
             cancel: Cancel::default(),
-            sandbox: Sandbox::for_agent(&config),
-            session: SessionInfo {
-                agent: config.name.clone(),
-                model: model_id.clone(),
-                urls: config.settings.web_fetch.clone(),
-                ..SessionInfo::default()
-            },
+            sandbox,
+            session,
+            hidden: policy.hidden(),
+            code_index: crate::code::index::store_folder(&workspace),
         };
-        let policy = Policy::new(config, &workspace, home.as_deref()).with_guardrails(guardrails);
-        let mut tools = tools;
         tools.session.read_policy = Some(Arc::new(policy.clone()));
         tools.session.rules = policy
             .overview_text(&Trust::default(), &crate::tools::registry::names())

@@ -381,6 +381,7 @@ impl McpServers {
                     is_error,
                     changed: Vec::new(),
                     exit_code: None,
+                    writes: Vec::new(),
                 }
             }
         }

@@ -21,6 +21,7 @@
 //!    asked (unattended).
 
 pub mod child;
+mod code;
 mod command;
 pub mod decision;
 mod expand;
@@ -56,6 +57,7 @@ use serde_json::Value;
 
 use crate::config::patterns::ToolId;
 use crate::config::{AgentConfig, agent};
+pub use code::Hidden;
 use decision::Judgement;
 pub use decision::{Approval, Decision, Mode, Pending, Reason, ToolCall, Verdict};
 pub use grant::{Breadth, Grant, TrustOption};
@@ -226,6 +228,9 @@ impl Policy {
             },
             ToolId::Builtin("subagent") => {
                 self.judge_subagent(&call.input, pre_approved.as_ref(), &mut judgement)
+            }
+            ToolId::Builtin("code") => {
+                self.judge_code(&call.input, pre_approved.as_ref(), trust, &mut judgement)
             }
             ToolId::Builtin(name @ ("read" | "glob" | "grep")) => {
                 let path = optional_path(&call.input, name);

@@ -1,5 +1,6 @@
 //! The built-in tools the model calls: `read`, `write`, `shell`, `glob`,
 //! `grep`, `subagent`, listed in [`registry`] (one file per tool).
+//! `grep`, `code`, listed in [`registry`] (one file per tool).
 //!
 //! Each tool does one thing and knows nothing of the model or the UI. None
 //! runs without an [`Approval`] from the policy that covers the exact call,
@@ -38,6 +39,7 @@ builtin_tools! {
     web_search::WebSearch,
     subagent::Subagent,
     knowledge::Knowledge,
+    code::Code,
 }
 
 use std::path::PathBuf;
@@ -65,6 +67,10 @@ pub struct ToolContext {
     pub sandbox: Sandbox,
     /// What the session's own tools read (todo lists, settings, rules).
     pub session: SessionInfo,
+    /// What the policy never lets the code index read.
+    pub hidden: crate::policy::Hidden,
+    /// The folder the code index is stored in (`None`: memory only).
+    pub code_index: Option<PathBuf>,
 }
 
 /// What the tools that work on the session rather than the workspace
@@ -106,6 +112,9 @@ pub struct ToolOutput {
     pub changed: Vec<PathBuf>,
     /// The command's exit code (shell), for the audit log.
     pub exit_code: Option<i32>,
+    /// Files the tool asks the dispatcher to write, each through the
+    /// `write` tool and its rules (a `code` rewrite).
+    pub writes: Vec<crate::code::ops::PlannedWrite>,
 }
 
 impl ToolOutput {
@@ -116,6 +125,7 @@ impl ToolOutput {
             is_error: false,
             changed: Vec::new(),
             exit_code: None,
+            writes: Vec::new(),
         }
     }
 
@@ -126,6 +136,7 @@ impl ToolOutput {
             is_error: true,
             changed: Vec::new(),
             exit_code: None,
+            writes: Vec::new(),
         }
     }
 }

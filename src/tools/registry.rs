@@ -101,5 +101,6 @@ mod tests {
         assert_eq!(names()[..5], ["read", "write", "shell", "glob", "grep"]);
         assert_eq!(find("task").map(|t| t.name()), Some("todo_list"));
         assert_eq!(find("use_subagent").map(|t| t.name()), Some("subagent"));
+        assert_eq!(find("code/read").map(|t| t.name()), Some("code"));
     }
 }

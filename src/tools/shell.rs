@@ -193,6 +193,7 @@ fn report(
         is_error,
         changed: Vec::new(),
         exit_code,
+        writes: Vec::new(),
     }
 }
 

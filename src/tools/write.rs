@@ -98,6 +98,7 @@ fn apply(input: &Value, context: &ToolContext) -> Result<ToolOutput, ToolOutput>
         is_error: false,
         changed: vec![path],
         exit_code: None,
+        writes: Vec::new(),
     })
 }
 

@@ -32,6 +32,7 @@ use crate::config::agent::{
 };
 use crate::config::error::JsonPath;
 use crate::config::hint;
+use crate::config::model::CodeSettings;
 use crate::config::model::{
     PathSettings, SearchSettings, ShellSettings, SubagentSettings, UrlSettings,
 };
@@ -151,6 +152,13 @@ impl Checker<'_> {
                 match denies_only {
                     true => target.denied.extend(rules.denied),
                     false => *target = rules,
+                }
+            }
+            SettingsKind::Code => {
+                if let Some(typed) = self.lenient::<CodeSettings>(tool, value, path, settings)
+                    && !denies_only
+                {
+                    settings.code = typed;
                 }
             }
             SettingsKind::Shell => {

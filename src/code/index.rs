@@ -1,0 +1,279 @@
+//! The workspace's symbol index: every source file `.gitignore` does not
+//! hide and the policy does not hide, with its symbols. It is built on
+//! first use by a parallel walk, kept in memory for the process, stored as
+//! JSON lines under the data folder (`code/<workspace key>/index.jsonl`,
+//! never in the workspace), and brought up to date before each use by
+//! re-parsing only the files whose size or modification time changed.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use ignore::{DirEntry, WalkBuilder, WalkState};
+use serde::{Deserialize, Serialize};
+
+use super::lang::Lang;
+use super::symbols::{self, Symbol};
+use crate::policy::Hidden;
+
+/// Files larger than this are not parsed (generated bundles, data).
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// The stored form's version; a store of another version is rebuilt.
+const VERSION: u32 = 1;
+
+/// One indexed file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Its path relative to the workspace, with `/`.
+    pub path: String,
+    /// Its language.
+    pub lang: Lang,
+    /// Size in bytes when parsed.
+    pub size: u64,
+    /// Modification time (nanoseconds since the epoch) when parsed.
+    pub modified: u128,
+    /// Whether its syntax tree had errors.
+    #[serde(default)]
+    pub has_errors: bool,
+    /// Its symbols, in source order.
+    pub symbols: Vec<Symbol>,
+}
+
+/// A workspace's index.
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    /// Indexed files by relative path.
+    pub files: BTreeMap<String, FileEntry>,
+}
+
+/// What one refresh did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Refresh {
+    /// Files parsed (new or changed).
+    pub parsed: usize,
+    /// Files dropped (deleted, now ignored or hidden).
+    pub dropped: usize,
+}
+
+/// How long an index is taken as current without a walk, unless a tool
+/// call of this process may have changed files since ([`mark_stale`]).
+/// Only edits made outside `agent` wait for it.
+const FRESH_FOR: Duration = Duration::from_secs(2);
+
+/// One workspace's index in this process.
+struct Cached {
+    index: Index,
+    /// When it was last brought up to date, and under which hidden paths.
+    refreshed: Option<(Instant, String)>,
+}
+
+/// The indexes of this process, by workspace.
+static CACHE: Mutex<BTreeMap<PathBuf, Cached>> = Mutex::new(BTreeMap::new());
+
+/// Runs `query` on the up-to-date index of `root`; `store` is the folder
+/// its stored form lives in (`None`: memory only). The walk that brings it
+/// up to date is skipped when the last one is recent, under the same
+/// hidden paths, and nothing was marked stale since.
+pub fn with_index<T>(
+    root: &Path,
+    hidden: &Hidden,
+    store: Option<&Path>,
+    query: impl FnOnce(&Index, Refresh) -> T,
+) -> T {
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let cached = cache.entry(root.to_path_buf()).or_insert_with(|| Cached {
+        index: store.map(load).unwrap_or_default(),
+        refreshed: None,
+    });
+    let rules = format!("{hidden:?}");
+    let current = cached
+        .refreshed
+        .as_ref()
+        .is_some_and(|(at, seen)| at.elapsed() < FRESH_FOR && *seen == rules);
+    if current {
+        return query(&cached.index, Refresh::default());
+    }
+    let refresh = cached.index.refresh(root, hidden);
+    cached.refreshed = Some((Instant::now(), rules));
+    if refresh != Refresh::default()
+        && let Some(store) = store
+    {
+        // The store only saves work next time; failing to write it is no
+        // reason to fail the query.
+        let _ = cached.index.save(store);
+    }
+    query(&cached.index, refresh)
+}
+
+/// Makes the next use of `root`'s index walk the workspace again (a tool
+/// call may have changed files).
+pub fn mark_stale(root: &Path) {
+    if let Ok(mut cache) = CACHE.lock()
+        && let Some(cached) = cache.get_mut(root)
+    {
+        cached.refreshed = None;
+    }
+}
+
+impl Index {
+    /// Brings the index up to date with the files under `root`.
+    pub fn refresh(&mut self, root: &Path, hidden: &Hidden) -> Refresh {
+        let seen = Mutex::new(Vec::new());
+        let old = &self.files;
+        WalkBuilder::new(root)
+            .hidden(false)
+            .require_git(false)
+            .filter_entry(|entry| entry.file_name() != ".git")
+            .build_parallel()
+            .run(|| {
+                Box::new(|entry| {
+                    if let Ok(entry) = entry
+                        && let Some(found) = visit(root, &entry, hidden, old)
+                        && let Ok(mut seen) = seen.lock()
+                    {
+                        seen.push(found);
+                    }
+                    WalkState::Continue
+                })
+            });
+        let seen = seen.into_inner().unwrap_or_default();
+        let mut refresh = Refresh::default();
+        let mut files = BTreeMap::new();
+        for (path, parsed) in seen {
+            let entry = match parsed {
+                Some(entry) => {
+                    refresh.parsed += 1;
+                    entry
+                }
+                None => match self.files.remove(&path) {
+                    Some(entry) => entry,
+                    None => continue,
+                },
+            };
+            files.insert(path, entry);
+        }
+        refresh.dropped = self
+            .files
+            .keys()
+            .filter(|path| !files.contains_key(*path))
+            .count();
+        self.files = files;
+        refresh
+    }
+
+    /// Writes the index to `folder/index.jsonl`, atomically.
+    fn save(&self, folder: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(folder)?;
+        let mut out = Vec::new();
+        writeln!(out, "{}", serde_json::json!({ "version": VERSION }))?;
+        for entry in self.files.values() {
+            serde_json::to_writer(&mut out, entry)?;
+            out.push(b'\n');
+        }
+        crate::atomic::write(&folder.join("index.jsonl"), &out, None)
+    }
+
+    /// Every symbol with its file.
+    pub fn symbols(&self) -> impl Iterator<Item = (&FileEntry, &Symbol)> {
+        self.files
+            .values()
+            .flat_map(|file| file.symbols.iter().map(move |symbol| (file, symbol)))
+    }
+}
+
+/// The index stored in `folder`, or an empty one if there is none or it
+/// cannot be read.
+fn load(folder: &Path) -> Index {
+    let Ok(text) = std::fs::read_to_string(folder.join("index.jsonl")) else {
+        return Index::default();
+    };
+    let mut lines = text.lines();
+    let header: Option<serde_json::Value> = lines.next().and_then(|l| serde_json::from_str(l).ok());
+    if header.and_then(|h| h["version"].as_u64()) != Some(u64::from(VERSION)) {
+        return Index::default();
+    }
+    let files = lines
+        .filter_map(|line| serde_json::from_str::<FileEntry>(line).ok())
+        .map(|entry| (entry.path.clone(), entry))
+        .collect();
+    Index { files }
+}
+
+/// One walked file: its relative path, and its new entry when it had to be
+/// parsed (`None`: the old entry still holds). `None` for a file the
+/// index does not keep.
+fn visit(
+    root: &Path,
+    entry: &DirEntry,
+    hidden: &Hidden,
+    old: &BTreeMap<String, FileEntry>,
+) -> Option<(String, Option<FileEntry>)> {
+    if !entry.file_type()?.is_file() {
+        return None;
+    }
+    let lang = Lang::of_path(entry.path())?;
+    if hidden.hides(entry.path()) {
+        return None;
+    }
+    let relative = relative_path(root, entry.path())?;
+    let metadata = entry.metadata().ok()?;
+    if metadata.len() > MAX_FILE_BYTES {
+        return None;
+    }
+    let modified = metadata
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let unchanged = old
+        .get(&relative)
+        .is_some_and(|e| e.size == metadata.len() && e.modified == modified && e.lang == lang);
+    if unchanged {
+        return Some((relative, None));
+    }
+    let bytes = std::fs::read(entry.path()).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    let (symbols, has_errors) = match symbols::parse(lang, &text) {
+        Some(tree) => (
+            symbols::extract_from(lang, &tree, &text),
+            tree.root_node().has_error(),
+        ),
+        None => (Vec::new(), true),
+    };
+    let entry = FileEntry {
+        path: relative.clone(),
+        lang,
+        size: metadata.len(),
+        modified,
+        has_errors,
+        symbols,
+    };
+    Some((relative, Some(entry)))
+}
+
+/// `path` relative to `root`, with `/` between the parts.
+pub fn relative_path(root: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(root).ok()?;
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(parts.join("/"))
+}
+
+/// The folder the index of `workspace` is stored in, under the data
+/// folder; `None` when there is no data folder.
+pub fn store_folder(workspace: &Path) -> Option<PathBuf> {
+    let state = crate::paths::StatePaths::from_env().ok()?;
+    Some(
+        state
+            .data
+            .join("code")
+            .join(crate::paths::workspace_key(workspace)),
+    )
+}

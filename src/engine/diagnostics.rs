@@ -1,0 +1,89 @@
+//! Diagnostics after a write: when the workspace has a language server for
+//! a file the `write` tool just changed (a `code` rewrite's writes too),
+//! the server's errors and warnings in it are appended to the result the
+//! model reads, errors first, so it can fix a type error before it runs
+//! the checks. `toolsSettings.code.diagnosticsAfterWrite: false` turns it
+//! off. The wait is bounded; a server that does not answer adds a note,
+//! never a hang.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::code::Workspace;
+use crate::code::lsp::{self, config::LspConfig, ops::format_diagnostics};
+use crate::tools::ToolOutput;
+use crate::tools::registry::Tool;
+
+use super::session::Session;
+
+/// How long to wait for a server's diagnostics of one file.
+const WAIT: Duration = Duration::from_secs(8);
+/// Diagnostic lines appended per file.
+const MAX_LINES: usize = 20;
+
+impl Session {
+    /// Appends the language server's diagnostics of the files a `write`
+    /// call changed to its result.
+    pub(super) async fn diagnostics_after_write(&self, tool: &dyn Tool, output: &mut ToolOutput) {
+        if tool.name() != "write" || output.is_error || output.changed.is_empty() {
+            return;
+        }
+        let settings = &self.setup.policy.config().settings.code;
+        if settings.diagnostics_after_write == Some(false) {
+            return;
+        }
+        let context = &self.setup.tools;
+        let Ok(Some(config)) = LspConfig::load(&context.roots.workspace) else {
+            return;
+        };
+        let files: Vec<PathBuf> = output
+            .changed
+            .iter()
+            .filter(|f| config.server_for(f).is_some())
+            .cloned()
+            .collect();
+        if files.is_empty() {
+            return;
+        }
+        let workspace = Workspace {
+            root: context.roots.workspace.clone(),
+            hidden: context.hidden.clone(),
+            store: None,
+        };
+        let env = crate::tools::shell::scrubbed_env(&context.env_passthrough);
+        let found = tokio::task::spawn_blocking(move || collect(&workspace, &files, &env))
+            .await
+            .unwrap_or_default();
+        output.text.push_str(&found);
+    }
+}
+
+/// The diagnostics of each file, as text to append.
+fn collect(
+    workspace: &Workspace,
+    files: &[PathBuf],
+    env: &[(std::ffi::OsString, std::ffi::OsString)],
+) -> String {
+    let mut out = String::new();
+    for file in files {
+        let shown = workspace
+            .relative(file)
+            .unwrap_or_else(|| file.display().to_string());
+        let found = lsp::with_server(&workspace.root, file, env, |client| {
+            let (_, text) = crate::code::ops::read_source(workspace, file)?;
+            let found = client.diagnostics(file, &text, WAIT)?;
+            Ok((
+                client.config.name.clone(),
+                format_diagnostics(&shown, &found, MAX_LINES),
+            ))
+        });
+        match found {
+            Ok((server, Some(lines))) => out.push_str(&format!(
+                "\n\ndiagnostics from {server} after this write:\n{lines}"
+            )),
+            Ok((_, None)) => {}
+            Err(error) => out.push_str(&format!("\n\n(no diagnostics for {shown}: {error})")),
+        }
+    }
+    out
+}
