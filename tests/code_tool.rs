@@ -118,6 +118,7 @@ impl Workspace {
             env_passthrough: Vec::new(),
             cancel: agent::tools::Cancel::default(),
             sandbox: Sandbox::off(),
+            session: Default::default(),
             hidden: policy.hidden(),
             code_index: None,
         };
