@@ -41,21 +41,9 @@ fn json_lines(text: &str) -> Vec<Value> {
         .collect()
 }
 
-fn python3_available() -> bool {
-    let found = std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found || std::env::var("CI").is_err(),
-        "python3 is needed for the MCP test server"
-    );
-    found
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn every_entry_point_leaves_the_same_trace() {
-    if !python3_available() {
+    if !support::python3_available() {
         eprintln!("skipped: python3 is not installed");
         return;
     }
@@ -310,7 +298,7 @@ fn sent_result(protocol: Protocol, body: &Value, id: &Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tool_results_in_the_event_stream_are_what_the_model_receives() {
-    if !python3_available() {
+    if !support::python3_available() {
         eprintln!("skipped: python3 is not installed");
         return;
     }

@@ -50,16 +50,7 @@ async fn run(env: &Env, calls: &[Value]) -> Vec<(String, bool)> {
     let output = env
         .chat_stream(&server.url, &["use the knowledge base"])
         .await;
-    let results: Vec<(String, bool)> = support::stream_events(&output)
-        .iter()
-        .filter(|e| e["type"] == "tool_result")
-        .map(|e| {
-            (
-                e["output"].as_str().unwrap().to_string(),
-                e["is_error"].as_bool().unwrap(),
-            )
-        })
-        .collect();
+    let results: Vec<(String, bool)> = support::tool_results(&output);
     assert_eq!(
         results.len(),
         calls.len(),

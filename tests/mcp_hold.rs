@@ -13,18 +13,6 @@ use serde_json::{Value, json};
 use support::Env;
 use support::model_server::{ModelServer, Protocol};
 
-fn python3_available() -> bool {
-    let found = std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found || std::env::var("CI").is_err(),
-        "python3 is needed for the MCP test server"
-    );
-    found
-}
-
 /// An agent with the notes server, started with `env`.
 fn agent(env: &Env, server_env: Value, timeout_ms: Option<u64>) {
     let script = support::repo().join("tests/fixtures/mcp/notes_server.py");
@@ -77,16 +65,7 @@ async fn run_paced(
     let output = env
         .chat_stream(&server.url, &["--trust-workspace", "write notes"])
         .await;
-    let results = support::stream_events(&output)
-        .iter()
-        .filter(|e| e["type"] == "tool_result")
-        .map(|e| {
-            (
-                e["output"].as_str().unwrap().to_string(),
-                e["is_error"].as_bool().unwrap(),
-            )
-        })
-        .collect();
+    let results = support::tool_results(&output);
     (
         results,
         String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -95,7 +74,7 @@ async fn run_paced(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_exits_is_started_again_for_the_next_call() {
-    if !python3_available() {
+    if !support::python3_available() {
         return;
     }
     let env = Env::new();
@@ -119,7 +98,7 @@ async fn a_server_that_exits_is_started_again_for_the_next_call() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_server_is_shown_with_its_stderr_and_a_slow_call_times_out() {
-    if !python3_available() {
+    if !support::python3_available() {
         return;
     }
     let env = Env::new();
@@ -150,7 +129,7 @@ async fn a_failed_server_is_shown_with_its_stderr_and_a_slow_call_times_out() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_changed_tool_description_is_refused_until_trusted() {
-    if !python3_available() {
+    if !support::python3_available() {
         return;
     }
     let env = Env::new();

@@ -23,19 +23,6 @@ fn agent(env: &Env) {
     );
 }
 
-fn results(events: &[Value]) -> Vec<(String, bool)> {
-    events
-        .iter()
-        .filter(|e| e["type"] == "tool_result")
-        .map(|e| {
-            (
-                e["output"].as_str().unwrap().to_string(),
-                e["is_error"].as_bool().unwrap(),
-            )
-        })
-        .collect()
-}
-
 fn create() -> Value {
     json!({"command": "create", "todo_list_description": "type the pantry",
            "tasks": [{"task_description": "type stock.py"}, {"task_description": "type orders.py"}]})
@@ -93,7 +80,7 @@ async fn session_tools_run_unasked_and_answer_from_the_session() {
     for call in events.iter().filter(|e| e["type"] == "tool_call") {
         assert_eq!(call["decision"], "allow", "{call}");
     }
-    let got = results(&events);
+    let got = support::tool_results(&output);
     assert_eq!(got[0], ("noted: first read, then type".to_string(), false));
     let (introspect, _) = &got[1];
     assert!(introspect.contains("This agent's rules:"), "{introspect}");
@@ -156,7 +143,7 @@ async fn a_resumed_session_has_its_todo_list_and_stream_json_shows_it() {
         "type orders.py"
     );
     let second = env.chat_stream(&server.url, &["--resume", "go on"]).await;
-    let got = results(&support::stream_events(&second));
+    let got = support::tool_results(&second);
     assert_eq!(got.len(), 1, "{}", String::from_utf8_lossy(&second.stderr));
     assert!(
         !got[0].1 && got[0].0.contains("0. [x] type stock.py"),

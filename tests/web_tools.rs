@@ -96,17 +96,7 @@ async fn run(env: &Env, calls: Vec<(&str, Value)>) -> Vec<(String, bool)> {
     script.push(Protocol::OpenAi.text("done"));
     let server = ModelServer::start(script).await;
     let output = env.chat_stream(&server.url, &["fetch things"]).await;
-    let events = support::stream_events(&output);
-    let results: Vec<(String, bool)> = events
-        .iter()
-        .filter(|e| e["type"] == "tool_result")
-        .map(|e| {
-            (
-                e["output"].as_str().unwrap().to_string(),
-                e["is_error"].as_bool().unwrap(),
-            )
-        })
-        .collect();
+    let results = support::tool_results(&output);
     assert_eq!(
         results.len(),
         count,

@@ -154,6 +154,33 @@ impl Env {
     }
 }
 
+/// Each tool result a `stream-json` run printed: what the model was told,
+/// and whether it was a failure or a refusal.
+pub fn tool_results(output: &std::process::Output) -> Vec<(String, bool)> {
+    stream_events(output)
+        .iter()
+        .filter(|e| e["type"] == "tool_result")
+        .map(|e| {
+            let text = e["output"].as_str().expect("output text").to_string();
+            (text, e["is_error"].as_bool().expect("is_error"))
+        })
+        .collect()
+}
+
+/// Whether `python3` runs here (the MCP test servers are Python); under
+/// `CI=true` its absence fails the test instead of skipping it.
+pub fn python3_available() -> bool {
+    let found = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found || std::env::var("CI").is_err(),
+        "python3 is needed for the MCP test server"
+    );
+    found
+}
+
 /// The events a `stream-json` run printed, one per line.
 pub fn stream_events(output: &std::process::Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&output.stdout)
