@@ -318,14 +318,7 @@ fn workspace_trust(
             request.file.display(),
             request.summary.join("\n  ")
         ));
-        config.unrun_pre_tool_hooks = config
-            .hooks
-            .pre_tool_use
-            .iter()
-            .map(|h| h.matcher.clone())
-            .collect();
-        config.hooks = Default::default();
-        config.mcp_servers.clear();
+        config.skip_programs();
     }
     config
 }

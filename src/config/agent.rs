@@ -214,3 +214,20 @@ pub struct AgentConfig {
     /// Shown when the agent starts.
     pub welcome_message: Option<String>,
 }
+
+impl AgentConfig {
+    /// Drops the programs this agent would start (hooks and MCP servers),
+    /// for when they may not run (an untrusted workspace, a child agent).
+    /// The calls its `preToolUse` hooks would have judged ask instead, so
+    /// dropping a hook never loosens anything.
+    pub fn skip_programs(&mut self) {
+        self.unrun_pre_tool_hooks = self
+            .hooks
+            .pre_tool_use
+            .iter()
+            .map(|h| h.matcher.clone())
+            .collect();
+        self.hooks = Default::default();
+        self.mcp_servers.clear();
+    }
+}

@@ -99,14 +99,7 @@ impl Session {
         let (validated, _) = crate::config::load(&task.agent, workspace, home.as_deref())
             .map_err(|e| format!("agent `{}` could not be loaded: {e}", task.agent))?;
         let mut config = validated.config;
-        config.unrun_pre_tool_hooks = config
-            .hooks
-            .pre_tool_use
-            .iter()
-            .map(|h| h.matcher.clone())
-            .collect();
-        config.hooks = Default::default();
-        config.mcp_servers.clear();
+        config.skip_programs();
         let guardrails = guardrails::load(workspace, home.as_deref()).map_err(|e| e.to_string())?;
         let mut setup = SessionSetup::assemble(Assembly {
             config,
