@@ -34,6 +34,10 @@ async fn site() -> String {
         .route("/to-secret", get(|| async { Redirect::temporary("/secret/key") }))
         .route("/to-page", get(|| async { Redirect::temporary("/page") }))
         .route(
+            "/to-metadata",
+            get(|| async { Redirect::temporary("http://169.254.169.254/latest/meta-data/") }),
+        )
+        .route(
             "/big",
             get(|| async { "x".repeat(5 * 1024 * 1024) }),
         )
@@ -135,6 +139,7 @@ async fn fetches_follow_the_url_rules() {
                 json!({"url": format!("{site}/big"), "mode": "full"}),
             ),
             ("web_fetch", json!({"url": "file:///etc/passwd"})),
+            ("web_fetch", json!({"url": format!("{site}/to-metadata")})),
         ],
     )
     .await;
@@ -183,6 +188,11 @@ async fn fetches_follow_the_url_rules() {
         results[7].1 && results[7].0.contains("only http and https"),
         "{:?}",
         results[7]
+    );
+    let (metadata, failed) = &results[8];
+    assert!(
+        *failed && metadata.contains("169.254.169.254") && metadata.contains("not followed"),
+        "a trusted site cannot redirect to the metadata address: {metadata}"
     );
 }
 
