@@ -542,3 +542,41 @@ async fn a_check_added_because_all_passed_must_fail_first_and_then_the_goal_is_m
     assert_eq!(baseline[2]["exit_code"], 1, "the added check failed first");
     assert_eq!(report["iterations"][0]["checks"][2]["exit_code"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_plan_becomes_the_todo_list_the_model_ticks_off() {
+    let env = Env::new();
+    copy_example(&env, "kiro-autorun");
+    let agent = env.read(".kiro/agents/refactor-bot.json");
+    let mut agent: Value = serde_json::from_str(&agent).unwrap();
+    agent["tools"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("todo_list"));
+    env.write(".kiro/agents/refactor-bot.json", &agent.to_string());
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("Plan:\n- Type add_item and remove_item\n- Type total_units\n"),
+        Protocol::OpenAi.tool_calls(&[
+            typed_write("w"),
+            (
+                "t",
+                "todo_list",
+                json!({"command": "complete", "current_id": "1", "completed_indices": [0, 1]}),
+            ),
+        ]),
+        Protocol::OpenAi.text("Typed."),
+    ])
+    .await;
+    let goal = "/goal --check 'python -m pytest -q' --check 'mypy --strict src' add type hints";
+    let report = &goal_report(&env, &server, goal, &[], 0).await;
+    assert_eq!(report["status"], "met", "{report:#}");
+    let implement = server.requests()[1].body.to_string();
+    assert!(
+        implement.contains("Your plan is now todo list 1")
+            && implement.contains("[ ] Type add_item and remove_item")
+            && implement.contains("[ ] Type total_units"),
+        "{implement}"
+    );
+    let ticked = server.requests()[2].body.to_string();
+    assert!(ticked.contains("[x] Type total_units"), "{ticked}");
+}

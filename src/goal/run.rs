@@ -17,7 +17,7 @@ use super::checks::{self, ApprovedCheck};
 use super::report::{CheckResult, GoalReport, GoalStatus, Iteration, Refusal};
 use super::spec::GoalSpec;
 use crate::checkpoint::CheckpointStore;
-use crate::engine::{Event, Halt, Session, TurnError, TurnOptions};
+use crate::engine::{Caller, Event, Halt, Session, TurnError, TurnOptions};
 use crate::policy::Verdict;
 use crate::policy::protect::PathGlobs;
 
@@ -142,6 +142,9 @@ impl Goal<'_> {
             return Ok(());
         };
         let mut prompt = implement_prompt(self.spec, &plan, &self.report);
+        if let Some(note) = self.plan_as_todo(session, &plan, emit).await {
+            prompt.push_str(&note);
+        }
         let mut previous: Option<(Option<String>, Vec<CheckResult>)> = None;
         let mut unchanged_in_a_row = 0;
         let baseline_tree = self.latest_tree().await;
@@ -217,6 +220,46 @@ impl Goal<'_> {
             false => self.spec.checks.clone(),
         };
         Ok(outcome.text)
+    }
+
+    /// The plan's steps (its bullet or numbered lines) as the session's todo
+    /// list, when the agent has `todo_list`: created through the dispatcher
+    /// like any call (a `todo` event shows it live), and named in the
+    /// implementing prompt so the model ticks the steps off as it goes. The
+    /// note for that prompt, or `None` when no list was made.
+    async fn plan_as_todo(
+        &self,
+        session: &mut Session,
+        plan: &str,
+        emit: &mut (dyn FnMut(Event) + Send),
+    ) -> Option<String> {
+        let steps = plan_steps(plan);
+        let listed = crate::policy::tools::exists(
+            session.agent(),
+            crate::config::patterns::ToolId::Builtin("todo_list"),
+        );
+        if steps.is_empty() || !listed {
+            return None;
+        }
+        let tasks: Vec<_> = steps
+            .iter()
+            .map(|step| serde_json::json!({ "task_description": step }))
+            .collect();
+        let input = serde_json::json!({
+            "command": "create",
+            "todo_list_description": self.spec.objective(),
+            "tasks": tasks,
+        });
+        let dispatched = session.call(Caller::Goal, "todo_list", input, emit).await;
+        if dispatched.output.is_error {
+            return None;
+        }
+        let list = session.tool_context().session.todo.current()?;
+        Some(format!(
+            "\nYour plan is now todo list {id}:\n{}Mark each step complete with `todo_list` (`complete`, `current_id` \"{id}\", `completed_indices`) as you finish it.\n",
+            list.render(),
+            id = list.id
+        ))
     }
 
     /// One implementing turn (`must_act` until a file changed: a local
@@ -515,6 +558,37 @@ fn same_failures(before: &[CheckResult], now: &[CheckResult]) -> bool {
     failing(before) == failing(now)
 }
 
+/// Steps a todo list holds at most.
+const MAX_PLAN_STEPS: usize = 12;
+
+/// The plan's bullet (`-`, `*`, `•`) and numbered (`1.`, `2)`) lines,
+/// without their markers.
+fn plan_steps(plan: &str) -> Vec<String> {
+    plan.lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            let rest = ["- ", "* ", "• "]
+                .iter()
+                .find_map(|marker| line.strip_prefix(marker))
+                .or_else(|| {
+                    let digits =
+                        line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+                    let after = &line[digits..];
+                    (digits > 0)
+                        .then(|| {
+                            after
+                                .strip_prefix(". ")
+                                .or_else(|| after.strip_prefix(") "))
+                        })
+                        .flatten()
+                })?;
+            let step = rest.trim();
+            (!step.is_empty()).then(|| step.to_string())
+        })
+        .take(MAX_PLAN_STEPS)
+        .collect()
+}
+
 fn planning_prompt(spec: &GoalSpec) -> String {
     let checks = match spec.checks.is_empty() {
         true => "Then state the acceptance checks by calling `set_checks`: shell commands that all exit 0 exactly when the objective is met (for example the test suite and a type checker). Each must be a command this agent's shell policy allows to run unasked; the program runs them itself after every iteration.".to_string(),
@@ -581,4 +655,24 @@ pub(super) fn bullet_list(items: &[String]) -> String {
         .map(|item| format!("- `{item}`"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan_steps;
+
+    #[test]
+    fn a_plans_bullets_and_numbers_become_its_steps() {
+        let plan = "Plan:\n- Read **src/inventory.py**\n* Add hints\n1. Run mypy\n2) Fix what it finds\nThen done.\n-\n10. Tenth";
+        assert_eq!(
+            plan_steps(plan),
+            [
+                "Read **src/inventory.py**",
+                "Add hints",
+                "Run mypy",
+                "Fix what it finds",
+                "Tenth"
+            ]
+        );
+    }
 }

@@ -99,6 +99,9 @@ pub struct App {
     pub(super) cache: Cache,
     /// The last goal's report, for `/goal` alone.
     pub last_goal: Option<String>,
+    /// The model's current todo list, shown above the prompt while any of
+    /// its tasks is open.
+    pub todo: Option<crate::tools::todo::TodoList>,
 }
 
 impl App {
@@ -119,6 +122,7 @@ impl App {
             dirty: true,
             cache: Cache::default(),
             last_goal: None,
+            todo: None,
         }
     }
 
@@ -209,7 +213,17 @@ impl App {
                 Notice::Info,
                 format!("{tool} call recovered from the reply's text ({form:?})"),
             ),
-            Event::Todo { list } => self.notice(Notice::Info, list.render().trim_end().to_string()),
+            Event::Todo { list } => {
+                let done = list.tasks.iter().filter(|t| t.completed).count();
+                let summary = format!(
+                    "todo list {}: {done}/{} done · {}",
+                    list.id,
+                    list.tasks.len(),
+                    list.description
+                );
+                self.notice(Notice::Info, summary);
+                self.todo = Some(list);
+            }
             Event::Warning { message } => self.notice(Notice::Warning, message),
             Event::Error { message } => self.notice(Notice::Error, message),
             Event::TurnEnd { .. } | Event::Child { .. } => {}

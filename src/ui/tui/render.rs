@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
@@ -154,9 +155,28 @@ pub fn draw_at(app: &mut App, frame: &mut Frame<'_>, now: Instant) {
         0 => 0,
         n => (n as u16 + 1).min(area.height.saturating_sub(4) * 2 / 3),
     };
-    let [transcript, approval, input, status, footer] =
-        stack(area, [approval_height, app.editor.height() + 1, 1, 1]);
+    let todo_lines = app
+        .todo
+        .as_ref()
+        .map(|list| todo_panel(list, width, &theme))
+        .unwrap_or_default();
+    let todo_height = match todo_lines.len() {
+        0 => 0,
+        n => n as u16 + 1,
+    };
+    let [transcript, todo, approval, input, status, footer] = stack(
+        area,
+        [todo_height, approval_height, app.editor.height() + 1, 1, 1],
+    );
     draw_transcript(app, frame, transcript);
+    if !todo_lines.is_empty() {
+        let block = Block::new()
+            .borders(Borders::TOP)
+            .border_style(theme.border);
+        let inner = block.inner(todo);
+        frame.render_widget(block, todo);
+        frame.render_widget(Paragraph::new(todo_lines), inner);
+    }
     if !approval_lines.is_empty() {
         let block = Block::new().borders(Borders::TOP).border_style(theme.ask);
         let inner = block.inner(approval);
@@ -177,16 +197,52 @@ pub fn draw_at(app: &mut App, frame: &mut Frame<'_>, now: Instant) {
 /// Splits `area` into the transcript above and rows of `heights` stacked
 /// at its bottom, the last ones kept first when the screen is too short.
 /// (Plain arithmetic: a constraint solver here cost most of a frame.)
-fn stack(area: Rect, heights: [u16; 4]) -> [Rect; 5] {
+fn stack(area: Rect, heights: [u16; 5]) -> [Rect; 6] {
     let mut bottom = area.bottom();
-    let mut rows = [Rect::default(); 4];
+    let mut rows = [Rect::default(); 5];
     for (row, height) in rows.iter_mut().zip(heights).rev() {
         let height = height.min(bottom - area.y);
         bottom -= height;
         *row = Rect::new(area.x, bottom, area.width, height);
     }
     let transcript = Rect::new(area.x, area.y, area.width, bottom - area.y);
-    [transcript, rows[0], rows[1], rows[2], rows[3]]
+    [transcript, rows[0], rows[1], rows[2], rows[3], rows[4]]
+}
+
+/// Task lines the todo panel shows at most.
+const TODO_PANEL_TASKS: usize = 5;
+
+/// The todo panel: the list's summary with its progress, then a window of
+/// its tasks that starts a little before the first open one; nothing once
+/// every task is done (the transcript keeps the finished list).
+fn todo_panel(
+    list: &crate::tools::todo::TodoList,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let Some(first_open) = list.tasks.iter().position(|t| !t.completed) else {
+        return Vec::new();
+    };
+    let done = list.tasks.iter().filter(|t| t.completed).count();
+    let title = format!(
+        "todo {}/{} · {}",
+        done,
+        list.tasks.len(),
+        clean(&list.description)
+    );
+    let mut lines = vec![Line::from(Span::styled(truncate(&title, width), theme.dim))];
+    let start = first_open
+        .saturating_sub(1)
+        .min(list.tasks.len().saturating_sub(TODO_PANEL_TASKS));
+    for task in list.tasks.iter().skip(start).take(TODO_PANEL_TASKS) {
+        let (mark, style) = match task.completed {
+            true => ("✓ ", theme.dim),
+            false => ("☐ ", Style::default()),
+        };
+        let text = format!("{mark}{}", clean(&task.task_description));
+        lines.push(Line::from(Span::styled(truncate(&text, width), style)));
+    }
+    lines
 }
 
 fn draw_transcript(app: &mut App, frame: &mut Frame<'_>, area: Rect) {

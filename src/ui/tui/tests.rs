@@ -348,3 +348,43 @@ fn tiny_screens_keep_the_footer_and_status() {
         }
     }
 }
+
+fn todo(done: usize) -> crate::tools::todo::TodoList {
+    let tasks = [
+        "Add hints to add_item",
+        "Add hints to remove_item",
+        "Run mypy --strict",
+    ];
+    crate::tools::todo::TodoList {
+        id: "1".into(),
+        description: "Type the inventory module".into(),
+        tasks: tasks
+            .iter()
+            .enumerate()
+            .map(|(i, task)| crate::tools::todo::Task {
+                task_description: task.to_string(),
+                details: None,
+                completed: i < done,
+            })
+            .collect(),
+        context: Vec::new(),
+        modified_files: Vec::new(),
+    }
+}
+
+#[test]
+fn the_todo_list_stays_above_the_prompt_while_tasks_are_open() {
+    let mut app = app();
+    app.push(Entry::User("add type hints".into()));
+    app.set_working(true);
+    app.apply(Event::Todo { list: todo(1) });
+    let open = screen(&mut app, 80, 24);
+    assert_snapshot!("todo_panel_80x24", open);
+    app.apply(Event::Todo { list: todo(3) });
+    let done = screen(&mut app, 80, 24);
+    assert!(!done.contains("todo 3/3"), "{done}");
+    assert!(
+        open.contains("todo 1/3 · Type the inventory module"),
+        "{open}"
+    );
+}
