@@ -1,7 +1,9 @@
 //! MCP servers against a real one from the npm registry
 //! (`@modelcontextprotocol/server-everything`, installed by `.ci/run` under
 //! `target/npm`, or where `AGENT_TEST_NPM` says): tools listed, allowed and
-//! denied by patterns, called for real; start-up failures; workspace trust.
+//! denied by patterns, called for real; start-up failures; workspace trust;
+//! a server killed mid-session is started again for the next call. Under
+//! `CI=true` a missing node or server fails the tests instead of skipping.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
 
@@ -38,6 +40,7 @@ macro_rules! server_or_skip {
         match everything() {
             Ok(entry) => entry,
             Err(why) => {
+                assert!(std::env::var("CI").is_err(), "{why}");
                 eprintln!("skipped: {why}");
                 return;
             }
@@ -323,4 +326,62 @@ async fn a_streamable_http_server_is_called_for_real() {
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let results = server.requests()[1].body.to_string();
     assert!(results.contains("Echo: over http"), "{results}");
+}
+
+/// Kills (SIGKILL) every process whose environment holds `tag`; how many.
+fn kill_tagged(tag: &str) -> usize {
+    let mut killed = 0;
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if String::from_utf8_lossy(&environ).contains(tag) {
+            // SAFETY: kill(2) on a pid read from /proc; it touches no memory.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            killed += 1;
+        }
+    }
+    killed
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_killed_mid_session_is_started_again_for_the_next_call() {
+    let entry = server_or_skip!();
+    let env = Env::new();
+    let tag = format!("agent-mcp-kill-{}", env.workspace.display());
+    let mut agent: Value = serde_json::from_str(&agent(&entry, json!({}))).unwrap();
+    agent["mcpServers"]["everything"]["env"] = json!({"AGENT_TEST_TAG": tag});
+    env.write_home(".kiro/agents/bot.json", &agent.to_string());
+    let echo = |id: &str, message: &str| {
+        Protocol::OpenAi.tool_calls(&[(id, "everything___echo", json!({"message": message}))])
+    };
+    let mut after = echo("c2", "after the kill");
+    after.chunk_delay = std::time::Duration::from_millis(300);
+    let server = ModelServer::start(vec![
+        echo("c1", "before the kill"),
+        after,
+        Protocol::OpenAi.text("done"),
+    ])
+    .await;
+    let requests = server.request_count();
+    let killer = tokio::spawn(async move {
+        while requests() < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        kill_tagged(&tag)
+    });
+    let output = chat(&env, &server, &["echo twice"]).await;
+    let killed = killer.await.unwrap();
+    assert!(killed >= 1, "the server was running during the turn");
+    let results = support::tool_results(&output);
+    assert_eq!(results.len(), 2, "{output:?}");
+    assert!(
+        !results[0].1 && results[0].0.contains("before the kill"),
+        "{results:?}"
+    );
+    assert!(
+        !results[1].1 && results[1].0.contains("after the kill"),
+        "the next call reached a new server: {results:?}"
+    );
 }
