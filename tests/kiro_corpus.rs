@@ -101,7 +101,7 @@ fn strict_validation_fails_on_what_kiro_skips() {
     copy_tree(&corpus(), &env.workspace);
     let file = env
         .workspace
-        .join("workspace/.kiro/agents/tools-not-implemented.json");
+        .join("workspace/.kiro/agents/knowledge-base.json");
     let output = env
         .std_command(&env.workspace.join("workspace"))
         .args(["agent", "validate", "--strict"])

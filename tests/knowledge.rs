@@ -1,6 +1,8 @@
 //! `knowledge` through the real binary: a folder is indexed except what
 //! the agent may not read, the file holding the phrase ranks first, an
-//! update sees a change, and the index is still there in a new session.
+//! update sees a change, the index is still there in a new session, and
+//! the agent file's `knowledgeBase` resources are indexed on first use and
+//! again when their files change (`autoUpdate`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
 
@@ -141,4 +143,94 @@ async fn adding_a_denied_folder_is_refused() {
     )
     .await;
     assert!(got[0].1 && got[0].0.contains("deniedPaths"), "{:?}", got[0]);
+}
+
+/// The agent file with `bases` as its `knowledgeBase` resources.
+fn agent_with_bases(env: &Env, bases: Value) {
+    env.write(
+        ".kiro/agents/bot.json",
+        &json!({
+            "name": "bot",
+            "tools": ["knowledge"],
+            "allowedTools": ["knowledge"],
+            "toolsSettings": {"read": {"deniedPaths": ["docs/private.md"]}},
+            "resources": bases
+        })
+        .to_string(),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn knowledge_base_resources_are_indexed_on_first_use_and_kept_fresh() {
+    let env = Env::new();
+    env.write(
+        "docs/restock.md",
+        "The pantry restock threshold is seven jars.\n",
+    );
+    env.write("docs/draft.txt", "A draft about the restock threshold.\n");
+    env.write(
+        "docs/private.md",
+        "The secret restock threshold is ninety.\n",
+    );
+    let base = |auto_update: bool| {
+        json!([{"type": "knowledgeBase", "source": "file://docs", "name": "pantry-docs",
+                "include": ["**/*.md"], "autoUpdate": auto_update}])
+    };
+    agent_with_bases(&env, base(true));
+    let first = run(
+        &env,
+        &[
+            json!({"command": "search", "query": "restock threshold"}),
+            json!({"command": "show"}),
+        ],
+    )
+    .await;
+    let (found, failed) = &first[0];
+    assert!(!failed, "{found}");
+    assert!(
+        found.starts_with("indexed knowledge base `pantry-docs` from the agent file: 1 item(s)"),
+        "indexed on first use, `include` and `deniedPaths` applied: {found}"
+    );
+    assert!(found.contains("docs/restock.md"), "{found}");
+    assert!(
+        !found.contains("draft.txt") && !found.contains("ninety"),
+        "{found}"
+    );
+    assert!(
+        !first[1].0.contains("indexed knowledge base"),
+        "once a session: {}",
+        first[1].0
+    );
+
+    let unchanged = run(&env, &[json!({"command": "search", "query": "restock"})]).await;
+    assert!(
+        !unchanged[0].0.contains("indexed knowledge base"),
+        "nothing changed, nothing re-indexed: {}",
+        unchanged[0].0
+    );
+
+    env.write(
+        "docs/rotation.md",
+        "Rotate the oldest sourdough jars first.\n",
+    );
+    let changed = run(&env, &[json!({"command": "search", "query": "sourdough"})]).await;
+    assert!(
+        changed[0]
+            .0
+            .starts_with("indexed knowledge base `pantry-docs` from the agent file: 2 item(s)")
+            && changed[0].0.contains("docs/rotation.md"),
+        "autoUpdate re-indexes changed files: {}",
+        changed[0].0
+    );
+
+    agent_with_bases(&env, json!([]));
+    let removed = run(&env, &[json!({"command": "show"})]).await;
+    assert!(
+        removed[0]
+            .0
+            .contains("removed 1 knowledge base(s) the agent file no longer has")
+            && removed[0].0.contains("no knowledge contexts yet"),
+        "{}",
+        removed[0].0
+    );
 }

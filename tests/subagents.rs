@@ -524,3 +524,75 @@ async fn chat_worktree_runs_the_session_in_its_own_worktree() {
     assert!(!tree.exists());
     assert_eq!(git_state(&env), before);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delegated_agent_works_in_the_background_and_its_changes_land_on_status() {
+    let env = git_env();
+    let mut bot: Value = serde_json::from_str(&env.read(".kiro/agents/bot.json")).unwrap();
+    bot["tools"].as_array_mut().unwrap().push(json!("delegate"));
+    env.write(".kiro/agents/bot.json", &bot.to_string());
+    let launch = json!({"operation": "launch", "agent": "writer", "task": "CHILD-D write d.txt"});
+    // The parent's next reply comes slowly: the child finishes meanwhile.
+    let mut status = AI
+        .tool_calls(&[("p2", "delegate", json!({"operation": "status"}))])
+        .when("LEAD");
+    status.chunk_delay = std::time::Duration::from_millis(1000);
+    let server = ModelServer::start(vec![
+        AI.tool_calls(&[("p1", "delegate", launch)]).when("LEAD"),
+        status,
+        AI.text("all done").when("LEAD"),
+        AI.tool_calls(&[("c1", "write", write("d.txt", "from d\n"))])
+            .when("CHILD-D"),
+        AI.text("CHILD-D finished").when("CHILD-D"),
+    ])
+    .await;
+    let (events, _) = run(&env, &server).await;
+    let results: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "tool_result" && e["id"].as_str().is_some_and(|id| id.len() == 2))
+        .collect();
+    assert!(
+        results[0]["output"]
+            .as_str()
+            .unwrap()
+            .contains("started in the background"),
+        "the launch returns at once: {results:?}"
+    );
+    let status = results[1]["output"].as_str().unwrap();
+    assert!(
+        status.contains("\"status\":\"completed\"") && status.contains("d.txt"),
+        "{status}"
+    );
+    assert_eq!(env.read("d.txt"), "from d\n", "its change came back");
+    let applied = events
+        .iter()
+        .find(|e| e["type"] == "tool_call" && e["tool"] == "write")
+        .unwrap();
+    assert_eq!(applied["id"], "p1/delegate-writer/apply-1");
+    assert_eq!(git(&env, &["worktree", "list"]).lines().count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_not_available_is_never_delegated_to() {
+    let env = env();
+    let mut bot: Value = serde_json::from_str(&env.read(".kiro/agents/bot.json")).unwrap();
+    bot["tools"].as_array_mut().unwrap().push(json!("delegate"));
+    env.write(".kiro/agents/bot.json", &bot.to_string());
+    let launch = json!({"operation": "launch", "agent": "stranger", "task": "do it"});
+    let server = ModelServer::start(vec![
+        AI.tool_calls(&[("p1", "delegate", launch)]).when("LEAD"),
+        AI.text("all done").when("LEAD"),
+    ])
+    .await;
+    let (events, _) = run(&env, &server).await;
+    let result = events.iter().find(|e| e["type"] == "tool_result").unwrap();
+    assert_eq!(result["is_error"], true, "{result}");
+    assert!(
+        result["output"]
+            .as_str()
+            .unwrap()
+            .contains("availableAgents"),
+        "{result}"
+    );
+    assert!(!events.iter().any(|e| e["type"] == "child_start"));
+}

@@ -148,6 +148,46 @@ pub struct SubagentRules {
     pub trusted: Vec<Rule<String>>,
 }
 
+/// A `knowledgeBase` resource: a folder or file the `knowledge` tool
+/// indexes the first time it is used in a session, and indexes again then
+/// when `auto_update` is set and its files changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnowledgeBase {
+    /// The context's name (Kiro: `unnamed` when the file gives none).
+    pub name: String,
+    /// What it holds, for the model.
+    pub description: Option<String>,
+    /// The folder or file, resolved against the workspace (`~/` expanded).
+    pub source: std::path::PathBuf,
+    /// Globs of files to index, relative to `source` (empty: every file).
+    pub include: Vec<String>,
+    /// Globs of files never indexed, relative to `source`.
+    pub exclude: Vec<String>,
+    /// Index again when the files changed since the last indexing.
+    pub auto_update: bool,
+}
+
+/// The `use_aws` tool's rules.
+#[derive(Debug, Clone)]
+pub struct AwsRules {
+    /// `allowedServices`: every operation of these runs unasked.
+    pub allowed: Vec<Rule<String>>,
+    /// `deniedServices`: never called.
+    pub denied: Vec<Rule<String>>,
+    /// `autoAllowReadonly` (default true).
+    pub auto_allow_readonly: bool,
+}
+
+impl Default for AwsRules {
+    fn default() -> AwsRules {
+        AwsRules {
+            allowed: Vec::new(),
+            denied: Vec::new(),
+            auto_allow_readonly: true,
+        }
+    }
+}
+
 /// Typed `toolsSettings`, keyed by the tools' current names.
 #[derive(Debug, Clone, Default)]
 pub struct ToolSettings {
@@ -165,6 +205,8 @@ pub struct ToolSettings {
     pub web_fetch: UrlRules,
     /// `subagent`.
     pub subagent: SubagentRules,
+    /// `use_aws`.
+    pub aws: AwsRules,
     /// `code`.
     pub code: super::model::CodeSettings,
     /// Settings of MCP tools (`@server/tool`), passed through untouched.
@@ -196,6 +238,9 @@ pub struct AgentConfig {
     pub resources: Vec<Rule<String>>,
     /// Absolute paths or globs of `SKILL.md` files (`skill://` resources).
     pub skills: Vec<Rule<String>>,
+    /// `knowledgeBase` resources, indexed by the `knowledge` tool on first
+    /// use.
+    pub knowledge_bases: Vec<KnowledgeBase>,
     /// Kiro 3 permission rules, in file order.
     pub permissions: Vec<Rule<Permission>>,
     /// Kiro tools named in `tools` that `agent` does not run (skipped).

@@ -278,6 +278,7 @@ pub fn default_agent() -> AgentConfig {
         settings: ToolSettings::default(),
         resources: Vec::new(),
         skills: Vec::new(),
+        knowledge_bases: Vec::new(),
         permissions: Vec::new(),
         not_implemented: Vec::new(),
         unrun_pre_tool_hooks: Vec::new(),

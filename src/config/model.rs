@@ -253,6 +253,22 @@ pub struct SubagentSettings {
     pub trusted_agents: Vec<String>,
 }
 
+/// Settings of the `use_aws` tool, as Kiro reads them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AwsSettings {
+    /// Services (`s3api`, `ec2`, …) whose every operation runs unasked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_services: Vec<String>,
+    /// Services never called; deny wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub denied_services: Vec<String>,
+    /// Let read-only operations (`describe-*`, `list-*`, `get-*`, …) run
+    /// unasked (default true, as in Kiro).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_allow_readonly: Option<bool>,
+}
+
 /// Settings of the `code` tool.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

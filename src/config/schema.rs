@@ -5,10 +5,10 @@ use schemars::{Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value, json};
 
 use super::error::JsonPath;
-use super::model::CodeSettings;
 use super::model::{
     AgentFile, PathSettings, SearchSettings, ShellSettings, SubagentSettings, UrlSettings,
 };
+use super::model::{AwsSettings, CodeSettings};
 use super::tools::{BUILTIN_TOOLS, SettingsKind};
 
 /// The JSON Schema (draft 2020-12) of an agent file.
@@ -87,6 +87,7 @@ fn settings_schema(kind: SettingsKind, generator: &mut SchemaGenerator) -> Schem
         SettingsKind::Nothing => generator.subschema_for::<Map<String, Value>>(),
         SettingsKind::Subagent => generator.subschema_for::<SubagentSettings>(),
         SettingsKind::Code => generator.subschema_for::<CodeSettings>(),
+        SettingsKind::Aws => generator.subschema_for::<AwsSettings>(),
     }
 }
 

@@ -37,6 +37,8 @@ pub enum SettingsKind {
     Subagent,
     /// `diagnosticsAfterWrite` (`code`).
     Code,
+    /// `allowedServices`, `deniedServices`, `autoAllowReadonly` (`use_aws`).
+    Aws,
 }
 
 /// The built-in tools `agent` runs.
@@ -72,6 +74,8 @@ pub const BUILTIN_TOOLS: &[BuiltinTool] = &[
     ),
     tool("knowledge", &[], SettingsKind::Nothing),
     tool("code", &["code/read", "code/write"], SettingsKind::Code),
+    tool("use_aws", &["aws", "useAws"], SettingsKind::Aws),
+    tool("delegate", &[], SettingsKind::Nothing),
 ];
 
 /// Kiro's tools that `agent` does not run, each with every spelling Kiro
@@ -79,8 +83,6 @@ pub const BUILTIN_TOOLS: &[BuiltinTool] = &[
 /// them (`web`, `context`). Naming one is not an error: the
 /// tool is skipped, with a warning, as Kiro skips names it does not know.
 pub const NOT_IMPLEMENTED: &[&[&str]] = &[
-    &["aws", "use_aws", "useAws"],
-    &["delegate"],
     &["switch_to_execution"],
     &["summary"],
     &["tool_search"],
@@ -164,7 +166,12 @@ mod tests {
         assert_eq!(canonical("gh_issue"), Some("report_issue"));
         assert_eq!(not_implemented("use_subagent"), None, "runs here now");
         assert_eq!(canonical("crew"), Some("subagent"));
-        assert_eq!(not_implemented("use_aws"), Some("aws"));
+        assert_eq!(canonical("aws"), Some("use_aws"));
+        assert_eq!(canonical("delegate"), Some("delegate"));
+        assert_eq!(
+            not_implemented("switch_to_execution"),
+            Some("switch_to_execution")
+        );
         assert_eq!(not_implemented("bash"), None);
         assert_eq!(not_implemented("shell"), None);
     }

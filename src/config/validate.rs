@@ -314,7 +314,11 @@ impl Checker<'_> {
         let (tools, not_implemented) = self.check_tools(file.tools);
         let mut allowed_tools = self.check_allowed_tools(file.allowed_tools);
         let mut settings = self.check_tools_settings(file.tools_settings);
-        let (resources, skills) = self.check_resources(file.resources);
+        let searchable = tools.iter().any(|t| {
+            matches!(t.value.as_str(), "*" | "@builtin")
+                || crate::config::tools::canonical(&t.value) == Some("knowledge")
+        });
+        let (resources, skills, knowledge_bases) = self.check_resources(file.resources, searchable);
         let permissions =
             self.check_permissions(file.permissions, &mut settings, &mut allowed_tools);
         self.check_hooks(&file.hooks);
@@ -340,6 +344,7 @@ impl Checker<'_> {
             settings,
             resources,
             skills,
+            knowledge_bases,
             permissions,
             not_implemented,
             unrun_pre_tool_hooks: Vec::new(),

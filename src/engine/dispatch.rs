@@ -387,13 +387,22 @@ impl Session {
             // audit see only what the call did.
             self.start_checkpoints(emit).await;
         }
-        if let (ToolId::Builtin(tool), Some(_)) = (id, &approval)
-            && tool.name() == "subagent"
-        {
-            return (
-                self.run_subagents(&request.id, &call.input, emit).await,
-                true,
-            );
+        if let (ToolId::Builtin(tool), Some(_)) = (id, &approval) {
+            match tool.name() {
+                "subagent" => {
+                    return (
+                        self.run_subagents(&request.id, &call.input, emit).await,
+                        true,
+                    );
+                }
+                "delegate" => {
+                    return (
+                        self.run_delegate(&request.id, &call.input, emit).await,
+                        true,
+                    );
+                }
+                _ => {}
+            }
         }
         (self.run(id, call, approval).await, true)
     }

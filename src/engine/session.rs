@@ -58,6 +58,8 @@ pub struct Session {
     pub(super) budget: Budget,
     /// The model's repeated calls (this turn's, or a goal's).
     pub(super) repetition: Repetition,
+    /// Agents running in the background for `delegate`.
+    pub(super) delegates: super::subagents::delegate::Delegates,
 }
 
 impl Session {
@@ -74,6 +76,7 @@ impl Session {
             calls: 0,
             budget: Budget::new(Limits::default()),
             repetition: Repetition::default(),
+            delegates: Default::default(),
         };
         session.replay_todo();
         session

@@ -135,6 +135,7 @@ impl SessionSetup {
             agent: config.name.clone(),
             model: model_id.clone(),
             urls: config.settings.web_fetch.clone(),
+            knowledge_bases: config.knowledge_bases.clone().into(),
             ..SessionInfo::default()
         };
         let sandbox = Sandbox::for_agent(&config);

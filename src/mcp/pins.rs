@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::tools::text::hex;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -148,10 +149,6 @@ fn change(old: &Pin, new: &Pin) -> String {
         lines.push(format!("{sign} {}", change.value().trim_end()));
     }
     lines.join("\n")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

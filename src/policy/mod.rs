@@ -20,6 +20,7 @@
 //! 6. Ask becomes deny with `denyByDefault` (shell) or when nobody can be
 //!    asked (unattended).
 
+pub mod aws;
 pub mod child;
 mod code;
 mod command;
@@ -229,6 +230,15 @@ impl Policy {
             ToolId::Builtin("subagent") => {
                 self.judge_subagent(&call.input, pre_approved.as_ref(), &mut judgement)
             }
+            ToolId::Builtin("delegate") if call.input["operation"] != "launch" => judgement.add(
+                Reason::new(
+                    Verdict::Allow,
+                    "it reads the state of this session's delegated agents; the changes it brings back are judged as `write` calls, one by one",
+                ),
+            ),
+            ToolId::Builtin("delegate") => {
+                self.judge_subagent(&call.input, pre_approved.as_ref(), &mut judgement)
+            }
             ToolId::Builtin("code") => {
                 self.judge_code(&call.input, pre_approved.as_ref(), trust, &mut judgement)
             }
@@ -252,6 +262,12 @@ impl Policy {
             ToolId::Builtin("knowledge") => {
                 self.judge_knowledge(&call.input, pre_approved.as_ref(), trust, &mut judgement)
             }
+            ToolId::Builtin("use_aws") => aws::judge_aws(
+                &self.config.settings.aws,
+                &call.input,
+                pre_approved.as_ref(),
+                &mut judgement,
+            ),
             ToolId::Builtin("web_fetch") => match string_input(&call.input, "url") {
                 Ok(url) => web::judge_url(
                     &self.config.settings.web_fetch,

@@ -17,9 +17,10 @@ use super::decision::{Judgement, Reason, Verdict};
 /// The agent a task names when it names none.
 pub const DEFAULT_AGENT: &str = "default";
 
-/// The agents a `subagent` input would start: each task's `agent_name`
-/// (Kiro's `InvokeSubagents`) or each stage's `role` (the crew form),
-/// [`DEFAULT_AGENT`] where none is named. Empty for `ListAgents`.
+/// The agents a `subagent` or `delegate` input would start: each task's
+/// `agent_name` (Kiro's `InvokeSubagents`), each stage's `role` (the crew
+/// form), or the `agent` of a `delegate` `launch`; [`DEFAULT_AGENT`] where
+/// none is named. Empty for `ListAgents` and `delegate`'s `status`/`list`.
 pub fn agents_started(input: &Value) -> Vec<String> {
     let named = |list: &Value, key: &str| -> Vec<String> {
         list.as_array()
@@ -33,6 +34,10 @@ pub fn agents_started(input: &Value) -> Vec<String> {
     };
     if input.get("stages").is_some() {
         return named(&input["stages"], "role");
+    }
+    if input["operation"] == "launch" {
+        let agent = input["agent"].as_str().unwrap_or(DEFAULT_AGENT);
+        return vec![agent.to_string()];
     }
     match input["command"].as_str() {
         Some("InvokeSubagents") => named(&input["content"]["subagents"], "agent_name"),

@@ -156,6 +156,14 @@ impl Sandbox {
         self
     }
 
+    /// This sandbox with the network open, for the one tool whose program
+    /// must reach a remote service (`use_aws`): the files it may write and
+    /// read stay fenced as for any command.
+    pub fn networked(mut self) -> Sandbox {
+        self.network = true;
+        self
+    }
+
     /// No sandbox: commands run as they are (for tests of the shell tool's
     /// own plumbing, and for library users without the helper).
     pub fn off() -> Sandbox {

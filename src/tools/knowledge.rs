@@ -11,6 +11,14 @@
 //! judged again as a read of its own, so a file under `deniedPaths`, a
 //! credential or a key is never indexed, and so never found. Walks honour
 //! `.gitignore`, skip binary files and files over [`MAX_FILE_BYTES`].
+//!
+//! The agent file's `knowledgeBase` resources are indexed the first time
+//! the tool is used in a session, as Kiro syncs them: a base not indexed
+//! yet is added, one whose `include`/`exclude` changed is indexed again,
+//! one with `autoUpdate` is indexed again when its files changed (their
+//! paths, sizes and modification times), and a context that came from a
+//! resource the file no longer has is removed. Contexts added with `add`
+//! are never touched by this.
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +54,18 @@ struct Context {
     /// The folder or file indexed, or `None` for text.
     path: Option<PathBuf>,
     files: usize,
+    /// Came from a `knowledgeBase` resource of the agent file.
+    #[serde(default)]
+    from_resource: bool,
+    /// Globs of the files indexed, relative to `path` (empty: all).
+    #[serde(default)]
+    include: Vec<String>,
+    /// Globs of files not indexed, relative to `path`.
+    #[serde(default)]
+    exclude: Vec<String>,
+    /// The files' paths, sizes and times when they were indexed.
+    #[serde(default)]
+    stamp: String,
 }
 
 /// An agent's knowledge: its contexts and their index.
@@ -121,8 +141,9 @@ impl Store {
             .map_err(|e| format!("cannot write the knowledge index: {e}"))?;
         writer.delete_term(Term::from_field_text(fields.context, &context.id));
         let mut files = 0;
+        let selection = Selection::new(&context.include, &context.exclude)?;
         let documents: Vec<(String, String)> = match (&context.path, text) {
-            (Some(path), _) => readable_files(path, tool),
+            (Some(path), _) => readable_files(path, &selection, tool),
             (None, Some(text)) => vec![(String::new(), text.to_string())],
             (None, None) => Vec::new(),
         };
@@ -133,7 +154,11 @@ impl Store {
                 .map_err(|e| format!("cannot index: {e}"))?;
         }
         writer.commit().map_err(|e| format!("cannot save the knowledge index: {e}"))?;
-        let filled = Context { files, ..context };
+        let stamp = match &context.path {
+            Some(path) => stamp(path, &selection),
+            None => String::new(),
+        };
+        let filled = Context { files, stamp, ..context };
         self.contexts.retain(|c| c.id != filled.id);
         self.contexts.push(filled.clone());
         self.save()?;
@@ -154,18 +179,74 @@ impl Store {
     }
 }
 
-/// The files under `root` the agent may read, with their text.
-fn readable_files(root: &Path, tool: &ToolContext) -> Vec<(String, String)> {
+/// Which files under a context's folder it holds: `include` globs (none:
+/// every file) minus `exclude` globs, both relative to the folder.
+struct Selection {
+    include: Option<globset::GlobSet>,
+    exclude: globset::GlobSet,
+}
+
+impl Selection {
+    fn new(include: &[String], exclude: &[String]) -> Result<Selection, String> {
+        let set = |globs: &[String]| {
+            let mut builder = globset::GlobSetBuilder::new();
+            for glob in globs {
+                builder.add(globset::Glob::new(glob).map_err(|e| format!("`{glob}`: {e}"))?);
+            }
+            builder.build().map_err(|e| e.to_string())
+        };
+        Ok(Selection {
+            include: match include.is_empty() {
+                true => None,
+                false => Some(set(include)?),
+            },
+            exclude: set(exclude)?,
+        })
+    }
+
+    fn holds(&self, root: &Path, path: &Path) -> bool {
+        let relative = path.strip_prefix(root).ok().filter(|r| !r.as_os_str().is_empty());
+        let relative = relative.unwrap_or_else(|| Path::new(path.file_name().unwrap_or_default()));
+        self.include.as_ref().is_none_or(|set| set.is_match(relative)) && !self.exclude.is_match(relative)
+    }
+}
+
+/// The files under `root` that `selection` holds, not ignored, and small
+/// enough to index.
+fn candidate_files<'a>(root: &'a Path, selection: &'a Selection) -> impl Iterator<Item = ignore::DirEntry> + 'a {
+    let walk = ignore::WalkBuilder::new(root).hidden(true).build();
+    walk.filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_some_and(|t| t.is_file()))
+        .filter(|entry| entry.metadata().is_ok_and(|m| m.len() <= MAX_FILE_BYTES))
+        .filter(move |entry| selection.holds(root, entry.path()))
+}
+
+/// A digest of the paths, sizes and modification times of the files a
+/// context would index: it changes when they do.
+fn stamp(root: &Path, selection: &Selection) -> String {
+    let mut hasher = Sha256::new();
+    let mut entries: Vec<_> = candidate_files(root, selection)
+        .filter_map(|entry| {
+            let meta = entry.metadata().ok()?;
+            let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+            Some(format!("{}\0{}\0{}\n", entry.path().display(), meta.len(), modified.as_nanos()))
+        })
+        .collect();
+    entries.sort();
+    entries.iter().for_each(|line| hasher.update(line.as_bytes()));
+    super::text::hex(&hasher.finalize())
+}
+
+/// The files under `root` that `selection` holds and the agent may read,
+/// with their text.
+fn readable_files(root: &Path, selection: &Selection, tool: &ToolContext) -> Vec<(String, String)> {
     let readable = |path: &Path| {
         tool.session
             .read_policy
             .as_ref()
             .is_none_or(|policy| !policy.read_denied(path))
     };
-    let walk = ignore::WalkBuilder::new(root).hidden(true).build();
-    walk.filter_map(Result::ok)
-        .filter(|entry| entry.file_type().is_some_and(|t| t.is_file()))
-        .filter(|entry| entry.metadata().is_ok_and(|m| m.len() <= MAX_FILE_BYTES))
+    candidate_files(root, selection)
         .filter(|entry| readable(entry.path()))
         .filter_map(|entry| {
             let bytes = std::fs::read(entry.path()).ok()?;
@@ -212,11 +293,72 @@ impl Tool for Knowledge {
     }
 
     fn run(&self, input: &Value, context: &ToolContext) -> ToolOutput {
-        let result = Store::open(context).and_then(|mut store| match optional_str(input, "command").unwrap_or("") {
-            "show" => Ok(show(&store)),
-            "add" => add(&mut store, input, context),
-            "update" => update(&mut store, input, context),
-            "search" => search(&store, input),
+        let mut synced = String::new();
+        let result = Store::open(context).and_then(|mut store| {
+            if !context.session.knowledge_synced.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                synced = sync_resources(&mut store, context)?;
+            }
+            run_command(&mut store, input, context)
+        });
+        match result {
+            Ok(text) => ToolOutput::ok(format!("{synced}{text}")),
+            Err(problem) => ToolOutput::error(format!("{synced}{problem}")),
+        }
+    }
+}
+
+/// Brings the agent file's `knowledgeBase` resources into `store` (see the
+/// module's doc) and says what it indexed or removed, a line each.
+fn sync_resources(store: &mut Store, tool: &ToolContext) -> Result<String, String> {
+    let bases = &tool.session.knowledge_bases;
+    let gone: Vec<String> = store
+        .contexts
+        .iter()
+        .filter(|c| c.from_resource && !bases.iter().any(|b| b.name == c.name))
+        .map(|c| c.id.clone())
+        .collect();
+    let mut report = String::new();
+    if !gone.is_empty() {
+        store.drop_contexts(&gone)?;
+        report.push_str(&format!("removed {} knowledge base(s) the agent file no longer has\n", gone.len()));
+    }
+    for base in bases.iter() {
+        let existing = store.contexts.iter().find(|c| c.name == base.name);
+        let selection = Selection::new(&base.include, &base.exclude)?;
+        let stale = existing.is_none_or(|c| {
+            c.path.as_deref() != Some(base.source.as_path())
+                || c.include != base.include
+                || c.exclude != base.exclude
+                || (base.auto_update && c.stamp != stamp(&base.source, &selection))
+        });
+        if !stale {
+            continue;
+        }
+        let context = Context {
+            id: context_id(&base.name),
+            name: base.name.clone(),
+            path: Some(base.source.clone()),
+            files: 0,
+            from_resource: true,
+            include: base.include.clone(),
+            exclude: base.exclude.clone(),
+            stamp: String::new(),
+        };
+        let filled = store.fill(context, None, tool)?;
+        report.push_str(&format!(
+            "indexed knowledge base `{}` from the agent file: {} item(s)\n",
+            filled.name, filled.files
+        ));
+    }
+    Ok(report)
+}
+
+fn run_command(store: &mut Store, input: &Value, context: &ToolContext) -> Result<String, String> {
+    match optional_str(input, "command").unwrap_or("") {
+            "show" => Ok(show(store)),
+            "add" => add(store, input, context),
+            "update" => update(store, input, context),
+            "search" => search(store, input),
             "remove" => {
                 let found = store.find(input).ok_or("no knowledge context matches; `show` lists them")?;
                 let removed = store.contexts[found].clone();
@@ -230,11 +372,6 @@ impl Tool for Knowledge {
             }
             "status" | "cancel" => Ok("no background operations: indexing happens in the call".into()),
             other => Err(format!("unknown command `{other}`")),
-        });
-        match result {
-            Ok(text) => ToolOutput::ok(text),
-            Err(problem) => ToolOutput::error(problem),
-        }
     }
 }
 
@@ -259,7 +396,16 @@ fn add(store: &mut Store, input: &Value, tool: &ToolContext) -> Result<String, S
     let resolved = tool.roots.resolve(value);
     let path = resolved.exists().then_some(resolved);
     let id = context_id(name);
-    let context = Context { id, name: name.to_string(), path, files: 0 };
+    let context = Context {
+        id,
+        name: name.to_string(),
+        path,
+        files: 0,
+        from_resource: false,
+        include: Vec::new(),
+        exclude: Vec::new(),
+        stamp: String::new(),
+    };
     let text = context.path.is_none().then_some(value);
     let filled = store.fill(context, text, tool)?;
     Ok(format!("indexed `{}` ({}): {} item(s)", filled.name, filled.id, filled.files))
@@ -326,11 +472,7 @@ fn search(store: &Store, input: &Value) -> Result<String, String> {
 
 /// A context's id: stable for its name.
 fn context_id(name: &str) -> String {
-    Sha256::digest(name.as_bytes())
-        .iter()
-        .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::text::hex(&Sha256::digest(name.as_bytes())[..4])
 }
 
 /// A folder name from an agent's name.

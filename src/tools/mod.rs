@@ -1,6 +1,5 @@
-//! The built-in tools the model calls: `read`, `write`, `shell`, `glob`,
-//! `grep`, `subagent`, listed in [`registry`] (one file per tool).
-//! `grep`, `code`, listed in [`registry`] (one file per tool).
+//! The built-in tools the model calls (`read`, `write`, `shell`, `code`,
+//! `subagent`, …), listed in [`registry`] (one file per tool).
 //!
 //! Each tool does one thing and knows nothing of the model or the UI. None
 //! runs without an [`Approval`] from the policy that covers the exact call,
@@ -40,6 +39,8 @@ builtin_tools! {
     subagent::Subagent,
     knowledge::Knowledge,
     code::Code,
+    use_aws::UseAws,
+    delegate::Delegate,
 }
 
 use std::path::PathBuf;
@@ -99,6 +100,10 @@ pub struct SessionInfo {
     /// The agent's policy, for tools that find files themselves
     /// (`knowledge`) to judge each one as a read.
     pub read_policy: Option<Arc<crate::policy::Policy>>,
+    /// The agent file's `knowledgeBase` resources.
+    pub knowledge_bases: Arc<[crate::config::agent::KnowledgeBase]>,
+    /// Set once `knowledge` has brought those into its index this session.
+    pub knowledge_synced: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A tool's result, as the model will read it.

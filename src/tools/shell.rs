@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::sandbox::Sandbox;
+
 use super::registry::{Tool, Touches};
 use super::{ToolContext, ToolOutput, optional_u64, required_str};
 
@@ -75,7 +77,21 @@ pub fn run(input: &Value, context: &ToolContext) -> ToolOutput {
         .unwrap_or(DEFAULT_TIMEOUT_SECS)
         .clamp(1, MAX_TIMEOUT_SECS);
     let env = scrubbed_env(&context.env_passthrough);
-    let mut prepared = match context.sandbox.prepare(command, &context.roots, env) {
+    run_line(command, env, &context.sandbox, seconds, context)
+}
+
+/// Runs one bash command `line` with environment `env` in `sandbox`, for
+/// at most `seconds`, and reports how it ended with its output: the shell
+/// tool's way of running a command, shared by the tools that run one
+/// program (`use_aws`).
+pub fn run_line(
+    line: &str,
+    env: Vec<(OsString, OsString)>,
+    sandbox: &Sandbox,
+    seconds: u64,
+    context: &ToolContext,
+) -> ToolOutput {
+    let mut prepared = match sandbox.prepare(line, &context.roots, env) {
         Ok(prepared) => prepared,
         Err(refusal) => return ToolOutput::error(refusal.to_string()),
     };

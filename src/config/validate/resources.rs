@@ -8,20 +8,22 @@ use serde_json::Value;
 
 use super::settings::check_glob;
 use super::{Checker, resolve_file_uri};
-use crate::config::agent::{CommandPattern, Rule, ToolSettings};
+use crate::config::agent::{CommandPattern, KnowledgeBase, Rule, ToolSettings};
 use crate::config::error::JsonPath;
 use crate::config::model::McpServer;
 use crate::config::permissions::{self, Capability, Effect, Permission, RawRule};
 
-/// A knowledge-base resource as Kiro reads it (other keys are ignored).
+/// A knowledge-base resource as Kiro reads it (other keys are ignored;
+/// `indexType` is read for its spelling only: `best`, Kiro's embeddings,
+/// is indexed as full text here).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-struct KnowledgeBase {
+struct KnowledgeBaseEntry {
     source: String,
     name: Option<String>,
     description: Option<String>,
-    index_type: Option<IndexType>,
+    #[serde(rename = "indexType")]
+    _index_type: Option<IndexType>,
     include: Option<Vec<String>>,
     exclude: Option<Vec<String>>,
     auto_update: Option<bool>,
@@ -34,13 +36,16 @@ enum IndexType {
     Best,
 }
 
-/// Resources split by kind: files for the prompt, and `SKILL.md` files.
-type Resources = (Vec<Rule<String>>, Vec<Rule<String>>);
+/// Resources split by kind: files for the prompt, `SKILL.md` files, and
+/// knowledge bases.
+type Resources = (Vec<Rule<String>>, Vec<Rule<String>>, Vec<KnowledgeBase>);
 
 impl Checker<'_> {
-    pub(super) fn check_resources(&mut self, resources: Vec<Value>) -> Resources {
+    /// Checks `resources`; knowledge bases are kept only when the agent
+    /// has the `knowledge` tool to search them (`searchable`).
+    pub(super) fn check_resources(&mut self, resources: Vec<Value>, searchable: bool) -> Resources {
         let base = JsonPath::root().key("resources");
-        let (mut files, mut skills) = (Vec::new(), Vec::new());
+        let (mut files, mut skills, mut bases) = (Vec::new(), Vec::new(), Vec::new());
         for (i, resource) in resources.into_iter().enumerate() {
             let path = base.index(i);
             match resource {
@@ -57,7 +62,7 @@ impl Checker<'_> {
                         );
                     }
                 }
-                Value::Object(_) => self.knowledge_base(resource, &path),
+                Value::Object(_) => bases.extend(self.knowledge_base(resource, &path, searchable)),
                 _ => self.error_at_value(
                     &path,
                     "a resource is a string (`file://…`, `skill://…`) or a knowledge-base object"
@@ -66,7 +71,7 @@ impl Checker<'_> {
                 ),
             }
         }
-        (files, skills)
+        (files, skills, bases)
     }
 
     /// A `file://` or `skill://` path or glob, relative to the workspace.
@@ -96,27 +101,70 @@ impl Checker<'_> {
         Some(self.rule(text, path))
     }
 
-    fn knowledge_base(&mut self, resource: Value, path: &JsonPath) {
+    fn knowledge_base(
+        &mut self,
+        resource: Value,
+        path: &JsonPath,
+        searchable: bool,
+    ) -> Option<KnowledgeBase> {
         match resource.get("type").and_then(Value::as_str) {
             Some("knowledgeBase") => {}
             Some(other) => {
-                return self.error_at_value(
+                self.error_at_value(
                     &path.key("type"),
                     format!("`{other}` is not a resource type (the only one is `knowledgeBase`)"),
                     None,
                 );
+                return None;
             }
             None => {
-                return self.error_at_value(
+                self.error_at_value(
                     path,
                     "a resource object needs `\"type\": \"knowledgeBase\"`".into(),
                     None,
                 );
+                return None;
             }
         }
-        if self.typed::<KnowledgeBase>(resource, path).is_some() {
-            self.warn_at_value(path, "knowledge bases are indexed by the `knowledge` tool, which does not index `resources` entries by itself yet; it is skipped (the model can `add` the folder)".into());
+        let entry = self.typed::<KnowledgeBaseEntry>(resource, path)?;
+        if !searchable {
+            self.warn_at_value(path, "knowledge bases are indexed and searched by the `knowledge` tool, which this agent's `tools` do not list; it is skipped".into());
+            return None;
         }
+        let reference = entry
+            .source
+            .strip_prefix("file://")
+            .unwrap_or(&entry.source);
+        let source = resolve_file_uri(reference, &self.workspace);
+        if !source.exists() {
+            self.warn_at_value(
+                &path.key("source"),
+                format!(
+                    "knowledge base {} does not exist; it is skipped",
+                    source.display()
+                ),
+            );
+            return None;
+        }
+        for glob in entry
+            .include
+            .iter()
+            .flatten()
+            .chain(entry.exclude.iter().flatten())
+        {
+            if let Err(message) = check_glob(glob) {
+                self.warn_at_value(path, format!("{message}; the knowledge base is skipped"));
+                return None;
+            }
+        }
+        Some(KnowledgeBase {
+            name: entry.name.clone().unwrap_or_else(|| "unnamed".into()),
+            description: entry.description,
+            source,
+            include: entry.include.unwrap_or_default(),
+            exclude: entry.exclude.unwrap_or_default(),
+            auto_update: entry.auto_update.unwrap_or(false),
+        })
     }
 
     /// Servers `agent` can start; the others are skipped with a warning,

@@ -28,11 +28,12 @@ use serde_json::Value;
 use super::lenient::field_names;
 use super::{Checker, error_path};
 use crate::config::agent::{
-    CommandPattern, Doubt, PathRules, Rule, ShellRules, SubagentRules, ToolSettings, UrlRules,
+    AwsRules, CommandPattern, Doubt, PathRules, Rule, ShellRules, SubagentRules, ToolSettings,
+    UrlRules,
 };
 use crate::config::error::JsonPath;
 use crate::config::hint;
-use crate::config::model::CodeSettings;
+use crate::config::model::{AwsSettings, CodeSettings};
 use crate::config::model::{
     PathSettings, SearchSettings, ShellSettings, SubagentSettings, UrlSettings,
 };
@@ -198,16 +199,10 @@ impl Checker<'_> {
                 else {
                     return;
                 };
-                let agents = |this: &mut Self, list: Vec<String>, key: &str| {
-                    let base = path.key(key);
-                    let rules = list.into_iter().enumerate();
-                    rules
-                        .map(|(i, name)| this.rule(name, &base.index(i)))
-                        .collect()
-                };
                 let rules = SubagentRules {
-                    available: agents(self, typed.available_agents, "availableAgents"),
-                    trusted: agents(self, typed.trusted_agents, "trustedAgents"),
+                    available: self
+                        .name_rules(typed.available_agents, &path.key("availableAgents")),
+                    trusted: self.name_rules(typed.trusted_agents, &path.key("trustedAgents")),
                 };
                 // Both lists can only widen what runs, so a second entry
                 // adds nothing (the doubt already makes every call ask).
@@ -215,7 +210,30 @@ impl Checker<'_> {
                     settings.subagent = rules;
                 }
             }
+            SettingsKind::Aws => {
+                let Some(typed) = self.lenient::<AwsSettings>(tool, value, path, settings) else {
+                    return;
+                };
+                let rules = AwsRules {
+                    allowed: self.name_rules(typed.allowed_services, &path.key("allowedServices")),
+                    denied: self.name_rules(typed.denied_services, &path.key("deniedServices")),
+                    auto_allow_readonly: typed.auto_allow_readonly.unwrap_or(true),
+                };
+                match denies_only {
+                    true => settings.aws.denied.extend(rules.denied),
+                    false => settings.aws = rules,
+                }
+            }
         }
+    }
+
+    /// One rule per name (an agent, a service), each remembering its index
+    /// under `base`.
+    fn name_rules(&self, names: Vec<String>, base: &JsonPath) -> Vec<Rule<String>> {
+        let names = names.into_iter().enumerate();
+        names
+            .map(|(i, name)| self.rule(name, &base.index(i)))
+            .collect()
     }
 
     /// Types `value`, dropping keys `T` does not have: grant-only keys

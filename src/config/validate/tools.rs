@@ -20,6 +20,7 @@ const V3_TAGS: &[(&str, &[&str])] = &[
     ("write", &["write"]),
     ("shell", &["shell"]),
     ("@mcp", &["@*"]),
+    ("web", &["web_fetch", "web_search"]),
 ];
 
 impl Checker<'_> {

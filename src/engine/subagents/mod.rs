@@ -21,6 +21,7 @@
 //! the files it changed, its refused calls and what was `not_applied`.
 
 mod child;
+pub mod delegate;
 pub mod worktree;
 
 use futures::future::{BoxFuture, join, join_all};
