@@ -10,8 +10,13 @@ mod cache;
 mod compare;
 mod history;
 mod restore;
+pub mod sessions;
 mod snapshot;
 pub mod store;
 mod walk;
 
-pub use store::{Checkpoint, CheckpointError, CheckpointStore, FileChange, Restored};
+pub use sessions::SessionInfo;
+pub use store::{
+    BASELINE, Checkpoint, CheckpointError, CheckpointStore, FileChange, MAX_FILE_BYTES, OUTSIDE,
+    Restored,
+};
