@@ -325,7 +325,8 @@ fn workspace_trust(
 }
 
 /// Makes the session's checkpoints its own line in the store, marked as
-/// running so a restore in another session leaves its work alone.
+/// running so a restore in another session leaves its work alone, and
+/// starts the change journal its snapshots read.
 pub fn join_checkpoints(
     store: Option<&Arc<Mutex<CheckpointStore>>>,
     id: &str,
@@ -337,6 +338,7 @@ pub fn join_checkpoints(
     if let Err(e) = store.use_session(id).and_then(|()| store.announce()) {
         startup.warn(&format!("warning: checkpoints: {e}"));
     }
+    store.start_journal(crate::checkpoint::JOURNAL_CAPACITY);
 }
 
 /// The workspace's checkpoint store, unless `chat.enableCheckpoint` is

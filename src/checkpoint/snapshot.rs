@@ -23,9 +23,67 @@ impl CheckpointStore {
         description: &str,
         only_if_changed: bool,
     ) -> Result<Option<Checkpoint>> {
+        self.full_walk = None;
+        if let Some(paths) = self.journal_paths()? {
+            match self.edit(tag, description, &paths, only_if_changed) {
+                Ok(taken) => return Ok(taken),
+                Err(e) => self.full_walk = Some(format!("the journal's paths: {e}")),
+            }
+        }
         let _lock = self.lock()?;
         let changes = self.changes();
         self.commit_changes(changes, tag, description, only_if_changed)
+    }
+
+    /// The paths the change journal saw touched since the last snapshot,
+    /// files under touched folders included, for [`Self::edit`]; `None`
+    /// (and [`Self::full_walk`] says why) when the journal cannot vouch.
+    fn journal_paths(&mut self) -> Result<Option<Vec<PathBuf>>> {
+        let taken = match self.journal.as_mut() {
+            Some(journal) => journal.take(),
+            None => Err(self.journal_off.clone()),
+        };
+        let touched = match taken {
+            Ok(touched) => touched,
+            Err(why) => {
+                self.full_walk = Some(why);
+                return Ok(None);
+            }
+        };
+        if touched.paths.contains(Path::new("")) {
+            self.full_walk = Some("the workspace folder itself changed".into());
+            return Ok(None);
+        }
+        if self.is_empty() {
+            self.full_walk = Some("the session's first checkpoint".into());
+            return Ok(None);
+        }
+        let Some(base) = self.head()?.map(|c| c.tree()).transpose()? else {
+            return Ok(None);
+        };
+        let mut paths = std::collections::BTreeSet::new();
+        for path in touched.paths {
+            let full = self.workspace.join(&path);
+            if std::fs::symlink_metadata(&full).is_ok_and(|m| m.is_dir()) {
+                let (files, _) = walk::walk_folder(&self.workspace, &path);
+                paths.extend(files.into_iter().map(|f| f.path));
+            }
+            if let Ok(tree) = base
+                .get_path(&path)
+                .and_then(|entry| entry.to_object(&self.repo))
+                .and_then(|object| object.peel_to_tree())
+            {
+                tree.walk(git2::TreeWalkMode::PreOrder, |folder, entry| {
+                    if entry.kind() != Some(ObjectType::Tree) {
+                        let name = OsStr::from_bytes(entry.name_bytes());
+                        paths.insert(path.join(folder).join(name));
+                    }
+                    git2::TreeWalkResult::Ok
+                })?;
+            }
+            paths.insert(path);
+        }
+        Ok(Some(paths.into_iter().collect()))
     }
 
     /// Snapshots after a change to known files only (the write tool says
@@ -40,6 +98,20 @@ impl CheckpointStore {
         tag: &str,
         description: &str,
         paths: &[PathBuf],
+    ) -> Result<Option<Checkpoint>> {
+        self.full_walk = None;
+        self.edit(tag, description, paths, true)
+    }
+
+    /// Edits the newest checkpoint's tree at `paths` (see
+    /// [`Self::snapshot_paths`]); `None` when the tree did not change and
+    /// `only_if_changed`.
+    fn edit(
+        &mut self,
+        tag: &str,
+        description: &str,
+        paths: &[PathBuf],
+        only_if_changed: bool,
     ) -> Result<Option<Checkpoint>> {
         let Some(base) = self.head()?.map(|c| c.tree()).transpose()? else {
             return self.snapshot(tag, description, false);
@@ -71,7 +143,10 @@ impl CheckpointStore {
                 Some((id, stat)) => {
                     updates.upsert(relative, id, git_mode(stat.mode));
                 }
-                None if base.get_path(relative).is_ok() => {
+                None if base
+                    .get_path(relative)
+                    .is_ok_and(|e| e.kind() != Some(ObjectType::Tree)) =>
+                {
                     updates.remove(relative);
                 }
                 None => {}
@@ -94,7 +169,7 @@ impl CheckpointStore {
             }
             cache.tree = Some(tree);
         }
-        let commit = self.write_commit(tree, tag, &message, true)?;
+        let commit = self.write_commit(tree, tag, &message, only_if_changed)?;
         self.record(commit, tag)
     }
 

@@ -118,6 +118,12 @@ pub struct CheckpointStore {
     pub(super) session: String,
     /// Held while this process runs the session, so others can tell.
     pub(super) presence: Option<std::fs::File>,
+    /// The change journal, when the session started one.
+    pub(super) journal: Option<super::journal::Journal>,
+    /// Why there is no journal.
+    pub(super) journal_off: String,
+    /// Why the last snapshot walked the whole workspace, when it did.
+    pub(super) full_walk: Option<String>,
     /// The file system's time when the store's lock was last taken.
     pub(super) clock: std::cell::Cell<(i64, i64)>,
     /// Stat-cache records changed in memory since the cache was last saved.
@@ -157,7 +163,27 @@ impl CheckpointStore {
             max_file_bytes: MAX_FILE_BYTES,
             session: String::new(),
             presence: None,
+            journal: None,
+            journal_off: "no change journal (`agent checkpoint` outside a session)".into(),
+            full_walk: None,
         })
+    }
+
+    /// Starts the change journal (inotify watches over the workspace's
+    /// folders), so snapshots look only at what was touched; keeping at
+    /// most `capacity` paths between snapshots. Where it cannot start,
+    /// snapshots walk, and say why.
+    pub fn start_journal(&mut self, capacity: usize) {
+        match super::journal::Journal::start(&self.workspace, capacity) {
+            Ok(journal) => self.journal = Some(journal),
+            Err(e) => self.journal_off = format!("no change journal: {e}"),
+        }
+    }
+
+    /// Why the last snapshot walked the whole workspace (`None`: it looked
+    /// only at the paths the journal or the tool named).
+    pub fn full_walk(&self) -> Option<&str> {
+        self.full_walk.as_deref()
     }
 
     /// True when this session has no checkpoint yet.

@@ -197,6 +197,7 @@ impl App {
                 added,
                 modified,
                 deleted,
+                ..
             } => {
                 self.notice(
                     Notice::Checkpoint,
