@@ -68,6 +68,10 @@ pub enum CheckpointCommand {
     },
     /// Delete this workspace's checkpoint store.
     Clean,
+    /// The store's size on disk and each session's checkpoints.
+    Du,
+    /// Bring the store under `chat.checkpointMaxBytes` (folding old sessions' tool checkpoints, then dropping old sessions) and run git's gc on it.
+    Gc,
 }
 
 /// Which session's checkpoints a command works on, and the store's limits.
@@ -78,6 +82,8 @@ pub struct Scope {
     pub session: Option<String>,
     /// `chat.checkpointMaxFileBytes`.
     pub max_file_bytes: u64,
+    /// `chat.checkpointMaxBytes`.
+    pub max_store_bytes: u64,
 }
 
 impl Scope {
@@ -86,6 +92,7 @@ impl Scope {
         Scope {
             session,
             max_file_bytes: max_file_bytes(settings),
+            max_store_bytes: max_store_bytes(settings),
         }
     }
 }
@@ -96,6 +103,14 @@ pub fn max_file_bytes(settings: &crate::settings::Settings) -> u64 {
     settings.count(
         "chat.checkpointMaxFileBytes",
         crate::checkpoint::MAX_FILE_BYTES,
+    )
+}
+
+/// `chat.checkpointMaxBytes`: the store's size cap.
+pub fn max_store_bytes(settings: &crate::settings::Settings) -> u64 {
+    settings.count(
+        "chat.checkpointMaxBytes",
+        crate::checkpoint::MAX_STORE_BYTES,
     )
 }
 
@@ -215,6 +230,21 @@ pub fn execute(
                 );
             }
         }
+        CheckpointCommand::Du => du(&store, &mut out)?,
+        CheckpointCommand::Gc => {
+            let before = store.size();
+            for line in store
+                .enforce_cap(scope.max_store_bytes)
+                .map_err(ChatError::runtime)?
+            {
+                say!(out, "{line}");
+            }
+            let after = store.gc().map_err(ChatError::runtime)?;
+            say!(
+                out,
+                "checkpoint store: {before} bytes before, {after} bytes after"
+            );
+        }
         CheckpointCommand::Clean => {}
     }
     Ok(out)
@@ -251,6 +281,27 @@ fn list(
     }
     for checkpoint in &turns[skip..] {
         say!(out, "{}", row(checkpoint));
+    }
+    Ok(())
+}
+
+/// `du`: the store's size and each session's checkpoints.
+fn du(store: &CheckpointStore, out: &mut String) -> Result<(), ChatError> {
+    say!(out, "{} bytes", store.size());
+    for usage in store.usage().map_err(ChatError::runtime)? {
+        say!(
+            out,
+            "session {}  {}  {} turn and {} tool checkpoint(s){}",
+            usage.session.label(),
+            utc(usage.session.time),
+            usage.turns,
+            usage.tools,
+            if usage.session.running {
+                "  running"
+            } else {
+                ""
+            }
+        );
     }
     Ok(())
 }

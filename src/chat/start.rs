@@ -371,6 +371,13 @@ fn open_checkpoints(
     match CheckpointStore::open(&place.data, &place.workspace) {
         Ok(mut store) => {
             store.max_file_bytes = super::checkpoint::max_file_bytes(&place.settings);
+            let cap = super::checkpoint::max_store_bytes(&place.settings);
+            match store.enforce_cap(cap) {
+                Ok(done) => done
+                    .iter()
+                    .for_each(|line| startup.warn(&format!("checkpoints: {line}"))),
+                Err(e) => startup.warn(&format!("warning: checkpoints: {e}")),
+            }
             Some(Arc::new(Mutex::new(store)))
         }
         Err(e) => {

@@ -8,6 +8,7 @@
 
 mod cache;
 mod compare;
+mod gc;
 mod history;
 #[cfg(target_os = "linux")]
 mod journal;
@@ -20,6 +21,7 @@ mod snapshot;
 pub mod store;
 mod walk;
 
+pub use gc::{MAX_STORE_BYTES, SessionUsage};
 pub use journal::DEFAULT_CAPACITY as JOURNAL_CAPACITY;
 pub use sessions::SessionInfo;
 pub use store::{

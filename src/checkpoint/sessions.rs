@@ -57,10 +57,24 @@ impl CheckpointStore {
     /// The ref of checkpoint `tag` of this session (with `""`, the prefix
     /// of them all).
     pub(super) fn tag_ref(&self, tag: &str) -> String {
-        match self.session.as_str() {
-            "" => format!("{LEGACY_TAGS}{tag}"),
-            id => format!("{SESSIONS}{id}/tags/{tag}"),
-        }
+        format!("{}{tag}", tag_prefix(&self.session))
+    }
+
+    /// Runs `work` with session `id` in use, then goes back to this one
+    /// (still marked running).
+    pub(super) fn in_session<T>(
+        &mut self,
+        id: &str,
+        work: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        let was = (
+            std::mem::replace(&mut self.session, id.to_string()),
+            self.cache.take(),
+            self.unsaved,
+        );
+        let done = work(self);
+        (self.session, self.cache, self.unsaved) = was;
+        done
     }
 
     /// The ref of this session's newest checkpoint.
@@ -243,6 +257,14 @@ impl CheckpointStore {
                     .ok()
             })
             .collect()
+    }
+}
+
+/// What the refs of session `id`'s checkpoints start with.
+pub(super) fn tag_prefix(id: &str) -> String {
+    match id {
+        "" => LEGACY_TAGS.to_string(),
+        id => format!("{SESSIONS}{id}/tags/"),
     }
 }
 
