@@ -16,6 +16,17 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `agent checkpoint [--session ID] …`.
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {
+    /// Whose checkpoints: a chat session's id as `list --all` shows it, or `shared` (default: the session whose newest checkpoint is the latest).
+    #[arg(long, global = true, value_name = "ID")]
+    pub session: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: CheckpointCommand,
+}
+
 /// The top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -27,8 +38,7 @@ pub enum Command {
     /// Show or change settings (`agent settings chat.defaultModel openai/gpt-4.1`).
     Settings(SettingsArgs),
     /// Look at, compare and restore this workspace's checkpoints.
-    #[command(subcommand)]
-    Checkpoint(CheckpointCommand),
+    Checkpoint(CheckpointArgs),
     /// Explain guardrail decisions.
     #[command(subcommand)]
     Policy(PolicyCommand),

@@ -80,6 +80,16 @@ pub const SETTINGS: &[Spec] = &[
         doc: "checkpoints of every turn and tool call (on unless set to false)",
     },
     Spec {
+        key: "chat.checkpointMaxBytes",
+        kind: Kind::Count,
+        doc: "the checkpoint store's size cap in bytes: past it, a session start or `agent checkpoint gc` folds old sessions' tool checkpoints into their turns, then drops old sessions (default 2147483648, 2 GiB)",
+    },
+    Spec {
+        key: "chat.checkpointMaxFileBytes",
+        kind: Kind::Count,
+        doc: "files larger than this many bytes are recorded in checkpoints by size and time only, not stored, with a warning naming them (default 52428800, 50 MB)",
+    },
+    Spec {
         key: "trust.workspaces",
         kind: Kind::Text,
         doc: "workspace folders (absolute, separated by `:`) whose agent files' hooks and MCP servers run without asking, as with --trust-workspace",

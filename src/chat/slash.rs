@@ -216,12 +216,17 @@ pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, ChatError> {
 /// cuts the conversation back; `init` turns checkpoints on when they were
 /// waiting for it.
 fn checkpoint_command(chat: &mut Chat, command: &CheckpointCommand) -> Result<String, ChatError> {
-    let mut out = checkpoint::execute(command, &chat.cwd, &chat.data)?;
+    let mut out = checkpoint::execute(command, &chat.cwd, &chat.data, &checkpoint_scope(chat))?;
     match command {
         CheckpointCommand::Init if chat.session.checkpoints().is_none() => {
             let workspace = chat.saved.workspace.clone();
-            let store =
+            let mut store =
                 CheckpointStore::open(&chat.data, &workspace).map_err(ChatError::runtime)?;
+            store.max_file_bytes = checkpoint::max_file_bytes(&chat.settings);
+            store
+                .use_session(&chat.saved.id)
+                .and_then(|()| store.announce())
+                .map_err(ChatError::runtime)?;
             chat.session.enable_checkpoints(Arc::new(Mutex::new(store)));
             out.push_str("checkpoints are on for this session\n");
         }
@@ -237,6 +242,16 @@ fn checkpoint_command(chat: &mut Chat, command: &CheckpointCommand) -> Result<St
         _ => {}
     }
     Ok(out)
+}
+
+/// The chat's own checkpoints: its session's line in the store.
+fn checkpoint_scope(chat: &Chat) -> checkpoint::Scope {
+    let session = chat
+        .session
+        .checkpoints()
+        .and_then(|store| store.lock().ok().map(|s| s.session().to_string()))
+        .unwrap_or_else(|| chat.saved.id.clone());
+    checkpoint::Scope::new(&chat.settings, Some(session))
 }
 
 /// `/rewind [N] [--files]`: the conversation as it was at turn checkpoint
@@ -277,8 +292,12 @@ fn rewind(chat: &mut Chat, turn: Option<u64>, files: bool) -> Result<String, Cha
         let restore = CheckpointCommand::Restore {
             tag: turn.to_string(),
             hard: false,
+            force: false,
         };
-        out.push_str(&checkpoint::execute(&restore, &chat.cwd, &chat.data)?);
+        let scope = checkpoint_scope(chat);
+        out.push_str(&checkpoint::execute(
+            &restore, &chat.cwd, &chat.data, &scope,
+        )?);
     }
     Ok(out)
 }

@@ -121,6 +121,7 @@ pub fn start(
             .map_err(|e| ChatError::runtime(format!("error: cannot save the session: {e}")))?,
     };
     setup.hooks.session_id = saved.id.clone();
+    join_checkpoints(setup.checkpoints.as_ref(), &saved.id, startup);
     setup.audit = Some(audit_log(options, &saved)?);
     Ok(Chat {
         session: Session::new(setup, saved.messages.clone(), saved.marks.clone()),
@@ -323,6 +324,23 @@ fn workspace_trust(
     config
 }
 
+/// Makes the session's checkpoints its own line in the store, marked as
+/// running so a restore in another session leaves its work alone, and
+/// starts the change journal its snapshots read.
+pub fn join_checkpoints(
+    store: Option<&Arc<Mutex<CheckpointStore>>>,
+    id: &str,
+    startup: &mut dyn Startup,
+) {
+    let Some(Ok(mut store)) = store.map(|s| s.lock()) else {
+        return;
+    };
+    if let Err(e) = store.use_session(id).and_then(|()| store.announce()) {
+        startup.warn(&format!("warning: checkpoints: {e}"));
+    }
+    store.start_journal(crate::checkpoint::JOURNAL_CAPACITY);
+}
+
 /// The workspace's checkpoint store, unless `chat.enableCheckpoint` is
 /// false, or the workspace is a large tree outside git with no store yet
 /// (then `agent checkpoint init` turns them on); a store that cannot be
@@ -351,7 +369,17 @@ fn open_checkpoints(
         return None;
     }
     match CheckpointStore::open(&place.data, &place.workspace) {
-        Ok(store) => Some(Arc::new(Mutex::new(store))),
+        Ok(mut store) => {
+            store.max_file_bytes = super::checkpoint::max_file_bytes(&place.settings);
+            let cap = super::checkpoint::max_store_bytes(&place.settings);
+            match store.enforce_cap(cap) {
+                Ok(done) => done
+                    .iter()
+                    .for_each(|line| startup.warn(&format!("checkpoints: {line}"))),
+                Err(e) => startup.warn(&format!("warning: checkpoints: {e}")),
+            }
+            Some(Arc::new(Mutex::new(store)))
+        }
         Err(e) => {
             startup.warn(&format!("warning: checkpoints are off: {e}"));
             None

@@ -9,12 +9,13 @@ use super::compare;
 use super::store::{Checkpoint, CheckpointStore, FileChange, Result, tag_order};
 
 impl CheckpointStore {
-    /// Every checkpoint, oldest first.
+    /// Every checkpoint of the session, oldest first; a turn's counts are
+    /// what the whole turn changed, against the previous turn.
     pub fn list(&self) -> Result<Vec<Checkpoint>> {
         let mut tags = self.tags()?;
         tags.sort_by_key(|t| tag_order(t));
         tags.iter()
-            .map(|tag| self.checkpoint(tag, &self.find(tag)?))
+            .map(|tag| self.checkpoint(tag, &self.find(tag)?, true))
             .collect()
     }
 
@@ -100,6 +101,7 @@ impl CheckpointStore {
     pub fn latest(&self) -> Result<Option<String>> {
         Ok(self.head()?.map(|commit| {
             let message = commit.message().unwrap_or_default();
+            let message = message.lines().next().unwrap_or_default();
             message
                 .split_once(": ")
                 .map_or(message, |(tag, _)| tag)

@@ -8,10 +8,23 @@
 
 mod cache;
 mod compare;
+mod gc;
 mod history;
+#[cfg(target_os = "linux")]
+mod journal;
+#[cfg(not(target_os = "linux"))]
+#[path = "journal_none.rs"]
+mod journal;
 mod restore;
+pub mod sessions;
 mod snapshot;
 pub mod store;
 mod walk;
 
-pub use store::{Checkpoint, CheckpointError, CheckpointStore, FileChange, Restored};
+pub use gc::{MAX_STORE_BYTES, SessionUsage};
+pub use journal::DEFAULT_CAPACITY as JOURNAL_CAPACITY;
+pub use sessions::SessionInfo;
+pub use store::{
+    BASELINE, Checkpoint, CheckpointError, CheckpointStore, FileChange, MAX_FILE_BYTES, OUTSIDE,
+    Restored,
+};

@@ -16,8 +16,16 @@ impl CheckpointStore {
     /// deleted (a file counts as theirs when it first appeared in a tool
     /// checkpoint, `N.M`), and any other is kept and listed. A safety
     /// checkpoint is taken first, so the restore can itself be undone.
+    /// It refuses to touch a file another running session's tools created
+    /// or changed since the checkpoint (see [`Self::restore_forced`]).
     pub fn restore(&mut self, tag: &str, hard: bool) -> Result<Restored> {
-        self.find(tag)?;
+        self.restore_forced(tag, hard, false)
+    }
+
+    /// [`Self::restore`]; with `force`, also files another running session
+    /// created or changed since the checkpoint are put back or deleted.
+    pub fn restore_forced(&mut self, tag: &str, hard: bool, force: bool) -> Result<Restored> {
+        let since = self.find(tag)?.time().seconds();
         let turn = self.next_turn()?.to_string();
         let _lock = self.lock()?;
         let changes = self.changes();
@@ -41,22 +49,56 @@ impl CheckpointStore {
                 _ => put_back.push(change.path),
             }
         }
-        let mut restored = Restored {
-            safety,
-            ..Restored::default()
-        };
+        let mut removed = Vec::new();
+        let mut kept = Vec::new();
         for path in created {
-            if self.created_by_tool(&path)? {
-                self.remove_file(&path)?;
-                restored.removed.push(path);
-            } else {
-                restored.kept.push(path);
+            match self.created_by_tool(&path)? {
+                true => removed.push(path),
+                false => kept.push(path),
             }
+        }
+        if !force {
+            self.refuse_others_work(tag, since, put_back.iter().chain(&removed))?;
+        }
+        let not_stored = large_files(self.find(tag)?.message().unwrap_or_default());
+        let restored = Restored {
+            safety,
+            removed,
+            kept,
+            not_stored,
+        };
+        for path in &restored.removed {
+            self.remove_file(path)?;
         }
         for path in put_back {
             self.write_entry(&target, &path)?;
         }
         Ok(restored)
+    }
+
+    /// An error naming the files among `paths` that another running
+    /// session's tools created or changed at or after `since` (seconds).
+    fn refuse_others_work<'p>(
+        &self,
+        tag: &str,
+        since: i64,
+        paths: impl Iterator<Item = &'p PathBuf>,
+    ) -> Result<()> {
+        let touched = self.touched_by_others(since)?;
+        let mut theirs: Vec<String> = Vec::new();
+        for path in paths {
+            for (_, session) in touched.iter().filter(|(p, _)| p == path) {
+                theirs.push(format!("{} (session {session})", path.display()));
+            }
+        }
+        if theirs.is_empty() {
+            return Ok(());
+        }
+        Err(CheckpointError(format!(
+            "refused: restoring checkpoint {tag} would undo the work of another running session on {}; \
+             `--force` restores anyway",
+            theirs.join(", ")
+        )))
     }
 
     /// Whether `path` first appeared (most recently) in a tool checkpoint:
@@ -72,6 +114,7 @@ impl CheckpointStore {
             };
             if !before && current.tree()?.get_path(path).is_ok() {
                 let message = current.message().unwrap_or_default();
+                let message = message.lines().next().unwrap_or_default();
                 let tag = message.split_once(": ").map_or(message, |(tag, _)| tag);
                 return Ok(tag.contains('.'));
             }
@@ -136,4 +179,15 @@ impl CheckpointStore {
         }
         Ok(())
     }
+}
+
+/// The files a checkpoint's message names as recorded by size and time
+/// only.
+fn large_files(message: &str) -> Vec<PathBuf> {
+    message
+        .lines()
+        .filter_map(|line| line.strip_prefix(super::snapshot::LARGE))
+        .filter_map(|rest| rest.splitn(3, ' ').nth(2))
+        .map(PathBuf::from)
+        .collect()
 }

@@ -11,9 +11,7 @@ use git2::{Commit, FileMode, ObjectType, Odb, Oid, Repository, Signature, Time, 
 
 use super::cache::{self, Entry, StatCache};
 use super::compare;
-use super::store::{
-    Checkpoint, CheckpointStore, HEAD_REF, MAX_FILE_BYTES, REF_PREFIX, Result, now,
-};
+use super::store::{BASELINE, Checkpoint, CheckpointStore, OUTSIDE, Result, now};
 use super::walk::{self, Found, Stat};
 
 impl CheckpointStore {
@@ -25,9 +23,67 @@ impl CheckpointStore {
         description: &str,
         only_if_changed: bool,
     ) -> Result<Option<Checkpoint>> {
+        self.full_walk = None;
+        if let Some(paths) = self.journal_paths()? {
+            match self.edit(tag, description, &paths, only_if_changed) {
+                Ok(taken) => return Ok(taken),
+                Err(e) => self.full_walk = Some(format!("the journal's paths: {e}")),
+            }
+        }
         let _lock = self.lock()?;
         let changes = self.changes();
         self.commit_changes(changes, tag, description, only_if_changed)
+    }
+
+    /// The paths the change journal saw touched since the last snapshot,
+    /// files under touched folders included, for [`Self::edit`]; `None`
+    /// (and [`Self::full_walk`] says why) when the journal cannot vouch.
+    fn journal_paths(&mut self) -> Result<Option<Vec<PathBuf>>> {
+        let taken = match self.journal.as_mut() {
+            Some(journal) => journal.take(),
+            None => Err(self.journal_off.clone()),
+        };
+        let touched = match taken {
+            Ok(touched) => touched,
+            Err(why) => {
+                self.full_walk = Some(why);
+                return Ok(None);
+            }
+        };
+        if touched.paths.contains(Path::new("")) {
+            self.full_walk = Some("the workspace folder itself changed".into());
+            return Ok(None);
+        }
+        if self.is_empty() {
+            self.full_walk = Some("the session's first checkpoint".into());
+            return Ok(None);
+        }
+        let Some(base) = self.head()?.map(|c| c.tree()).transpose()? else {
+            return Ok(None);
+        };
+        let mut paths = std::collections::BTreeSet::new();
+        for path in touched.paths {
+            let full = self.workspace.join(&path);
+            if std::fs::symlink_metadata(&full).is_ok_and(|m| m.is_dir()) {
+                let (files, _) = walk::walk_folder(&self.workspace, &path);
+                paths.extend(files.into_iter().map(|f| f.path));
+            }
+            if let Ok(tree) = base
+                .get_path(&path)
+                .and_then(|entry| entry.to_object(&self.repo))
+                .and_then(|object| object.peel_to_tree())
+            {
+                tree.walk(git2::TreeWalkMode::PreOrder, |folder, entry| {
+                    if entry.kind() != Some(ObjectType::Tree) {
+                        let name = OsStr::from_bytes(entry.name_bytes());
+                        paths.insert(path.join(folder).join(name));
+                    }
+                    git2::TreeWalkResult::Ok
+                })?;
+            }
+            paths.insert(path);
+        }
+        Ok(Some(paths.into_iter().collect()))
     }
 
     /// Snapshots after a change to known files only (the write tool says
@@ -43,9 +99,24 @@ impl CheckpointStore {
         description: &str,
         paths: &[PathBuf],
     ) -> Result<Option<Checkpoint>> {
+        self.full_walk = None;
+        self.edit(tag, description, paths, true)
+    }
+
+    /// Edits the newest checkpoint's tree at `paths` (see
+    /// [`Self::snapshot_paths`]); `None` when the tree did not change and
+    /// `only_if_changed`.
+    fn edit(
+        &mut self,
+        tag: &str,
+        description: &str,
+        paths: &[PathBuf],
+        only_if_changed: bool,
+    ) -> Result<Option<Checkpoint>> {
         let Some(base) = self.head()?.map(|c| c.tree()).transpose()? else {
             return self.snapshot(tag, description, false);
         };
+        let max_bytes = self.max_file_bytes;
         let _lock = self.lock()?;
         let clock = self.clock.get();
         let odb = self.repo.odb()?;
@@ -61,8 +132,8 @@ impl CheckpointStore {
                 .filter(|_| !walk::is_ignored(&self.workspace, relative))
                 .map(|meta| Stat::of(&meta));
             let blob = match found {
-                Some(stat) if too_large(&stat) => {
-                    skipped.push(relative.to_path_buf());
+                Some(stat) if too_large(&stat, max_bytes) => {
+                    skipped.push((relative.to_path_buf(), stat));
                     None
                 }
                 Some(stat) => hash(&odb, &full, &stat)?.map(|id| (id, stat)),
@@ -72,7 +143,10 @@ impl CheckpointStore {
                 Some((id, stat)) => {
                     updates.upsert(relative, id, git_mode(stat.mode));
                 }
-                None if base.get_path(relative).is_ok() => {
+                None if base
+                    .get_path(relative)
+                    .is_ok_and(|e| e.kind() != Some(ObjectType::Tree)) =>
+                {
                     updates.remove(relative);
                 }
                 None => {}
@@ -83,7 +157,8 @@ impl CheckpointStore {
         let tree = updates.create_updated(&self.repo, &base)?;
         let base_id = base.id();
         drop((base, odb));
-        self.skipped = skipped;
+        let message = with_large_files(description, &skipped);
+        self.skipped = skipped.into_iter().map(|(path, _)| path).collect();
         if let Some(cache) = self.cache.as_mut().filter(|c| c.tree == Some(base_id)) {
             self.unsaved += records.len();
             for (key, record) in records {
@@ -94,7 +169,7 @@ impl CheckpointStore {
             }
             cache.tree = Some(tree);
         }
-        let commit = self.write_commit(tree, tag, description, true)?;
+        let commit = self.write_commit(tree, tag, &message, only_if_changed)?;
         self.record(commit, tag)
     }
 
@@ -109,7 +184,8 @@ impl CheckpointStore {
         description: &str,
         only_if_changed: bool,
     ) -> Result<Option<Checkpoint>> {
-        self.skipped = changes.skipped.clone();
+        let message = with_large_files(description, &changes.skipped);
+        self.skipped = changes.skipped.iter().map(|(p, _)| p.clone()).collect();
         let changed = changes.to_hash() + changes.remove.len();
         let packed = changes.to_hash() > PACK_THRESHOLD;
         let mut cache = None;
@@ -124,7 +200,7 @@ impl CheckpointStore {
                 .and_then(|base| apply(&self.repo, &base, &self.workspace, &odb, changes))
                 .and_then(|(tree, updated)| {
                     cache = Some(updated);
-                    self.write_commit(tree, tag, description, only_if_changed)
+                    self.write_commit(tree, tag, &message, only_if_changed)
                 });
             if let Some(mempack) = mempack
                 && committed.as_ref().is_ok_and(Option::is_some)
@@ -144,7 +220,8 @@ impl CheckpointStore {
         if let Some(cache) = cache {
             self.unsaved += changed;
             if self.unsaved * RECORDS_PER_HASH >= cache.entries.len() {
-                cache.save(&self.repo.path().join(CACHE_FILE))?;
+                std::fs::create_dir_all(self.session_folder())?;
+                cache.save(&self.session_folder().join(CACHE_FILE))?;
                 self.unsaved = 0;
             }
             self.cache = Some(cache);
@@ -152,25 +229,79 @@ impl CheckpointStore {
         Ok(recorded)
     }
 
-    /// The newest checkpoint's tree, or the empty tree in a new store.
+    /// The tree a snapshot edits: this session's newest, else (its first
+    /// snapshot) the newest of the session used last, whose stat cache it
+    /// starts from, so a new session does not hash every file again; the
+    /// empty tree in a new store.
     pub(super) fn base_tree(&self) -> Result<Tree<'_>> {
-        match self.head()? {
-            Some(commit) => Ok(commit.tree()?),
+        match self.base()? {
+            Some((_, commit)) => Ok(commit.tree()?),
             None => Ok(self.repo.find_tree(self.repo.treebuilder(None)?.write()?)?),
         }
     }
 
+    /// See [`Self::base_tree`]: the session whose tree it is, and its
+    /// newest commit.
+    fn base(&self) -> Result<Option<(String, Commit<'_>)>> {
+        if let Some(head) = self.head()? {
+            return Ok(Some((self.session.clone(), head)));
+        }
+        let newest = self
+            .sessions()?
+            .into_iter()
+            .filter(|s| s.id != self.session)
+            .max_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id)));
+        let Some(newest) = newest else {
+            return Ok(None);
+        };
+        let head = self
+            .repo
+            .find_reference(&super::sessions::head_ref(&newest.id))?
+            .peel_to_commit()?;
+        Ok(Some((newest.id, head)))
+    }
+
     /// Points the checkpoint's refs at `commit` (last, so a killed process
-    /// leaves the earlier checkpoints whole) and describes it.
+    /// leaves the earlier checkpoints whole), notes which paths this
+    /// session's tools changed, and describes it.
     pub(super) fn record(&self, commit: Option<Oid>, tag: &str) -> Result<Option<Checkpoint>> {
         let Some(commit) = commit else {
             return Ok(None);
         };
         self.repo
-            .reference(&format!("{REF_PREFIX}{tag}"), commit, true, "checkpoint")?;
-        self.repo.reference(HEAD_REF, commit, true, "checkpoint")?;
-        self.checkpoint(tag, &self.repo.find_commit(commit)?)
-            .map(Some)
+            .reference(&self.tag_ref(tag), commit, true, "checkpoint")?;
+        self.repo
+            .reference(&self.head_ref(), commit, true, "checkpoint")?;
+        let commit = self.repo.find_commit(commit)?;
+        if self.presence.is_some() && is_own_work(commit.message().unwrap_or_default()) {
+            self.record_touched(&self.own_changes(&commit)?)?;
+        }
+        self.checkpoint(tag, &commit, false).map(Some)
+    }
+
+    /// The paths `commit` changed from its parent, but for those changed
+    /// to what another running session's newest checkpoint holds (that
+    /// session's doing, seen by this one's walk).
+    fn own_changes(&self, commit: &Commit<'_>) -> Result<Vec<PathBuf>> {
+        let Some(parent) = commit.parents().next() else {
+            return Ok(Vec::new());
+        };
+        let changes = compare::changes(&self.repo, Some(&parent.tree()?), Some(&commit.tree()?))?;
+        let others = self.other_heads();
+        Ok(changes
+            .into_iter()
+            .filter(|change| {
+                !others.iter().any(|tree| {
+                    let theirs = tree.get_path(&change.path).ok();
+                    match (theirs, change.new) {
+                        (Some(entry), Some((id, _))) => entry.id() == id,
+                        (None, None) => true,
+                        _ => false,
+                    }
+                })
+            })
+            .map(|change| change.path)
+            .collect())
     }
 
     /// Writes the commit object of `tree_id`; `None` when the tree is
@@ -199,7 +330,7 @@ impl CheckpointStore {
     /// changed only when its stat data differ from its record, as `git
     /// status` decides; walked files and records are both sorted by path,
     /// so one merge finds the new, changed and removed ones. Files over
-    /// [`MAX_FILE_BYTES`] are left out (and so dropped from the tree).
+    /// `max_file_bytes` are left out (and so dropped from the tree).
     pub(super) fn changes(&mut self) -> Changes {
         let cache = self.take_cache();
         let mut walked = walk::walk(&self.workspace);
@@ -207,6 +338,7 @@ impl CheckpointStore {
         let mut entries = cache.entries.into_iter().peekable();
         let mut changes = Changes {
             clock: self.clock.get(),
+            max_bytes: self.max_file_bytes,
             ..Changes::default()
         };
         for found in walked {
@@ -230,11 +362,20 @@ impl CheckpointStore {
     /// forgotten. Without a usable tree, every path of the newest tree is
     /// recorded so.
     pub(super) fn take_cache(&mut self) -> StatCache {
+        let base = self
+            .base()
+            .ok()
+            .flatten()
+            .map(|(id, commit)| (id, commit.tree_id()));
         let mut cache = match self.cache.take() {
             Some(cache) => cache,
-            None => StatCache::load(&self.repo.path().join(CACHE_FILE)),
+            None => {
+                let session = base.as_ref().map_or(&self.session, |(id, _)| id);
+                let folder = super::sessions::session_folder(self.repo.path(), session);
+                StatCache::load(&folder.join(CACHE_FILE))
+            }
         };
-        let Ok(Some(head)) = self.head().map(|c| c.map(|c| c.tree_id())) else {
+        let Some(head) = base.map(|(_, tree)| tree) else {
             return cache;
         };
         if cache.tree == Some(head) {
@@ -293,21 +434,23 @@ pub(super) struct Changes {
     next: Vec<Slot>,
     /// Recorded files that are gone.
     remove: Vec<Vec<u8>>,
-    /// Files left out for their size.
-    skipped: Vec<PathBuf>,
+    /// Files left out for their size, with their stat data.
+    skipped: Vec<(PathBuf, Stat)>,
     /// The same, as paths to take out of the tree.
     skipped_keys: Vec<Vec<u8>>,
     /// The file system's time before the walk: a file modified since may
     /// change again within the same tick without its stat data showing it.
     clock: (i64, i64),
+    /// Files larger than this are left out.
+    max_bytes: u64,
 }
 
 impl Changes {
     /// Records a new or changed file, or leaves it out for its size.
     fn keep(&mut self, found: Found) {
-        if too_large(&found.stat) {
+        if too_large(&found.stat, self.max_bytes) {
             self.skipped_keys.push(path_bytes(&found.path).to_vec());
-            self.skipped.push(found.path);
+            self.skipped.push((found.path, found.stat));
         } else {
             self.next.push(Slot::Hash(found));
         }
@@ -392,9 +535,40 @@ fn hash(odb: &Odb<'_>, full: &Path, stat: &Stat) -> Result<Option<Oid>> {
     }
 }
 
-/// Whether a file is over [`MAX_FILE_BYTES`] (a symlink never is).
-fn too_large(stat: &Stat) -> bool {
-    !stat.is_symlink() && stat.size > MAX_FILE_BYTES
+/// Whether a file is over `max` bytes (a symlink never is).
+fn too_large(stat: &Stat, max: u64) -> bool {
+    !stat.is_symlink() && stat.size > max
+}
+
+/// The commit message: the description, then a `large:` line (size,
+/// modification time, path) for each file recorded by size and time only.
+fn with_large_files(description: &str, skipped: &[(PathBuf, Stat)]) -> String {
+    let mut message = description.to_string();
+    if !skipped.is_empty() {
+        message.push('\n');
+    }
+    for (path, stat) in skipped {
+        message.push_str(&format!(
+            "\n{LARGE}{} {} {}",
+            stat.size,
+            stat.mtime,
+            path.display()
+        ));
+    }
+    message
+}
+
+/// The start of a commit message's line naming a file recorded by size and
+/// time only.
+pub(super) const LARGE: &str = "large: ";
+
+/// Whether a checkpoint with `message` holds what this session's own tools
+/// did (not its baseline, nor what changed between its turns, nor the
+/// state before a restore).
+fn is_own_work(message: &str) -> bool {
+    let description = message.lines().next().unwrap_or_default();
+    let description = description.split_once(": ").map_or(description, |(_, d)| d);
+    ![BASELINE, OUTSIDE].contains(&description) && !description.starts_with("before restoring")
 }
 
 /// The tree-entry mode of a git mode.

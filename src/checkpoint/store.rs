@@ -6,10 +6,11 @@
 //! refs, and instead of a git index a stat cache of its own (see
 //! [`super::cache`]). libgit2 runs no hooks; the store's config turns off anything
 //! that could run a program or rewrite content (fsmonitor, autocrlf,
-//! signing) and uses a fixed identity. Checkpoints are commits on one line
-//! of history, each named by a ref `refs/checkpoints/TAG`; a snapshot
-//! writes its ref last, so a process killed mid-snapshot leaves the previous
-//! checkpoints intact.
+//! signing) and uses a fixed identity. Each session's checkpoints are
+//! commits on a line of history of its own, each named by a ref (see
+//! [`super::sessions`]); all sessions share the objects, so a file kept by
+//! two sessions is stored once. A snapshot writes its ref last, so a
+//! process killed mid-snapshot leaves the previous checkpoints intact.
 //!
 //! This file opens the store and names checkpoints; taking them is in
 //! `snapshot`, reading them back in `history`, putting
@@ -24,11 +25,15 @@ use super::cache::StatCache;
 use super::compare;
 use super::walk;
 
-/// Files larger than this are left out of snapshots (with a warning).
-pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+/// Files larger than this are by default recorded by size and time only,
+/// not stored (`chat.checkpointMaxFileBytes`).
+pub const MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
 
-pub(super) const REF_PREFIX: &str = "refs/checkpoints/";
-pub(super) const HEAD_REF: &str = "refs/checkpoints-head";
+/// The description of a session's first checkpoint.
+pub const BASELINE: &str = "baseline";
+
+/// The description of a checkpoint of what changed between turns.
+pub const OUTSIDE: &str = "changes made outside the agent";
 
 /// A problem with the store.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +70,8 @@ pub struct Checkpoint {
     pub modified: usize,
     /// See `added`.
     pub deleted: usize,
+    /// The session it belongs to (`""`: the shared line).
+    pub session: String,
 }
 
 /// One file changed between two checkpoints.
@@ -88,6 +95,9 @@ pub struct Restored {
     pub removed: Vec<PathBuf>,
     /// Files created since by someone else, kept (`--hard`).
     pub kept: Vec<PathBuf>,
+    /// Files the checkpoint recorded by size and time only, which it
+    /// cannot bring back.
+    pub not_stored: Vec<PathBuf>,
 }
 
 /// The shadow store of one workspace.
@@ -100,6 +110,20 @@ pub struct CheckpointStore {
     pub(super) workspace: PathBuf,
     /// Files left out of the last snapshot for their size.
     pub skipped: Vec<PathBuf>,
+    /// Files larger than this are left out of snapshots.
+    pub max_file_bytes: u64,
+    /// The session whose checkpoints these are (`""`: the shared line of
+    /// `agent checkpoint` outside any chat, and of stores made before
+    /// sessions had their own).
+    pub(super) session: String,
+    /// Held while this process runs the session, so others can tell.
+    pub(super) presence: Option<std::fs::File>,
+    /// The change journal, when the session started one.
+    pub(super) journal: Option<super::journal::Journal>,
+    /// Why there is no journal.
+    pub(super) journal_off: String,
+    /// Why the last snapshot walked the whole workspace, when it did.
+    pub(super) full_walk: Option<String>,
     /// The file system's time when the store's lock was last taken.
     pub(super) clock: std::cell::Cell<(i64, i64)>,
     /// Stat-cache records changed in memory since the cache was last saved.
@@ -136,12 +160,35 @@ impl CheckpointStore {
             cache: None,
             workspace: workspace.to_path_buf(),
             skipped: Vec::new(),
+            max_file_bytes: MAX_FILE_BYTES,
+            session: String::new(),
+            presence: None,
+            journal: None,
+            journal_off: "no change journal (`agent checkpoint` outside a session)".into(),
+            full_walk: None,
         })
     }
 
-    /// True when the store has no checkpoint yet.
+    /// Starts the change journal (inotify watches over the workspace's
+    /// folders), so snapshots look only at what was touched; keeping at
+    /// most `capacity` paths between snapshots. Where it cannot start,
+    /// snapshots walk, and say why.
+    pub fn start_journal(&mut self, capacity: usize) {
+        match super::journal::Journal::start(&self.workspace, capacity) {
+            Ok(journal) => self.journal = Some(journal),
+            Err(e) => self.journal_off = format!("no change journal: {e}"),
+        }
+    }
+
+    /// Why the last snapshot walked the whole workspace (`None`: it looked
+    /// only at the paths the journal or the tool named).
+    pub fn full_walk(&self) -> Option<&str> {
+        self.full_walk.as_deref()
+    }
+
+    /// True when this session has no checkpoint yet.
     pub fn is_empty(&self) -> bool {
-        self.repo.find_reference(HEAD_REF).is_err()
+        self.repo.find_reference(&self.head_ref()).is_err()
     }
 
     /// The tag the next turn checkpoint gets.
@@ -155,12 +202,13 @@ impl CheckpointStore {
             + 1)
     }
 
-    /// Every checkpoint's tag, read from the refs alone.
+    /// Every checkpoint's tag in this session, read from the refs alone.
     pub(super) fn tags(&self) -> Result<Vec<String>> {
+        let prefix = self.tag_ref("");
         let mut tags = Vec::new();
-        for reference in self.repo.references_glob(&format!("{REF_PREFIX}*"))? {
+        for reference in self.repo.references_glob(&format!("{prefix}*"))? {
             if let Ok(name) = reference?.name() {
-                tags.push(name.trim_start_matches(REF_PREFIX).to_string());
+                tags.push(name.trim_start_matches(&prefix).to_string());
             }
         }
         Ok(tags)
@@ -200,7 +248,7 @@ impl CheckpointStore {
     }
 
     pub(super) fn head(&self) -> Result<Option<Commit<'_>>> {
-        match self.repo.find_reference(HEAD_REF) {
+        match self.repo.find_reference(&self.head_ref()) {
             Ok(reference) => Ok(Some(reference.peel_to_commit()?)),
             Err(_) => Ok(None),
         }
@@ -208,7 +256,7 @@ impl CheckpointStore {
 
     pub(super) fn find(&self, tag: &str) -> Result<Commit<'_>> {
         self.repo
-            .find_reference(&format!("{REF_PREFIX}{tag}"))
+            .find_reference(&self.tag_ref(tag))
             .and_then(|r| r.peel_to_commit())
             .map_err(|_| {
                 CheckpointError(format!(
@@ -217,11 +265,28 @@ impl CheckpointStore {
             })
     }
 
-    pub(super) fn checkpoint(&self, tag: &str, commit: &Commit<'_>) -> Result<Checkpoint> {
-        let parent_tree = commit.parents().next().map(|p| p.tree()).transpose()?;
+    /// Describes checkpoint `tag`, its counts against the checkpoint
+    /// before it; with `whole_turn`, a turn checkpoint's against the
+    /// previous turn (so they count what the whole turn did).
+    pub(super) fn checkpoint(
+        &self,
+        tag: &str,
+        commit: &Commit<'_>,
+        whole_turn: bool,
+    ) -> Result<Checkpoint> {
+        let before = match tag.parse::<u64>() {
+            Ok(turn) if whole_turn => self.previous_turn(turn)?,
+            _ => None,
+        };
+        let before = match before {
+            Some(commit) => Some(commit),
+            None => commit.parents().next(),
+        };
+        let parent_tree = before.map(|p| p.tree()).transpose()?;
         let changes = compare::changes(&self.repo, parent_tree.as_ref(), Some(&commit.tree()?))?;
         let count = |status: Delta| changes.iter().filter(|c| c.status == status).count();
         let message = commit.message().unwrap_or_default();
+        let message = message.lines().next().unwrap_or_default();
         Ok(Checkpoint {
             tag: tag.to_string(),
             time: commit.time().seconds(),
@@ -234,14 +299,26 @@ impl CheckpointStore {
             added: count(Delta::Added),
             modified: count(Delta::Modified) + count(Delta::Typechange),
             deleted: count(Delta::Deleted),
+            session: self.session.clone(),
         })
+    }
+
+    /// The newest turn checkpoint of this session before turn `turn`.
+    fn previous_turn(&self, turn: u64) -> Result<Option<Commit<'_>>> {
+        let earlier = self
+            .tags()?
+            .iter()
+            .filter_map(|t| t.parse::<u64>().ok())
+            .filter(|t| *t < turn)
+            .max();
+        earlier.map(|t| self.find(&t.to_string())).transpose()
     }
 
     /// Whether a new store for `workspace` should wait for an explicit
     /// `init`: outside a git repository, a tree of more than `limit` files
     /// (a home folder, say) is not snapshotted unasked.
     pub fn needs_init(data: &Path, workspace: &Path, limit: u64) -> bool {
-        !Self::location(data, workspace).join(HEAD_REF).exists()
+        !super::sessions::has_checkpoints(&Self::location(data, workspace))
             && !workspace.join(".git").exists()
             && walk::has_more_files_than(workspace, usize::try_from(limit).unwrap_or(usize::MAX))
     }
@@ -278,10 +355,35 @@ impl CheckpointStore {
     }
 }
 
-/// Creates a hardened bare repository.
+/// Creates a hardened bare repository at `location`: made whole in a
+/// folder of its own and renamed into place, so two sessions starting at
+/// the same instant both end up with the same working store (the one that
+/// loses the rename opens the winner's).
 pub(super) fn create(location: &Path) -> Result<Repository> {
-    std::fs::create_dir_all(location)?;
-    let repo = Repository::init_bare(location)?;
+    let parent = location
+        .parent()
+        .ok_or_else(|| CheckpointError("checkpoint store: no parent folder".into()))?;
+    std::fs::create_dir_all(parent)?;
+    static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let built = parent.join(format!(
+        ".creating-{}-{}",
+        std::process::id(),
+        MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::create_dir(&built)?;
+    let made = Repository::init_bare(&built).map_err(CheckpointError::from);
+    if let Err(e) = made.and_then(|repo| configure(&repo)) {
+        let _ = std::fs::remove_dir_all(&built);
+        return Err(e);
+    }
+    if std::fs::rename(&built, location).is_err() {
+        let _ = std::fs::remove_dir_all(&built);
+    }
+    Ok(Repository::open_bare(location)?)
+}
+
+/// Turns off whatever could run a program or rewrite content.
+fn configure(repo: &Repository) -> Result<()> {
     let mut config = repo.config()?;
     for (key, value) in [
         ("core.fsmonitor", "false"),
@@ -296,7 +398,7 @@ pub(super) fn create(location: &Path) -> Result<Repository> {
     }
     config.set_str("user.name", "agent")?;
     config.set_str("user.email", "agent@localhost")?;
-    Ok(repo)
+    Ok(())
 }
 
 /// In the order they were taken: a turn's tool checkpoints, then the

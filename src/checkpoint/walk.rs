@@ -163,35 +163,58 @@ pub fn has_more_files_than(workspace: &Path, limit: usize) -> bool {
 /// The walk, giving up on folders not yet read once more than `limit`
 /// files were found.
 fn walk_up_to(workspace: &Path, limit: usize) -> Vec<Found> {
-    let total = AtomicUsize::new(0);
     let root_rules = Arc::new(Rules {
         here: exclude_file(workspace),
         parent: None,
     });
+    walk_from(workspace, PathBuf::new(), root_rules, limit).0
+}
+
+/// Every file and symlink under `folder` (relative to `workspace`) that
+/// the ignore rules keep, and every folder they keep, `folder` included;
+/// nothing when `folder` is itself ignored.
+pub fn walk_folder(workspace: &Path, folder: &Path) -> (Vec<Found>, Vec<PathBuf>) {
+    match rules_of(workspace, folder) {
+        Some(rules) => walk_from(workspace, folder.to_path_buf(), rules, usize::MAX),
+        None => (Vec::new(), Vec::new()),
+    }
+}
+
+/// The walk from `start` with the rules in force there: the files found
+/// and the folders read.
+fn walk_from(
+    workspace: &Path,
+    start: PathBuf,
+    rules: Arc<Rules>,
+    limit: usize,
+) -> (Vec<Found>, Vec<PathBuf>) {
+    let total = AtomicUsize::new(0);
     let queue = Queue {
         state: Mutex::new((VecDeque::new(), 0)),
         ready: Condvar::new(),
     };
-    queue.push(PathBuf::new(), root_rules);
+    queue.push(start, rules);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
                     let mut found = Vec::new();
+                    let mut folders = Vec::new();
                     while let Some((folder, rules)) = queue.pop() {
                         if total.load(Ordering::Relaxed) <= limit {
                             let before = found.len();
                             read_folder(workspace, &folder, &rules, &queue, &mut found);
                             total.fetch_add(found.len() - before, Ordering::Relaxed);
                         }
+                        folders.push(folder);
                         queue.done();
                     }
-                    found
+                    (found, folders)
                 })
             })
             .collect();
-        let parts: Vec<Vec<Found>> = workers
+        let parts: Vec<(Vec<Found>, Vec<PathBuf>)> = workers
             .into_iter()
             .map(|worker| {
                 // A worker that panicked found an unknown part of the tree;
@@ -201,9 +224,13 @@ fn walk_up_to(workspace: &Path, limit: usize) -> Vec<Found> {
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .collect();
-        let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-        parts.into_iter().for_each(|part| all.extend(part));
-        all
+        let mut all = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
+        let mut folders = Vec::new();
+        for (found, read) in parts {
+            all.extend(found);
+            folders.extend(read);
+        }
+        (all, folders)
     })
 }
 
@@ -271,6 +298,19 @@ fn exclude_file(workspace: &Path) -> Option<Gitignore> {
 /// it or one of its folders is ignored, or it lies inside a `.git`. Reads
 /// the ignore files of its folders only, for a checkpoint of known paths.
 pub fn is_ignored(workspace: &Path, relative: &Path) -> bool {
+    rules_along(workspace, relative, false).is_none()
+}
+
+/// The rules in force inside folder `relative`; `None` when it is ignored.
+fn rules_of(workspace: &Path, relative: &Path) -> Option<Arc<Rules>> {
+    rules_along(workspace, relative, true)
+}
+
+/// Reads the ignore files along `relative`; `None` as soon as a component
+/// is ignored (or is `.git`), else the rules its folder's entries are
+/// matched against, but for the end's own ignore file (the walk reads it).
+/// `is_folder`: the end is a folder.
+fn rules_along(workspace: &Path, relative: &Path, is_folder: bool) -> Option<Arc<Rules>> {
     let mut rules = Arc::new(Rules {
         here: exclude_file(workspace),
         parent: None,
@@ -279,20 +319,26 @@ pub fn is_ignored(workspace: &Path, relative: &Path) -> bool {
     let mut components = relative.components().peekable();
     while let Some(component) = components.next() {
         if component.as_os_str() == ".git" {
-            return true;
+            return None;
         }
-        let file = folder.join(".gitignore");
-        if file.is_file() {
-            rules = Arc::new(Rules {
-                here: gitignore(&folder, &file),
-                parent: Some(rules),
-            });
-        }
+        rules = with_ignore_file(rules, &folder);
         folder.push(component);
-        let is_dir = components.peek().is_some();
+        let is_dir = components.peek().is_some() || is_folder;
         if rules.ignores(&folder, is_dir) {
-            return true;
+            return None;
         }
     }
-    false
+    Some(rules)
+}
+
+/// `rules` with `folder`'s own `.gitignore` on top, when it has one.
+fn with_ignore_file(rules: Arc<Rules>, folder: &Path) -> Arc<Rules> {
+    let file = folder.join(".gitignore");
+    match file.is_file() {
+        true => Arc::new(Rules {
+            here: gitignore(folder, &file),
+            parent: Some(rules),
+        }),
+        false => rules,
+    }
 }

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::checkpoint::{Checkpoint, CheckpointStore};
+use crate::checkpoint::{BASELINE, Checkpoint, CheckpointStore, OUTSIDE};
 use crate::sandbox::fence::Violation;
 
 use super::events::Event;
@@ -47,21 +47,21 @@ impl Session {
             .with_store(|store| {
                 let next = store.next_turn().map_err(|e| e.to_string())?;
                 let (description, only_if_changed) = match store.is_empty() {
-                    true => ("baseline", false),
-                    false => ("changes made outside the agent", true),
+                    true => (BASELINE, false),
+                    false => (OUTSIDE, true),
                 };
                 let taken = store
                     .snapshot(&next.to_string(), description, only_if_changed)
                     .map_err(|e| e.to_string())?;
                 let turn = if taken.is_some() { next + 1 } else { next };
-                Ok((turn, taken))
+                Ok((turn, taken, store.full_walk().map(str::to_string)))
             })
             .await?;
         match prepared {
-            Ok((turn, taken)) => {
+            Ok((turn, taken, walked)) => {
                 if let Some(checkpoint) = taken {
                     self.marks.insert(turn - 1, self.messages.len());
-                    emit(checkpoint_event(checkpoint));
+                    emit(checkpoint_event(checkpoint, walked));
                 }
                 Some(turn)
             }
@@ -109,13 +109,16 @@ impl Session {
                     true => store.snapshot(&tag, &description, only_if_changed),
                     false => store.snapshot_paths(&tag, &description, &changed),
                 };
-                taken.map_err(|e| e.to_string())
+                let walked = store.full_walk().map(str::to_string);
+                taken
+                    .map(|t| t.map(|t| (t, walked)))
+                    .map_err(|e| e.to_string())
             })
             .await?;
         match taken {
-            Ok(Some(checkpoint)) => {
+            Ok(Some((checkpoint, walked))) => {
                 let tag = checkpoint.tag.clone();
-                emit(checkpoint_event(checkpoint));
+                emit(checkpoint_event(checkpoint, walked));
                 Some(tag)
             }
             Ok(None) => None,
@@ -198,14 +201,15 @@ impl Session {
     }
 }
 
-/// The event for a checkpoint just taken.
-pub(super) fn checkpoint_event(checkpoint: Checkpoint) -> Event {
+/// The event for a checkpoint just taken (`full_walk`: why it walked).
+pub(super) fn checkpoint_event(checkpoint: Checkpoint, full_walk: Option<String>) -> Event {
     Event::Checkpoint {
         tag: checkpoint.tag,
         description: checkpoint.description,
         added: checkpoint.added,
         modified: checkpoint.modified,
         deleted: checkpoint.deleted,
+        full_walk,
     }
 }
 

@@ -237,9 +237,14 @@ fn text(event: &Event) {
             added,
             modified,
             deleted,
+            full_walk,
         } => {
+            let walked = full_walk
+                .as_ref()
+                .map(|why| format!(" (full walk: {})", escape_control(why)))
+                .unwrap_or_default();
             eprintln!(
-                "[checkpoint {tag}: +{added} ~{modified} -{deleted} {}]",
+                "[checkpoint {tag}: +{added} ~{modified} -{deleted} {}{walked}]",
                 escape_control(description)
             );
         }

@@ -92,6 +92,10 @@ pub enum Event {
         modified: usize,
         /// Files deleted.
         deleted: usize,
+        /// Why it walked the whole workspace instead of looking only at
+        /// the paths the change journal or the tool named.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        full_walk: Option<String>,
     },
     /// A message the user sent while the turn ran was folded into the
     /// conversation at a tool boundary.

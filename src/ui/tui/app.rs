@@ -201,6 +201,7 @@ impl App {
                 added,
                 modified,
                 deleted,
+                ..
             } => {
                 self.notice(
                     Notice::Checkpoint,

@@ -140,6 +140,7 @@ fn a_tool_card_with_a_diff() {
         added: 0,
         modified: 1,
         deleted: 0,
+        full_walk: None,
     });
     assert_snapshot!("tool_cards_80x24", screen(&mut app, 80, 24));
     assert_snapshot!("tool_cards_40x30", screen(&mut app, 40, 30));

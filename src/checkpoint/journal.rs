@@ -1,0 +1,212 @@
+//! The change journal: inotify watches on every folder of the workspace
+//! that `.gitignore` keeps, started with the session, so a snapshot looks
+//! only at the paths something touched instead of walking the tree.
+//!
+//! The kernel queues the events as the changes happen, so when a command
+//! has returned, everything it (or a process it left running) did so far is
+//! in the queue; a snapshot drains it on the calling thread (no thread of
+//! our own races the snapshot). A folder created or moved in is watched and
+//! then read whole, so files made in it before its watch are found. When
+//! the journal cannot vouch for what changed (the kernel queue overflowed,
+//! the watch limit was reached, more paths than it keeps, a watched folder
+//! replaced under it), it says why, and the snapshot walks the whole tree
+//! and starts a fresh journal.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ffi::{CString, OsStr};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use super::walk;
+
+/// How many paths the journal keeps between snapshots before it gives up
+/// and asks for a walk (a build that writes more is cheaper to walk).
+pub const DEFAULT_CAPACITY: usize = 200_000;
+
+/// What changed since the journal was last drained.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Touched {
+    /// Files, symlinks or folders (relative) something created, changed,
+    /// moved or deleted; a folder's files are looked at whole.
+    pub paths: BTreeSet<PathBuf>,
+}
+
+/// The watches over one workspace.
+pub struct Journal {
+    fd: OwnedFd,
+    workspace: PathBuf,
+    /// Watch descriptor to folder (relative).
+    folders: HashMap<i32, PathBuf>,
+    touched: Touched,
+    /// Why the journal cannot vouch for the changes, once it cannot.
+    lost: Option<String>,
+    capacity: usize,
+}
+
+const MASK: u32 = libc::IN_CREATE
+    | libc::IN_DELETE
+    | libc::IN_MODIFY
+    | libc::IN_CLOSE_WRITE
+    | libc::IN_ATTRIB
+    | libc::IN_MOVED_FROM
+    | libc::IN_MOVED_TO
+    | libc::IN_DELETE_SELF
+    | libc::IN_MOVE_SELF
+    | libc::IN_ONLYDIR
+    | libc::IN_DONT_FOLLOW
+    | libc::IN_EXCL_UNLINK;
+
+impl Journal {
+    /// Starts watching every folder of `workspace` the walk would read.
+    /// An error when inotify is unavailable; a journal that is already
+    /// lost when the watch limit is reached.
+    pub fn start(workspace: &Path, capacity: usize) -> std::io::Result<Journal> {
+        // SAFETY: inotify_init1 takes flags and returns a new descriptor
+        // or -1.
+        let raw = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
+        if raw < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: `raw` is a fresh descriptor nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let mut journal = Journal {
+            fd,
+            workspace: workspace.to_path_buf(),
+            folders: HashMap::new(),
+            touched: Touched::default(),
+            lost: None,
+            capacity,
+        };
+        journal.watch_tree(Path::new(""), false);
+        journal.touched = Touched::default();
+        Ok(journal)
+    }
+
+    /// What changed since the last call, or why a walk is needed instead.
+    pub fn take(&mut self) -> Result<Touched, String> {
+        self.drain();
+        if let Some(why) = self.lost.take() {
+            self.restart();
+            return Err(why);
+        }
+        Ok(std::mem::take(&mut self.touched))
+    }
+
+    /// Drops every watch and watches the tree afresh (after the journal
+    /// lost track).
+    fn restart(&mut self) {
+        if let Ok(fresh) = Journal::start(&self.workspace, self.capacity) {
+            *self = fresh;
+        } else {
+            self.lost = Some("the change journal could not restart".into());
+        }
+    }
+
+    /// Watches `folder` and every folder under it the walk would read; with
+    /// `record`, every file found there counts as touched (a folder new to
+    /// the journal).
+    fn watch_tree(&mut self, folder: &Path, record: bool) {
+        let (files, folders) = walk::walk_folder(&self.workspace, folder);
+        for found in folders {
+            self.watch(&found);
+        }
+        if record {
+            for found in files {
+                self.touch(found.path);
+            }
+        }
+    }
+
+    fn watch(&mut self, folder: &Path) {
+        let Ok(path) = CString::new(self.workspace.join(folder).as_os_str().as_bytes()) else {
+            return;
+        };
+        // SAFETY: a valid descriptor and a NUL-terminated path.
+        let wd = unsafe { libc::inotify_add_watch(self.fd.as_raw_fd(), path.as_ptr(), MASK) };
+        if wd >= 0 {
+            self.folders.insert(wd, folder.to_path_buf());
+            return;
+        }
+        match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc::ENOSPC) => {
+                self.lost = Some("the inotify watch limit was reached".into());
+            }
+            // Gone or replaced before it could be watched: its parent's
+            // events name it, and it is looked at whole.
+            _ => self.touch(folder.to_path_buf()),
+        }
+    }
+
+    fn touch(&mut self, path: PathBuf) {
+        if self.touched.paths.len() >= self.capacity {
+            self.lost
+                .get_or_insert_with(|| "more changes than the change journal keeps".into());
+            return;
+        }
+        self.touched.paths.insert(path);
+    }
+
+    /// Reads every queued event.
+    fn drain(&mut self) {
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            // SAFETY: reads into a buffer we own, at most its length.
+            let read = unsafe {
+                libc::read(
+                    self.fd.as_raw_fd(),
+                    buffer.as_mut_ptr().cast(),
+                    buffer.len(),
+                )
+            };
+            let Ok(length) = usize::try_from(read) else {
+                return;
+            };
+            if length == 0 {
+                return;
+            }
+            self.events(&buffer[..length]);
+        }
+    }
+
+    /// Handles the events in `bytes`, as read from the descriptor.
+    fn events(&mut self, bytes: &[u8]) {
+        let header = std::mem::size_of::<libc::inotify_event>();
+        let mut at = 0;
+        while at + header <= bytes.len() {
+            // SAFETY: the kernel wrote a whole event header at `at`; it may
+            // be unaligned in our buffer, hence the unaligned read.
+            let event: libc::inotify_event =
+                unsafe { std::ptr::read_unaligned(bytes[at..].as_ptr().cast()) };
+            let name_end = (at + header + event.len as usize).min(bytes.len());
+            let name = &bytes[at + header..name_end];
+            let name = &name[..name.iter().position(|b| *b == 0).unwrap_or(name.len())];
+            self.event(event.wd, event.mask, OsStr::from_bytes(name));
+            at = name_end;
+        }
+    }
+
+    fn event(&mut self, wd: i32, mask: u32, name: &OsStr) {
+        if mask & libc::IN_Q_OVERFLOW != 0 {
+            self.lost = Some("the change journal's queue overflowed".into());
+            return;
+        }
+        if mask & libc::IN_IGNORED != 0 {
+            self.folders.remove(&wd);
+            return;
+        }
+        let Some(folder) = self.folders.get(&wd).cloned() else {
+            return;
+        };
+        if mask & (libc::IN_DELETE_SELF | libc::IN_MOVE_SELF) != 0 {
+            self.touch(folder);
+            return;
+        }
+        let path = folder.join(name);
+        let is_dir = mask & libc::IN_ISDIR != 0;
+        if is_dir && mask & (libc::IN_CREATE | libc::IN_MOVED_TO) != 0 {
+            self.watch_tree(&path, true);
+        }
+        self.touch(path);
+    }
+}

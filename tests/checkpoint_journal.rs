@@ -1,0 +1,156 @@
+//! The change journal: a snapshot of a session with a journal looks only at
+//! the paths touched, and its tree is the one a full walk finds, whatever
+//! the change; when the journal cannot vouch, it walks and says why.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is its failure
+#![cfg(target_os = "linux")]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use agent::checkpoint::CheckpointStore;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    workspace: PathBuf,
+    store: CheckpointStore,
+    taken: usize,
+}
+
+fn write(root: &Path, path: &str, text: &str) {
+    let full = root.join(path);
+    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+    std::fs::write(full, text).unwrap();
+}
+
+/// A workspace with a few folders, an ignored one, and a session store
+/// with a journal and its baseline.
+fn fixture(capacity: usize) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = dir.path().join("w");
+    for path in ["src/a.py", "src/b.py", "src/deep/c.py", "docs/readme.md"] {
+        write(&workspace, path, path);
+    }
+    write(&workspace, ".gitignore", "build/\n");
+    write(&workspace, "build/out.o", "ignored");
+    std::fs::create_dir_all(workspace.join(".git")).unwrap();
+    let mut store = CheckpointStore::open(&dir.path().join("data"), &workspace).unwrap();
+    store.use_session("journal-test").unwrap();
+    store.start_journal(capacity);
+    store.snapshot("1", "baseline", false).unwrap().unwrap();
+    assert_eq!(
+        store.full_walk(),
+        Some("the session's first checkpoint"),
+        "the baseline walks"
+    );
+    Fixture {
+        dir,
+        workspace,
+        store,
+        taken: 1,
+    }
+}
+
+impl Fixture {
+    /// Snapshots, and checks the tree is what a full walk by a store
+    /// without a journal finds; returns why it walked, if it did.
+    fn check(&mut self, what: &str) -> Option<String> {
+        self.taken += 1;
+        self.store
+            .snapshot(&self.taken.to_string(), what, false)
+            .unwrap();
+        let walked = self.store.full_walk().map(str::to_string);
+        let oracle_data = self.dir.path().join(format!("oracle-{}", self.taken));
+        let mut oracle = CheckpointStore::open(&oracle_data, &self.workspace).unwrap();
+        oracle.snapshot("1", "walk", false).unwrap();
+        assert_eq!(
+            self.store.latest_tree().unwrap(),
+            oracle.latest_tree().unwrap(),
+            "{what}: the journal's snapshot is the walk's"
+        );
+        walked
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.workspace.join(relative)
+    }
+}
+
+#[test]
+fn creations_deletions_renames_links_and_modes_are_caught_without_a_walk() {
+    let mut f = fixture(1000);
+    assert_eq!(f.check("nothing changed"), None);
+    write(&f.workspace, "src/new.py", "new");
+    write(&f.workspace, "src/a.py", "changed");
+    assert_eq!(f.check("create and modify"), None);
+    std::fs::remove_file(f.path("src/b.py")).unwrap();
+    assert_eq!(f.check("delete"), None);
+    std::fs::rename(f.path("src/new.py"), f.path("docs/moved.py")).unwrap();
+    assert_eq!(f.check("rename across folders"), None);
+    std::fs::rename(f.path("src/deep"), f.path("docs/deeper")).unwrap();
+    write(
+        &f.workspace,
+        "docs/deeper/after-move.py",
+        "written in the moved folder",
+    );
+    assert_eq!(f.check("folder rename"), None);
+    std::os::unix::fs::symlink("a.py", f.path("src/link")).unwrap();
+    assert_eq!(f.check("symlink created"), None);
+    std::fs::remove_file(f.path("src/link")).unwrap();
+    std::os::unix::fs::symlink("../docs/readme.md", f.path("src/link")).unwrap();
+    assert_eq!(f.check("symlink retargeted"), None);
+    std::fs::set_permissions(f.path("src/a.py"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(f.check("chmod"), None);
+    std::fs::remove_dir_all(f.path("docs")).unwrap();
+    assert_eq!(f.check("folder deleted"), None);
+    write(&f.workspace, "build/more.o", "still ignored");
+    assert_eq!(f.check("ignored folder"), None);
+}
+
+#[test]
+fn files_in_folders_made_during_a_command_are_caught() {
+    let mut f = fixture(1000);
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("mkdir -p gen/a/b/c && for i in 1 2 3; do echo $i > gen/a/b/c/f$i; echo $i > gen/a/g$i; done")
+        .current_dir(&f.workspace)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(f.check("new folders"), None);
+    write(&f.workspace, "gen/a/b/c/later.txt", "watched by now");
+    assert_eq!(f.check("a write in the new folder"), None);
+}
+
+#[test]
+fn a_background_writer_is_caught_by_the_next_snapshot() {
+    let mut f = fixture(1000);
+    let mut writer = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("read go; echo late > src/background.txt")
+        .current_dir(&f.workspace)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert_eq!(f.check("the command returned, its child still runs"), None);
+    use std::io::Write;
+    writer.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    writer.wait().unwrap();
+    assert_eq!(f.check("after the background write"), None);
+    assert!(f.path("src/background.txt").exists());
+}
+
+#[test]
+fn more_changes_than_the_journal_keeps_fall_back_to_a_walk_and_say_so() {
+    let mut f = fixture(5);
+    for i in 0..20 {
+        write(&f.workspace, &format!("src/many/{i}.txt"), "x");
+    }
+    let walked = f.check("overflow");
+    assert_eq!(
+        walked.as_deref(),
+        Some("more changes than the change journal keeps")
+    );
+    write(&f.workspace, "src/after.txt", "y");
+    assert_eq!(f.check("the journal is back"), None);
+}
