@@ -35,6 +35,8 @@ pub enum Command {
     Agent(AgentCommand),
     /// Run the agent on a prompt (headless with --no-interactive).
     Chat(ChatArgs),
+    /// Serve the Agent Client Protocol (v1) on stdin and stdout, for editors such as Zed.
+    Acp(AcpArgs),
     /// Show or change settings (`agent settings chat.defaultModel openai/gpt-4.1`).
     Settings(SettingsArgs),
     /// Look at, compare and restore this workspace's checkpoints.
@@ -254,6 +256,21 @@ pub struct SettingsArgs {
     /// Remove the setting instead.
     #[arg(long, requires = "key", conflicts_with = "value")]
     pub delete: bool,
+}
+
+/// `agent acp`.
+#[derive(Debug, Args)]
+pub struct AcpArgs {
+    /// The agent every session runs: a name found from the session's folder, or a path to an
+    /// agent file (default: the `chat.defaultAgent` setting, else the built-in `default`).
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// The model (default: the agent's, else `chat.defaultModel`).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Run the hooks and MCP servers the workspace's agent file and `mcp.json` bring.
+    #[arg(long)]
+    pub trust_workspace: bool,
 }
 
 /// `agent chat`.

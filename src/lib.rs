@@ -10,10 +10,11 @@
 //! [`engine`] runs a session, handing every call, whoever makes it, to its
 //! one dispatcher ([`engine::dispatch`]). The [`goal`] loop drives the
 //! engine; [`chat`] is the one controller that the surfaces in [`ui`]
-//! drive; [`cli`] and [`commands`] sit on top. State folders are in
+//! drive, and [`acp`] serves to editors; [`cli`] and [`commands`] sit on top. State folders are in
 //! [`paths`], user settings in [`settings`], exit codes in [`exit`].
 //! `tests/architecture.rs` checks the direction.
 
+pub mod acp;
 pub mod atomic;
 pub mod chat;
 pub mod checkpoint;

@@ -4,7 +4,7 @@
 //!
 //! `atomic, paths, out, exit, protected, provider` ← `config` ← `policy`, `settings`
 //! ← `sandbox` ← `code` ← `tools` ← `hooks`, `mcp` ← `checkpoint` ← `engine` ←
-//! `goal` ← `chat` (the controller) ← `ui` ← `cli` ← `commands`.
+//! `goal` ← `chat` (the controller) ← `ui`, `acp` ← `cli` ← `commands`.
 //!
 //! Modules on one level may not use each other either, so no cycle can
 //! hide among them. An edge against this order fails with the file, the
@@ -35,6 +35,7 @@ const LEVELS: &[(&str, u32)] = &[
     ("goal", 9),
     ("chat", 10),
     ("ui", 11),
+    ("acp", 11),
     ("cli", 12),
     ("commands", 13),
 ];

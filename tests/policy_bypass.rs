@@ -19,6 +19,7 @@ fn trust_all() -> Trust {
         all_tools: true,
         tools: vec![],
         grants: vec![],
+        read_only: false,
     }
 }
 
@@ -36,6 +37,7 @@ fn deny_wins_over_allowed_tools_trust_and_allow_rules_in_every_mode() {
                 all_tools: false,
                 tools: vec!["shell".into()],
                 grants: vec![],
+                read_only: false,
             },
         ] {
             let d = f.decide_with("shell", json!({"command": "rm -rf build"}), &trust, mode);

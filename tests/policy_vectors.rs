@@ -302,6 +302,7 @@ fn protected_paths_are_never_written_unasked() {
             all_tools: true,
             tools: vec![],
             grants: vec![],
+            read_only: false,
         },
         Mode::Unattended,
     );

@@ -25,7 +25,7 @@ use crate::goal::{GoalReport, GoalSpec};
 use crate::settings::Settings;
 use crate::tools::ToolOutput;
 
-pub use commands::{context_use, overview_text, percent};
+pub use commands::{context_use, model, overview_text, percent};
 pub use slash::Reply;
 
 /// Why the controller could not do something, with the exit code it

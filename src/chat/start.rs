@@ -34,6 +34,11 @@ pub struct StartOptions {
     pub model: Option<String>,
     /// `--resume`: continue the workspace's last session.
     pub resume: bool,
+    /// Continue this saved session of the workspace (ACP's `session/load`).
+    pub resume_id: Option<String>,
+    /// MCP servers the client brings (ACP's `session/new`), added to the
+    /// agent's under the same policy; the agent's own entry of a name wins.
+    pub mcp_servers: std::collections::BTreeMap<String, crate::config::model::McpServer>,
     /// `--trust-all-tools`.
     pub trust_all_tools: bool,
     /// `--trust-tools`.
@@ -81,6 +86,11 @@ impl Place {
         let cwd = std::env::current_dir().map_err(|e| {
             ChatError::runtime(format!("error: cannot read the current folder: {e}"))
         })?;
+        Place::at(cwd)
+    }
+
+    /// The place of a chat that works in `cwd` (an ACP client's folder).
+    pub fn at(cwd: PathBuf) -> Result<Place, ChatError> {
         let paths = StatePaths::from_env().map_err(ChatError::runtime)?;
         let settings = Settings::load(&paths.settings_file()).map_err(ChatError::usage)?;
         let workspace = workspace_root(&cwd);
@@ -102,11 +112,14 @@ pub fn start(
     runtime: &tokio::runtime::Runtime,
     startup: &mut dyn Startup,
 ) -> Result<Chat, ChatError> {
-    let resumed = match options.resume {
-        true => Some(place.store.latest().ok_or_else(|| {
+    let resumed = match (&options.resume_id, options.resume) {
+        (Some(id), _) => Some(place.store.find(id).ok_or_else(|| {
+            ChatError::usage(format!("error: this workspace has no saved session `{id}`"))
+        })?),
+        (None, true) => Some(place.store.latest().ok_or_else(|| {
             ChatError::usage("error: there is no saved session for this workspace to resume")
         })?),
-        false => None,
+        (None, false) => None,
     };
     let mut setup = session_setup(options, place, resumed.as_ref(), runtime, startup)?;
     let saved = match resumed {
@@ -166,7 +179,13 @@ fn session_setup(
         startup.warn(&warning);
     }
     let config = workspace_trust(options, place, validated.config, startup);
-    let config = with_mcp_json(options, place, config, startup)?;
+    let mut config = with_mcp_json(options, place, config, startup)?;
+    for (name, server) in &options.mcp_servers {
+        config
+            .mcp_servers
+            .entry(name.clone())
+            .or_insert_with(|| server.clone());
+    }
     let guardrails = crate::config::guardrails::load(&place.workspace, place.home.as_deref())?;
     let model_id = options
         .model
@@ -201,6 +220,7 @@ fn session_setup(
         all_tools: options.trust_all_tools,
         tools: options.trust_tools.clone(),
         grants: Vec::new(),
+        read_only: false,
     };
     setup.mode = match options.interactive {
         true => Mode::Interactive,

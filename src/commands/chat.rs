@@ -91,6 +91,7 @@ fn options(args: &ChatArgs) -> StartOptions {
         require_mcp_startup: args.require_mcp_startup,
         audit_log: args.audit_log.clone(),
         interactive: !args.no_interactive,
+        ..StartOptions::default()
     }
 }
 

@@ -2,6 +2,7 @@
 //! diagnostics to stderr, and report failure as a [`Failure`] whose exit
 //! code says what kind it was.
 
+pub mod acp;
 pub mod agent;
 pub mod chat;
 pub mod checkpoint;

@@ -33,6 +33,7 @@ pub fn check(args: &PolicyCheckArgs) -> Outcome {
         all_tools: args.trust_all_tools,
         tools: args.trust_tools.clone(),
         grants: Vec::new(),
+        read_only: false,
     };
     let mode = if args.unattended {
         Mode::Unattended

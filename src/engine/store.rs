@@ -88,6 +88,12 @@ impl SessionStore {
         sessions
     }
 
+    /// The session with this id.
+    pub fn find(&self, id: &str) -> Option<SavedSession> {
+        let plain = !id.is_empty() && !id.contains(['/', '\\']) && !id.starts_with('.');
+        plain.then(|| load(&self.folder.join(id))).flatten()
+    }
+
     /// The session that changed last.
     pub fn latest(&self) -> Option<SavedSession> {
         self.list().pop()

@@ -54,6 +54,10 @@ pub const INERT_TOOLS: &[&str] = &[
     "session",
 ];
 
+/// The tools plan mode lets run beside the inert ones: those that read
+/// the workspace.
+pub const READ_ONLY_TOOLS: &[&str] = &["read", "glob", "grep"];
+
 use serde_json::Value;
 
 use crate::config::patterns::ToolId;
@@ -196,6 +200,13 @@ impl Policy {
             judgement.add(Reason::new(
                 Verdict::Deny,
                 format!("`{}` is not one of this agent's `tools`", call.tool),
+            ));
+            return judgement.decide(call, mode, false);
+        }
+        if trust.read_only && !reads_only(tool) {
+            judgement.add(Reason::new(
+                Verdict::Deny,
+                "the session is in plan mode: only tools that read run",
             ));
             return judgement.decide(call, mode, false);
         }
@@ -545,4 +556,10 @@ fn optional_path<'a>(input: &'a Value, tool: &str) -> Result<&'a str, Box<Reason
         None | Some(Value::Null) if tool != "read" => Ok("."),
         _ => string_input(input, "path"),
     }
+}
+
+/// Whether plan mode lets `tool` run: it reads the workspace or changes
+/// nothing of yours.
+fn reads_only(tool: ToolId<'_>) -> bool {
+    matches!(tool, ToolId::Builtin(name) if READ_ONLY_TOOLS.contains(&name) || INERT_TOOLS.contains(&name))
 }

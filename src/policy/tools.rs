@@ -17,6 +17,10 @@ pub struct Trust {
     /// Narrower grants made from approval prompts (this command, this
     /// path, …); they lift fences for what they name, never deny rules.
     pub grants: Vec<super::grant::Grant>,
+    /// Plan mode (an ACP client's `plan` mode): only the tools that read
+    /// ([`super::READ_ONLY_TOOLS`]) run; every other call is refused, as a
+    /// deny rule would refuse it.
+    pub read_only: bool,
 }
 
 /// Resolves a model-facing tool name: a built-in tool in either spelling,

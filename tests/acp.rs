@@ -1,0 +1,551 @@
+//! `agent acp`, the real binary, driven over stdio with JSON-RPC as an
+//! editor drives it, against the scripted model server: initialize, a new
+//! session, a prompt that streams text, a call asked through
+//! `session/request_permission` and approved, one refused with a reason,
+//! one a deny rule refuses without asking, plan mode, a cancel in the
+//! middle of a command, a `/goal` ending `met`, and `session/load` of the
+//! saved session. Every message the agent sends is checked against the
+//! protocol's JSON Schema, shipped in the `@agentclientprotocol/sdk` npm
+//! package that `.ci/run` installs under `target/npm`, and the same
+//! package's client drives a session too (`tests/acp/client.mjs`). With
+//! `CI=true` a missing `node` or package fails the tests; elsewhere they
+//! skip that part, saying so.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::Env;
+use support::model_server::{ModelServer, Protocol};
+
+const AGENT: &str = r#"{"name": "bot", "tools": ["read", "write", "shell"], "allowedTools": ["read"],
+    "toolsSettings": {"shell": {"deniedCommands": ["rm .*"]}}}"#;
+
+/// The SDK package's folder, from `.ci/run`'s install.
+fn sdk() -> PathBuf {
+    std::env::var_os("AGENT_TEST_NPM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| support::repo().join("target/npm"))
+        .join("node_modules/@agentclientprotocol/sdk")
+}
+
+/// With `CI=true` a missing piece fails the test; elsewhere it is skipped.
+fn missing(what: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true and {what} is missing; .ci/run installs @agentclientprotocol/sdk with npm");
+    }
+    eprintln!("skipping: {what} is missing (`bash .ci/run` installs it)");
+}
+
+/// The protocol's schema, from the SDK package.
+fn schema() -> Option<Value> {
+    let file = sdk().join("schema/v1/schema.json");
+    match std::fs::read_to_string(&file) {
+        Ok(text) => Some(serde_json::from_str(&text).unwrap()),
+        Err(e) => {
+            missing(&format!("the ACP schema ({}: {e})", file.display()));
+            None
+        }
+    }
+}
+
+/// Checks `instance` against the schema's definition `name`.
+fn validate(schema: &Value, name: &str, instance: &Value) {
+    let mut root = schema.clone();
+    let fields = root.as_object_mut().unwrap();
+    fields.remove("anyOf");
+    fields.insert("$ref".into(), json!(format!("#/$defs/{name}")));
+    let validator = jsonschema::validator_for(&root).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{name} {instance:#}: {errors:#?}");
+}
+
+/// The schema definition of the result of `method`.
+fn response_definition(method: &str) -> &'static str {
+    match method {
+        "initialize" => "InitializeResponse",
+        "session/new" => "NewSessionResponse",
+        "session/load" => "LoadSessionResponse",
+        "session/prompt" => "PromptResponse",
+        "session/set_mode" => "SetSessionModeResponse",
+        "session/set_config_option" => "SetSessionConfigOptionResponse",
+        other => panic!("no response definition for {other}"),
+    }
+}
+
+/// A client of one `agent acp` process.
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    incoming: mpsc::Receiver<Value>,
+    next_id: u64,
+    pending: Vec<(u64, String)>,
+    schema: Option<Value>,
+}
+
+impl Client {
+    fn start(env: &Env, server: &ModelServer) -> Client {
+        let mut command = env.std_command(&env.workspace);
+        command
+            .args(["acp", "--agent", "bot", "--model", "openai/scripted"])
+            .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = command.spawn().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, incoming) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let message: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("not JSON from the agent: {line}: {e}"));
+                if sender.send(message).is_err() {
+                    break;
+                }
+            }
+        });
+        Client {
+            child,
+            stdin,
+            incoming,
+            next_id: 1,
+            pending: Vec::new(),
+            schema: schema(),
+        }
+    }
+
+    fn send(&mut self, message: Value) {
+        writeln!(self.stdin, "{message}").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.pending.push((id, method.to_string()));
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        id
+    }
+
+    /// The agent's next message, checked against the schema.
+    fn next(&mut self) -> Value {
+        let message = self
+            .incoming
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a message from the agent within a minute");
+        self.check(&message);
+        message
+    }
+
+    fn check(&self, message: &Value) {
+        let Some(schema) = &self.schema else { return };
+        assert_eq!(message["jsonrpc"], "2.0", "{message}");
+        match message["method"].as_str() {
+            Some("session/update") => validate(schema, "SessionNotification", &message["params"]),
+            Some("session/request_permission") => {
+                validate(schema, "RequestPermissionRequest", &message["params"])
+            }
+            Some(other) => panic!("unexpected method from the agent: {other}"),
+            None if message.get("error").is_some() => {}
+            None => {
+                let id = message["id"].as_u64().unwrap();
+                let method = &self.pending.iter().find(|(p, _)| *p == id).unwrap().1;
+                validate(schema, response_definition(method), &message["result"]);
+            }
+        }
+    }
+
+    /// Reads until the response to `id`, answering the agent's permission
+    /// requests with `answer`; returns the response and the updates seen.
+    fn until(&mut self, id: u64, mut answer: impl FnMut(&Value) -> Value) -> (Value, Vec<Value>) {
+        let mut updates = Vec::new();
+        loop {
+            let message = self.next();
+            if message["id"].as_u64() == Some(id) && message.get("method").is_none() {
+                return (message, updates);
+            }
+            if message["method"] == "session/request_permission" {
+                let result = answer(&message["params"]);
+                updates.push(message.clone());
+                self.send(json!({"jsonrpc": "2.0", "id": message["id"], "result": result}));
+            } else if message["method"] == "session/update" {
+                updates.push(message["params"]["update"].clone());
+            }
+        }
+    }
+
+    fn call(&mut self, method: &str, params: Value) -> (Value, Vec<Value>) {
+        let id = self.request(method, params);
+        self.until(id, |request| {
+            panic!("unexpected permission request {request}")
+        })
+    }
+
+    fn initialize(&mut self) -> Value {
+        let (response, _) = self.call(
+            "initialize",
+            json!({"protocolVersion": 1, "clientCapabilities": {"fs": {"readTextFile": true, "writeTextFile": true}, "terminal": true}}),
+        );
+        response["result"].clone()
+    }
+
+    fn new_session(&mut self, env: &Env) -> String {
+        let (response, _) = self.call(
+            "session/new",
+            json!({"cwd": env.workspace, "mcpServers": []}),
+        );
+        response["result"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{response}"))
+            .to_string()
+    }
+
+    fn prompt(&mut self, session: &str, text: &str) -> u64 {
+        self.request(
+            "session/prompt",
+            json!({"sessionId": session, "prompt": [{"type": "text", "text": text}]}),
+        )
+    }
+
+    /// Closes stdin and waits for the agent to end.
+    fn close(mut self) -> std::process::ExitStatus {
+        drop(self.stdin);
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("agent acp did not end when its stdin closed");
+    }
+}
+
+/// The text of every chunk of `kind` among `updates`.
+fn chunks(updates: &[Value], kind: &str) -> String {
+    updates
+        .iter()
+        .filter(|u| u["sessionUpdate"] == kind)
+        .map(|u| u["content"]["text"].as_str().unwrap_or_default())
+        .collect()
+}
+
+fn selected(option: &str) -> Value {
+    json!({"outcome": {"outcome": "selected", "optionId": option}})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_streams_asks_the_client_refuses_and_loads_again() {
+    let env = Env::new();
+    env.write(".kiro/agents/bot.json", AGENT);
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("Hello from the agent."),
+        Protocol::OpenAi.tool_calls(&[(
+            "c1",
+            "write",
+            json!({"command": "create", "path": "a.txt", "content": "A\n"}),
+        )]),
+        Protocol::OpenAi.tool_calls(&[("c2", "shell", json!({"command": "echo hi > b.txt"}))]),
+        Protocol::OpenAi.tool_calls(&[("c3", "shell", json!({"command": "rm a.txt"}))]),
+        Protocol::OpenAi.text("Wrote a.txt."),
+    ])
+    .await;
+    let mut client = Client::start(&env, &server);
+    let init = client.initialize();
+    assert_eq!(init["protocolVersion"], 1);
+    assert_eq!(init["agentCapabilities"]["loadSession"], true);
+    assert!(!init["authMethods"].as_array().unwrap().is_empty());
+    let session = client.new_session(&env);
+
+    let id = client.prompt(&session, "say hello");
+    let (response, updates) = client.until(id, |r| panic!("nothing to ask: {r}"));
+    assert_eq!(response["result"]["stopReason"], "end_turn", "{response}");
+    assert_eq!(
+        chunks(&updates, "agent_message_chunk"),
+        "Hello from the agent."
+    );
+    let commands = updates
+        .iter()
+        .find(|u| u["sessionUpdate"] == "available_commands_update")
+        .expect("the slash commands are announced");
+    let names: Vec<&str> = commands["availableCommands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"goal") && names.contains(&"checkpoint"),
+        "{names:?}"
+    );
+
+    let id = client.prompt(&session, "make the files");
+    let mut asked = Vec::new();
+    let (response, updates) = client.until(id, |request| {
+        asked.push(request.clone());
+        match request["toolCall"]["rawInput"]["path"].as_str() {
+            Some("a.txt") => selected("once"),
+            _ => json!({"outcome": {"outcome": "selected", "optionId": "refuse"}, "_meta": {"agent": {"reason": "not that way"}}}),
+        }
+    });
+    assert_eq!(response["result"]["stopReason"], "end_turn", "{response}");
+    assert_eq!(
+        asked.len(),
+        2,
+        "the deny rule's call is never offered: {asked:#?}"
+    );
+    let options = |request: &Value| -> Vec<String> {
+        request["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["optionId"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (write, shell) = (options(&asked[0]), options(&asked[1]));
+    assert_eq!(write.first().unwrap(), "once");
+    assert_eq!(write.last().unwrap(), "refuse");
+    assert!(write.len() > 2, "narrower trust is offered: {write:?}");
+    assert_eq!(
+        shell,
+        ["once", "refuse"],
+        "a redirection cannot be trusted narrower"
+    );
+    assert_eq!(env.read("a.txt"), "A\n");
+    assert!(!env.workspace.join("b.txt").exists());
+    let denied = updates
+        .iter()
+        .find(|u| u["sessionUpdate"] == "tool_call" && u["toolCallId"] == "c3")
+        .unwrap();
+    assert_eq!(denied["status"], "failed");
+    assert_eq!(denied["_meta"]["agent"]["decision"], "deny");
+    let finished = updates
+        .iter()
+        .find(|u| u["sessionUpdate"] == "tool_call_update" && u["toolCallId"] == "c1")
+        .unwrap();
+    assert_eq!(finished["status"], "completed");
+    let fourth = server.requests()[3].body.to_string();
+    assert!(fourth.contains("not that way"), "{fourth}");
+    assert!(client.close().success());
+
+    let mut client = Client::start(&env, &server);
+    client.initialize();
+    let (response, updates) = client.call(
+        "session/load",
+        json!({"sessionId": session, "cwd": env.workspace, "mcpServers": []}),
+    );
+    assert!(response.get("error").is_none(), "{response}");
+    let replayed = chunks(&updates, "user_message_chunk");
+    assert!(
+        replayed.contains("say hello") && replayed.contains("make the files"),
+        "{replayed}"
+    );
+    assert!(chunks(&updates, "agent_message_chunk").contains("Hello from the agent."));
+    assert!(client.close().success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_mode_refuses_writes_without_asking_and_a_model_can_be_picked() {
+    let env = Env::new();
+    env.write(".kiro/agents/bot.json", AGENT);
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[(
+            "w",
+            "write",
+            json!({"command": "create", "path": "a.txt", "content": "A\n"}),
+        )]),
+        Protocol::OpenAi.text("I could not write."),
+    ])
+    .await;
+    let mut client = Client::start(&env, &server);
+    client.initialize();
+    let session = client.new_session(&env);
+    let (response, updates) = client.call(
+        "session/set_mode",
+        json!({"sessionId": session, "modeId": "plan"}),
+    );
+    assert!(response.get("error").is_none(), "{response}");
+    assert!(
+        updates
+            .iter()
+            .any(|u| u["sessionUpdate"] == "current_mode_update")
+    );
+    let id = client.prompt(&session, "write a.txt");
+    let (_, updates) = client.until(id, |r| panic!("plan mode asks nothing: {r}"));
+    let refused = updates
+        .iter()
+        .find(|u| u["sessionUpdate"] == "tool_call")
+        .unwrap();
+    assert_eq!(refused["status"], "failed", "{refused}");
+    assert!(!env.workspace.join("a.txt").exists());
+    let (response, _) = client.call(
+        "session/set_config_option",
+        json!({"sessionId": session, "configId": "model", "value": "openai/scripted"}),
+    );
+    assert_eq!(
+        response["result"]["configOptions"][0]["currentValue"], "openai/scripted",
+        "{response}"
+    );
+    assert!(client.close().success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancel_stops_a_running_command_and_the_prompt_ends_cancelled() {
+    let env = Env::new();
+    env.write(
+        ".kiro/agents/bot.json",
+        r#"{"name": "bot", "tools": ["shell"], "allowedTools": ["shell"],
+            "toolsSettings": {"shell": {"allowedCommands": ["sleep .*"]}}}"#,
+    );
+    let server = ModelServer::start(vec![Protocol::OpenAi.tool_calls(&[(
+        "s",
+        "shell",
+        json!({"command": "sleep 30"}),
+    )])])
+    .await;
+    let mut client = Client::start(&env, &server);
+    client.initialize();
+    let session = client.new_session(&env);
+    let id = client.prompt(&session, "wait a while");
+    loop {
+        let message = client.next();
+        if message["params"]["update"]["sessionUpdate"] == "tool_call" {
+            break;
+        }
+    }
+    let started = std::time::Instant::now();
+    client.send(
+        json!({"jsonrpc": "2.0", "method": "session/cancel", "params": {"sessionId": session}}),
+    );
+    let (response, _) = client.until(id, |r| panic!("nothing to ask: {r}"));
+    assert_eq!(response["result"]["stopReason"], "cancelled", "{response}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the command was killed"
+    );
+    assert!(client.close().success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_goal_through_acp_ends_met() {
+    let env = Env::new();
+    env.write(
+        ".kiro/agents/bot.json",
+        r#"{"name": "bot", "tools": ["read", "write", "shell"], "allowedTools": ["read", "write"],
+            "toolsSettings": {"shell": {"allowedCommands": ["test -f done.txt"]}}}"#,
+    );
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("Plan: create done.txt."),
+        Protocol::OpenAi.tool_calls(&[(
+            "w",
+            "write",
+            json!({"command": "create", "path": "done.txt", "content": "done\n"}),
+        )]),
+        Protocol::OpenAi.text("Created done.txt."),
+    ])
+    .await;
+    let mut client = Client::start(&env, &server);
+    client.initialize();
+    let session = client.new_session(&env);
+    let id = client.prompt(
+        &session,
+        "/goal --max 2 --check 'test -f done.txt' create done.txt",
+    );
+    let (response, updates) = client.until(id, |r| panic!("nothing to ask: {r}"));
+    assert_eq!(
+        response["result"]["_meta"]["agent"]["goal"]["status"], "met",
+        "{response} {updates:#?}"
+    );
+    assert!(chunks(&updates, "agent_message_chunk").contains("goal met"));
+    assert!(chunks(&updates, "agent_thought_chunk").contains("goal"));
+    assert!(client.close().success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sdk_client_from_npm_drives_a_session_and_loads_it_again() {
+    let node_works = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !node_works {
+        return missing("node");
+    }
+    if !sdk().join("dist/v1/stable/acp.js").exists() {
+        return missing(&format!("{}", sdk().display()));
+    }
+    let env = Env::new();
+    env.write(".kiro/agents/bot.json", AGENT);
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("Hello from the agent."),
+        Protocol::OpenAi.tool_calls(&[
+            (
+                "c1",
+                "write",
+                json!({"command": "create", "path": "a.txt", "content": "A\n"}),
+            ),
+            ("c2", "shell", json!({"command": "echo hi > b.txt"})),
+            ("c3", "shell", json!({"command": "rm a.txt"})),
+        ]),
+        Protocol::OpenAi.text("Wrote a.txt."),
+    ])
+    .await;
+    let mut node = std::process::Command::new("node");
+    node.arg(support::repo().join("tests/acp/client.mjs"))
+        .arg(sdk())
+        .arg(&env.workspace)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &env.home)
+        .env("AGENT_HOME", &env.agent_home)
+        .env("AGENT_BIN", assert_cmd::cargo::cargo_bin("agent"))
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.url));
+    let output = tokio::task::spawn_blocking(move || node.output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let first = &seen["first"];
+    assert_eq!(first["protocolVersion"], 1);
+    assert_eq!(first["hello"]["stopReason"], "end_turn");
+    assert_eq!(first["hello"]["text"], "Hello from the agent.");
+    assert_eq!(first["files"]["stopReason"], "end_turn");
+    let asked = first["asked"].as_array().unwrap();
+    assert_eq!(
+        asked.len(),
+        2,
+        "the deny rule's call is never offered: {seen:#}"
+    );
+    assert_eq!(asked[1]["options"], json!(["once", "refuse"]));
+    let denied = first["toolCalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "c3")
+        .unwrap();
+    assert_eq!(denied["decision"], "deny");
+    assert_eq!(first["exitCode"], 0);
+    assert_eq!(env.read("a.txt"), "A\n");
+    assert!(!env.workspace.join("b.txt").exists());
+    let replayed = seen["second"]["replayed"].as_str().unwrap();
+    assert!(
+        replayed.contains("say hello") && replayed.contains("make the files"),
+        "{seen:#}"
+    );
+}
