@@ -25,8 +25,8 @@ use agent_client_protocol::v1::schema::{
     LoadSessionRequest, LoadSessionResponse, NewSessionRequest, NewSessionResponse, PromptRequest,
     SetSessionConfigOptionRequest, SetSessionModeRequest,
 };
-use agent_client_protocol::v1::{ConnectionTo, Responder};
-use agent_client_protocol::{Agent, Client, Error, Stdio};
+use agent_client_protocol::v1::{ConnectionTo, Dispatch, Responder};
+use agent_client_protocol::{Agent, Client, Error, Handled, Stdio};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -34,7 +34,7 @@ use crate::chat::ChatError;
 use crate::chat::start::{Place, StartOptions, Startup, start};
 use crate::config::model::McpServer;
 use crate::hooks::trust::TrustRequest;
-use session::{CancelSlot, Command, Handle, Worker};
+use session::{CancelSlot, Command, Handle, ModelReply, Worker};
 
 /// How `agent acp` was started.
 #[derive(Debug, Clone, Default)]
@@ -88,6 +88,7 @@ pub fn serve(options: AcpOptions) -> Result<(), String> {
 async fn connection(server: Arc<Server>) -> Result<(), Error> {
     let (new, load, prompt) = (server.clone(), server.clone(), server.clone());
     let (mode, config, cancel) = (server.clone(), server.clone(), server.clone());
+    let set_model = server.clone();
     Agent
         .v1()
         .name("agent")
@@ -148,10 +149,29 @@ async fn connection(server: Arc<Server>) -> Result<(), Error> {
                     );
                 }
                 let model = fields["value"].as_str().unwrap_or_default().to_string();
-                config.command(&fields, Command::SetModel { model, responder });
+                let reply = ModelReply::ConfigOption(responder);
+                config.command(&fields, Command::SetModel { model, reply });
                 Ok(())
             },
             agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_dispatch(
+            async move |dispatch: Dispatch, _cx| match dispatch {
+                Dispatch::Request(request, responder) if request.method == "session/set_model" => {
+                    let model = request.params["modelId"].as_str().unwrap_or_default();
+                    let command = Command::SetModel {
+                        model: model.to_string(),
+                        reply: ModelReply::SetModel(responder),
+                    };
+                    set_model.command(&request.params, command);
+                    Ok(Handled::Yes)
+                }
+                other => Ok(Handled::No {
+                    message: other,
+                    retry: false,
+                }),
+            },
+            agent_client_protocol::on_receive_dispatch!(),
         )
         .on_receive_notification(
             async move |notification: CancelNotification, _cx| {
@@ -283,7 +303,7 @@ impl Server {
         let _ = match unsent {
             Command::Prompt { responder, .. } => responder.respond_with_error(error),
             Command::SetMode { responder, .. } => responder.respond_with_error(error),
-            Command::SetModel { responder, .. } => responder.respond_with_error(error),
+            Command::SetModel { reply, .. } => reply.fail(error),
         };
     }
 
