@@ -338,9 +338,17 @@ async fn a_session_streams_asks_the_client_refuses_and_loads_again() {
     assert_eq!(denied["_meta"]["agent"]["decision"], "deny");
     let finished = updates
         .iter()
-        .find(|u| u["sessionUpdate"] == "tool_call_update" && u["toolCallId"] == "c1")
+        .rfind(|u| u["sessionUpdate"] == "tool_call_update" && u["toolCallId"] == "c1")
         .unwrap();
     assert_eq!(finished["status"], "completed");
+    let answers: Vec<&Value> = updates
+        .iter()
+        .filter(|u| {
+            u["sessionUpdate"] == "tool_call_update" && u["_meta"]["agent"]["answer"].is_string()
+        })
+        .map(|u| &u["_meta"]["agent"]["answer"])
+        .collect();
+    assert_eq!(answers, [&json!("once"), &json!("refuse")]);
     let fourth = server.requests()[3].body.to_string();
     assert!(fourth.contains("not that way"), "{fourth}");
     assert!(client.close().success());
