@@ -572,3 +572,69 @@ async fn the_sdk_client_from_npm_drives_a_session_and_loads_it_again() {
         "{seen:#}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mcp_servers_the_client_brings_are_judged_by_the_agents_rules() {
+    let entry = std::env::var_os("AGENT_TEST_NPM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| support::repo().join("target/npm"))
+        .join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    if !entry.is_file() {
+        return eprintln!(
+            "skipping: {} is missing (`bash .ci/run` installs it)",
+            entry.display()
+        );
+    }
+    let env = Env::new();
+    env.write(
+        ".kiro/agents/bot.json",
+        r#"{"name": "bot", "tools": ["@everything"], "allowedTools": ["@everything/echo"]}"#,
+    );
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[
+            (
+                "e",
+                "everything___echo",
+                json!({"message": "from the editor's server"}),
+            ),
+            ("s", "everything___get-sum", json!({"a": 1, "b": 2})),
+        ]),
+        Protocol::OpenAi.text("Echoed."),
+    ])
+    .await;
+    let mut client = Client::start(&env, &server);
+    client.initialize();
+    let servers =
+        json!([{"name": "everything", "command": "node", "args": [entry, "stdio"], "env": []}]);
+    let (response, _) = client.call(
+        "session/new",
+        json!({"cwd": env.workspace, "mcpServers": servers}),
+    );
+    let session = response["result"]["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = client.prompt(&session, "echo something");
+    let mut asked = Vec::new();
+    let (_, updates) = client.until(id, |request| {
+        asked.push(request["toolCall"]["title"].clone());
+        selected("refuse")
+    });
+    assert_eq!(
+        asked.len(),
+        1,
+        "only the call outside allowedTools asks: {asked:?}"
+    );
+    let echoed = updates
+        .iter()
+        .rfind(|u| u["sessionUpdate"] == "tool_call_update" && u["toolCallId"] == "e")
+        .unwrap();
+    assert_eq!(echoed["status"], "completed", "{echoed}");
+    assert!(
+        echoed["content"][0]["content"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("from the editor's server")
+    );
+    assert!(client.close().success());
+}
