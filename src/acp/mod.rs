@@ -56,7 +56,8 @@ struct Server {
 }
 
 /// Serves ACP on stdin and stdout until the client closes the connection;
-/// then every session is saved and its servers stopped.
+/// then a prompt still running is cancelled, and every session is saved and
+/// its servers stopped.
 pub fn serve(options: AcpOptions) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -71,6 +72,9 @@ pub fn serve(options: AcpOptions) -> Result<(), String> {
     let connection = connection(server.clone());
     let ended = server.runtime.block_on(connection);
     if let Ok(mut sessions) = server.sessions.lock() {
+        for handle in sessions.values() {
+            handle.cancel.cancel();
+        }
         sessions.clear();
     }
     let workers = server
