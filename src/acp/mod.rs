@@ -10,6 +10,11 @@
 //! The client's `fs/*` and `terminal/*` capabilities are not used: our own
 //! tools read, write and run commands, so every call passes the policy,
 //! the sandbox and the checkpoints.
+//!
+//! Built for v1 with ACP v2's drafts in mind: a session is a worker fed a
+//! queue of commands, and everything it says comes from the engine's typed
+//! events, so acknowledging a prompt before it runs and sending state
+//! updates (v2) change only this module's edges, not the controller.
 
 mod modes;
 mod permission;
