@@ -5,7 +5,7 @@
 # sandbox: the agent itself never pushes.
 set -euo pipefail
 cd "${AGENT_WORKING_DIRECTORY:-.}"
-out=${AGENT_OUT:?AGENT_OUT: the run's artifact folder}
+out=${AGENT_OUT:?AGENT_OUT: the artifact folder of the run}
 if [[ ! -s $out/final.diff ]]; then
   echo "the goal was met without changes: no pull request"
   exit 0

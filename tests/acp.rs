@@ -15,236 +15,19 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
+#[path = "acp/client.rs"]
+mod client;
+
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
+use client::{Client, chunks, missing, sdk, selected};
 use serde_json::{Value, json};
 use support::Env;
 use support::model_server::{ModelServer, Protocol};
 
 const AGENT: &str = r#"{"name": "bot", "tools": ["read", "write", "shell"], "allowedTools": ["read"],
     "toolsSettings": {"shell": {"deniedCommands": ["rm .*"]}}}"#;
-
-/// The SDK package's folder, from `.ci/run`'s install.
-fn sdk() -> PathBuf {
-    std::env::var_os("AGENT_TEST_NPM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| support::repo().join("target/npm"))
-        .join("node_modules/@agentclientprotocol/sdk")
-}
-
-/// With `CI=true` a missing piece fails the test; elsewhere it is skipped.
-fn missing(what: &str) {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true and {what} is missing; .ci/run installs @agentclientprotocol/sdk with npm");
-    }
-    eprintln!("skipping: {what} is missing (`bash .ci/run` installs it)");
-}
-
-/// The protocol's schema, from the SDK package.
-fn schema() -> Option<Value> {
-    let file = sdk().join("schema/v1/schema.json");
-    match std::fs::read_to_string(&file) {
-        Ok(text) => Some(serde_json::from_str(&text).unwrap()),
-        Err(e) => {
-            missing(&format!("the ACP schema ({}: {e})", file.display()));
-            None
-        }
-    }
-}
-
-/// Checks `instance` against the schema's definition `name`.
-fn validate(schema: &Value, name: &str, instance: &Value) {
-    let mut root = schema.clone();
-    let fields = root.as_object_mut().unwrap();
-    fields.remove("anyOf");
-    fields.insert("$ref".into(), json!(format!("#/$defs/{name}")));
-    let validator = jsonschema::validator_for(&root).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{name} {instance:#}: {errors:#?}");
-}
-
-/// The schema definition of the result of `method`.
-fn response_definition(method: &str) -> &'static str {
-    match method {
-        "initialize" => "InitializeResponse",
-        "session/new" => "NewSessionResponse",
-        "session/load" => "LoadSessionResponse",
-        "session/prompt" => "PromptResponse",
-        "session/set_mode" => "SetSessionModeResponse",
-        "session/set_config_option" => "SetSessionConfigOptionResponse",
-        other => panic!("no response definition for {other}"),
-    }
-}
-
-/// A client of one `agent acp` process.
-struct Client {
-    child: Child,
-    stdin: ChildStdin,
-    incoming: mpsc::Receiver<Value>,
-    next_id: u64,
-    pending: Vec<(u64, String)>,
-    schema: Option<Value>,
-}
-
-impl Client {
-    fn start(env: &Env, server: &ModelServer) -> Client {
-        let mut command = env.std_command(&env.workspace);
-        command
-            .args(["acp", "--agent", "bot", "--model", "openai/scripted"])
-            .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        let mut child = command.spawn().unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (sender, incoming) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let message: Value = serde_json::from_str(&line)
-                    .unwrap_or_else(|e| panic!("not JSON from the agent: {line}: {e}"));
-                if sender.send(message).is_err() {
-                    break;
-                }
-            }
-        });
-        Client {
-            child,
-            stdin,
-            incoming,
-            next_id: 1,
-            pending: Vec::new(),
-            schema: schema(),
-        }
-    }
-
-    fn send(&mut self, message: Value) {
-        writeln!(self.stdin, "{message}").unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.pending.push((id, method.to_string()));
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        id
-    }
-
-    /// The agent's next message, checked against the schema.
-    fn next(&mut self) -> Value {
-        let message = self
-            .incoming
-            .recv_timeout(Duration::from_secs(60))
-            .expect("a message from the agent within a minute");
-        self.check(&message);
-        message
-    }
-
-    fn check(&self, message: &Value) {
-        let Some(schema) = &self.schema else { return };
-        assert_eq!(message["jsonrpc"], "2.0", "{message}");
-        match message["method"].as_str() {
-            Some("session/update") => validate(schema, "SessionNotification", &message["params"]),
-            Some("session/request_permission") => {
-                validate(schema, "RequestPermissionRequest", &message["params"])
-            }
-            Some(other) => panic!("unexpected method from the agent: {other}"),
-            None if message.get("error").is_some() => {}
-            None => {
-                let id = message["id"].as_u64().unwrap();
-                let method = &self.pending.iter().find(|(p, _)| *p == id).unwrap().1;
-                validate(schema, response_definition(method), &message["result"]);
-            }
-        }
-    }
-
-    /// Reads until the response to `id`, answering the agent's permission
-    /// requests with `answer`; returns the response and the updates seen.
-    fn until(&mut self, id: u64, mut answer: impl FnMut(&Value) -> Value) -> (Value, Vec<Value>) {
-        let mut updates = Vec::new();
-        loop {
-            let message = self.next();
-            if message["id"].as_u64() == Some(id) && message.get("method").is_none() {
-                return (message, updates);
-            }
-            if message["method"] == "session/request_permission" {
-                let result = answer(&message["params"]);
-                updates.push(message.clone());
-                self.send(json!({"jsonrpc": "2.0", "id": message["id"], "result": result}));
-            } else if message["method"] == "session/update" {
-                updates.push(message["params"]["update"].clone());
-            }
-        }
-    }
-
-    fn call(&mut self, method: &str, params: Value) -> (Value, Vec<Value>) {
-        let id = self.request(method, params);
-        self.until(id, |request| {
-            panic!("unexpected permission request {request}")
-        })
-    }
-
-    fn initialize(&mut self) -> Value {
-        let (response, _) = self.call(
-            "initialize",
-            json!({"protocolVersion": 1, "clientCapabilities": {"fs": {"readTextFile": true, "writeTextFile": true}, "terminal": true}}),
-        );
-        response["result"].clone()
-    }
-
-    fn new_session(&mut self, env: &Env) -> String {
-        let (response, _) = self.call(
-            "session/new",
-            json!({"cwd": env.workspace, "mcpServers": []}),
-        );
-        response["result"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{response}"))
-            .to_string()
-    }
-
-    fn prompt(&mut self, session: &str, text: &str) -> u64 {
-        self.request(
-            "session/prompt",
-            json!({"sessionId": session, "prompt": [{"type": "text", "text": text}]}),
-        )
-    }
-
-    /// Closes stdin and waits for the agent to end.
-    fn close(mut self) -> std::process::ExitStatus {
-        drop(self.stdin);
-        for _ in 0..200 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        panic!("agent acp did not end when its stdin closed");
-    }
-}
-
-/// The text of every chunk of `kind` among `updates`.
-fn chunks(updates: &[Value], kind: &str) -> String {
-    updates
-        .iter()
-        .filter(|u| u["sessionUpdate"] == kind)
-        .map(|u| u["content"]["text"].as_str().unwrap_or_default())
-        .collect()
-}
-
-fn selected(option: &str) -> Value {
-    json!({"outcome": {"outcome": "selected", "optionId": option}})
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_session_streams_asks_the_client_refuses_and_loads_again() {
@@ -333,9 +116,17 @@ async fn a_session_streams_asks_the_client_refuses_and_loads_again() {
     assert_eq!(denied["_meta"]["agent"]["decision"], "deny");
     let finished = updates
         .iter()
-        .find(|u| u["sessionUpdate"] == "tool_call_update" && u["toolCallId"] == "c1")
+        .rfind(|u| u["sessionUpdate"] == "tool_call_update" && u["toolCallId"] == "c1")
         .unwrap();
     assert_eq!(finished["status"], "completed");
+    let answers: Vec<&Value> = updates
+        .iter()
+        .filter(|u| {
+            u["sessionUpdate"] == "tool_call_update" && u["_meta"]["agent"]["answer"].is_string()
+        })
+        .map(|u| &u["_meta"]["agent"]["answer"])
+        .collect();
+    assert_eq!(answers, [&json!("once"), &json!("refuse")]);
     let fourth = server.requests()[3].body.to_string();
     assert!(fourth.contains("not that way"), "{fourth}");
     assert!(client.close().success());
@@ -357,7 +148,7 @@ async fn a_session_streams_asks_the_client_refuses_and_loads_again() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn plan_mode_refuses_writes_without_asking_and_a_model_can_be_picked() {
+async fn plan_mode_refuses_writes_without_asking_and_a_model_can_be_picked_either_way() {
     let env = Env::new();
     env.write(".kiro/agents/bot.json", AGENT);
     let server = ModelServer::start(vec![
@@ -398,6 +189,16 @@ async fn plan_mode_refuses_writes_without_asking_and_a_model_can_be_picked() {
         response["result"]["configOptions"][0]["currentValue"], "openai/scripted",
         "{response}"
     );
+    let (response, _) = client.call(
+        "session/set_model",
+        json!({"sessionId": session, "modelId": "openai/other"}),
+    );
+    assert_eq!(response["result"], json!({}), "{response}");
+    let (response, _) = client.call(
+        "session/set_model",
+        json!({"sessionId": session, "modelId": "nonsense/model"}),
+    );
+    assert!(response.get("error").is_some(), "{response}");
     assert!(client.close().success());
 }
 
@@ -548,4 +349,70 @@ async fn the_sdk_client_from_npm_drives_a_session_and_loads_it_again() {
         replayed.contains("say hello") && replayed.contains("make the files"),
         "{seen:#}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mcp_servers_the_client_brings_are_judged_by_the_agents_rules() {
+    let entry = std::env::var_os("AGENT_TEST_NPM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| support::repo().join("target/npm"))
+        .join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    if !entry.is_file() {
+        return eprintln!(
+            "skipping: {} is missing (`bash .ci/run` installs it)",
+            entry.display()
+        );
+    }
+    let env = Env::new();
+    env.write(
+        ".kiro/agents/bot.json",
+        r#"{"name": "bot", "tools": ["@everything"], "allowedTools": ["@everything/echo"]}"#,
+    );
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[
+            (
+                "e",
+                "everything___echo",
+                json!({"message": "from the editor's server"}),
+            ),
+            ("s", "everything___get-sum", json!({"a": 1, "b": 2})),
+        ]),
+        Protocol::OpenAi.text("Echoed."),
+    ])
+    .await;
+    let mut client = Client::start(&env, &server);
+    client.initialize();
+    let servers =
+        json!([{"name": "everything", "command": "node", "args": [entry, "stdio"], "env": []}]);
+    let (response, _) = client.call(
+        "session/new",
+        json!({"cwd": env.workspace, "mcpServers": servers}),
+    );
+    let session = response["result"]["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = client.prompt(&session, "echo something");
+    let mut asked = Vec::new();
+    let (_, updates) = client.until(id, |request| {
+        asked.push(request["toolCall"]["title"].clone());
+        selected("refuse")
+    });
+    assert_eq!(
+        asked.len(),
+        1,
+        "only the call outside allowedTools asks: {asked:?}"
+    );
+    let echoed = updates
+        .iter()
+        .rfind(|u| u["sessionUpdate"] == "tool_call_update" && u["toolCallId"] == "e")
+        .unwrap();
+    assert_eq!(echoed["status"], "completed", "{echoed}");
+    assert!(
+        echoed["content"][0]["content"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("from the editor's server")
+    );
+    assert!(client.close().success());
 }

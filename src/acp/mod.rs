@@ -10,6 +10,11 @@
 //! The client's `fs/*` and `terminal/*` capabilities are not used: our own
 //! tools read, write and run commands, so every call passes the policy,
 //! the sandbox and the checkpoints.
+//!
+//! Built for v1 with ACP v2's drafts in mind: a session is a worker fed a
+//! queue of commands, and everything it says comes from the engine's typed
+//! events, so acknowledging a prompt before it runs and sending state
+//! updates (v2) change only this module's edges, not the controller.
 
 mod modes;
 mod permission;
@@ -25,8 +30,8 @@ use agent_client_protocol::v1::schema::{
     LoadSessionRequest, LoadSessionResponse, NewSessionRequest, NewSessionResponse, PromptRequest,
     SetSessionConfigOptionRequest, SetSessionModeRequest,
 };
-use agent_client_protocol::v1::{ConnectionTo, Responder};
-use agent_client_protocol::{Agent, Client, Error, Stdio};
+use agent_client_protocol::v1::{ConnectionTo, Dispatch, Responder};
+use agent_client_protocol::{Agent, Client, Error, Handled, Stdio};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -34,7 +39,7 @@ use crate::chat::ChatError;
 use crate::chat::start::{Place, StartOptions, Startup, start};
 use crate::config::model::McpServer;
 use crate::hooks::trust::TrustRequest;
-use session::{CancelSlot, Command, Handle, Worker};
+use session::{CancelSlot, Command, Handle, ModelReply, Worker};
 
 /// How `agent acp` was started.
 #[derive(Debug, Clone, Default)]
@@ -56,7 +61,8 @@ struct Server {
 }
 
 /// Serves ACP on stdin and stdout until the client closes the connection;
-/// then every session is saved and its servers stopped.
+/// then a prompt still running is cancelled, and every session is saved and
+/// its servers stopped.
 pub fn serve(options: AcpOptions) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -71,6 +77,9 @@ pub fn serve(options: AcpOptions) -> Result<(), String> {
     let connection = connection(server.clone());
     let ended = server.runtime.block_on(connection);
     if let Ok(mut sessions) = server.sessions.lock() {
+        for handle in sessions.values() {
+            handle.cancel.cancel();
+        }
         sessions.clear();
     }
     let workers = server
@@ -88,6 +97,7 @@ pub fn serve(options: AcpOptions) -> Result<(), String> {
 async fn connection(server: Arc<Server>) -> Result<(), Error> {
     let (new, load, prompt) = (server.clone(), server.clone(), server.clone());
     let (mode, config, cancel) = (server.clone(), server.clone(), server.clone());
+    let set_model = server.clone();
     Agent
         .v1()
         .name("agent")
@@ -148,10 +158,29 @@ async fn connection(server: Arc<Server>) -> Result<(), Error> {
                     );
                 }
                 let model = fields["value"].as_str().unwrap_or_default().to_string();
-                config.command(&fields, Command::SetModel { model, responder });
+                let reply = ModelReply::ConfigOption(responder);
+                config.command(&fields, Command::SetModel { model, reply });
                 Ok(())
             },
             agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_dispatch(
+            async move |dispatch: Dispatch, _cx| match dispatch {
+                Dispatch::Request(request, responder) if request.method == "session/set_model" => {
+                    let model = request.params["modelId"].as_str().unwrap_or_default();
+                    let command = Command::SetModel {
+                        model: model.to_string(),
+                        reply: ModelReply::SetModel(responder),
+                    };
+                    set_model.command(&request.params, command);
+                    Ok(Handled::Yes)
+                }
+                other => Ok(Handled::No {
+                    message: other,
+                    retry: false,
+                }),
+            },
+            agent_client_protocol::on_receive_dispatch!(),
         )
         .on_receive_notification(
             async move |notification: CancelNotification, _cx| {
@@ -283,7 +312,7 @@ impl Server {
         let _ = match unsent {
             Command::Prompt { responder, .. } => responder.respond_with_error(error),
             Command::SetMode { responder, .. } => responder.respond_with_error(error),
-            Command::SetModel { responder, .. } => responder.respond_with_error(error),
+            Command::SetModel { reply, .. } => reply.fail(error),
         };
     }
 

@@ -63,11 +63,30 @@ impl Approver for AcpApprover {
             Err(_) => return Answer::Refuse(None),
         };
         let sent = self.connection.send_request(request).block_task();
-        match futures::executor::block_on(sent) {
+        let answer = match futures::executor::block_on(sent) {
             Ok(response) => answer(&response, question),
             Err(_) => Answer::Refuse(Some("the client did not answer".into())),
-        }
+        };
+        super::session::send(&self.connection, &self.session_id, answered(&id, &answer));
+        answer
     }
+}
+
+/// The update that says how the person answered: the call runs
+/// (`in_progress`) or was refused (`failed`), with the answer under
+/// `_meta.agent.answer` (`once`, `trust`, `refuse`).
+fn answered(id: &str, answer: &Answer) -> Value {
+    let (status, name) = match answer {
+        Answer::Once => ("in_progress", "once"),
+        Answer::Trust(_) => ("in_progress", "trust"),
+        Answer::Refuse(_) => ("failed", "refuse"),
+    };
+    json!({
+        "sessionUpdate": "tool_call_update",
+        "toolCallId": id,
+        "status": status,
+        "_meta": {"agent": {"answer": name}},
+    })
 }
 
 /// The request's JSON: the call as a tool call update, and our options.

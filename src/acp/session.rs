@@ -38,13 +38,36 @@ pub enum Command {
         /// Where the answer goes.
         responder: Responder<SetSessionModeResponse>,
     },
-    /// `session/set_config_option` for the model.
+    /// A model for the next turn.
     SetModel {
         /// The model id.
         model: String,
         /// Where the answer goes.
-        responder: Responder<SetSessionConfigOptionResponse>,
+        reply: ModelReply,
     },
+}
+
+/// Who asked for a model: `session/set_config_option` (answered with the
+/// options as they are now), or `session/set_model`, the method Kiro and
+/// older clients send (answered with an empty object).
+pub enum ModelReply {
+    /// `session/set_config_option` with `configId: model`.
+    ConfigOption(Responder<SetSessionConfigOptionResponse>),
+    /// `session/set_model`.
+    SetModel(Responder<Value>),
+}
+
+impl ModelReply {
+    /// Answers with an error.
+    pub fn fail(
+        self,
+        error: agent_client_protocol::Error,
+    ) -> Result<(), agent_client_protocol::Error> {
+        match self {
+            ModelReply::ConfigOption(responder) => responder.respond_with_error(error),
+            ModelReply::SetModel(responder) => responder.respond_with_error(error),
+        }
+    }
 }
 
 /// The connection's handle on a running session.
@@ -134,22 +157,29 @@ impl Worker {
                         ),
                     };
                 }
-                Command::SetModel { model, responder } => {
-                    let _ = match crate::chat::model(&mut self.chat, Some(model)) {
-                        Ok(_) => match super::modes::config_options(&self.chat) {
-                            Ok(options) => {
-                                responder.respond(SetSessionConfigOptionResponse::new(options))
-                            }
-                            Err(why) => responder.respond_with_internal_error(why),
-                        },
-                        Err(why) => responder.respond_with_error(
-                            agent_client_protocol::Error::invalid_params().data(why.to_string()),
-                        ),
-                    };
-                }
+                Command::SetModel { model, reply } => self.set_model(model, reply),
             }
         }
         let _ = self.chat.save();
+    }
+
+    /// Switches the model from the next turn, as `/model ID` does.
+    fn set_model(&mut self, model: String, reply: ModelReply) {
+        if let Err(why) = crate::chat::model(&mut self.chat, Some(model)) {
+            let message = why.to_string();
+            let _ = reply.fail(agent_client_protocol::Error::invalid_params().data(message.trim()));
+            return;
+        }
+        let options = super::modes::config_options(&self.chat);
+        let _ = match (reply, options) {
+            (ModelReply::ConfigOption(responder), Ok(options)) => {
+                responder.respond(SetSessionConfigOptionResponse::new(options))
+            }
+            (ModelReply::ConfigOption(responder), Err(why)) => {
+                responder.respond_with_internal_error(why)
+            }
+            (ModelReply::SetModel(responder), _) => responder.respond(json!({})),
+        };
     }
 
     /// Runs one prompt to its end, streaming its events.
