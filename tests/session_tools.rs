@@ -182,3 +182,40 @@ async fn rewinding_the_conversation_takes_the_todo_list_back() {
         "{last}\n{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tool_search_finds_the_offered_tools_and_summary_runs_unasked() {
+    let env = Env::new();
+    env.write(
+        ".kiro/agents/bot.json",
+        &json!({"name": "bot", "tools": ["tool_search", "summary", "read", "write"]}).to_string(),
+    );
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[
+            ("s1", "tool_search", json!({"query": "change a file"})),
+            ("s2", "tool_search", json!({"tool_id": "read"})),
+            (
+                "s3",
+                "summary",
+                json!({"taskDescription": "look", "taskResult": "seven jars"}),
+            ),
+        ]),
+        Protocol::OpenAi.text("done"),
+    ])
+    .await;
+    let output = env.chat_stream(&server.url, &["find tools"]).await;
+    let results = support::tool_results(&output);
+    assert_eq!(
+        results.len(),
+        3,
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(results.iter().all(|(_, failed)| !failed), "{results:?}");
+    let found: Value = serde_json::from_str(&results[0].0).unwrap();
+    assert_eq!(found["tools"][0]["tool_name"], "write", "{found}");
+    let named: Value = serde_json::from_str(&results[1].0).unwrap();
+    assert_eq!(named["tools"].as_array().unwrap().len(), 1);
+    assert_eq!(named["tools"][0]["server_name"], "builtin");
+    assert!(results[2].0.contains("seven jars"));
+}

@@ -596,3 +596,157 @@ async fn an_agent_not_available_is_never_delegated_to() {
     );
     assert!(!events.iter().any(|e| e["type"] == "child_start"));
 }
+
+/// The pantry example in a git repository, its agent able to start
+/// `typist` children that may write only `src/**`.
+fn pantry_env() -> Env {
+    let env = Env::new();
+    std::fs::remove_dir_all(env.workspace.join(".git")).unwrap();
+    copy_tree(&support::repo().join("examples/pantry"), &env.workspace);
+    let bot = env.read(".kiro/agents/refactor-bot.json");
+    let mut bot: Value = serde_json::from_str(&bot).unwrap();
+    bot["tools"].as_array_mut().unwrap().push(json!("subagent"));
+    bot["toolsSettings"]["subagent"] =
+        json!({"availableAgents": ["typist"], "trustedAgents": ["typist"]});
+    env.write(".kiro/agents/refactor-bot.json", &bot.to_string());
+    env.write(
+        ".kiro/agents/typist.json",
+        &json!({"name": "typist", "tools": ["read", "write"], "allowedTools": ["read", "write"],
+                "toolsSettings": {"write": {"allowedPaths": ["src/**"]}}})
+        .to_string(),
+    );
+    git(&env, &["init", "-q"]);
+    git(&env, &["add", "-A"]);
+    git(&env, &["commit", "-qm", "pantry"]);
+    env
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// One child's reply: the typed version of each of `modules`.
+fn typed_modules(needle: &str, modules: &[&str]) -> Scripted {
+    let calls: Vec<(String, Value)> = modules
+        .iter()
+        .map(|module| {
+            let fixture = support::repo()
+                .join("tests/fixtures/pantry-typed/src/pantry")
+                .join(module);
+            let content = std::fs::read_to_string(fixture).unwrap();
+            (
+                format!("w-{module}"),
+                write(&format!("src/pantry/{module}"), &content),
+            )
+        })
+        .collect();
+    let calls: Vec<(&str, &str, Value)> = calls
+        .iter()
+        .map(|(id, input)| (id.as_str(), "write", input.clone()))
+        .collect();
+    AI.tool_calls(&calls).when(needle)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_children_type_the_pantry_and_the_goal_checks_pass() {
+    if !support::python3_available() {
+        return;
+    }
+    let env = pantry_env();
+    let goal = "You are starting a goal";
+    let split = invoke(&[
+        (
+            "typist",
+            "CHILD-A type src/pantry/units.py, items.py and recipes.py",
+        ),
+        ("typist", "CHILD-B type src/pantry/planner.py and report.py"),
+    ]);
+    let server = ModelServer::start(vec![
+        AI.text("Plan:\n- one child types the first three modules\n- another the rest")
+            .when(goal),
+        AI.tool_calls(&[("p1", "subagent", split)]).when(goal),
+        AI.text("Both halves are typed.").when(goal),
+        typed_modules("CHILD-A", &["units.py", "items.py", "recipes.py"]),
+        AI.text("CHILD-A finished").when("CHILD-A"),
+        typed_modules("CHILD-B", &["planner.py", "report.py"]),
+        AI.text("CHILD-B finished").when("CHILD-B"),
+    ])
+    .await;
+    let mut command = env.std_command(&env.workspace);
+    command
+        .args(["chat", "--no-interactive", "--agent", "refactor-bot"])
+        .args(["--model", "openai/scripted", "--output-format", "stream-json"])
+        .arg("/goal --max 2 --check 'python -m pytest -q' --check 'mypy --strict src' add type hints to every function")
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
+        .stdin(std::process::Stdio::null());
+    let started = std::time::Instant::now();
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    let events = stream_events(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let report = events.iter().rev().find_map(|e| e.get("goal")).unwrap();
+    assert_eq!(report["status"], "met", "{report:#}");
+    let last = &report["iterations"][0]["checks"];
+    assert_eq!(last[1]["exit_code"], 0, "mypy --strict passes: {last:#}");
+    let starts: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "child_start")
+        .collect();
+    assert_eq!(starts.len(), 2);
+    assert!(
+        starts.iter().all(|s| s["worktree"].is_string()),
+        "parallel writers get worktrees"
+    );
+    let applied = events
+        .iter()
+        .filter(|e| {
+            e["type"] == "tool_call"
+                && e["tool"] == "write"
+                && e["id"].as_str().is_some_and(|id| id.contains("/apply-"))
+        })
+        .count();
+    assert_eq!(
+        applied, 5,
+        "each typed module comes back as the parent's write"
+    );
+    eprintln!("pantry goal with two children, end to end: {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_childs_summary_call_is_its_answer_to_the_parent() {
+    let env = env();
+    let mut bot: Value = serde_json::from_str(&env.read(".kiro/agents/bot.json")).unwrap();
+    bot["tools"].as_array_mut().unwrap().push(json!("summary"));
+    env.write(".kiro/agents/bot.json", &bot.to_string());
+    env.write(
+        ".kiro/agents/reporter.json",
+        &json!({"name": "reporter", "tools": ["read", "summary"]}).to_string(),
+    );
+    bot["toolsSettings"]["subagent"]["availableAgents"] = json!(["reporter"]);
+    env.write(".kiro/agents/bot.json", &bot.to_string());
+    let handed = json!({"taskDescription": "count jars", "taskResult": "SEVEN JARS",
+                        "contextSummary": "from restock.md"});
+    let server = ModelServer::start(script(
+        &[("reporter", "CHILD-S count the jars")],
+        &[("CHILD-S", "summary", handed)],
+    ))
+    .await;
+    run(&env, &server).await;
+    let summaries = summaries(&server);
+    assert_eq!(
+        summaries[0]["answer"], "SEVEN JARS\n\nContext: from restock.md",
+        "{summaries:?}"
+    );
+}

@@ -76,19 +76,15 @@ pub const BUILTIN_TOOLS: &[BuiltinTool] = &[
     tool("code", &["code/read", "code/write"], SettingsKind::Code),
     tool("use_aws", &["aws", "useAws"], SettingsKind::Aws),
     tool("delegate", &[], SettingsKind::Nothing),
+    tool("summary", &[], SettingsKind::Nothing),
+    tool("tool_search", &[], SettingsKind::Nothing),
 ];
 
 /// Kiro's tools that `agent` does not run, each with every spelling Kiro
 /// accepts (the first is the name shown), and Kiro 3's category tags for
 /// them (`web`, `context`). Naming one is not an error: the
 /// tool is skipped, with a warning, as Kiro skips names it does not know.
-pub const NOT_IMPLEMENTED: &[&[&str]] = &[
-    &["switch_to_execution"],
-    &["summary"],
-    &["tool_search"],
-    &["web"],
-    &["context"],
-];
+pub const NOT_IMPLEMENTED: &[&[&str]] = &[&["switch_to_execution"], &["web"], &["context"]];
 
 const fn tool(
     name: &'static str,

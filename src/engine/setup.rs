@@ -150,6 +150,10 @@ impl SessionSetup {
             code_index: crate::code::index::store_folder(&workspace),
         };
         tools.session.read_policy = Some(Arc::new(policy.clone()));
+        tools.session.tool_index = definitions
+            .iter()
+            .map(|d| (d.name.clone(), d.description.clone()))
+            .collect();
         tools.session.rules = policy
             .overview_text(&Trust::default(), &crate::tools::registry::names())
             .into();

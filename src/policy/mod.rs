@@ -44,7 +44,7 @@ use std::path::Path;
 
 /// Built-in tools that work only on the session itself (a scratchpad, the
 /// todo lists, the documentation and rules, a local report draft, the
-/// settings shown read-only): they run unasked, as in Kiro, but still
+/// settings shown read-only, a child's result, the list of tools): they run unasked, as in Kiro, but still
 /// only when the agent's `tools` lists them, and deny rules still apply.
 pub const INERT_TOOLS: &[&str] = &[
     "thinking",
@@ -52,6 +52,8 @@ pub const INERT_TOOLS: &[&str] = &[
     "introspect",
     "report_issue",
     "session",
+    "summary",
+    "tool_search",
 ];
 
 /// The tools plan mode lets run beside the inert ones: those that read

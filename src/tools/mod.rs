@@ -41,6 +41,8 @@ builtin_tools! {
     code::Code,
     use_aws::UseAws,
     delegate::Delegate,
+    summary::Summary,
+    tool_search::ToolSearch,
 }
 
 use std::path::PathBuf;
@@ -102,6 +104,9 @@ pub struct SessionInfo {
     pub read_policy: Option<Arc<crate::policy::Policy>>,
     /// The agent file's `knowledgeBase` resources.
     pub knowledge_bases: Arc<[crate::config::agent::KnowledgeBase]>,
+    /// The tools offered to the model, name and description (for
+    /// `tool_search`).
+    pub tool_index: Arc<[(String, String)]>,
     /// Set once `knowledge` has brought those into its index this session.
     pub knowledge_synced: Arc<std::sync::atomic::AtomicBool>,
 }

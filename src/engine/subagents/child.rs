@@ -176,7 +176,7 @@ impl Child {
         let outcome = self.session.run_turn(&self.task.prompt, &mut forward).await;
         let record = record.lock().map(|r| r.clone()).unwrap_or_default();
         let (status, mut answer) = match outcome {
-            Ok(text) => ("completed", text),
+            Ok(text) => ("completed", record.summary.clone().unwrap_or(text)),
             Err(e) => ("failed", e.to_string()),
         };
         let changes = match self.worktree.as_ref().map(Worktree::changes) {
@@ -211,6 +211,9 @@ impl Child {
 struct Record {
     written: Vec<String>,
     refusals: Vec<Value>,
+    /// What its last `summary` call handed over (Kiro's way for a child
+    /// to give its result).
+    summary: Option<String>,
 }
 
 impl Record {
@@ -233,6 +236,8 @@ impl Record {
                 .collect();
             self.refusals
                 .push(json!({"tool": tool, "input": input, "reasons": why}));
+        } else if tool == "summary" {
+            self.summary = crate::tools::summary::handed_over(input).ok();
         } else if let ("write", Some(path)) = (tool.as_str(), input["path"].as_str())
             && !self.written.iter().any(|p| p == path)
         {
