@@ -107,7 +107,7 @@ pub const SETTINGS: &[Spec] = &[
     Spec {
         key: "web.searchProvider",
         kind: Kind::Text,
-        doc: "the `web_search` tool's backend: `searxng:URL`, `brave` or `tavily` (keys from BRAVE_API_KEY / TAVILY_API_KEY; `brave:URL` and `tavily:URL` point elsewhere); unset, the tool says none is configured",
+        doc: "the `web_search` tool's backend: `searxng:URL`, `brave`, `tavily` (keys from BRAVE_API_KEY / TAVILY_API_KEY; `brave:URL` and `tavily:URL` point elsewhere) or `mcp:SERVER/TOOL` (an MCP server's search tool); unset, the tool says none is configured",
     },
     Spec {
         key: "web.fetchTimeoutSecs",

@@ -171,3 +171,50 @@ async fn a_changed_tool_description_is_refused_until_trusted() {
     assert!(!accepted[0].1, "{accepted:?}\n{stderr}");
     assert!(env.workspace.join("third.txt").exists());
 }
+
+/// `web_search` with `web.searchProvider mcp:notes/search`, the search
+/// tool pre-approved or not; what the model was told.
+async fn search_through_notes(allow_search: bool) -> (String, bool) {
+    let env = Env::new();
+    let script = support::repo().join("tests/fixtures/mcp/notes_server.py");
+    let mut allowed = vec!["web_search"];
+    if allow_search {
+        allowed.push("@notes/search");
+    }
+    env.write(
+        ".kiro/agents/bot.json",
+        &json!({"name": "bot", "tools": ["web_search", "@notes"], "allowedTools": allowed,
+                "mcpServers": {"notes": {"command": "python3", "args": [script]}}})
+        .to_string(),
+    );
+    let set = env
+        .agent()
+        .args(["settings", "web.searchProvider", "mcp:notes/search"])
+        .output()
+        .unwrap();
+    assert!(set.status.success(), "{set:?}");
+    let calls = [(
+        "s".to_string(),
+        "web_search".to_string(),
+        json!({"query": "pantry"}),
+    )];
+    let (results, stderr) = run(&env, &calls).await;
+    // The MCP call's own result, then the `web_search` result the model gets.
+    assert_eq!(results.len(), 2, "{stderr}");
+    assert_eq!(results[0], results[1]);
+    results[1].clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn web_search_goes_through_an_mcp_search_tool_under_its_rules() {
+    if !support::python3_available() {
+        return;
+    }
+    let (found, failed) = search_through_notes(true).await;
+    assert!(!failed && found.contains("About pantry"), "{found}");
+    let (refused, failed) = search_through_notes(false).await;
+    assert!(
+        failed && refused.contains("nobody can be asked"),
+        "the MCP tool is judged on its own: {refused}"
+    );
+}

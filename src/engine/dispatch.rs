@@ -235,6 +235,26 @@ impl Session {
         }
     }
 
+    /// `web_search` through the MCP tool `tool` (`@server/tool`, from
+    /// `web.searchProvider`): the query goes to it as a call of its own,
+    /// judged, hooked, audited like any MCP call.
+    async fn search_through_mcp(
+        &mut self,
+        request: &Request,
+        tool: &str,
+        emit: &mut Emit<'_>,
+    ) -> ToolOutput {
+        let input = serde_json::json!({ "query": request.input["query"] });
+        let search = Request {
+            id: format!("{}/search", request.id),
+            name: tool.to_string(),
+            raw_input: input.to_string(),
+            input,
+            caller: request.caller,
+        };
+        Box::pin(self.dispatch(search, emit)).await.output
+    }
+
     /// The canonical name of what the caller called `name`: a built-in
     /// tool's current name, `@server/tool` for an MCP tool, or `name`.
     fn canonical_name(&self, name: &str, mcp: &crate::mcp::McpServers) -> String {
@@ -400,6 +420,12 @@ impl Session {
                         self.run_delegate(&request.id, &call.input, emit).await,
                         true,
                     );
+                }
+                "web_search" => {
+                    let setting = self.setup.tools.session.settings.text("web.searchProvider");
+                    if let Some(tool) = setting.and_then(crate::tools::web_search::mcp_backend) {
+                        return (self.search_through_mcp(request, &tool, emit).await, true);
+                    }
                 }
                 _ => {}
             }

@@ -2,7 +2,9 @@
 //! `web.searchProvider`: a SearXNG instance (`searxng:URL`, its JSON API),
 //! Brave Search (`brave`, key from `BRAVE_API_KEY`) or Tavily (`tavily`,
 //! key from `TAVILY_API_KEY`); `brave:URL` and `tavily:URL` point the same
-//! APIs elsewhere (a proxy, a test server). The backend is the user's own
+//! APIs elsewhere (a proxy, a test server); `mcp:SERVER/TOOL` sends the
+//! query to an MCP server's search tool, a call the session makes (see
+//! [`mcp_backend`]). The backend is the user's own
 //! choice, so its address is not held to `web_fetch`'s rules. With none
 //! set, the tool tells the model so as a normal result: a missing search
 //! backend is not a failed turn.
@@ -78,6 +80,14 @@ impl Tool for WebSearch {
     }
 }
 
+/// The MCP tool a `web.searchProvider` of `mcp:SERVER/TOOL` names, as
+/// `@SERVER/TOOL`: the session sends the query (`{"query": …}`) to it as
+/// an MCP call of its own, under the agent's rules for that tool.
+pub fn mcp_backend(setting: &str) -> Option<String> {
+    let (server, tool) = setting.strip_prefix("mcp:")?.split_once('/')?;
+    (!server.is_empty() && !tool.is_empty()).then(|| format!("@{server}/{tool}"))
+}
+
 /// Reads `web.searchProvider`.
 fn provider(setting: &str) -> Result<Provider, String> {
     let (name, url) = match setting.split_once(':') {
@@ -93,7 +103,7 @@ fn provider(setting: &str) -> Result<Provider, String> {
             url.unwrap_or_else(|| "https://api.tavily.com/search".into()),
         )),
         _ => Err(format!(
-            "`web.searchProvider` is `{setting}`; use `searxng:URL`, `brave` or `tavily`"
+            "`web.searchProvider` is `{setting}`; use `searxng:URL`, `brave`, `tavily` or `mcp:SERVER/TOOL`"
         )),
     }
 }
@@ -184,6 +194,9 @@ mod tests {
         );
         assert!(matches!(provider("brave"), Ok(Provider::Brave(url)) if url.contains("brave.com")));
         assert!(provider("searxng").is_err());
+        assert_eq!(mcp_backend("mcp:search/web_search").as_deref(), Some("@search/web_search"));
+        assert_eq!(mcp_backend("mcp:search"), None);
+        assert_eq!(mcp_backend("searxng:http://x/"), None);
         assert!(provider("google").unwrap_err().contains("`google`"));
     }
 
