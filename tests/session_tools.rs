@@ -219,3 +219,29 @@ async fn tool_search_finds_the_offered_tools_and_summary_runs_unasked() {
     assert_eq!(named["tools"][0]["server_name"], "builtin");
     assert!(results[2].0.contains("seven jars"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_session_tool_lists_the_saved_sessions_and_cannot_switch() {
+    let env = Env::new();
+    agent(&env);
+    let first = ModelServer::start(vec![Protocol::OpenAi.text("noted")]).await;
+    let output = env.chat_stream(&first.url, &["count the PANTRY jars"]).await;
+    assert!(output.status.success(), "{output:?}");
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[
+            ("l", "session", json!({"operation": "sessions"})),
+            ("s", "session", json!({"operation": "switch"})),
+        ]),
+        Protocol::OpenAi.text("done"),
+    ])
+    .await;
+    let output = env.chat_stream(&server.url, &["which sessions are there?"]).await;
+    let results = support::tool_results(&output);
+    assert_eq!(results.len(), 2, "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        !results[0].1 && results[0].0.contains("count the PANTRY jars"),
+        "{:?}",
+        results[0]
+    );
+    assert!(results[1].1 && results[1].0.contains("--resume"), "{:?}", results[1]);
+}

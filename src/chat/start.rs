@@ -213,6 +213,11 @@ fn session_setup(
     });
     setup.tools.session.settings = std::sync::Arc::new(place.settings.clone());
     setup.tools.session.data = Some(place.data.clone());
+    let (data, workspace) = (place.data.clone(), place.workspace.clone());
+    setup.tools.session.saved_sessions = crate::tools::SavedSessions::new(move || {
+        let store = crate::engine::store::SessionStore::for_workspace(&data, &workspace);
+        store.list().iter().map(|s| s.summary_line()).collect()
+    });
     if let Some(warning) = setup.sandbox_warning() {
         startup.warn(&format!("warning: {warning}"));
     }

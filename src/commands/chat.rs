@@ -213,14 +213,7 @@ fn list_sessions(place: &Place) {
         ));
     }
     for session in sessions {
-        out::line(&format!(
-            "{}  {}  {}  {} messages  {}",
-            session.id,
-            session.agent,
-            session.model,
-            session.messages.len(),
-            session.title()
-        ));
+        out::line(&session.summary_line());
     }
 }
 

@@ -120,6 +120,18 @@ impl SavedSession {
         self.folder.join("audit.jsonl")
     }
 
+    /// One line for listings: id, agent, model, length and title.
+    pub fn summary_line(&self) -> String {
+        format!(
+            "{}  {}  {}  {} messages  {}",
+            self.id,
+            self.agent,
+            self.model,
+            self.messages.len(),
+            self.title()
+        )
+    }
+
     /// The first line of the first user message, for listings.
     pub fn title(&self) -> String {
         self.messages

@@ -104,11 +104,41 @@ pub struct SessionInfo {
     pub read_policy: Option<Arc<crate::policy::Policy>>,
     /// The agent file's `knowledgeBase` resources.
     pub knowledge_bases: Arc<[crate::config::agent::KnowledgeBase]>,
+    /// The workspace's saved sessions (for `session`).
+    pub saved_sessions: SavedSessions,
     /// The tools offered to the model, name and description (for
     /// `tool_search`).
     pub tool_index: Arc<[(String, String)]>,
     /// Set once `knowledge` has brought those into its index this session.
     pub knowledge_synced: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Lists the workspace's saved sessions, one line each, newest first.
+/// The chat controller, which owns the session store, fills it in; tools
+/// sit below it and only call it.
+#[derive(Clone, Default)]
+pub struct SavedSessions(Option<Arc<dyn Fn() -> Vec<String> + Send + Sync>>);
+
+impl SavedSessions {
+    /// Sessions listed by `list`.
+    pub fn new(list: impl Fn() -> Vec<String> + Send + Sync + 'static) -> SavedSessions {
+        SavedSessions(Some(Arc::new(list)))
+    }
+
+    /// The lines, or `None` when this session keeps no saved sessions.
+    pub fn lines(&self) -> Option<Vec<String>> {
+        self.0.as_ref().map(|list| list())
+    }
+}
+
+impl std::fmt::Debug for SavedSessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "SavedSessions(..)"
+        } else {
+            "SavedSessions(none)"
+        })
+    }
 }
 
 /// A tool's result, as the model will read it.

@@ -5,6 +5,9 @@
 //! when it starts (the policy, sandbox and checkpoints were built from
 //! them), so both are answered with how to change a setting for good
 //! (`agent settings KEY VALUE`) instead of pretending to take effect.
+//! `sessions` lists the workspace's saved sessions (Kiro's session
+//! management); `switch` is answered with how to resume one, since a
+//! running session cannot become another.
 
 use serde_json::{Value, json};
 
@@ -22,14 +25,14 @@ impl Tool for SessionTool {
     }
 
     fn description(&self) -> &'static str {
-        "Show this session's settings: `list` (every setting with its value and what it does) or `get` (one `key`). Settings cannot be changed from inside a session."
+        "Show this session's settings: `list` (every setting with its value and what it does) or `get` (one `key`); `sessions` lists the saved sessions of this workspace. Settings cannot be changed, nor the session switched, from inside a session."
     }
 
     fn input_schema(&self) -> Value {
         json!({
             "type": "object",
             "properties": {
-                "operation": {"type": "string", "enum": ["list", "get", "set", "reset"]},
+                "operation": {"type": "string", "enum": ["list", "get", "set", "reset", "sessions", "switch"]},
                 "key": {"type": "string", "description": "A setting's dotted key, e.g. chat.defaultModel"},
                 "value": {"description": "For set (not supported here)"}
             },
@@ -61,11 +64,19 @@ impl Tool for SessionTool {
                     Err(e) => ToolOutput::error(e.0.trim_start_matches("error: ").to_string()),
                 }
             }
+            "sessions" | "list_sessions" => match context.session.saved_sessions.lines() {
+                Some(lines) if lines.is_empty() => ToolOutput::ok("no saved sessions for this workspace"),
+                Some(lines) => ToolOutput::ok(lines.join("\n")),
+                None => ToolOutput::ok("this session keeps no saved sessions"),
+            },
+            "switch" | "switch_session" => ToolOutput::error(
+                "a session cannot switch itself to another; the user can continue a saved one with `agent chat --resume ID` (`sessions` lists them)",
+            ),
             "set" | "reset" => ToolOutput::error(
                 "settings cannot change inside a running session here (its guardrails were built from them); the user can run `agent settings KEY VALUE` and start a new session",
             ),
             other => ToolOutput::error(format!(
-                "unknown operation `{other}`: use list or get"
+                "unknown operation `{other}`: use list, get or sessions"
             )),
         }
     }
