@@ -225,7 +225,9 @@ async fn the_session_tool_lists_the_saved_sessions_and_cannot_switch() {
     let env = Env::new();
     agent(&env);
     let first = ModelServer::start(vec![Protocol::OpenAi.text("noted")]).await;
-    let output = env.chat_stream(&first.url, &["count the PANTRY jars"]).await;
+    let output = env
+        .chat_stream(&first.url, &["count the PANTRY jars"])
+        .await;
     assert!(output.status.success(), "{output:?}");
     let server = ModelServer::start(vec![
         Protocol::OpenAi.tool_calls(&[
@@ -235,13 +237,24 @@ async fn the_session_tool_lists_the_saved_sessions_and_cannot_switch() {
         Protocol::OpenAi.text("done"),
     ])
     .await;
-    let output = env.chat_stream(&server.url, &["which sessions are there?"]).await;
+    let output = env
+        .chat_stream(&server.url, &["which sessions are there?"])
+        .await;
     let results = support::tool_results(&output);
-    assert_eq!(results.len(), 2, "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        results.len(),
+        2,
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(
         !results[0].1 && results[0].0.contains("count the PANTRY jars"),
         "{:?}",
         results[0]
     );
-    assert!(results[1].1 && results[1].0.contains("--resume"), "{:?}", results[1]);
+    assert!(
+        results[1].1 && results[1].0.contains("--resume"),
+        "{:?}",
+        results[1]
+    );
 }

@@ -10,6 +10,7 @@ use std::time::Instant;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::approval::{ApprovalRequest, ApprovalView, Outcome};
+use super::child::ChildCard;
 use super::input::{Edit, Editor};
 use super::render::Cache;
 use super::theme::Theme;
@@ -227,24 +228,34 @@ impl App {
             }
             Event::Warning { message } => self.notice(Notice::Warning, message),
             Event::Error { message } => self.notice(Notice::Error, message),
-            Event::TurnEnd { .. } | Event::Child { .. } => {}
-            Event::ChildStart { child, agent, .. } => self.notice(
-                Notice::Info,
-                format!("sub-agent {child} (`{agent}`) started"),
-            ),
+            Event::TurnEnd { .. } => {}
+            Event::ChildStart {
+                child, agent, task, ..
+            } => self
+                .transcript
+                .push(Entry::Child(ChildCard::started(child, agent, task))),
+            Event::Child { child, event } => {
+                if let Event::ToolCall {
+                    tool,
+                    input,
+                    decision,
+                    ..
+                } = *event
+                {
+                    self.update_child(&child, |card| card.called(&tool, &input, decision));
+                }
+            }
             Event::ChildEnd {
                 child,
                 status,
+                answer,
                 changed_files,
-                refusals,
                 ..
-            } => self.notice(
-                Notice::Info,
-                format!(
-                    "sub-agent {child}: {status}, {} file(s) changed, {refusals} call(s) refused",
-                    changed_files.len()
-                ),
-            ),
+            } => self.update_child(&child, |card| {
+                card.status = status;
+                card.answer = Some(answer);
+                card.changed = changed_files;
+            }),
             Event::GoalProgress {
                 phase,
                 iteration,
@@ -276,6 +287,20 @@ impl App {
                     text,
                 });
             }
+        }
+    }
+
+    /// Changes the card of the sub-agent `id` with `change`.
+    fn update_child(&mut self, id: &str, change: impl FnOnce(&mut ChildCard)) {
+        let found = self
+            .transcript
+            .iter()
+            .rposition(|e| matches!(e, Entry::Child(card) if card.id == id));
+        if let Some(index) = found
+            && let Entry::Child(card) = &mut self.transcript[index]
+        {
+            change(card);
+            self.cache.invalidate(index);
         }
     }
 

@@ -11,6 +11,7 @@
 
 pub mod app;
 pub mod approval;
+pub mod child;
 pub mod complete;
 pub mod input;
 pub mod markdown;

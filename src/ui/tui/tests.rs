@@ -389,3 +389,49 @@ fn the_todo_list_stays_above_the_prompt_while_tasks_are_open() {
         "{open}"
     );
 }
+
+#[test]
+fn a_sub_agent_is_a_card_with_its_live_calls_and_how_it_ended() {
+    let mut app = app();
+    app.push(Entry::User("split the job".into()));
+    app.set_working(true);
+    app.apply(Event::ChildStart {
+        child: "p1/task-1".into(),
+        agent: "writer".into(),
+        task: "CHILD-A write a.txt".into(),
+        worktree: None,
+    });
+    for (tool, input, decision) in [
+        ("read", json!({"path": "README.md"}), Verdict::Allow),
+        ("shell", json!({"command": "rm -rf build"}), Verdict::Deny),
+        ("write", json!({"path": "a.txt"}), Verdict::Allow),
+        ("write", json!({"path": "b.txt"}), Verdict::Allow),
+    ] {
+        app.apply(Event::Child {
+            child: "p1/task-1".into(),
+            event: Box::new(Event::ToolCall {
+                id: "c".into(),
+                caller: Caller::Model,
+                tool: tool.into(),
+                input,
+                decision,
+                reasons: Vec::new(),
+            }),
+        });
+    }
+    let running = screen(&mut app, 80, 24);
+    assert!(running.contains("running · 4 call(s)"), "{running}");
+    assert!(
+        running.contains("… 1 earlier call(s)") && running.contains("✗ shell rm -rf build"),
+        "{running}"
+    );
+    app.apply(Event::ChildEnd {
+        child: "p1/task-1".into(),
+        agent: "writer".into(),
+        status: "completed".into(),
+        answer: "Wrote a.txt and b.txt.".into(),
+        changed_files: vec!["a.txt".into(), "b.txt".into()],
+        refusals: 1,
+    });
+    assert_snapshot!("child_card_80x24", screen(&mut app, 80, 24));
+}

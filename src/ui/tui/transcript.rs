@@ -28,6 +28,8 @@ pub enum Entry {
     Tool(ToolCard),
     /// A one-line event: checkpoint, steering, warning, error, info.
     Notice(Notice, String),
+    /// A sub-agent: its task, status and calls.
+    Child(super::child::ChildCard),
     /// Output of a slash command or a `!` command, shown as written.
     Panel {
         /// The command that produced it.
@@ -121,6 +123,7 @@ impl Entry {
                     &[Span::raw("  ")],
                 )
             }
+            Entry::Child(card) => card.render(width, theme, expanded),
             Entry::Panel { title, text } => {
                 let bar = Span::styled("│ ", theme.border);
                 let mut lines = vec![Line::from(vec![
