@@ -90,6 +90,11 @@ pub const SETTINGS: &[Spec] = &[
         doc: "files larger than this many bytes are recorded in checkpoints by size and time only, not stored, with a warning naming them (default 52428800, 50 MB)",
     },
     Spec {
+        key: "subagent.inheritTrust",
+        kind: Kind::Bool,
+        doc: "judge sub-agents' calls, on their parent's side, with the trust given in the parent's session (--trust-*, `t` answers); off by default, so trust given to the parent never reaches its children",
+    },
+    Spec {
         key: "trust.workspaces",
         kind: Kind::Text,
         doc: "workspace folders (absolute, separated by `:`) whose agent files' hooks and MCP servers run without asking, as with --trust-workspace",

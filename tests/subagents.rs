@@ -750,3 +750,36 @@ async fn a_childs_summary_call_is_its_answer_to_the_parent() {
         "{summaries:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_parents_session_trust_reaches_children_only_when_the_user_says_so() {
+    for inherit in [false, true] {
+        let env = env();
+        // A parent whose shell has no fence: what it allows depends on trust.
+        env.write(
+            ".kiro/agents/bot.json",
+            &json!({"name": "bot", "tools": ["shell", "subagent"],
+                    "toolsSettings": {"subagent": {"availableAgents": ["sleeper"], "trustedAgents": ["*"]}}})
+            .to_string(),
+        );
+        if inherit {
+            let set = env
+                .agent()
+                .args(["settings", "subagent.inheritTrust", "true"])
+                .output()
+                .unwrap();
+            assert!(set.status.success(), "{set:?}");
+        }
+        let tasks = [("sleeper", "CHILD-T sleep a moment")];
+        let calls = [("CHILD-T", "shell", json!({"command": "sleep 0.1"}))];
+        let server = ModelServer::start(script(&tasks, &calls)).await;
+        run_with(&env, &server, &["--trust-tools", "shell"]).await;
+        let summaries = summaries(&server);
+        let refusals = summaries[0]["refusals"].as_array().unwrap().len();
+        assert_eq!(
+            refusals,
+            usize::from(!inherit),
+            "inherit {inherit}: {summaries:?}"
+        );
+    }
+}

@@ -78,7 +78,8 @@ impl Session {
     /// A child session for `task`, working in `workspace`: the agent is
     /// loaded as `agent chat --agent` would load it, without hooks or MCP
     /// servers (the calls a `preToolUse` hook would have judged are
-    /// refused), its policy judged together with this session's, its
+    /// refused), its policy judged together with this session's (with this
+    /// session's trust only under `subagent.inheritTrust`), its
     /// sandbox inside this one's, nobody to ask, sharing this session's
     /// model and cancel switch, its calls in this session's audit log
     /// under its id.
@@ -110,9 +111,20 @@ impl Session {
             model_id: self.setup.model_id.clone(),
             mcp: McpServers::default(),
         });
+        let inherit = self
+            .setup
+            .tools
+            .session
+            .settings
+            .get("subagent.inheritTrust")
+            == Some(&Value::Bool(true));
+        let parent_trust = match inherit {
+            true => self.setup.trust.clone(),
+            false => Trust::default(),
+        };
         setup.policy = setup
             .policy
-            .as_child_of(parent, Trust::default())
+            .as_child_of(parent, parent_trust)
             .map_err(|e| e.to_string())?;
         setup.tools.sandbox = setup.tools.sandbox.within(&self.setup.tools.sandbox);
         setup.tools.cancel = self.setup.tools.cancel.clone();
