@@ -154,3 +154,19 @@ fn more_changes_than_the_journal_keeps_fall_back_to_a_walk_and_say_so() {
     write(&f.workspace, "src/after.txt", "y");
     assert_eq!(f.check("the journal is back"), None);
 }
+
+#[test]
+fn what_changed_before_the_journal_started_is_found_by_one_walk() {
+    let mut f = fixture(1000);
+    let data = f.dir.path().join("data");
+    f.store = CheckpointStore::open(&data, &f.workspace).unwrap();
+    write(&f.workspace, "src/a.py", "changed while no session ran");
+    f.store.use_session("journal-test").unwrap();
+    f.store.start_journal(1000);
+    assert_eq!(
+        f.check("a resumed session's first snapshot").as_deref(),
+        Some("the journal just started")
+    );
+    write(&f.workspace, "src/a.py", "and again");
+    assert_eq!(f.check("then the journal"), None);
+}

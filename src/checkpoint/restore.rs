@@ -27,10 +27,10 @@ impl CheckpointStore {
     pub fn restore_forced(&mut self, tag: &str, hard: bool, force: bool) -> Result<Restored> {
         let since = self.find(tag)?.time().seconds();
         let turn = self.next_turn()?.to_string();
+        // The safety checkpoint looks only at what the journal saw, when
+        // there is one; the lock is taken again for the writes.
+        let safety = self.snapshot(&turn, &format!("before restoring {tag}"), true)?;
         let _lock = self.lock()?;
-        let changes = self.changes();
-        let safety =
-            self.commit_changes(changes, &turn, &format!("before restoring {tag}"), true)?;
         let target = self.find(tag)?.tree()?;
         // The newest checkpoint is now the workspace as it is (the safety
         // snapshot took it, or found it unchanged), so comparing two trees

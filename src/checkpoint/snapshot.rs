@@ -43,7 +43,16 @@ impl CheckpointStore {
             Some(journal) => journal.take(),
             None => Err(self.journal_off.clone()),
         };
+        let started = std::mem::take(&mut self.journal_new);
         let touched = match taken {
+            Ok(_) if self.is_empty() => {
+                self.full_walk = Some("the session's first checkpoint".into());
+                return Ok(None);
+            }
+            Ok(_) if started => {
+                self.full_walk = Some("the journal just started".into());
+                return Ok(None);
+            }
             Ok(touched) => touched,
             Err(why) => {
                 self.full_walk = Some(why);
@@ -52,10 +61,6 @@ impl CheckpointStore {
         };
         if touched.paths.contains(Path::new("")) {
             self.full_walk = Some("the workspace folder itself changed".into());
-            return Ok(None);
-        }
-        if self.is_empty() {
-            self.full_walk = Some("the session's first checkpoint".into());
             return Ok(None);
         }
         let Some(base) = self.head()?.map(|c| c.tree()).transpose()? else {

@@ -122,6 +122,9 @@ pub struct CheckpointStore {
     pub(super) journal: Option<super::journal::Journal>,
     /// Why there is no journal.
     pub(super) journal_off: String,
+    /// Set when the journal starts: what changed before it is found by
+    /// one walk (a resumed session's first snapshot).
+    pub(super) journal_new: bool,
     /// Why the last snapshot walked the whole workspace, when it did.
     pub(super) full_walk: Option<String>,
     /// The file system's time when the store's lock was last taken.
@@ -166,6 +169,7 @@ impl CheckpointStore {
             journal: None,
             journal_off: "no change journal (`agent checkpoint` outside a session)".into(),
             full_walk: None,
+            journal_new: false,
         })
     }
 
@@ -175,7 +179,10 @@ impl CheckpointStore {
     /// snapshots walk, and say why.
     pub fn start_journal(&mut self, capacity: usize) {
         match super::journal::Journal::start(&self.workspace, capacity) {
-            Ok(journal) => self.journal = Some(journal),
+            Ok(journal) => {
+                self.journal = Some(journal);
+                self.journal_new = true;
+            }
             Err(e) => self.journal_off = format!("no change journal: {e}"),
         }
     }
