@@ -288,6 +288,11 @@ async fn the_sdk_client_from_npm_drives_a_session_and_loads_it_again() {
     }
     let env = Env::new();
     env.write(".kiro/agents/bot.json", AGENT);
+    env.write(
+        ".kiro/agents/goalbot.json",
+        r#"{"name": "goalbot", "tools": ["write", "shell"], "allowedTools": ["write"],
+            "toolsSettings": {"shell": {"allowedCommands": ["test -f done.txt", "sleep 30"]}}}"#,
+    );
     let server = ModelServer::start(vec![
         Protocol::OpenAi.text("Hello from the agent."),
         Protocol::OpenAi.tool_calls(&[
@@ -300,6 +305,15 @@ async fn the_sdk_client_from_npm_drives_a_session_and_loads_it_again() {
             ("c3", "shell", json!({"command": "rm a.txt"})),
         ]),
         Protocol::OpenAi.text("Wrote a.txt."),
+        Protocol::OpenAi.text("Plan: create done.txt."),
+        Protocol::OpenAi.tool_calls(&[(
+            "w",
+            "write",
+            json!({"command": "create", "path": "done.txt", "content": "done\n"}),
+        )]),
+        Protocol::OpenAi.text("Created done.txt."),
+        Protocol::OpenAi.tool_calls(&[("s", "shell", json!({"command": "sleep 30"}))]),
+        Protocol::OpenAi.text("Stopped."),
     ])
     .await;
     let mut node = std::process::Command::new("node");
@@ -349,6 +363,9 @@ async fn the_sdk_client_from_npm_drives_a_session_and_loads_it_again() {
         replayed.contains("say hello") && replayed.contains("make the files"),
         "{seen:#}"
     );
+    let third = &seen["third"];
+    assert_eq!(third["goal"]["status"], "met", "{seen:#}");
+    assert_eq!(third["cancel"]["stopReason"], "cancelled", "{seen:#}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -358,10 +375,7 @@ async fn mcp_servers_the_client_brings_are_judged_by_the_agents_rules() {
         .unwrap_or_else(|| support::repo().join("target/npm"))
         .join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
     if !entry.is_file() {
-        return eprintln!(
-            "skipping: {} is missing (`bash .ci/run` installs it)",
-            entry.display()
-        );
+        return missing(&format!("{}", entry.display()));
     }
     let env = Env::new();
     env.write(

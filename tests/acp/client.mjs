@@ -1,7 +1,8 @@
 // A real ACP client, the official TypeScript SDK's (`@agentclientprotocol/sdk`, installed by
 // .ci/run under target/npm), driving `agent acp` as an editor would: initialize, a new session,
 // a prompt that streams text, one whose calls are asked through session/request_permission
-// (the write approved once, the shell command refused), and, in a second process, session/load.
+// (the write approved once, the shell command refused); in a second process, session/load; in
+// a third, with the agent `goalbot`, a /goal that ends met and a running command cancelled.
 // Prints one JSON object with what it saw; tests/acp.rs checks it.
 // Usage: node client.mjs SDK_FOLDER WORKSPACE (AGENT_BIN names the binary).
 import { spawn } from "node:child_process";
@@ -14,10 +15,10 @@ const [sdk, cwd] = process.argv.slice(2);
 const acp = await import(pathToFileURL(join(sdk, "dist/v1/stable/acp.js")).href);
 const { methods } = acp;
 
-async function withAgent(work) {
+async function withAgent(work, agentName = "bot") {
   const child = spawn(
     process.env.AGENT_BIN,
-    ["acp", "--agent", "bot", "--model", "openai/scripted"],
+    ["acp", "--agent", agentName, "--model", "openai/scripted"],
     { cwd, stdio: ["pipe", "pipe", "inherit"] },
   );
   const stream = acp.ndJsonStream(Writable.toWeb(child.stdin), Readable.toWeb(child.stdout));
@@ -86,4 +87,31 @@ const second = await withAgent(async (agent, seen) => {
   return { replayed: text(seen.updates, "user_message_chunk") };
 });
 
-console.log(JSON.stringify({ first, second }));
+const third = await withAgent(async (agent, seen) => {
+  await agent.request(methods.agent.initialize, {
+    protocolVersion: acp.PROTOCOL_VERSION,
+    clientCapabilities: {},
+  });
+  const { sessionId } = await agent.request(methods.agent.session.new, { cwd, mcpServers: [] });
+  const prompt = (words) =>
+    agent.request(methods.agent.session.prompt, {
+      sessionId,
+      prompt: [{ type: "text", text: words }],
+    });
+  const goal = await prompt("/goal --max 2 --check 'test -f done.txt' create done.txt");
+  const waiting = prompt("wait for it");
+  const started = Date.now();
+  const running = () =>
+    seen.updates.some((u) => u.sessionUpdate === "tool_call" && u.rawInput?.command === "sleep 30");
+  while (!running() && Date.now() - started < 20000) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await agent.notify(methods.agent.session.cancel, { sessionId });
+  const cancelled = await waiting;
+  return {
+    goal: { stopReason: goal.stopReason, status: goal._meta?.agent?.goal?.status },
+    cancel: { stopReason: cancelled.stopReason },
+  };
+}, "goalbot");
+
+console.log(JSON.stringify({ first, second, third }));
