@@ -7,7 +7,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::{Output, Stdio};
 
 use serde_json::{Value, json};
@@ -16,20 +15,7 @@ use support::{Env, repo};
 
 /// Copies an example repository into the workspace.
 fn copy_example(env: &Env, example: &str) {
-    copy_tree(&repo().join("examples").join(example), &env.workspace);
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
+    support::copy_tree(&repo().join("examples").join(example), &env.workspace);
 }
 
 /// A write of `path` with the content of a fixture file.

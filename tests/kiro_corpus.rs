@@ -8,27 +8,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 use support::{Env, repo};
 
 fn corpus() -> PathBuf {
     repo().join("tests/fixtures/kiro-agents")
-}
-
-/// Copies the corpus into `root` so the binary reads it as a user would.
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).expect("corpus folder") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            std::fs::create_dir_all(&target).expect("folder");
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 fn manifest() -> Vec<Value> {
@@ -52,7 +38,7 @@ fn assert_positioned(stderr: &str, file: &str) {
 #[test]
 fn every_fixture_behaves_as_kiros_loader_says() {
     let env = Env::new();
-    copy_tree(&corpus(), &env.workspace);
+    support::copy_tree(&corpus(), &env.workspace);
     for fixture in manifest() {
         let file = fixture["file"].as_str().expect("file");
         let root = env.workspace.join(file.split('/').next().expect("root"));
@@ -98,7 +84,7 @@ fn every_fixture_behaves_as_kiros_loader_says() {
 #[test]
 fn strict_validation_fails_on_what_kiro_skips() {
     let env = Env::new();
-    copy_tree(&corpus(), &env.workspace);
+    support::copy_tree(&corpus(), &env.workspace);
     let file = env
         .workspace
         .join("workspace/.kiro/agents/knowledge-base.json");

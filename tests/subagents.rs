@@ -602,7 +602,7 @@ async fn an_agent_not_available_is_never_delegated_to() {
 fn pantry_env() -> Env {
     let env = Env::new();
     std::fs::remove_dir_all(env.workspace.join(".git")).unwrap();
-    copy_tree(&support::repo().join("examples/pantry"), &env.workspace);
+    support::copy_tree(&support::repo().join("examples/pantry"), &env.workspace);
     let bot = env.read(".kiro/agents/refactor-bot.json");
     let mut bot: Value = serde_json::from_str(&bot).unwrap();
     bot["tools"].as_array_mut().unwrap().push(json!("subagent"));
@@ -619,19 +619,6 @@ fn pantry_env() -> Env {
     git(&env, &["add", "-A"]);
     git(&env, &["commit", "-qm", "pantry"]);
     env
-}
-
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// One child's reply: the typed version of each of `modules`.

@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 
 use support::repo;
@@ -17,18 +16,6 @@ fn checks(goal: &str) -> Vec<String> {
         .skip(1)
         .filter_map(|rest| rest.split_once('\'').map(|(check, _)| check.to_string()))
         .collect()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        match entry.file_type().unwrap().is_dir() {
-            true => copy_tree(&entry.path(), &target),
-            false => drop(std::fs::copy(entry.path(), &target).unwrap()),
-        }
-    }
 }
 
 fn python_tools_available() -> bool {
@@ -62,7 +49,7 @@ fn there_are_ten_tasks_and_each_has_a_check_that_fails_first() {
         let commands = checks(&goal);
         assert!(!commands.is_empty(), "{}: no --check", task.display());
         let copy = tempfile::tempdir().unwrap();
-        copy_tree(&task, copy.path());
+        support::copy_tree(&task, copy.path());
         let failing = commands.iter().filter(|check| {
             !Command::new("bash")
                 .args(["-c", check])

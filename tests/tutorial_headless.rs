@@ -49,19 +49,6 @@ fn script(protocol: Protocol) -> Vec<Scripted> {
     ]
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 fn passes(workspace: &Path, program: &str, args: &[&str]) -> (bool, String) {
     let output = Command::new(program)
         .args(args)
@@ -95,7 +82,7 @@ async fn tutorial(protocol: Protocol) {
     require_python_tools();
     let root = tempfile::tempdir().unwrap();
     let workspace = root.path().join("kiro-autorun");
-    copy_tree(&repo().join("examples/kiro-autorun"), &workspace);
+    support::copy_tree(&repo().join("examples/kiro-autorun"), &workspace);
     std::fs::create_dir(workspace.join(".git")).unwrap();
     let agent_file =
         std::fs::read_to_string(workspace.join(".kiro/agents/refactor-bot.json")).unwrap();

@@ -189,6 +189,21 @@ pub fn stream_events(output: &std::process::Output) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Copies the folder `from` into `to`, recursively (an example or a
+/// corpus into a test's workspace).
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("folder") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            std::fs::create_dir_all(&target).expect("folder");
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
 /// The repository's own folder (for the shipped example files).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
