@@ -250,7 +250,7 @@ async fn diagnostics_after_a_write_reach_the_model_unless_turned_off() {
     env.write(".kiro/settings/lsp.json", &lsp_json("pylsp", &[], 30));
     let result = write_turn(&env).await;
     assert!(
-        result.contains("diagnostics from pylsp after this write:"),
+        result.contains("diagnostics from pylsp after this change:"),
         "{result}"
     );
     assert!(
@@ -298,4 +298,40 @@ fn code_init_writes_lsp_json_from_what_it_detects() {
         "{status}"
     );
     assert!(status.contains("pylsp"), "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diagnostics_after_a_shell_command_that_changed_a_file_reach_the_model() {
+    if !pylsp_available() {
+        return;
+    }
+    let env = Env::new();
+    env.write(
+        ".kiro/agents/bot.json",
+        &json!({"name": "bot", "tools": ["shell", "write", "code"], "allowedTools": ["shell", "write", "code"]})
+            .to_string(),
+    );
+    env.write(".kiro/settings/lsp.json", &lsp_json("pylsp", &[], 30));
+    let call = json!({"command": "printf 'print(undefined_thing)\\n' > bad.py"});
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[("s1", "shell", call)]),
+        Protocol::OpenAi.text("Done."),
+    ])
+    .await;
+    let output = env.chat_stream(&server.url, &["go"]).await;
+    let results = support::tool_results(&output);
+    assert_eq!(
+        results.len(),
+        1,
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        results[0]
+            .0
+            .contains("diagnostics from pylsp after this change:")
+            && results[0].0.contains("undefined name 'undefined_thing'"),
+        "{}",
+        results[0].0
+    );
 }

@@ -273,8 +273,8 @@ pub struct AwsSettings {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CodeSettings {
-    /// Append a language server's new errors in the changed files to each
-    /// write's result (default true).
+    /// Append a language server's errors in the changed files to each
+    /// write's result, and to a shell command's (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnostics_after_write: Option<bool>,
 }

@@ -136,13 +136,14 @@ impl Session {
     /// sandbox's folders, and `write.allowedPaths` to the glob, which the
     /// kernel layer cannot express). A change outside is put back as it was
     /// at `before` and reported as a refused write; the returned text says
-    /// so to the model.
+    /// so to the model. Also returns the changes that stay (absolute
+    /// paths), for the diagnostics after a command.
     pub(super) async fn audit_fence(
         &self,
         before: String,
         tag: String,
         emit: &mut Emit<'_>,
-    ) -> String {
+    ) -> (String, Vec<PathBuf>) {
         let policy = self.setup.policy.clone();
         let tools = self.setup.tools.clone();
         let audited = self
@@ -172,33 +173,44 @@ impl Session {
                         .put_back(&before, &relative)
                         .map_err(|e| e.to_string())?;
                 }
-                Ok(violations)
+                let kept = changed
+                    .iter()
+                    .map(|path| tools.roots.workspace.join(path))
+                    .filter(|full| !violations.iter().any(|v| &v.path == full))
+                    .collect();
+                Ok((violations, kept))
             })
             .await;
         match audited {
-            None => String::new(),
-            Some(Ok(violations)) => violations
-                .iter()
-                .map(|violation| {
-                    let message = format!(
-                        "refused write: {} ({}); it was put back as it was before the command",
-                        violation.path.display(),
-                        violation.reason
-                    );
-                    emit(Event::Warning {
-                        message: message.clone(),
-                    });
-                    format!("\n{message}")
-                })
-                .collect(),
+            None => (String::new(), Vec::new()),
+            Some(Ok((violations, kept))) => (refusals(&violations, emit), kept),
             Some(Err(message)) => {
                 emit(Event::Warning {
                     message: format!("the fence audit could not run: {message}"),
                 });
-                String::new()
+                (String::new(), Vec::new())
             }
         }
     }
+}
+
+/// Each refused write of the fence audit, as a warning event and as text
+/// for the model.
+fn refusals(violations: &[Violation], emit: &mut Emit<'_>) -> String {
+    violations
+        .iter()
+        .map(|violation| {
+            let message = format!(
+                "refused write: {} ({}); it was put back as it was before the command",
+                violation.path.display(),
+                violation.reason
+            );
+            emit(Event::Warning {
+                message: message.clone(),
+            });
+            format!("\n{message}")
+        })
+        .collect()
 }
 
 /// The event for a checkpoint just taken (`full_walk`: why it walked).

@@ -1,8 +1,9 @@
-//! Diagnostics after a write: when the workspace has a language server for
-//! a file the `write` tool just changed (a `code` rewrite's writes too),
-//! the server's errors and warnings in it are appended to the result the
-//! model reads, errors first, so it can fix a type error before it runs
-//! the checks. `toolsSettings.code.diagnosticsAfterWrite: false` turns it
+//! Diagnostics after a change: when the workspace has a language server
+//! for a file the `write` tool just changed (a `code` rewrite's writes
+//! too), or that a shell command changed (as its checkpoint saw it), the
+//! server's errors and warnings in it are appended to the result the model
+//! reads, errors first, so it can fix a type error before it runs the
+//! checks. `toolsSettings.code.diagnosticsAfterWrite: false` turns it
 //! off. The wait is bounded; a server that does not answer adds a note,
 //! never a hang.
 
@@ -22,10 +23,21 @@ const WAIT: Duration = Duration::from_secs(8);
 const MAX_LINES: usize = 20;
 
 impl Session {
-    /// Appends the language server's diagnostics of the files a `write`
-    /// call changed to its result.
-    pub(super) async fn diagnostics_after_write(&self, tool: &dyn Tool, output: &mut ToolOutput) {
-        if tool.name() != "write" || output.is_error || output.changed.is_empty() {
+    /// Appends the language server's diagnostics of the files a call
+    /// changed to its result: a successful `write`'s own files, or
+    /// `command_changed`, what a command's checkpoint found it changed.
+    pub(super) async fn diagnostics_after_write(
+        &self,
+        tool: &dyn Tool,
+        command_changed: &[PathBuf],
+        output: &mut ToolOutput,
+    ) {
+        let changed = match tool.name() {
+            "write" if !output.is_error => output.changed.clone(),
+            "write" => Vec::new(),
+            _ => command_changed.to_vec(),
+        };
+        if changed.is_empty() {
             return;
         }
         let settings = &self.setup.policy.config().settings.code;
@@ -36,11 +48,9 @@ impl Session {
         let Ok(Some(config)) = LspConfig::load(&context.roots.workspace) else {
             return;
         };
-        let files: Vec<PathBuf> = output
-            .changed
-            .iter()
-            .filter(|f| config.server_for(f).is_some())
-            .cloned()
+        let files: Vec<PathBuf> = changed
+            .into_iter()
+            .filter(|f| config.server_for(f).is_some() && f.is_file())
             .collect();
         if files.is_empty() {
             return;
@@ -79,7 +89,7 @@ fn collect(
         });
         match found {
             Ok((server, Some(lines))) => out.push_str(&format!(
-                "\n\ndiagnostics from {server} after this write:\n{lines}"
+                "\n\ndiagnostics from {server} after this change:\n{lines}"
             )),
             Ok((_, None)) => {}
             Err(error) => out.push_str(&format!("\n\n(no diagnostics for {shown}: {error})")),

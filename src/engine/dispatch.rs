@@ -28,6 +28,8 @@
 //!
 //! [`Approver`]: super::Approver
 
+use std::path::PathBuf;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -146,13 +148,16 @@ impl Session {
         let (mut output, ran) = self
             .settle(judged, id, &call, &reasons, &request, emit)
             .await;
+        let mut command_changed = Vec::new();
         if ran {
-            self.after_run(id, &call, request.caller, &mut output, emit)
+            command_changed = self
+                .after_run(id, &call, request.caller, &mut output, emit)
                 .await;
             self.session_tool_events(&call, &output, emit);
         }
         if let (true, ToolId::Builtin(tool)) = (ran, id) {
-            self.diagnostics_after_write(tool, &mut output).await;
+            self.diagnostics_after_write(tool, &command_changed, &mut output)
+                .await;
         }
         if ran && !output.writes.is_empty() {
             self.dispatch_writes(&request, &mut output, emit).await;
@@ -468,6 +473,7 @@ impl Session {
 
     /// Step 7: the checkpoint of what a call changed, and the fence audit
     /// of a command's changes (whose "refused write" lines join the text).
+    /// Returns what a command changed and kept (absolute paths).
     async fn after_run(
         &mut self,
         id: ToolId<'_>,
@@ -475,26 +481,26 @@ impl Session {
         caller: Caller,
         output: &mut ToolOutput,
         emit: &mut Emit<'_>,
-    ) {
+    ) -> Vec<PathBuf> {
         let touches = touches(id);
         if touches != Touches::Nothing {
             crate::code::index::mark_stale(&self.setup.tools.roots.workspace);
         }
         let nothing_reported = touches == Touches::ReportedFiles && output.changed.is_empty();
         if touches == Touches::Nothing || nothing_reported || self.setup.checkpoints.is_none() {
-            return;
+            return Vec::new();
         }
         let what = format!("{} {}", call.tool, first_line(&call.input.to_string()));
         let (tag, description) = match (&self.turn, caller) {
             (Some(turn), Caller::Model) => (Tag::Fixed(turn.next_tool_tag()), what),
-            (None, Caller::Model) => return,
+            (None, Caller::Model) => return Vec::new(),
             (_, Caller::User) => (Tag::Next, format!("typed by you: {what}")),
             (_, Caller::Goal) => (Tag::Next, format!("goal check: {what}")),
         };
         let before = self.latest_checkpoint().await;
         let changed = output.changed.clone();
         let Some(tag) = self.checkpoint(tag, description, changed, emit).await else {
-            return;
+            return Vec::new();
         };
         if let (Some(turn), Caller::Model) = (&mut self.turn, caller) {
             turn.tool_checkpoints += 1;
@@ -502,9 +508,11 @@ impl Session {
         if touches == Touches::Anything
             && let Some(before) = before
         {
-            let refused = self.audit_fence(before, tag, emit).await;
+            let (refused, kept) = self.audit_fence(before, tag, emit).await;
             output.text.push_str(&refused);
+            return kept;
         }
+        Vec::new()
     }
 
     /// What the session's own tools changed, as events: the todo list
