@@ -45,7 +45,9 @@ const text = (updates, kind) =>
     .map((u) => u.content.text)
     .join("");
 
-const first = await withAgent(async (agent, seen) => {
+// Initializes and opens a new session; its id, the protocol version, and a
+// function that sends one prompt to it.
+async function openSession(agent) {
   const init = await agent.request(methods.agent.initialize, {
     protocolVersion: acp.PROTOCOL_VERSION,
     clientCapabilities: {},
@@ -56,11 +58,16 @@ const first = await withAgent(async (agent, seen) => {
       sessionId,
       prompt: [{ type: "text", text: words }],
     });
+  return { protocolVersion: init.protocolVersion, sessionId, prompt };
+}
+
+const first = await withAgent(async (agent, seen) => {
+  const { protocolVersion, sessionId, prompt } = await openSession(agent);
   const hello = await prompt("say hello");
   const helloText = text(seen.updates, "agent_message_chunk");
   const files = await prompt("make the files");
   return {
-    protocolVersion: init.protocolVersion,
+    protocolVersion,
     sessionId,
     hello: { stopReason: hello.stopReason, text: helloText },
     files: { stopReason: files.stopReason },
@@ -88,16 +95,7 @@ const second = await withAgent(async (agent, seen) => {
 });
 
 const third = await withAgent(async (agent, seen) => {
-  await agent.request(methods.agent.initialize, {
-    protocolVersion: acp.PROTOCOL_VERSION,
-    clientCapabilities: {},
-  });
-  const { sessionId } = await agent.request(methods.agent.session.new, { cwd, mcpServers: [] });
-  const prompt = (words) =>
-    agent.request(methods.agent.session.prompt, {
-      sessionId,
-      prompt: [{ type: "text", text: words }],
-    });
+  const { sessionId, prompt } = await openSession(agent);
   const goal = await prompt("/goal --max 2 --check 'test -f done.txt' create done.txt");
   const waiting = prompt("wait for it");
   const started = Date.now();
