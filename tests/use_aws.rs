@@ -2,8 +2,9 @@
 //! AWS endpoint (`moto` server, from PyPI like the CLI; `.ci/run` installs
 //! both): read-only operations run unasked, others are refused unattended
 //! unless `allowedServices` names their service, `deniedServices` refuses
-//! even a read, and parameters that would redirect the signed request are
-//! refused before the CLI runs.
+//! even a read, parameters that would redirect the signed request are
+//! refused before the CLI runs, and a download outside the write fence does
+//! not land (the sandbox holds the CLI like any command).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
 
@@ -219,5 +220,42 @@ async fn allowed_services_write_and_denied_services_never_run() {
         results[1].1 && results[1].0.contains("deniedServices"),
         "{:?}",
         results[1]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_download_outside_the_write_fence_does_not_land() {
+    if !aws_tools_available() {
+        return;
+    }
+    let moto = start_moto();
+    let env = Env::new();
+    agent(&env, json!({"allowedServices": ["s3api", "s3"]}));
+    let outside = env.home.join("stolen.txt");
+    let inside = env.workspace.join("fetched.txt");
+    let copy = |to: &std::path::Path| {
+        json!({"service_name": "s3", "operation_name": "cp", "region": "us-east-1", "label": "copy",
+               "positional_args": ["s3://pantry-assets/note.txt", to.display().to_string()]})
+    };
+    let put = json!({"service_name": "s3api", "operation_name": "put-object", "region": "us-east-1",
+                     "label": "put", "parameters": {"bucket": "pantry-assets", "key": "note.txt", "body": "README.md"}});
+    env.write("README.md", "a note\n");
+    let results = run(
+        &env,
+        &moto,
+        vec![
+            s3api("create-bucket", json!({"bucket": "pantry-assets"})),
+            put,
+            copy(&inside),
+            copy(&outside),
+        ],
+    )
+    .await;
+    assert!(!results[2].1, "inside the fence: {:?}", results[2]);
+    assert_eq!(std::fs::read_to_string(&inside).unwrap(), "a note\n");
+    assert!(
+        !outside.exists(),
+        "the sandbox kept the CLI's write out of the home folder: {:?}",
+        results[3]
     );
 }
