@@ -142,10 +142,10 @@ impl Store {
         writer.delete_term(Term::from_field_text(fields.context, &context.id));
         let mut files = 0;
         let selection = Selection::new(&context.include, &context.exclude)?;
-        let documents: Vec<(String, String)> = match (&context.path, text) {
+        let (documents, stamp) = match (&context.path, text) {
             (Some(path), _) => readable_files(path, &selection, tool),
-            (None, Some(text)) => vec![(String::new(), text.to_string())],
-            (None, None) => Vec::new(),
+            (None, Some(text)) => (vec![(String::new(), text.to_string())], String::new()),
+            (None, None) => (Vec::new(), String::new()),
         };
         for (path, body) in documents {
             files += 1;
@@ -154,10 +154,6 @@ impl Store {
                 .map_err(|e| format!("cannot index: {e}"))?;
         }
         writer.commit().map_err(|e| format!("cannot save the knowledge index: {e}"))?;
-        let stamp = match &context.path {
-            Some(path) => stamp(path, &selection),
-            None => String::new(),
-        };
         let filled = Context { files, stamp, ..context };
         self.contexts.retain(|c| c.id != filled.id);
         self.contexts.push(filled.clone());
@@ -224,38 +220,47 @@ fn candidate_files<'a>(root: &'a Path, selection: &'a Selection) -> impl Iterato
 /// A digest of the paths, sizes and modification times of the files a
 /// context would index: it changes when they do.
 fn stamp(root: &Path, selection: &Selection) -> String {
+    digest(candidate_files(root, selection).filter_map(|entry| stamp_line(&entry)).collect())
+}
+
+/// One file's part of a stamp: its path, size and modification time.
+fn stamp_line(entry: &ignore::DirEntry) -> Option<String> {
+    let meta = entry.metadata().ok()?;
+    let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(format!("{}\0{}\0{}\n", entry.path().display(), meta.len(), modified.as_nanos()))
+}
+
+/// The stamp of `lines`, in any order.
+fn digest(mut lines: Vec<String>) -> String {
+    lines.sort();
     let mut hasher = Sha256::new();
-    let mut entries: Vec<_> = candidate_files(root, selection)
-        .filter_map(|entry| {
-            let meta = entry.metadata().ok()?;
-            let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
-            Some(format!("{}\0{}\0{}\n", entry.path().display(), meta.len(), modified.as_nanos()))
-        })
-        .collect();
-    entries.sort();
-    entries.iter().for_each(|line| hasher.update(line.as_bytes()));
+    lines.iter().for_each(|line| hasher.update(line.as_bytes()));
     super::text::hex(&hasher.finalize())
 }
 
 /// The files under `root` that `selection` holds and the agent may read,
-/// with their text.
-fn readable_files(root: &Path, selection: &Selection, tool: &ToolContext) -> Vec<(String, String)> {
+/// with their text, and the stamp of all it holds, from the same walk.
+fn readable_files(root: &Path, selection: &Selection, tool: &ToolContext) -> (Vec<(String, String)>, String) {
     let readable = |path: &Path| {
         tool.session
             .read_policy
             .as_ref()
             .is_none_or(|policy| !policy.read_denied(path))
     };
-    candidate_files(root, selection)
-        .filter(|entry| readable(entry.path()))
-        .filter_map(|entry| {
-            let bytes = std::fs::read(entry.path()).ok()?;
-            (!super::text::looks_binary(&bytes)).then(|| {
-                (entry.path().display().to_string(), String::from_utf8_lossy(&bytes).into_owned())
-            })
-        })
-        .take(MAX_FILES)
-        .collect()
+    let (mut documents, mut lines) = (Vec::new(), Vec::new());
+    for entry in candidate_files(root, selection) {
+        lines.extend(stamp_line(&entry));
+        if documents.len() >= MAX_FILES || !readable(entry.path()) {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(entry.path()) else {
+            continue;
+        };
+        if !super::text::looks_binary(&bytes) {
+            documents.push((entry.path().display().to_string(), String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    (documents, digest(lines))
 }
 
 impl Tool for Knowledge {
