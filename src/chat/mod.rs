@@ -12,6 +12,7 @@
 pub mod agents;
 pub mod checkpoint;
 mod commands;
+pub mod review;
 pub mod slash;
 pub mod start;
 
@@ -26,6 +27,7 @@ use crate::settings::Settings;
 use crate::tools::ToolOutput;
 
 pub use commands::{context_use, model, overview_text, percent};
+pub use review::{ChatMode, PendingReview, ReviewDecision, ReviewTexts};
 pub use slash::Reply;
 
 /// Why the controller could not do something, with the exit code it
@@ -92,6 +94,12 @@ pub struct Chat {
     pub last_prompt_tokens: u64,
     /// The last goal's report, for `/goal` alone.
     pub last_goal: Option<GoalReport>,
+    /// Autopilot or supervised (`chat.mode`, `/mode`).
+    mode: ChatMode,
+    /// The last turn's changes, waiting for review (supervised mode).
+    pending: Option<PendingReview>,
+    /// What the model is told with the next prompt about rejected changes.
+    review_note: Option<String>,
 }
 
 /// What came of one line the person sent.
@@ -149,13 +157,25 @@ impl Chat {
     }
 
     /// One turn for `prompt`; cancelled, it is left out of the
-    /// conversation. The chat is saved after it.
+    /// conversation. The chat is saved after it. In supervised mode its
+    /// changes are then held for review (see [`review`]), and a turn is
+    /// refused while an earlier one's still wait.
     pub async fn turn(
         &mut self,
         prompt: &str,
         emit: &mut Emit<'_>,
         cancel: impl Future<Output = ()>,
     ) -> Handled {
+        if self.pending.is_some() {
+            return Handled::Refused(
+                "the last turn's changes wait for review: accept or reject them first\n".into(),
+            );
+        }
+        let note = self.review_note.take();
+        let prompt = &match &note {
+            Some(note) => format!("{note}\n\n{prompt}"),
+            None => prompt.to_string(),
+        };
         let before = self.session.messages().len();
         let mut usage = UsageTotals::default();
         let result = {
@@ -176,9 +196,13 @@ impl Chat {
             None => {
                 self.session.tool_context().cancel.cancel_running();
                 self.session.truncate(before);
+                self.review_note = note;
                 Handled::Cancelled
             }
         };
+        if self.mode == ChatMode::Supervised {
+            self.hold_for_review(emit).await;
+        }
         self.save_or_warn(emit);
         handled
     }

@@ -146,6 +146,9 @@ pub fn start(
         usage: Default::default(),
         last_prompt_tokens: 0,
         last_goal: None,
+        mode: super::ChatMode::from_settings(&place.settings),
+        pending: None,
+        review_note: None,
     })
 }
 
