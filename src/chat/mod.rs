@@ -6,13 +6,15 @@
 //!
 //! - [`start`]: a chat from the command line's options (the agent, trust
 //!   for the workspace's hooks and servers, the model, the saved session).
-//! - [`slash`]: the slash commands, parsed as the command line is;
+//! - [`slash`]: the slash commands, parsed as the command line is
+//!   (`/spec` runs in `spec`);
 //!   [`checkpoint`] is `/checkpoint`, shared with `agent checkpoint`.
 
 pub mod agents;
 pub mod checkpoint;
 mod commands;
 pub mod slash;
+mod spec;
 pub mod start;
 
 use std::future::Future;
@@ -108,6 +110,8 @@ pub enum Handled {
     Turn(Result<String, TurnError>),
     /// A goal ended with this report.
     Goal(Box<GoalReport>),
+    /// A spec run ended with this report.
+    Spec(Box<crate::spec::SpecReport>),
     /// A `!command` ran (or was refused); its result, as the events showed
     /// it.
     Command(ToolOutput),
@@ -132,6 +136,7 @@ impl Chat {
                 Ok(Reply::Quit) => Handled::Quit,
                 Ok(Reply::Show(text)) => Handled::Shown(text),
                 Ok(Reply::Goal(words)) => self.goal_command(&words, emit, cancel).await,
+                Ok(Reply::Spec(command)) => self.spec(&command, emit, cancel).await,
                 Ok(Reply::ContextAdd(paths)) => {
                     Handled::Shown(commands::context_add(self, &paths, emit).await)
                 }

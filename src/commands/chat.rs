@@ -16,6 +16,7 @@ use crate::goal::GoalSpec;
 use crate::goal::spec::goal_words;
 use crate::hooks::trust::TrustRequest;
 use crate::out;
+use crate::spec::{SpecCommand, spec_words};
 use crate::ui::headless::{self, Ending};
 use crate::ui::line::{LineApprover, read_line};
 
@@ -168,6 +169,7 @@ fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
 fn headless(args: &ChatArgs, place: &Place) -> Outcome {
     let prompt = read_prompt(args.prompt.as_deref())?;
     let goal = parse_goal(&prompt)?;
+    let spec = parse_spec(&prompt)?;
     let runtime = runtime()?;
     let mut chat = start(&options(args), place, &runtime, &mut Terminal)?;
     chat.session
@@ -175,6 +177,7 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
     let run = headless::Run {
         prompt,
         goal,
+        spec,
         format: args.output_format,
         steer_file: args.steer_file.clone(),
     };
@@ -184,7 +187,7 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
     };
     match headless::drive(&mut chat, run, &runtime) {
         Ending::Done => Ok(()),
-        Ending::Goal(_) => Err(quiet(exit::GOAL_NOT_MET)),
+        Ending::Goal(_) | Ending::Spec(_) => Err(quiet(exit::GOAL_NOT_MET)),
         Ending::Failed(_) => Err(quiet(exit::RUNTIME)),
         Ending::Stopped(halt) => Err(quiet(halt.exit_code())),
         Ending::Interrupted => Err(quiet(exit::INTERRUPTED)),
@@ -202,6 +205,13 @@ fn parse_goal(prompt: &str) -> Result<Option<GoalSpec>, Failure> {
             .map(Some)
             .map_err(Failure::usage),
     }
+}
+
+/// The spec command of a `/spec …` prompt; `None` for any other prompt.
+fn parse_spec(prompt: &str) -> Result<Option<SpecCommand>, Failure> {
+    spec_words(prompt)
+        .map(|words| SpecCommand::parse_line(words).map_err(Failure::usage))
+        .transpose()
 }
 
 fn list_sessions(place: &Place) {

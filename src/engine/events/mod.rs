@@ -2,6 +2,7 @@
 //! terminal UI) is a consumer of these; no rule lives in a UI.
 
 pub mod goal;
+pub mod spec;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -118,6 +119,11 @@ pub enum Event {
     GoalEnd {
         /// Everything it ended with.
         report: Box<goal::GoalReport>,
+    },
+    /// A spec run ended (`/spec run`).
+    SpecEnd {
+        /// Every task it ran, and how it ended.
+        report: Box<spec::SpecReport>,
     },
     /// Something went wrong that does not stop the turn (a checkpoint
     /// could not be taken, say).

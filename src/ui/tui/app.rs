@@ -278,6 +278,10 @@ impl App {
                     format!("goal {phase} {iteration}/{max}: {detail}"),
                 );
             }
+            Event::SpecEnd { report } => self.push(Entry::Panel {
+                title: format!("spec {} {}", report.name, report.status.name()),
+                text: report.to_text(),
+            }),
             Event::GoalEnd { report } => {
                 self.status.goal = None;
                 let text = report.to_text();

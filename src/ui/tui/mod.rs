@@ -280,7 +280,11 @@ async fn submit(chat: &mut Chat, app: &mut App, ui: &mut Ui<'_>, text: String) -
 /// Shows how a line ended (the events showed the rest).
 fn show(chat: &Chat, app: &mut App, line: &str, handled: Handled) {
     match handled {
-        Handled::Quit | Handled::Turn(Ok(_)) | Handled::Goal(_) | Handled::Command(_) => {}
+        Handled::Quit
+        | Handled::Turn(Ok(_))
+        | Handled::Goal(_)
+        | Handled::Spec(_)
+        | Handled::Command(_) => {}
         Handled::Shown(text) => {
             if line.starts_with("/clear") {
                 app.transcript.clear();
@@ -296,6 +300,7 @@ fn show(chat: &Chat, app: &mut App, line: &str, handled: Handled) {
             title: line.to_string(),
             text,
         }),
+
         Handled::Turn(Err(error)) => app.apply(Event::Error {
             message: error.to_string(),
         }),
