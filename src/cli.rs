@@ -298,12 +298,10 @@ pub struct SpecArgs {
 }
 
 impl SpecArgs {
-    /// The `agent chat --no-interactive '/spec …'` this stands for.
-    pub fn as_chat(&self) -> Result<ChatArgs, clap::Error> {
-        let line = format!(
-            "/spec {}",
-            shlex::try_join(self.words.iter().map(String::as_str)).unwrap_or_default()
-        );
+    /// The `agent chat --no-interactive '/spec WORDS'` this stands for
+    /// (`words` are [`SpecArgs::words`] joined as a shell would quote them).
+    pub fn as_chat(&self, words: &str) -> Result<ChatArgs, clap::Error> {
+        let line = format!("/spec {words}");
         let mut argv = vec![
             "agent".to_string(),
             "chat".into(),

@@ -35,10 +35,7 @@ fn main() -> ExitCode {
         Command::Agent(AgentCommand::Schema) => commands::agent::schema(),
         Command::Agent(AgentCommand::Create { name }) => commands::agent::create(&name),
         Command::Chat(args) => commands::chat::run(&args),
-        Command::Spec(args) => match args.as_chat() {
-            Ok(chat) => commands::chat::run(&chat),
-            Err(error) => error.exit(),
-        },
+        Command::Spec(args) => commands::spec::run(&args),
         Command::Acp(args) => commands::acp::run(&args),
         Command::Checkpoint(command) => commands::checkpoint::run(&command),
         Command::Settings(args) => commands::settings::run(&args),

@@ -358,3 +358,170 @@ async fn spec_commands_explain_their_mistakes() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("frobnicate"));
     assert!(server.requests().is_empty());
 }
+
+/// A `tasks.md` Kiro wrote for a real project (awslabs/osml-model-runner,
+/// Apache-2.0; see tests/fixtures/README.md): 83 items in Kiro's flat
+/// form, phases as headings, optional tasks, requirement references.
+const KIRO_CORPUS: &str = "tests/fixtures/kiro-specs/capacity-based-throttling.tasks.md";
+
+#[test]
+fn a_real_kiro_tasks_file_is_read_and_changed_only_where_asked() {
+    use agent::spec::tasks;
+    let text = std::fs::read_to_string(repo().join(KIRO_CORPUS)).unwrap();
+    let all = tasks::parse(&text);
+    let boxes = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- ["))
+        .count();
+    assert_eq!(all.len(), boxes, "every checkbox line is a task");
+    for task in &all {
+        assert!(!task.title.is_empty() && task.checks.is_empty(), "{task:?}");
+        assert!(
+            task.details.iter().all(|d| !d.starts_with('#')),
+            "a heading never ends up among a task's details: {task:?}"
+        );
+    }
+    let two = all.iter().find(|t| t.id == "2").unwrap();
+    assert!(two.parent && !two.done, "2.1… belong to 2");
+    let first = all.iter().find(|t| t.id == "1.1").unwrap();
+    assert_eq!(
+        first.requirements,
+        ["5.1", "5.2", "5.3", "5.4", "5.5", "8.5"]
+    );
+    assert!(all.iter().any(|t| t.optional && t.id == "2.2"));
+
+    let open = all
+        .iter()
+        .find(|t| t.runnable() && !t.done)
+        .expect("an open task");
+    assert!(
+        all.iter()
+            .filter(|t| t.runnable() && !t.done)
+            .all(|t| t.optional),
+        "every open task left in this file is optional; a run has nothing to do"
+    );
+    let ticked = tasks::tick(&text, &open.id);
+    let changed: Vec<(&str, &str)> = text
+        .lines()
+        .zip(ticked.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert!(!changed.is_empty(), "task {} was ticked", open.id);
+    for (before, after) in &changed {
+        assert_eq!(
+            before.replacen("- [ ]", "- [x]", 1),
+            *after,
+            "only a box changed"
+        );
+    }
+    assert_eq!(text.lines().count(), ticked.lines().count());
+
+    let with_check = tasks::add_checks(&text, &open.id, &["pytest -q test/x.py".to_string()]);
+    let reread = tasks::parse(&with_check);
+    assert_eq!(reread.len(), all.len());
+    for (old, new) in all.iter().zip(&reread) {
+        match old.id == open.id {
+            true => assert_eq!(new.checks, ["pytest -q test/x.py"]),
+            false => assert_eq!(
+                (&old.id, &old.title, old.done, &old.details, &old.checks),
+                (&new.id, &new.title, new.done, &new.details, &new.checks)
+            ),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_interactive_chat_planned_checks_wait_for_a_persons_approval() {
+    let env = pantry();
+    spec_with_tasks(&env, KIRO_TASKS);
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[(
+            "c1",
+            "set_checks",
+            json!({"commands": ["mypy --strict --follow-imports=silent src/pantry/units.py"]}),
+        )]),
+        Protocol::OpenAi.text("Those are the checks."),
+    ])
+    .await;
+    let output = env
+        .chat_lines(
+            &server.url,
+            &["--agent", "refactor-bot"],
+            &[
+                "/spec run typed-pantry",
+                "/spec status typed-pantry",
+                "/quit",
+            ],
+        )
+        .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("awaiting_approval") && stdout.contains("/spec approve typed-pantry"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("tasks waiting for approval")
+            && stdout.contains(
+                "check `mypy --strict --follow-imports=silent src/pantry/units.py`: not run yet"
+            ),
+        "/spec status shows the planned check: {stdout}"
+    );
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "no task ran before the approval"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.workspace.join("src/pantry/units.py")).unwrap(),
+        std::fs::read_to_string(repo().join("examples/pantry/src/pantry/units.py")).unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readmes_pantry_spec_is_approved_stage_by_stage_and_its_first_task_runs() {
+    let env = pantry();
+    let server = ModelServer::start(task_turns("units.py")).await;
+    let shipped = ".kiro/specs/typed-modules";
+    let tasks = env.read(&format!("{shipped}/tasks.md"));
+    let parsed = agent::spec::tasks::parse(&tasks);
+    assert_eq!(parsed.len(), 5, "one task per module with functions");
+    for (task, module) in parsed
+        .iter()
+        .zip(["units", "items", "recipes", "planner", "report"])
+    {
+        assert_eq!(
+            task.checks,
+            [
+                format!("mypy --strict --follow-imports=silent src/pantry/{module}.py"),
+                "python -m pytest -q".to_string()
+            ]
+        );
+    }
+    let first = spec_ok(&env, &server, &["approve", "typed-modules"], 0).await;
+    assert!(
+        first["result"]
+            .as_str()
+            .unwrap()
+            .contains("design.md is next"),
+        "{first:#}"
+    );
+    let second = spec_ok(&env, &server, &["approve", "typed-modules"], 0).await;
+    assert!(
+        second["result"]
+            .as_str()
+            .unwrap()
+            .contains("tasks.md is next")
+    );
+    let third = spec_ok(&env, &server, &["approve", "typed-modules"], 0).await;
+    assert!(
+        third["result"].as_str().unwrap().contains("5 open task(s)"),
+        "every module's check fails before any work: {third:#}"
+    );
+    assert!(server.requests().is_empty(), "approvals ask no model");
+    let run = spec_ok(&env, &server, &["run", "typed-modules", "1"], 0).await;
+    assert_eq!(run["spec"]["tasks"][0]["ticked"], true, "{run:#}");
+    assert!(
+        env.read(&format!("{shipped}/tasks.md"))
+            .starts_with("# Implementation Plan\n\n- [x] 1. Type src/pantry/units.py\n")
+    );
+}
