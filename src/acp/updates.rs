@@ -51,6 +51,9 @@ fn thought(event: &Event) -> Option<String> {
             Some(format!("retrying (attempt {attempt}): {reason}\n"))
         }
         Event::Steered { text } => Some(format!("steered: {text}\n")),
+        Event::AgentSwitched { agent, previous } => Some(format!(
+            "plan handed off: `{agent}` now runs it, after `{previous}`\n"
+        )),
         Event::GoalProgress {
             phase,
             iteration,

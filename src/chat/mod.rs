@@ -94,6 +94,9 @@ pub struct Chat {
     pub last_prompt_tokens: u64,
     /// The last goal's report, for `/goal` alone.
     pub last_goal: Option<GoalReport>,
+    /// The agent the chat ran before the last swap: where a planner's
+    /// `switch_to_execution` hands its plan.
+    pub previous_agent: Option<String>,
 }
 
 /// What came of one line the person sent.
@@ -154,8 +157,58 @@ impl Chat {
     }
 
     /// One turn for `prompt`; cancelled, it is left out of the
-    /// conversation. The chat is saved after it.
+    /// conversation. The chat is saved after it. A turn that ended with
+    /// `switch_to_execution` is followed by the plan's turn, run by the
+    /// agent the plan is handed to (see [`Chat::hand_off`]).
     pub async fn turn(
+        &mut self,
+        prompt: &str,
+        emit: &mut Emit<'_>,
+        cancel: impl Future<Output = ()>,
+    ) -> Handled {
+        tokio::pin!(cancel);
+        let mut prompt = prompt.to_string();
+        loop {
+            let handled = self.one_turn(&prompt, emit, cancel.as_mut()).await;
+            if !matches!(handled, Handled::Turn(Ok(_))) {
+                return handled;
+            }
+            let Some(plan) = self.session.tool_context().session.handoff.take() else {
+                return handled;
+            };
+            match self.hand_off(emit) {
+                Ok(()) => prompt = format!("Implement this plan:\n{plan}"),
+                Err(why) => {
+                    emit(Event::Warning {
+                        message: format!("the plan could not be handed off: {why}"),
+                    });
+                    return handled;
+                }
+            }
+        }
+    }
+
+    /// Swaps to the agent a plan goes to, as Kiro does: the agent the chat
+    /// ran before (unless that is the planner itself), else the default
+    /// agent (`chat.defaultAgent`, else the built-in `default`).
+    fn hand_off(&mut self, emit: &mut Emit<'_>) -> Result<(), ChatError> {
+        let planner = self.saved.agent.clone();
+        let target = self
+            .previous_agent
+            .clone()
+            .filter(|previous| *previous != planner)
+            .or_else(|| self.settings.text("chat.defaultAgent").map(str::to_string))
+            .unwrap_or_else(|| "default".to_string());
+        commands::agent_swap(self, &target)?;
+        emit(Event::AgentSwitched {
+            agent: self.saved.agent.clone(),
+            previous: planner,
+        });
+        Ok(())
+    }
+
+    /// One turn, without the hand-off.
+    async fn one_turn(
         &mut self,
         prompt: &str,
         emit: &mut Emit<'_>,

@@ -190,6 +190,20 @@ impl Session {
             if looped {
                 return Err(TurnError::Stopped(Halt::Loop));
             }
+            if self.setup.tools.session.handoff.is_set() {
+                // `switch_to_execution` ends the turn: the controller swaps
+                // agents and sends the plan (the model is not asked again).
+                self.end_turn(prompt, emit).await;
+                emit(Event::TurnEnd {
+                    text: String::new(),
+                    usage,
+                });
+                return Ok(TurnOutcome {
+                    text: String::new(),
+                    usage,
+                    checks,
+                });
+            }
             for text in self.setup.steering.take() {
                 emit(Event::Steered { text: text.clone() });
                 self.messages.push(Message::User(text));

@@ -211,6 +211,11 @@ fn text(event: &Event) {
         Event::Error { message } => eprintln!("\nerror: {}", escape_control(message)),
         Event::Warning { message } => eprintln!("warning: {}", escape_control(message)),
         Event::Steered { text } => eprintln!("[steered: {}]", escape_control(text)),
+        Event::AgentSwitched { agent, previous } => eprintln!(
+            "[plan handed off: `{}` now runs it, after `{}`]",
+            escape_control(agent),
+            escape_control(previous)
+        ),
         Event::Recovered { tool, form, .. } => {
             eprintln!("[{tool} call recovered from the reply's text ({form:?})]")
         }

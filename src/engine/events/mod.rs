@@ -104,6 +104,14 @@ pub enum Event {
         /// The message.
         text: String,
     },
+    /// `switch_to_execution` handed a plan off: the chat now runs `agent`,
+    /// and its next turn is the plan.
+    AgentSwitched {
+        /// The agent now running.
+        agent: String,
+        /// The agent that made the plan.
+        previous: String,
+    },
     /// A goal moved on: `plan`, `implement` or `verify` of an iteration.
     GoalProgress {
         /// The phase starting.

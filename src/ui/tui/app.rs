@@ -211,6 +211,10 @@ impl App {
                 self.status.checkpoint = Some(tag);
             }
             Event::Steered { text } => self.notice(Notice::Steered, format!("steered: {text}")),
+            Event::AgentSwitched { agent, previous } => self.notice(
+                Notice::Info,
+                format!("plan handed off: `{agent}` now runs it, after `{previous}`"),
+            ),
             Event::Recovered { tool, form, .. } => self.notice(
                 Notice::Info,
                 format!("{tool} call recovered from the reply's text ({form:?})"),
