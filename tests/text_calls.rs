@@ -217,3 +217,48 @@ async fn a_local_model_planning_without_checks_is_asked_for_a_tool_call_until_it
     );
     assert_eq!(choice(1), None, "once stated, the plan may be prose");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checks_stated_again_and_again_end_the_planning_instead_of_looping() {
+    let env = env();
+    let set_checks = |id: &str| {
+        Protocol::OpenAi.tool_calls(&[(
+            id,
+            "set_checks",
+            serde_json::json!({"commands": ["grep -q int src/inventory.py"]}),
+        )])
+    };
+    let server = ModelServer::start(vec![
+        set_checks("s1"),
+        set_checks("s2"),
+        Protocol::OpenAi.tool_calls(&[(
+            "w",
+            "write",
+            serde_json::json!({"command": "create", "path": "src/inventory.py", "content": "def total_units(items: dict[str, int]) -> int:\n    return sum(items.values())\n"}),
+        )]),
+        Protocol::OpenAi.text("Typed."),
+    ])
+    .await;
+    let base = format!("{}/v1", server.url);
+    let output = env
+        .chat_headless_with(
+            "local/qwen",
+            "AGENT_LOCAL_MODEL_URL",
+            &base,
+            &["--output-format", "json", "/goal --max 1 add type hints"],
+        )
+        .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let result: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap();
+    assert_eq!(result["goal"]["status"], "met", "{stdout}");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4, "the second statement ended the planning");
+    assert!(
+        requests[2]
+            .body
+            .to_string()
+            .contains("Carry out the plan now"),
+        "the third request is the first iteration's"
+    );
+}

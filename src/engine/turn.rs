@@ -181,6 +181,13 @@ impl Session {
                     checks,
                 });
             }
+            // A small model, its checks recorded, states them again and
+            // again instead of ending its plan: the planning is then done.
+            let restated = options.planning
+                && checks.is_some()
+                && calls
+                    .iter()
+                    .all(|c| c.name == SET_CHECKS && stated_checks(&c.input) == checks);
             let mut looped = false;
             for call in &calls {
                 let (stated, repeated) = self.model_call(call, emit).await;
@@ -190,16 +197,17 @@ impl Session {
             if looped {
                 return Err(TurnError::Stopped(Halt::Loop));
             }
-            if self.setup.tools.session.handoff.is_set() {
-                // `switch_to_execution` ends the turn: the controller swaps
-                // agents and sends the plan (the model is not asked again).
+            if restated || self.setup.tools.session.handoff.is_set() {
+                // The turn ends without asking the model again: planning
+                // is done, or `switch_to_execution` handed a plan off (the
+                // controller swaps agents and sends it).
                 self.end_turn(prompt, emit).await;
                 emit(Event::TurnEnd {
-                    text: String::new(),
+                    text: reply.text.clone(),
                     usage,
                 });
                 return Ok(TurnOutcome {
-                    text: String::new(),
+                    text: reply.text,
                     usage,
                     checks,
                 });
