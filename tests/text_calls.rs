@@ -145,11 +145,7 @@ async fn a_local_model_gets_the_compact_profile_and_must_act_until_a_file_change
     let env = env();
     let server = ModelServer::start(vec![
         Protocol::OpenAi.text("Plan: type the module."),
-        Protocol::OpenAi.tool_calls(&[(
-            "w",
-            "write",
-            serde_json::json!({"command": "create", "path": "src/inventory.py", "content": "def total_units(items: dict[str, int]) -> int:\n    return sum(items.values())\n"}),
-        )]),
+        typed_write(),
         Protocol::OpenAi.text("Typed."),
     ])
     .await;
@@ -231,11 +227,7 @@ async fn checks_stated_again_and_again_end_the_planning_instead_of_looping() {
     let server = ModelServer::start(vec![
         set_checks("s1"),
         set_checks("s2"),
-        Protocol::OpenAi.tool_calls(&[(
-            "w",
-            "write",
-            serde_json::json!({"command": "create", "path": "src/inventory.py", "content": "def total_units(items: dict[str, int]) -> int:\n    return sum(items.values())\n"}),
-        )]),
+        typed_write(),
         Protocol::OpenAi.text("Typed."),
     ])
     .await;
@@ -261,4 +253,13 @@ async fn checks_stated_again_and_again_end_the_planning_instead_of_looping() {
             .contains("Carry out the plan now"),
         "the third request is the first iteration's"
     );
+}
+
+/// The model writing the typed module, as a call.
+fn typed_write() -> support::model_server::Scripted {
+    Protocol::OpenAi.tool_calls(&[(
+        "w",
+        "write",
+        serde_json::json!({"command": "create", "path": "src/inventory.py", "content": "def total_units(items: dict[str, int]) -> int:\n    return sum(items.values())\n"}),
+    )])
 }

@@ -250,17 +250,8 @@ impl Chat {
         cancel: impl Future<Output = ()>,
     ) -> GoalReport {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let report = {
-            let running = crate::goal::run(&mut self.session, spec, stopped, emit);
-            tokio::pin!(running);
-            tokio::select! {
-                report = &mut running => report,
-                () = cancel => {
-                    let _ = stop.send(true);
-                    running.await
-                }
-            }
-        };
+        let running = crate::goal::run(&mut self.session, spec, stopped, emit);
+        let report = to_the_end(running, stop, cancel).await;
         self.add_turn_usage(report.usage);
         self.last_goal = Some(report.clone());
         self.save_or_warn(emit);
@@ -353,6 +344,23 @@ impl Chat {
         self.usage.requests += turn.requests;
         if let Some(average) = turn.input_tokens.checked_div(turn.requests) {
             self.last_prompt_tokens = average;
+        }
+    }
+}
+
+/// Runs `running` to its end; when `cancel` resolves first, `stop` tells
+/// it to stop, and it still ends with its report.
+async fn to_the_end<T>(
+    running: impl Future<Output = T>,
+    stop: tokio::sync::watch::Sender<bool>,
+    cancel: impl Future<Output = ()>,
+) -> T {
+    tokio::pin!(running);
+    tokio::select! {
+        report = &mut running => report,
+        () = cancel => {
+            let _ = stop.send(true);
+            running.await
         }
     }
 }

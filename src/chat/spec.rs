@@ -67,17 +67,8 @@ impl Chat {
             Err(why) => return Handled::Refused(format!("{why}\n")),
         };
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let report = {
-            let running = spec::run(&mut self.session, &spec, options, stopped, emit);
-            tokio::pin!(running);
-            tokio::select! {
-                report = &mut running => report,
-                () = cancel => {
-                    let _ = stop.send(true);
-                    running.await
-                }
-            }
-        };
+        let running = spec::run(&mut self.session, &spec, options, stopped, emit);
+        let report = super::to_the_end(running, stop, cancel).await;
         for task in &report.tasks {
             self.add_turn_usage(task.goal.usage);
         }

@@ -170,16 +170,7 @@ impl Session {
                 tool_calls: calls.clone(),
             });
             if calls.is_empty() {
-                self.end_turn(prompt, emit).await;
-                emit(Event::TurnEnd {
-                    text: reply.text.clone(),
-                    usage,
-                });
-                return Ok(TurnOutcome {
-                    text: reply.text,
-                    usage,
-                    checks,
-                });
+                return Ok(self.finish(prompt, reply.text, usage, checks, emit).await);
             }
             // A small model, its checks recorded, states them again and
             // again instead of ending its plan: the planning is then done.
@@ -201,16 +192,7 @@ impl Session {
                 // The turn ends without asking the model again: planning
                 // is done, or `switch_to_execution` handed a plan off (the
                 // controller swaps agents and sends it).
-                self.end_turn(prompt, emit).await;
-                emit(Event::TurnEnd {
-                    text: reply.text.clone(),
-                    usage,
-                });
-                return Ok(TurnOutcome {
-                    text: reply.text,
-                    usage,
-                    checks,
-                });
+                return Ok(self.finish(prompt, reply.text, usage, checks, emit).await);
             }
             for text in self.setup.steering.take() {
                 emit(Event::Steered { text: text.clone() });
@@ -321,6 +303,28 @@ impl Session {
             is_error: dispatched.output.is_error,
         });
         (stated, dispatched.repeated)
+    }
+
+    /// Ends the turn with the model's last `text`: its checkpoint, the
+    /// `stop` hooks, the `TurnEnd` event.
+    async fn finish(
+        &mut self,
+        prompt: &str,
+        text: String,
+        usage: UsageTotals,
+        checks: Option<Vec<String>>,
+        emit: &mut Emit<'_>,
+    ) -> TurnOutcome {
+        self.end_turn(prompt, emit).await;
+        emit(Event::TurnEnd {
+            text: text.clone(),
+            usage,
+        });
+        TurnOutcome {
+            text,
+            usage,
+            checks,
+        }
     }
 
     /// The turn's checkpoint and the `stop` hooks.
