@@ -263,3 +263,37 @@ fn typed_write() -> support::model_server::Scripted {
         serde_json::json!({"command": "create", "path": "src/inventory.py", "content": "def total_units(items: dict[str, int]) -> int:\n    return sum(items.values())\n"}),
     )])
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_model_that_answers_in_prose_before_changing_anything_is_told_to_act() {
+    let env = env();
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("Plan: type the module."),
+        Protocol::OpenAi.text("I did not need to change the code. The goal is already met."),
+        typed_write(),
+        Protocol::OpenAi.text("Typed."),
+    ])
+    .await;
+    let base = format!("{}/v1", server.url);
+    let goal = "/goal --max 1 --check 'grep -q int src/inventory.py' add type hints";
+    let output = env
+        .chat_headless_with(
+            "local/qwen",
+            "AGENT_LOCAL_MODEL_URL",
+            &base,
+            &["--output-format", "json", goal],
+        )
+        .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(r#""status":"met""#), "{stdout}");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4);
+    let told = requests[2].body["messages"].to_string();
+    assert!(told.contains("no file has changed yet"), "{told}");
+    assert!(
+        !requests[1].body["messages"]
+            .to_string()
+            .contains("no file has changed yet"),
+        "only after the prose answer"
+    );
+}

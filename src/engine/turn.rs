@@ -151,6 +151,7 @@ impl Session {
         let mut usage = UsageTotals::default();
         let mut checks = None;
         let tools = self.offered_tools(options);
+        let mut nudged = 0;
         for _ in 0..options.max_requests {
             let asked = std::time::Instant::now();
             let acted = match options.planning {
@@ -169,6 +170,13 @@ impl Session {
                 text: reply.text.clone(),
                 tool_calls: calls.clone(),
             });
+            if calls.is_empty() && demand && nudged < MAX_NUDGES {
+                nudged += 1;
+                let text = nudge(options.planning).to_string();
+                emit(Event::Steered { text: text.clone() });
+                self.messages.push(Message::User(text));
+                continue;
+            }
             if calls.is_empty() {
                 return Ok(self.finish(prompt, reply.text, usage, checks, emit).await);
             }
@@ -394,6 +402,23 @@ impl Session {
 }
 
 /// The commands of a `set_checks` input.
+/// Times a turn that must act is told so when the model ends it in prose
+/// (a local model whose server ignored `tool_choice`).
+const MAX_NUDGES: u32 = 2;
+
+/// What a turn that must act tells a model that answered in prose: the
+/// program, not a person, folds it in (shown as steering).
+fn nudge(planning: bool) -> &'static str {
+    match planning {
+        true => {
+            "[agent: the checks are not stated yet. Call `set_checks` now with the shell commands that exit 0 once the objective is met.]"
+        }
+        false => {
+            "[agent: no file has changed yet. Make the change now with a tool call (`write` to edit a file), then end your turn.]"
+        }
+    }
+}
+
 fn stated_checks(input: &serde_json::Value) -> Option<Vec<String>> {
     input["commands"].as_array().and_then(|list| {
         list.iter()
