@@ -2,7 +2,8 @@
 # The tutorial, end to end, on a fresh copy of examples/kiro-autorun:
 #   1. the guardrailed agent file is checked;
 #   2. a baseline checkpoint is taken;
-#   3. /goal delegates the refactor; the program runs pytest and mypy itself;
+#   3. /goal delegates the refactor; the program runs pytest and mypy itself,
+#      and they run again in a plain shell, outside the agent;
 #   4. the checkpoints show exactly what changed;
 #   5. a restore puts everything back.
 # With a model configured it uses that model: AGENT_MODEL if set, else
@@ -107,6 +108,12 @@ PY
 echo "exit code: $status (0 = met, 4 = any other status, 5 = a run limit, 6 = loop)"
 if [[ -n ${TUTORIAL_EVENTS:-} ]]; then cp "$work/result.json" "$TUTORIAL_EVENTS"; fi
 final=$(cat "$work/result.json.final" 2>/dev/null || true)
+
+step "The checks again, in a plain shell, outside the agent" python -m pytest -q '&&' mypy --strict src
+set +e
+python -m pytest -q >/dev/null 2>&1; echo "python -m pytest -q -> exit $?"
+mypy --strict src >/dev/null 2>&1; echo "mypy --strict src -> exit $?"
+set -e
 
 step "Step 4: what changed" agent checkpoint list '&&' agent checkpoint diff 1 "$final"
 "$agent" checkpoint list

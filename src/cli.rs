@@ -35,6 +35,9 @@ pub enum Command {
     Agent(AgentCommand),
     /// Run the agent on a prompt (headless with --no-interactive).
     Chat(ChatArgs),
+    /// Spec-driven work, headless: `new NAME PROMPT`, `approve NAME`, `run NAME [TASK] [--max N]`,
+    /// `status [NAME]` (the same as `agent chat --no-interactive '/spec …'`).
+    Spec(SpecArgs),
     /// Serve the Agent Client Protocol (v1) on stdin and stdout, for editors such as Zed.
     Acp(AcpArgs),
     /// Show or change settings (`agent settings chat.defaultModel openai/gpt-4.1`).
@@ -271,6 +274,57 @@ pub struct AcpArgs {
     /// Run the hooks and MCP servers the workspace's agent file and `mcp.json` bring.
     #[arg(long)]
     pub trust_workspace: bool,
+}
+
+/// `agent spec`: a `/spec` command run as a headless chat.
+#[derive(Debug, Args)]
+pub struct SpecArgs {
+    /// The agent (as for `agent chat`).
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// The model (as for `agent chat`).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// How to print the run.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output_format: crate::ui::headless::OutputFormat,
+    /// Run the hooks and MCP servers the workspace's agent file brings.
+    #[arg(long)]
+    pub trust_workspace: bool,
+    /// The spec command and its words: `new NAME PROMPT…`, `approve NAME`,
+    /// `run NAME [TASK] [--max N]`, `status [NAME]`.
+    #[arg(required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+    pub words: Vec<String>,
+}
+
+impl SpecArgs {
+    /// The `agent chat --no-interactive '/spec WORDS'` this stands for
+    /// (`words` are [`SpecArgs::words`] joined as a shell would quote them).
+    pub fn as_chat(&self, words: &str) -> Result<ChatArgs, clap::Error> {
+        let line = format!("/spec {words}");
+        let mut argv = vec![
+            "agent".to_string(),
+            "chat".into(),
+            "--no-interactive".into(),
+        ];
+        for (flag, value) in [("--agent", &self.agent), ("--model", &self.model)] {
+            if let Some(value) = value {
+                argv.extend([flag.to_string(), value.clone()]);
+            }
+        }
+        let format = clap::ValueEnum::to_possible_value(&self.output_format)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_else(|| "text".into());
+        argv.extend(["--output-format".to_string(), format]);
+        if self.trust_workspace {
+            argv.push("--trust-workspace".into());
+        }
+        argv.extend(["--".to_string(), line]);
+        match Cli::try_parse_from(argv)?.command {
+            Command::Chat(args) => Ok(args),
+            _ => Err(clap::Error::new(clap::error::ErrorKind::InvalidSubcommand)),
+        }
+    }
 }
 
 /// `agent chat`.

@@ -9,7 +9,7 @@
 //! [`tools::registry`]), [`checkpoint`] snapshots the workspace, and the
 //! [`engine`] runs a session, handing every call, whoever makes it, to its
 //! one dispatcher ([`engine::dispatch`]). The [`goal`] loop drives the
-//! engine; [`chat`] is the one controller that the surfaces in [`ui`]
+//! engine, and [`spec`] runs a spec's tasks as goals; [`chat`] is the one controller that the surfaces in [`ui`]
 //! drive, and [`acp`] serves to editors; [`cli`] and [`commands`] sit on top. State folders are in
 //! [`paths`], user settings in [`settings`], exit codes in [`exit`].
 //! `tests/architecture.rs` checks the direction.
@@ -34,5 +34,6 @@ pub mod protected;
 pub mod provider;
 pub mod sandbox;
 pub mod settings;
+pub mod spec;
 pub mod tools;
 pub mod ui;

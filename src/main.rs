@@ -17,7 +17,10 @@ fn main() -> ExitCode {
         return agent::sandbox::helper::main(std::env::args_os().skip(2).collect());
     }
     let cli = Cli::parse();
-    if !matches!(cli.command, Command::Chat(_) | Command::Acp(_)) {
+    if !matches!(
+        cli.command,
+        Command::Chat(_) | Command::Spec(_) | Command::Acp(_)
+    ) {
         die_quietly_on_closed_pipe();
     }
     let outcome = match cli.command {
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
         Command::Agent(AgentCommand::Schema) => commands::agent::schema(),
         Command::Agent(AgentCommand::Create { name }) => commands::agent::create(&name),
         Command::Chat(args) => commands::chat::run(&args),
+        Command::Spec(args) => commands::spec::run(&args),
         Command::Acp(args) => commands::acp::run(&args),
         Command::Checkpoint(command) => commands::checkpoint::run(&command),
         Command::Settings(args) => commands::settings::run(&args),

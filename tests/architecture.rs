@@ -4,7 +4,7 @@
 //!
 //! `atomic, paths, out, exit, protected, provider` ← `config` ← `policy`, `settings`
 //! ← `sandbox` ← `code` ← `tools` ← `hooks`, `mcp` ← `checkpoint` ← `engine` ←
-//! `goal` ← `chat` (the controller) ← `ui`, `acp` ← `cli` ← `commands`.
+//! `goal` ← `spec` ← `chat` (the controller) ← `ui`, `acp` ← `cli` ← `commands`.
 //!
 //! Modules on one level may not use each other either, so no cycle can
 //! hide among them. An edge against this order fails with the file, the
@@ -33,11 +33,12 @@ const LEVELS: &[(&str, u32)] = &[
     ("checkpoint", 7),
     ("engine", 8),
     ("goal", 9),
-    ("chat", 10),
-    ("ui", 11),
-    ("acp", 11),
-    ("cli", 12),
-    ("commands", 13),
+    ("spec", 10),
+    ("chat", 11),
+    ("ui", 12),
+    ("acp", 12),
+    ("cli", 13),
+    ("commands", 14),
 ];
 
 fn level(module: &str) -> Option<u32> {

@@ -253,16 +253,15 @@ async fn the_setting_turns_supervised_mode_on_and_is_checked() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn headless_supervised_refuses_a_goal_it_could_not_hold_for_review() {
+async fn headless_supervised_refuses_a_goal_or_spec_run_it_could_not_hold_for_review() {
     let env = env();
     let server = ModelServer::start(vec![]).await;
-    let output = env
-        .chat_headless(
-            &server.url,
-            &["--supervised", "/goal --check true make it so"],
-        )
-        .await;
-    assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr).contains("a goal is not held for review"));
+    for prompt in ["/goal --check true make it so", "/spec run typed"] {
+        let output = env
+            .chat_headless(&server.url, &["--supervised", prompt])
+            .await;
+        assert_eq!(output.status.code(), Some(2), "{prompt}");
+        assert!(text(&output.stderr).contains("is not held for review"));
+    }
     assert!(server.requests().is_empty());
 }

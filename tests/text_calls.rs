@@ -145,11 +145,7 @@ async fn a_local_model_gets_the_compact_profile_and_must_act_until_a_file_change
     let env = env();
     let server = ModelServer::start(vec![
         Protocol::OpenAi.text("Plan: type the module."),
-        Protocol::OpenAi.tool_calls(&[(
-            "w",
-            "write",
-            serde_json::json!({"command": "create", "path": "src/inventory.py", "content": "def total_units(items: dict[str, int]) -> int:\n    return sum(items.values())\n"}),
-        )]),
+        typed_write(),
         Protocol::OpenAi.text("Typed."),
     ])
     .await;
@@ -216,4 +212,88 @@ async fn a_local_model_planning_without_checks_is_asked_for_a_tool_call_until_it
         "planning must state checks"
     );
     assert_eq!(choice(1), None, "once stated, the plan may be prose");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checks_stated_again_and_again_end_the_planning_instead_of_looping() {
+    let env = env();
+    let set_checks = |id: &str| {
+        Protocol::OpenAi.tool_calls(&[(
+            id,
+            "set_checks",
+            serde_json::json!({"commands": ["grep -q int src/inventory.py"]}),
+        )])
+    };
+    let server = ModelServer::start(vec![
+        set_checks("s1"),
+        set_checks("s2"),
+        typed_write(),
+        Protocol::OpenAi.text("Typed."),
+    ])
+    .await;
+    let base = format!("{}/v1", server.url);
+    let output = env
+        .chat_headless_with(
+            "local/qwen",
+            "AGENT_LOCAL_MODEL_URL",
+            &base,
+            &["--output-format", "json", "/goal --max 1 add type hints"],
+        )
+        .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let result: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap();
+    assert_eq!(result["goal"]["status"], "met", "{stdout}");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4, "the second statement ended the planning");
+    assert!(
+        requests[2]
+            .body
+            .to_string()
+            .contains("Carry out the plan now"),
+        "the third request is the first iteration's"
+    );
+}
+
+/// The model writing the typed module, as a call.
+fn typed_write() -> support::model_server::Scripted {
+    Protocol::OpenAi.tool_calls(&[(
+        "w",
+        "write",
+        serde_json::json!({"command": "create", "path": "src/inventory.py", "content": "def total_units(items: dict[str, int]) -> int:\n    return sum(items.values())\n"}),
+    )])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_model_that_answers_in_prose_before_changing_anything_is_told_to_act() {
+    let env = env();
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.text("Plan: type the module."),
+        Protocol::OpenAi.text("I did not need to change the code. The goal is already met."),
+        typed_write(),
+        Protocol::OpenAi.text("Typed."),
+    ])
+    .await;
+    let base = format!("{}/v1", server.url);
+    let goal = "/goal --max 1 --check 'grep -q int src/inventory.py' add type hints";
+    let output = env
+        .chat_headless_with(
+            "local/qwen",
+            "AGENT_LOCAL_MODEL_URL",
+            &base,
+            &["--output-format", "json", goal],
+        )
+        .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(r#""status":"met""#), "{stdout}");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4);
+    let told = requests[2].body["messages"].to_string();
+    assert!(told.contains("no file has changed yet"), "{told}");
+    assert!(
+        !requests[1].body["messages"]
+            .to_string()
+            .contains("no file has changed yet"),
+        "only after the prose answer"
+    );
 }

@@ -261,6 +261,11 @@ fn ending(handled: Handled) -> (&'static str, Option<String>, Option<Value>) {
             None,
             Some(json!({"goal": {"status": report.status, "iterations": report.iterations_used}})),
         ),
+        Handled::Spec(report) => (
+            "end_turn",
+            Some(report.to_text()),
+            Some(json!({"spec": {"status": report.status, "tasks": report.tasks.len()}})),
+        ),
         Handled::Shown(text) | Handled::Refused(text) => ("end_turn", Some(text), None),
         Handled::Command(output) => ("end_turn", Some(output.text), None),
         Handled::Quit => (

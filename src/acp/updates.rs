@@ -55,6 +55,9 @@ fn thought(event: &Event) -> Option<String> {
             "{} file(s) changed in this turn wait for review\n",
             files.len()
         )),
+        Event::AgentSwitched { agent, previous } => Some(format!(
+            "plan handed off: `{agent}` now runs it, after `{previous}`\n"
+        )),
         Event::GoalProgress {
             phase,
             iteration,

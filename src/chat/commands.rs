@@ -76,7 +76,7 @@ pub fn agent_swap(chat: &mut Chat, name: &str) -> Result<String, ChatError> {
         mcp: Default::default(),
     });
     chat.session.swap_setup(setup);
-    chat.saved.agent = agent.clone();
+    chat.previous_agent = Some(std::mem::replace(&mut chat.saved.agent, agent.clone()));
     Ok(format!(
         "this chat now runs `{agent}` (its tools, rules, prompt and sandbox); trust given earlier was dropped\n"
     ))

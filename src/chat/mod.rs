@@ -6,7 +6,8 @@
 //!
 //! - [`start`]: a chat from the command line's options (the agent, trust
 //!   for the workspace's hooks and servers, the model, the saved session).
-//! - [`slash`]: the slash commands, parsed as the command line is;
+//! - [`slash`]: the slash commands, parsed as the command line is
+//!   (`/spec` runs in `spec`);
 //!   [`checkpoint`] is `/checkpoint`, shared with `agent checkpoint`.
 
 pub mod agents;
@@ -14,6 +15,7 @@ pub mod checkpoint;
 mod commands;
 pub mod review;
 pub mod slash;
+mod spec;
 pub mod start;
 
 use std::future::Future;
@@ -94,6 +96,9 @@ pub struct Chat {
     pub last_prompt_tokens: u64,
     /// The last goal's report, for `/goal` alone.
     pub last_goal: Option<GoalReport>,
+    /// The agent the chat ran before the last swap: where a planner's
+    /// `switch_to_execution` hands its plan.
+    pub previous_agent: Option<String>,
     /// Autopilot or supervised (`chat.mode`, `/mode`).
     mode: ChatMode,
     /// The last turn's changes, waiting for review (supervised mode).
@@ -116,6 +121,8 @@ pub enum Handled {
     Turn(Result<String, TurnError>),
     /// A goal ended with this report.
     Goal(Box<GoalReport>),
+    /// A spec run ended with this report.
+    Spec(Box<crate::spec::SpecReport>),
     /// A `!command` ran (or was refused); its result, as the events showed
     /// it.
     Command(ToolOutput),
@@ -140,6 +147,7 @@ impl Chat {
                 Ok(Reply::Quit) => Handled::Quit,
                 Ok(Reply::Show(text)) => Handled::Shown(text),
                 Ok(Reply::Goal(words)) => self.goal_command(&words, emit, cancel).await,
+                Ok(Reply::Spec(command)) => self.spec(&command, emit, cancel).await,
                 Ok(Reply::ContextAdd(paths)) => {
                     Handled::Shown(commands::context_add(self, &paths, emit).await)
                 }
@@ -157,9 +165,11 @@ impl Chat {
     }
 
     /// One turn for `prompt`; cancelled, it is left out of the
-    /// conversation. The chat is saved after it. In supervised mode its
-    /// changes are then held for review (see [`review`]), and a turn is
-    /// refused while an earlier one's still wait.
+    /// conversation. The chat is saved after it. A turn that ended with
+    /// `switch_to_execution` is followed by the plan's turn, run by the
+    /// agent the plan is handed to (see [`Chat::hand_off`]). In supervised
+    /// mode the changes of both are then held for review (see [`review`]),
+    /// and a turn is refused while an earlier one's still wait.
     pub async fn turn(
         &mut self,
         prompt: &str,
@@ -171,11 +181,69 @@ impl Chat {
                 "the last turn's changes wait for review: accept or reject them first\n".into(),
             );
         }
+        tokio::pin!(cancel);
         let note = self.review_note.take();
-        let prompt = &match &note {
+        let mut prompt = match &note {
             Some(note) => format!("{note}\n\n{prompt}"),
             None => prompt.to_string(),
         };
+        let mut base = None;
+        let handled = loop {
+            let handled = self.one_turn(&prompt, emit, cancel.as_mut()).await;
+            if base.is_none() {
+                base = Some(self.session.turn_base().map(str::to_string));
+                if matches!(handled, Handled::Cancelled) {
+                    self.review_note = note.clone();
+                }
+            }
+            if !matches!(handled, Handled::Turn(Ok(_))) {
+                break handled;
+            }
+            let Some(plan) = self.session.tool_context().session.handoff.take() else {
+                break handled;
+            };
+            match self.hand_off(emit) {
+                Ok(()) => prompt = format!("Implement this plan:\n{plan}"),
+                Err(why) => {
+                    emit(Event::Warning {
+                        message: format!("the plan could not be handed off: {why}"),
+                    });
+                    break handled;
+                }
+            }
+        };
+        if self.mode == ChatMode::Supervised {
+            self.hold_for_review(base.flatten(), emit).await;
+        }
+        handled
+    }
+
+    /// Swaps to the agent a plan goes to, as Kiro does: the agent the chat
+    /// ran before (unless that is the planner itself), else the default
+    /// agent (`chat.defaultAgent`, else the built-in `default`).
+    fn hand_off(&mut self, emit: &mut Emit<'_>) -> Result<(), ChatError> {
+        let planner = self.saved.agent.clone();
+        let target = self
+            .previous_agent
+            .clone()
+            .filter(|previous| *previous != planner)
+            .or_else(|| self.settings.text("chat.defaultAgent").map(str::to_string))
+            .unwrap_or_else(|| "default".to_string());
+        commands::agent_swap(self, &target)?;
+        emit(Event::AgentSwitched {
+            agent: self.saved.agent.clone(),
+            previous: planner,
+        });
+        Ok(())
+    }
+
+    /// One turn, without the hand-off.
+    async fn one_turn(
+        &mut self,
+        prompt: &str,
+        emit: &mut Emit<'_>,
+        cancel: impl Future<Output = ()>,
+    ) -> Handled {
         let before = self.session.messages().len();
         let mut usage = UsageTotals::default();
         let result = {
@@ -196,13 +264,9 @@ impl Chat {
             None => {
                 self.session.tool_context().cancel.cancel_running();
                 self.session.truncate(before);
-                self.review_note = note;
                 Handled::Cancelled
             }
         };
-        if self.mode == ChatMode::Supervised {
-            self.hold_for_review(emit).await;
-        }
         self.save_or_warn(emit);
         handled
     }
@@ -216,17 +280,8 @@ impl Chat {
         cancel: impl Future<Output = ()>,
     ) -> GoalReport {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let report = {
-            let running = crate::goal::run(&mut self.session, spec, stopped, emit);
-            tokio::pin!(running);
-            tokio::select! {
-                report = &mut running => report,
-                () = cancel => {
-                    let _ = stop.send(true);
-                    running.await
-                }
-            }
-        };
+        let running = crate::goal::run(&mut self.session, spec, stopped, emit);
+        let report = to_the_end(running, stop, cancel).await;
         self.add_turn_usage(report.usage);
         self.last_goal = Some(report.clone());
         self.save_or_warn(emit);
@@ -319,6 +374,23 @@ impl Chat {
         self.usage.requests += turn.requests;
         if let Some(average) = turn.input_tokens.checked_div(turn.requests) {
             self.last_prompt_tokens = average;
+        }
+    }
+}
+
+/// Runs `running` to its end; when `cancel` resolves first, `stop` tells
+/// it to stop, and it still ends with its report.
+async fn to_the_end<T>(
+    running: impl Future<Output = T>,
+    stop: tokio::sync::watch::Sender<bool>,
+    cancel: impl Future<Output = ()>,
+) -> T {
+    tokio::pin!(running);
+    tokio::select! {
+        report = &mut running => report,
+        () = cancel => {
+            let _ = stop.send(true);
+            running.await
         }
     }
 }

@@ -153,13 +153,11 @@ impl Chat {
             .collect()
     }
 
-    /// After a turn in supervised mode: finds what it changed and, when it
-    /// changed anything, holds it for review and emits a `Review` event.
-    pub(super) async fn hold_for_review(&mut self, emit: &mut Emit<'_>) {
-        let (Some(store), Some(before)) = (
-            self.session.checkpoints(),
-            self.session.turn_base().map(str::to_string),
-        ) else {
+    /// After a turn in supervised mode: finds what changed since checkpoint
+    /// `before` (the turn's base) and, when anything did, holds it for
+    /// review and emits a `Review` event.
+    pub(super) async fn hold_for_review(&mut self, before: Option<String>, emit: &mut Emit<'_>) {
+        let (Some(store), Some(before)) = (self.session.checkpoints(), before) else {
             emit(Event::Warning {
                 message: "supervised mode needs checkpoints: this turn's changes were not held for review".into(),
             });

@@ -17,6 +17,7 @@ use super::{Chat, ChatError};
 use crate::checkpoint::CheckpointStore;
 use crate::engine::prompt::{context_files, describe_context};
 use crate::goal::spec::goal_words;
+use crate::spec::{SpecCommand, spec_words};
 
 /// `/mcp` subcommands.
 #[derive(Debug, Subcommand)]
@@ -67,6 +68,11 @@ enum SlashCommand {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         words: Vec<String>,
     },
+    /// Spec-driven work: `new NAME PROMPT` drafts requirements, `approve NAME` approves a stage
+    /// and drafts the next (design, tasks with checks), `run NAME [TASK]` runs the open tasks
+    /// as goals, `status [NAME]` shows the checklist.
+    #[command(subcommand)]
+    Spec(SpecCommand),
     /// Each tool's state (trusted, per-request, denied) and fences; `trust TOOL`,
     /// `untrust TOOL`, `trust-all`, `reset` change this session's trust.
     Tools {
@@ -138,6 +144,8 @@ pub enum Reply {
     Show(String),
     /// Run a goal: the words after `/goal`, still to be parsed.
     Goal(String),
+    /// Run a spec command that works with the model (`/spec new|approve|run`).
+    Spec(SpecCommand),
     /// Read these files into the system prompt (`/context add`).
     ContextAdd(Vec<PathBuf>),
     /// Start this MCP server again (`/mcp reconnect NAME`).
@@ -167,10 +175,16 @@ pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, ChatError> {
     if let Some(words) = goal_words(line) {
         return Ok(Reply::Goal(words.to_string()));
     }
+    if let Some(words) = spec_words(line) {
+        return SpecCommand::parse_line(words)
+            .map_err(ChatError::usage)
+            .and_then(|command| spec_reply(chat, command));
+    }
     let words = line.trim_start_matches('/').split_whitespace();
     let parsed = Line::try_parse_from(words).map_err(|e| ChatError::usage(e.render()))?;
     match parsed.command {
         SlashCommand::Goal { words } => Ok(Reply::Goal(words.join(" "))),
+        SlashCommand::Spec(command) => spec_reply(chat, command),
         SlashCommand::Checkpoint(command) => checkpoint_command(chat, &command).map(Reply::Show),
         SlashCommand::Rewind { turn, files } => rewind(chat, turn, files).map(Reply::Show),
         SlashCommand::Tools { action } => slash_session::tools(chat, action).map(Reply::Show),
@@ -233,6 +247,17 @@ fn mode_command(chat: &mut Chat, mode: Option<super::ChatMode>) -> String {
         }
     };
     format!("mode: {} ({what})\n", chat.mode().name())
+}
+
+/// `/spec status` is answered here; the rest works with the model, so
+/// the controller runs it.
+fn spec_reply(chat: &Chat, command: SpecCommand) -> Result<Reply, ChatError> {
+    match command {
+        SpecCommand::Status { name } => crate::spec::status(&chat.saved.workspace, name.as_deref())
+            .map(Reply::Show)
+            .map_err(ChatError::usage),
+        command => Ok(Reply::Spec(command)),
+    }
 }
 
 /// `/checkpoint …`: the same as `agent checkpoint …`, and a restore also

@@ -146,6 +146,7 @@ pub fn start(
         usage: Default::default(),
         last_prompt_tokens: 0,
         last_goal: None,
+        previous_agent: None,
         mode: super::ChatMode::from_settings(&place.settings),
         pending: None,
         review_note: None,

@@ -16,6 +16,7 @@ use crate::goal::GoalSpec;
 use crate::goal::spec::goal_words;
 use crate::hooks::trust::TrustRequest;
 use crate::out;
+use crate::spec::{SpecCommand, spec_words};
 use crate::ui::headless::{self, Ending};
 use crate::ui::line::{LineApprover, read_line};
 
@@ -176,9 +177,10 @@ fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
 fn headless(args: &ChatArgs, place: &Place) -> Outcome {
     let prompt = read_prompt(args.prompt.as_deref())?;
     let goal = parse_goal(&prompt)?;
-    if args.supervised && goal.is_some() {
+    let spec = parse_spec(&prompt)?;
+    if args.supervised && (goal.is_some() || spec.is_some()) {
         return Err(Failure::usage(
-            "error: --supervised is a dry run of one turn; a goal is not held for review (its report lists the files it changed, and its baseline checkpoint undoes it)",
+            "error: --supervised is a dry run of one turn; a goal (or a spec's) is not held for review (its report lists the files it changed, and its baseline checkpoint undoes it)",
         ));
     }
     let runtime = runtime()?;
@@ -189,6 +191,7 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
     let run = headless::Run {
         prompt,
         goal,
+        spec,
         format: args.output_format,
         steer_file: args.steer_file.clone(),
     };
@@ -198,7 +201,7 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
     };
     match headless::drive(&mut chat, run, &runtime) {
         Ending::Done => Ok(()),
-        Ending::Goal(_) => Err(quiet(exit::GOAL_NOT_MET)),
+        Ending::Goal(_) | Ending::Spec(_) => Err(quiet(exit::GOAL_NOT_MET)),
         Ending::Failed(_) => Err(quiet(exit::RUNTIME)),
         Ending::Stopped(halt) => Err(quiet(halt.exit_code())),
         Ending::Interrupted => Err(quiet(exit::INTERRUPTED)),
@@ -216,6 +219,13 @@ fn parse_goal(prompt: &str) -> Result<Option<GoalSpec>, Failure> {
             .map(Some)
             .map_err(Failure::usage),
     }
+}
+
+/// The spec command of a `/spec …` prompt; `None` for any other prompt.
+fn parse_spec(prompt: &str) -> Result<Option<SpecCommand>, Failure> {
+    spec_words(prompt)
+        .map(|words| SpecCommand::parse_line(words).map_err(Failure::usage))
+        .transpose()
 }
 
 fn list_sessions(place: &Place) {

@@ -11,6 +11,7 @@ pub mod doctor;
 pub mod mcp;
 pub mod policy;
 pub mod settings;
+pub mod spec;
 pub mod worktree;
 
 use std::fmt;

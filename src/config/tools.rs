@@ -78,13 +78,18 @@ pub const BUILTIN_TOOLS: &[BuiltinTool] = &[
     tool("delegate", &[], SettingsKind::Nothing),
     tool("summary", &[], SettingsKind::Nothing),
     tool("tool_search", &[], SettingsKind::Nothing),
+    tool("switch_to_execution", &[], SettingsKind::Nothing),
 ];
+
+/// Built-in tools an agent has only when its `tools` names them: `*` and
+/// `@builtin` leave them out (Kiro's planner hand-off).
+pub const NAMED_ONLY: &[&str] = &["switch_to_execution"];
 
 /// Kiro's tools that `agent` does not run, each with every spelling Kiro
 /// accepts (the first is the name shown), and Kiro 3's category tags for
 /// them (`web`, `context`). Naming one is not an error: the
 /// tool is skipped, with a warning, as Kiro skips names it does not know.
-pub const NOT_IMPLEMENTED: &[&[&str]] = &[&["switch_to_execution"], &["web"], &["context"]];
+pub const NOT_IMPLEMENTED: &[&[&str]] = &[&["web"], &["context"]];
 
 const fn tool(
     name: &'static str,
@@ -165,9 +170,10 @@ mod tests {
         assert_eq!(canonical("aws"), Some("use_aws"));
         assert_eq!(canonical("delegate"), Some("delegate"));
         assert_eq!(
-            not_implemented("switch_to_execution"),
+            canonical("switch_to_execution"),
             Some("switch_to_execution")
         );
+        assert_eq!(not_implemented("web"), Some("web"));
         assert_eq!(not_implemented("bash"), None);
         assert_eq!(not_implemented("shell"), None);
     }

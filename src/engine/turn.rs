@@ -151,6 +151,7 @@ impl Session {
         let mut usage = UsageTotals::default();
         let mut checks = None;
         let tools = self.offered_tools(options);
+        let mut nudged = 0;
         for _ in 0..options.max_requests {
             let asked = std::time::Instant::now();
             let acted = match options.planning {
@@ -169,18 +170,23 @@ impl Session {
                 text: reply.text.clone(),
                 tool_calls: calls.clone(),
             });
-            if calls.is_empty() {
-                self.end_turn(prompt, emit).await;
-                emit(Event::TurnEnd {
-                    text: reply.text.clone(),
-                    usage,
-                });
-                return Ok(TurnOutcome {
-                    text: reply.text,
-                    usage,
-                    checks,
-                });
+            if calls.is_empty() && demand && nudged < MAX_NUDGES {
+                nudged += 1;
+                let text = nudge(options.planning).to_string();
+                emit(Event::Steered { text: text.clone() });
+                self.messages.push(Message::User(text));
+                continue;
             }
+            if calls.is_empty() {
+                return Ok(self.finish(prompt, reply.text, usage, checks, emit).await);
+            }
+            // A small model, its checks recorded, states them again and
+            // again instead of ending its plan: the planning is then done.
+            let restated = options.planning
+                && checks.is_some()
+                && calls
+                    .iter()
+                    .all(|c| c.name == SET_CHECKS && stated_checks(&c.input) == checks);
             let mut looped = false;
             for call in &calls {
                 let (stated, repeated) = self.model_call(call, emit).await;
@@ -189,6 +195,12 @@ impl Session {
             }
             if looped {
                 return Err(TurnError::Stopped(Halt::Loop));
+            }
+            if restated || self.setup.tools.session.handoff.is_set() {
+                // The turn ends without asking the model again: planning
+                // is done, or `switch_to_execution` handed a plan off (the
+                // controller swaps agents and sends it).
+                return Ok(self.finish(prompt, reply.text, usage, checks, emit).await);
             }
             for text in self.setup.steering.take() {
                 emit(Event::Steered { text: text.clone() });
@@ -301,6 +313,28 @@ impl Session {
         (stated, dispatched.repeated)
     }
 
+    /// Ends the turn with the model's last `text`: its checkpoint, the
+    /// `stop` hooks, the `TurnEnd` event.
+    async fn finish(
+        &mut self,
+        prompt: &str,
+        text: String,
+        usage: UsageTotals,
+        checks: Option<Vec<String>>,
+        emit: &mut Emit<'_>,
+    ) -> TurnOutcome {
+        self.end_turn(prompt, emit).await;
+        emit(Event::TurnEnd {
+            text: text.clone(),
+            usage,
+        });
+        TurnOutcome {
+            text,
+            usage,
+            checks,
+        }
+    }
+
     /// The turn's checkpoint and the `stop` hooks.
     async fn end_turn(&mut self, prompt: &str, emit: &mut Emit<'_>) {
         if let Some(turn) = self.turn {
@@ -368,6 +402,23 @@ impl Session {
 }
 
 /// The commands of a `set_checks` input.
+/// Times a turn that must act is told so when the model ends it in prose
+/// (a local model whose server ignored `tool_choice`).
+const MAX_NUDGES: u32 = 2;
+
+/// What a turn that must act tells a model that answered in prose: the
+/// program, not a person, folds it in (shown as steering).
+fn nudge(planning: bool) -> &'static str {
+    match planning {
+        true => {
+            "[agent: the checks are not stated yet. Call `set_checks` now with the shell commands that exit 0 once the objective is met.]"
+        }
+        false => {
+            "[agent: no file has changed yet. Make the change now with a tool call (`write` to edit a file), then end your turn.]"
+        }
+    }
+}
+
 fn stated_checks(input: &serde_json::Value) -> Option<Vec<String>> {
     input["commands"].as_array().and_then(|list| {
         list.iter()

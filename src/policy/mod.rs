@@ -44,7 +44,7 @@ use std::path::Path;
 
 /// Built-in tools that work only on the session itself (a scratchpad, the
 /// todo lists, the documentation and rules, a local report draft, the
-/// settings shown read-only, a child's result, the list of tools): they run unasked, as in Kiro, but still
+/// settings shown read-only, a child's result, the list of tools, a plan handed off): they run unasked, as in Kiro, but still
 /// only when the agent's `tools` lists them, and deny rules still apply.
 pub const INERT_TOOLS: &[&str] = &[
     "thinking",
@@ -54,6 +54,7 @@ pub const INERT_TOOLS: &[&str] = &[
     "session",
     "summary",
     "tool_search",
+    "switch_to_execution",
 ];
 
 /// The tools plan mode lets run beside the inert ones: those that read

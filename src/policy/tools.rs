@@ -48,7 +48,10 @@ pub fn exists(config: &AgentConfig, tool: ToolId<'_>) -> bool {
     config.tools.iter().any(|entry| {
         let entry = entry.value.as_str();
         match (entry, tool) {
-            ("*", _) | ("@builtin", ToolId::Builtin(_)) => true,
+            ("*", ToolId::Builtin(name)) | ("@builtin", ToolId::Builtin(name)) => {
+                !tools::NAMED_ONLY.contains(&name)
+            }
+            ("*", _) => true,
             (_, ToolId::Builtin(name)) => tools::canonical(entry) == Some(name),
             (_, ToolId::Mcp { server, tool }) => {
                 let reference = entry.strip_prefix('@').unwrap_or_default();
@@ -144,7 +147,11 @@ mod tests {
         let all = crate::config::validate_text(std::path::Path::new("a.json"), all)
             .unwrap()
             .config;
-        assert_eq!(visible_builtins(&all).len(), tools::BUILTIN_TOOLS.len());
+        assert_eq!(
+            visible_builtins(&all).len(),
+            tools::BUILTIN_TOOLS.len() - tools::NAMED_ONLY.len(),
+            "`*` leaves out the tools only a name gives"
+        );
         let none = crate::config::validate_text(std::path::Path::new("a.json"), r#"{"name": "a"}"#)
             .unwrap()
             .config;

@@ -43,6 +43,7 @@ builtin_tools! {
     delegate::Delegate,
     summary::Summary,
     tool_search::ToolSearch,
+    switch_to_execution::SwitchToExecution,
 }
 
 use std::path::PathBuf;
@@ -111,6 +112,8 @@ pub struct SessionInfo {
     pub tool_index: Arc<[(String, String)]>,
     /// Set once `knowledge` has brought those into its index this session.
     pub knowledge_synced: Arc<std::sync::atomic::AtomicBool>,
+    /// A plan `switch_to_execution` hands off at the end of the turn.
+    pub handoff: switch_to_execution::Handoff,
 }
 
 /// Lists the workspace's saved sessions, one line each, newest first.

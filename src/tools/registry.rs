@@ -97,10 +97,7 @@ mod tests {
         assert_eq!(find("fs_read").map(|t| t.name()), Some("read"));
         assert_eq!(find("execute_bash").map(|t| t.name()), Some("shell"));
         assert_eq!(find("grep").map(|t| t.touches()), Some(Touches::Nothing));
-        assert!(
-            find("switch_to_execution").is_none(),
-            "known to Kiro, not runnable here"
-        );
+        assert!(find("web").is_none(), "a Kiro 3 category tag, not a tool");
         assert_eq!(find("aws").map(|t| t.name()), Some("use_aws"));
         assert_eq!(names()[..5], ["read", "write", "shell", "glob", "grep"]);
         assert_eq!(find("task").map(|t| t.name()), Some("todo_list"));

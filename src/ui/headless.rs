@@ -14,6 +14,7 @@ use crate::engine::{Event, Halt, Steering, TurnError};
 use crate::goal::{GoalSpec, GoalStatus};
 use crate::out::{self, escape_control};
 use crate::policy::Verdict;
+use crate::spec::{SpecCommand, SpecStatus};
 
 /// How headless output is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -34,6 +35,7 @@ pub struct Printer {
     answer: String,
     usage: UsageTotals,
     goal: Option<Value>,
+    spec: Option<Value>,
     /// Calls recovered from text, by id, until their `ToolCall` arrives.
     recovered: std::collections::HashMap<String, Value>,
     children: Vec<Value>,
@@ -51,6 +53,7 @@ impl Printer {
             answer: String::new(),
             usage: UsageTotals::default(),
             goal: None,
+            spec: None,
             recovered: Default::default(),
             children: Vec::new(),
             review: None,
@@ -112,6 +115,10 @@ impl Printer {
             Event::Review { files } => {
                 self.review = Some(json!({ "files": files, "applied": false }));
             }
+            Event::SpecEnd { report } => {
+                self.answer = report.summary.clone();
+                self.spec = serde_json::to_value(report).ok();
+            }
             Event::ChildEnd { .. } => {
                 let mut child = serde_json::to_value(event).unwrap_or(Value::Null);
                 if let Some(fields) = child.as_object_mut() {
@@ -120,6 +127,14 @@ impl Printer {
                 self.children.push(child);
             }
             _ => {}
+        }
+    }
+
+    /// A spec command's message: the run's answer, printed now in text.
+    pub fn show(&mut self, text: &str) {
+        self.answer = text.trim_end().to_string();
+        if self.format == OutputFormat::Text {
+            out::print(&escape_control_lines(text));
         }
     }
 
@@ -138,6 +153,9 @@ impl Printer {
         });
         if let Some(goal) = self.goal {
             result["goal"] = goal;
+        }
+        if let Some(spec) = self.spec {
+            result["spec"] = spec;
         }
         if !self.children.is_empty() {
             result["children"] = Value::Array(self.children);
@@ -202,6 +220,11 @@ fn text(event: &Event) {
         Event::Error { message } => eprintln!("\nerror: {}", escape_control(message)),
         Event::Warning { message } => eprintln!("warning: {}", escape_control(message)),
         Event::Steered { text } => eprintln!("[steered: {}]", escape_control(text)),
+        Event::AgentSwitched { agent, previous } => eprintln!(
+            "[plan handed off: `{}` now runs it, after `{}`]",
+            escape_control(agent),
+            escape_control(previous)
+        ),
         Event::Recovered { tool, form, .. } => {
             eprintln!("[{tool} call recovered from the reply's text ({form:?})]")
         }
@@ -215,6 +238,7 @@ fn text(event: &Event) {
             escape_control(detail)
         ),
         Event::GoalEnd { report } => out::print(&escape_control_lines(&report.to_text())),
+        Event::SpecEnd { report } => out::print(&escape_control_lines(&report.to_text())),
         Event::Todo { list } => eprint!("{}", escape_control_lines(&list.render())),
         Event::ChildStart { child, agent, .. } => {
             eprintln!(
@@ -290,6 +314,8 @@ pub enum Ending {
     Failed(String),
     /// A run limit was reached, or the model looped.
     Stopped(Halt),
+    /// A spec run ended with this status (not `done`).
+    Spec(SpecStatus),
     /// Ctrl-C.
     Interrupted,
 }
@@ -304,6 +330,7 @@ impl Ending {
             Ending::Goal(_) => "goal_not_met",
             Ending::Failed(_) => "error",
             Ending::Stopped(halt) => halt.name(),
+            Ending::Spec(_) => "spec_not_done",
             Ending::Interrupted => "interrupted",
         }
     }
@@ -315,6 +342,8 @@ pub struct Run {
     pub prompt: String,
     /// The goal, when the prompt was `/goal …`.
     pub goal: Option<GoalSpec>,
+    /// The spec command, when the prompt was `/spec …`.
+    pub spec: Option<SpecCommand>,
     /// How to print.
     pub format: OutputFormat,
     /// `--steer-file`: lines appended to it are steered into the turn.
@@ -326,13 +355,16 @@ pub fn drive(chat: &mut Chat, run: Run, runtime: &tokio::runtime::Runtime) -> En
     let mut printer = Printer::new(run.format);
     printer.event(&chat.session.start_event());
     let steering = chat.session.steering();
-    let ending = runtime.block_on(async {
+    let (ending, shown) = runtime.block_on(async {
         let _follow = run
             .steer_file
             .map(|path| tokio::spawn(follow_steer_file(path, steering)));
         let mut emit = |event: Event| printer.event(&event);
         let cancel = super::line::interrupted();
-        match &run.goal {
+        if let Some(command) = &run.spec {
+            return spec_ending(chat.spec(command, &mut emit, cancel).await);
+        }
+        let ending = match &run.goal {
             Some(spec) => {
                 let report = chat.goal(spec, &mut emit, cancel).await;
                 match (report.status, report.stop_reason) {
@@ -351,11 +383,16 @@ pub fn drive(chat: &mut Chat, run: Run, runtime: &tokio::runtime::Runtime) -> En
                     _ => Ending::Interrupted,
                 }
             }
-        }
+        };
+        (ending, None)
     });
+    if let Some(text) = shown {
+        printer.show(&text);
+    }
     let error = match &ending {
         Ending::Done => None,
         Ending::Goal(status) => Some(format!("the goal ended {}", status.name())),
+        Ending::Spec(status) => Some(format!("the spec run ended {}", status.name())),
         Ending::Failed(message) => Some(message.clone()),
         Ending::Stopped(halt) => Some(halt.to_string()),
         Ending::Interrupted => Some("interrupted".to_string()),
@@ -383,6 +420,20 @@ async fn dry_run(chat: &mut Chat, emit: &mut crate::engine::Emit<'_>) {
         emit(Event::Warning {
             message: format!("the dry run could not put the files back: {error}"),
         });
+    }
+}
+
+/// How a headless `/spec` command ended, and the text it has to show.
+fn spec_ending(handled: Handled) -> (Ending, Option<String>) {
+    match handled {
+        Handled::Spec(report) => match report.status {
+            SpecStatus::Done => (Ending::Done, None),
+            SpecStatus::Error => (Ending::Failed(report.summary.clone()), None),
+            status => (Ending::Spec(status), None),
+        },
+        Handled::Shown(text) => (Ending::Done, Some(text)),
+        Handled::Refused(text) => (Ending::Failed(text.trim_end().to_string()), None),
+        _ => (Ending::Interrupted, None),
     }
 }
 

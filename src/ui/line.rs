@@ -36,7 +36,7 @@ pub fn run(mut chat: Chat, prompt: Option<String>, runtime: &tokio::runtime::Run
             Handled::Refused(message) => eprint!("{message}"),
             Handled::Turn(Ok(_)) => out::line(""),
             Handled::Turn(Err(error)) => eprintln!("error: {error}"),
-            Handled::Goal(_) => {}
+            Handled::Goal(_) | Handled::Spec(_) => {}
             Handled::Command(output) if output.text.ends_with('\n') => out::print(&output.text),
             Handled::Command(output) => out::line(&output.text),
             Handled::Cancelled => {

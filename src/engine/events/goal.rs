@@ -9,7 +9,7 @@
 
 use std::fmt::Write;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::UsageTotals;
 use crate::checkpoint::FileChange;
@@ -52,7 +52,7 @@ impl GoalStatus {
 }
 
 /// One check's run after one iteration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckResult {
     /// The command.
     pub command: String,

@@ -2,6 +2,7 @@
 //! terminal UI) is a consumer of these; no rule lives in a UI.
 
 pub mod goal;
+pub mod spec;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -103,6 +104,14 @@ pub enum Event {
         /// The message.
         text: String,
     },
+    /// `switch_to_execution` handed a plan off: the chat now runs `agent`,
+    /// and its next turn is the plan.
+    AgentSwitched {
+        /// The agent now running.
+        agent: String,
+        /// The agent that made the plan.
+        previous: String,
+    },
     /// A goal moved on: `plan`, `implement` or `verify` of an iteration.
     GoalProgress {
         /// The phase starting.
@@ -118,6 +127,11 @@ pub enum Event {
     GoalEnd {
         /// Everything it ended with.
         report: Box<goal::GoalReport>,
+    },
+    /// A spec run ended (`/spec run`).
+    SpecEnd {
+        /// Every task it ran, and how it ended.
+        report: Box<spec::SpecReport>,
     },
     /// Something went wrong that does not stop the turn (a checkpoint
     /// could not be taken, say).

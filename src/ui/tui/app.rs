@@ -221,6 +221,10 @@ impl App {
                 self.status.checkpoint = Some(tag);
             }
             Event::Steered { text } => self.notice(Notice::Steered, format!("steered: {text}")),
+            Event::AgentSwitched { agent, previous } => self.notice(
+                Notice::Info,
+                format!("plan handed off: `{agent}` now runs it, after `{previous}`"),
+            ),
             Event::Recovered { tool, form, .. } => self.notice(
                 Notice::Info,
                 format!("{tool} call recovered from the reply's text ({form:?})"),
@@ -297,6 +301,10 @@ impl App {
                     format!("goal {phase} {iteration}/{max}: {detail}"),
                 );
             }
+            Event::SpecEnd { report } => self.push(Entry::Panel {
+                title: format!("spec {} {}", report.name, report.status.name()),
+                text: report.to_text(),
+            }),
             Event::GoalEnd { report } => {
                 self.status.goal = None;
                 let text = report.to_text();

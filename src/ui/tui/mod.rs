@@ -334,7 +334,11 @@ async fn await_review(chat: &mut Chat, app: &mut App, ui: &mut Ui<'_>) -> io::Re
 /// Shows how a line ended (the events showed the rest).
 fn show(chat: &Chat, app: &mut App, line: &str, handled: Handled) {
     match handled {
-        Handled::Quit | Handled::Turn(Ok(_)) | Handled::Goal(_) | Handled::Command(_) => {}
+        Handled::Quit
+        | Handled::Turn(Ok(_))
+        | Handled::Goal(_)
+        | Handled::Spec(_)
+        | Handled::Command(_) => {}
         Handled::Shown(text) => {
             if line.starts_with("/clear") {
                 app.transcript.clear();
@@ -350,6 +354,7 @@ fn show(chat: &Chat, app: &mut App, line: &str, handled: Handled) {
             title: line.to_string(),
             text,
         }),
+
         Handled::Turn(Err(error)) => app.apply(Event::Error {
             message: error.to_string(),
         }),
