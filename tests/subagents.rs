@@ -770,3 +770,35 @@ async fn a_parents_session_trust_reaches_children_only_when_the_user_says_so() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_that_writes_is_not_delegated_outside_git() {
+    let env = env();
+    let mut bot: Value = serde_json::from_str(&env.read(".kiro/agents/bot.json")).unwrap();
+    bot["tools"].as_array_mut().unwrap().push(json!("delegate"));
+    env.write(".kiro/agents/bot.json", &bot.to_string());
+    let launch = json!({"operation": "launch", "agent": "writer", "task": "CHILD-D write d.txt"});
+    let server = ModelServer::start(vec![
+        AI.tool_calls(&[("p1", "delegate", launch)]).when("LEAD"),
+        AI.text("all done").when("LEAD"),
+        AI.tool_calls(&[("c1", "write", write("d.txt", "from d\n"))])
+            .when("CHILD-D"),
+    ])
+    .await;
+    let (events, _) = run(&env, &server).await;
+    let result = events.iter().find(|e| e["type"] == "tool_result").unwrap();
+    assert_eq!(result["is_error"], true, "{result}");
+    assert!(
+        result["output"]
+            .as_str()
+            .unwrap()
+            .contains("outside a git repository"),
+        "{result}"
+    );
+    assert!(!events.iter().any(|e| e["type"] == "child_start"));
+    assert!(
+        !env.workspace.join("d.txt").exists(),
+        "no child wrote beside the session"
+    );
+    assert_eq!(server.requests().len(), 2, "no child asked the model");
+}
