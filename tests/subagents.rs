@@ -367,7 +367,8 @@ async fn two_children_changing_one_file_is_a_conflict_reported_to_the_parent() {
 async fn crew_stages_run_in_dependency_order() {
     let env = env();
     let crew = json!({"task": "the notes", "mode": "blocking", "stages": [
-        {"name": "review", "role": "reader", "prompt_template": "CHILD-R review {task}", "depends_on": ["draft"]},
+        {"name": "review", "role": "reader", "prompt_template": "CHILD-R review {task}", "depends_on": ["draft"],
+         "model": "openai/reviewer-model"},
         {"name": "draft", "role": "writer", "prompt_template": "CHILD-W draft {task}"}]});
     let script = vec![
         AI.tool_calls(&[("p1", "crew", crew)]).when("LEAD"),
@@ -390,6 +391,11 @@ async fn crew_stages_run_in_dependency_order() {
         .rposition(|r| r.body.to_string().contains("CHILD-W draft the notes"))
         .unwrap();
     assert!(drafted < review, "the review starts after the draft ended");
+    assert_eq!(
+        requests[review].body["model"], "reviewer-model",
+        "a stage's `model` is the one its child asks"
+    );
+    assert_eq!(requests[drafted].body["model"], "scripted");
     let prompt = requests[review].body.to_string();
     assert!(
         prompt.contains("CHILD-W finished"),
