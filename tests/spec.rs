@@ -353,6 +353,13 @@ async fn spec_commands_explain_their_mistakes() {
         result["error"].as_str().unwrap().contains("no tasks.md"),
         "{result:#}"
     );
+    spec_with_tasks(&env, "# Implementation Plan\n\nNothing yet.\n");
+    let (output, result) = spec(&env, &server, &["approve", "typed-pantry"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        result["error"].as_str().unwrap().contains("has no task"),
+        "{result:#}"
+    );
     let (output, _) = spec(&env, &server, &["frobnicate"]).await;
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("frobnicate"));

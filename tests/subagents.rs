@@ -367,7 +367,8 @@ async fn two_children_changing_one_file_is_a_conflict_reported_to_the_parent() {
 async fn crew_stages_run_in_dependency_order() {
     let env = env();
     let crew = json!({"task": "the notes", "mode": "blocking", "stages": [
-        {"name": "review", "role": "reader", "prompt_template": "CHILD-R review {task}", "depends_on": ["draft"]},
+        {"name": "review", "role": "reader", "prompt_template": "CHILD-R review {task}", "depends_on": ["draft"],
+         "model": "openai/reviewer-model"},
         {"name": "draft", "role": "writer", "prompt_template": "CHILD-W draft {task}"}]});
     let script = vec![
         AI.tool_calls(&[("p1", "crew", crew)]).when("LEAD"),
@@ -390,6 +391,11 @@ async fn crew_stages_run_in_dependency_order() {
         .rposition(|r| r.body.to_string().contains("CHILD-W draft the notes"))
         .unwrap();
     assert!(drafted < review, "the review starts after the draft ended");
+    assert_eq!(
+        requests[review].body["model"], "reviewer-model",
+        "a stage's `model` is the one its child asks"
+    );
+    assert_eq!(requests[drafted].body["model"], "scripted");
     let prompt = requests[review].body.to_string();
     assert!(
         prompt.contains("CHILD-W finished"),
@@ -769,4 +775,36 @@ async fn a_parents_session_trust_reaches_children_only_when_the_user_says_so() {
             "inherit {inherit}: {summaries:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_that_writes_is_not_delegated_outside_git() {
+    let env = env();
+    let mut bot: Value = serde_json::from_str(&env.read(".kiro/agents/bot.json")).unwrap();
+    bot["tools"].as_array_mut().unwrap().push(json!("delegate"));
+    env.write(".kiro/agents/bot.json", &bot.to_string());
+    let launch = json!({"operation": "launch", "agent": "writer", "task": "CHILD-D write d.txt"});
+    let server = ModelServer::start(vec![
+        AI.tool_calls(&[("p1", "delegate", launch)]).when("LEAD"),
+        AI.text("all done").when("LEAD"),
+        AI.tool_calls(&[("c1", "write", write("d.txt", "from d\n"))])
+            .when("CHILD-D"),
+    ])
+    .await;
+    let (events, _) = run(&env, &server).await;
+    let result = events.iter().find(|e| e["type"] == "tool_result").unwrap();
+    assert_eq!(result["is_error"], true, "{result}");
+    assert!(
+        result["output"]
+            .as_str()
+            .unwrap()
+            .contains("outside a git repository"),
+        "{result}"
+    );
+    assert!(!events.iter().any(|e| e["type"] == "child_start"));
+    assert!(
+        !env.workspace.join("d.txt").exists(),
+        "no child wrote beside the session"
+    );
+    assert_eq!(server.requests().len(), 2, "no child asked the model");
 }

@@ -295,6 +295,13 @@ async fn approve_tasks(
         ));
     }
     let text = spec.read(Stage::Tasks)?;
+    if tasks::parse(&text).is_empty() {
+        return Err(format!(
+            "{} has no task (`- [ ] 1. Title`): edit it, then `/spec approve {}`",
+            spec.shown(Stage::Tasks, &workspace),
+            spec.name
+        ));
+    }
     run::red_first(session, &tasks::parse(&text), emit).await?;
     state.approve(Stage::Tasks.name());
     state.save(&spec.dir)?;

@@ -35,6 +35,8 @@ pub struct Task {
     pub prompt: String,
     /// Tasks (by name) whose answers it needs first.
     pub depends_on: Vec<String>,
+    /// A crew stage's own model id; `None`: the parent's model.
+    pub model: Option<String>,
 }
 
 /// What a `subagent` call asks for.
@@ -139,6 +141,7 @@ fn invoke(list: &Value) -> Result<Vec<Task>, String> {
                 .to_string(),
             prompt,
             depends_on: Vec::new(),
+            model: None,
         }
     });
     Ok(tasks.collect())
@@ -163,6 +166,7 @@ fn crew(input: &Value, stages: &Value) -> Result<Vec<Task>, String> {
                 .as_array()
                 .map(|d| d.iter().filter_map(Value::as_str).map(str::to_string).collect())
                 .unwrap_or_default(),
+            model: stage["model"].as_str().map(str::to_string),
         })
         .collect();
     order(&tasks)?;

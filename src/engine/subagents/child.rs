@@ -14,6 +14,7 @@ use crate::engine::events::Event;
 use crate::engine::setup::{Assembly, SessionSetup};
 use crate::mcp::McpServers;
 use crate::policy::{Mode, Trust, Verdict};
+use crate::provider::{Client, Endpoint};
 use crate::tools::registry::{self, Touches};
 use crate::tools::subagent::Task;
 use tokio::sync::mpsc::UnboundedSender;
@@ -102,13 +103,14 @@ impl Session {
         let mut config = validated.config;
         config.skip_programs();
         let guardrails = guardrails::load(workspace, home.as_deref()).map_err(|e| e.to_string())?;
+        let (client, model_id) = self.stage_model(task)?;
         let mut setup = SessionSetup::assemble(Assembly {
             config,
             guardrails,
             workspace: workspace.to_path_buf(),
             home,
-            client: self.setup.client.clone(),
-            model_id: self.setup.model_id.clone(),
+            client,
+            model_id,
             mcp: McpServers::default(),
         });
         let inherit = self
@@ -139,6 +141,19 @@ impl Session {
             None => None,
         };
         Ok(Session::new(setup, Vec::new(), Default::default()))
+    }
+
+    /// The model a child talks to: its crew stage's `model` (resolved as
+    /// `--model` is, with this session's settings for keys and endpoints),
+    /// else this session's.
+    fn stage_model(&self, task: &Task) -> Result<(Client, String), String> {
+        let Some(id) = &task.model else {
+            return Ok((self.setup.client.clone(), self.setup.model_id.clone()));
+        };
+        let settings = &self.setup.tools.session.settings;
+        let endpoint = Endpoint::resolve(id, &|name: &str| settings.env_or_setting(name))
+            .map_err(|e| format!("stage `{}`: model `{id}`: {e}", task.name))?;
+        Ok((Client::new(endpoint), id.clone()))
     }
 
     /// Whether this session's tools can change files.

@@ -71,6 +71,7 @@ impl Session {
             agent: agent.clone(),
             prompt: task,
             depends_on: Vec::new(),
+            model: None,
         };
         let isolate = super::worktree::usable(&self.setup.tools.roots.workspace);
         let mut child = match self.prepare(id, &task, &[], isolate) {
