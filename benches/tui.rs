@@ -39,6 +39,7 @@ fn long_session() -> App {
         context_percent: Some(40),
         sandbox: "n/a".into(),
         goal: None,
+        supervised: false,
     };
     let editor = Editor::new(Vec::new(), PathBuf::from("/nonexistent"), Vec::new());
     let mut app = App::new(Theme::dark(), status, editor, Steering::default());

@@ -391,6 +391,12 @@ pub struct ChatArgs {
     /// Stop after this many minutes from the first turn (headless default: 60).
     #[arg(long, value_name = "N")]
     pub max_minutes: Option<u64>,
+    /// Supervised mode for this chat (instead of the `chat.mode` setting): after each turn the
+    /// files it changed wait for you to accept or reject them. With --no-interactive it is a
+    /// dry run: the pending diff goes into the result (`review`) and the files are left as
+    /// they were before the turn.
+    #[arg(long)]
+    pub supervised: bool,
     /// Use the plain line mode even on a terminal (it is the default when stdin or stdout
     /// is not a terminal, or TERM is `dumb`).
     #[arg(long, conflicts_with = "no_interactive")]

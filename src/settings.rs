@@ -24,6 +24,8 @@ pub enum Kind {
     Secret,
     /// A whole number, zero or more.
     Count,
+    /// One of these words.
+    Choice(&'static [&'static str]),
 }
 
 /// A known setting.
@@ -73,6 +75,11 @@ pub const SETTINGS: &[Spec] = &[
         key: "provider.openai.baseUrl",
         kind: Kind::Text,
         doc: "OpenAI-compatible endpoint with /v1, used when OPENAI_BASE_URL is not set",
+    },
+    Spec {
+        key: "chat.mode",
+        kind: Kind::Choice(&["autopilot", "supervised"]),
+        doc: "`autopilot` (default): a turn's changes stay as made; `supervised`: after each turn the files it changed are shown with their diffs, to accept or reject (a review workflow, not a security control; `/mode` and Shift+Tab switch for the session)",
     },
     Spec {
         key: "chat.enableCheckpoint",
@@ -235,6 +242,13 @@ impl Settings {
                 }
             },
             Kind::Text | Kind::Secret => Value::String(text.to_string()),
+            Kind::Choice(words) if words.contains(&text) => Value::String(text.to_string()),
+            Kind::Choice(words) => {
+                return Err(SettingsError(format!(
+                    "error: `{key}` is one of {}, not `{text}`",
+                    words.join(", ")
+                )));
+            }
             Kind::Count => match text.parse::<u64>() {
                 Ok(count) => Value::from(count),
                 Err(_) => {
@@ -272,14 +286,16 @@ fn check_type(spec: &Spec, value: &Value) -> Result<(), SettingsError> {
         Kind::Bool => value.is_boolean(),
         Kind::Text | Kind::Secret => value.is_string(),
         Kind::Count => value.is_u64(),
+        Kind::Choice(words) => value.as_str().is_some_and(|v| words.contains(&v)),
     };
     if ok {
         Ok(())
     } else {
         let wanted = match spec.kind {
-            Kind::Bool => "true or false",
-            Kind::Text | Kind::Secret => "a string",
-            Kind::Count => "a whole number (0 or more)",
+            Kind::Bool => "true or false".to_string(),
+            Kind::Text | Kind::Secret => "a string".to_string(),
+            Kind::Count => "a whole number (0 or more)".to_string(),
+            Kind::Choice(words) => format!("one of {}", words.join(", ")),
         };
         Err(SettingsError(format!("`{}` must be {wanted}", spec.key)))
     }
@@ -307,6 +323,9 @@ mod tests {
             Some(&Value::Bool(true))
         );
         assert!(settings.set("chat.enableCheckpoint", "yes").is_err());
+        settings.set("chat.mode", "supervised").unwrap();
+        let err = settings.set("chat.mode", "careful").unwrap_err();
+        assert!(err.0.contains("one of autopilot, supervised"), "{}", err.0);
         let err = settings.set("chat.defaultmodel", "x").unwrap_err();
         assert!(
             err.0.contains("did you mean `chat.defaultModel`"),

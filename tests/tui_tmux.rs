@@ -1,7 +1,8 @@
 //! The terminal UI end to end: the real binary in a tmux pane against the
 //! scripted model server. A prompt is typed and its streamed answer shown,
 //! a write is approved with `y`, a shell command refused with `n`,
-//! `/checkpoint list` run, and `/quit` leaves with exit code 0;
+//! `/checkpoint list` run, and `/quit` leaves with exit code 0; Shift+Tab
+//! turns on supervised mode and a turn's changes are decided per file;
 //! `tmux capture-pane` shows each step (printed, for `--nocapture`).
 //! Skipped, with the reason printed, when tmux is not installed.
 
@@ -313,4 +314,72 @@ async fn messages_steer_or_queue_while_the_agent_works_and_esc_cancels() {
     );
     assert!(requests[2].body.to_string().contains("after"));
     assert_eq!(requests.len(), 4, "nothing was sent after the cancel");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shift_tab_turns_on_supervised_mode_and_the_review_is_decided_per_file() {
+    if tmux_missing() {
+        return;
+    }
+    let env = Env::new();
+    env.write(
+        ".kiro/agents/bot.json",
+        r#"{"name": "bot", "tools": ["read", "write", "shell"], "allowedTools": ["read", "write", "shell"]}"#,
+    );
+    env.write("a.txt", "original a\n");
+    env.write("f.txt", "original f\n");
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[
+            (
+                "c1",
+                "write",
+                json!({"command": "create", "path": "a.txt", "content": "changed a\n"}),
+            ),
+            ("c2", "shell", json!({"command": "echo x > f.txt"})),
+            (
+                "c3",
+                "write",
+                json!({"command": "create", "path": "new.txt", "content": "new\n"}),
+            ),
+        ]),
+        Protocol::OpenAi.text("Done."),
+    ])
+    .await;
+    let command = agent_command(&env, &server);
+    let workspace = env.workspace.clone();
+    tokio::task::spawn_blocking(move || {
+        let tmux = Tmux::start(&command);
+        tmux.wait_for("started", &["/help lists commands", "prompt"]);
+        tmux.type_keys("", &["BTab"]);
+        tmux.wait_for("Shift+Tab", &["mode: supervised", "· supervised ·"]);
+
+        tmux.type_keys("change the files", &["Enter"]);
+        tmux.wait_for(
+            "the review",
+            &[
+                "the turn changed 3 file(s): keep them?",
+                "+changed a",
+                "f per file",
+            ],
+        );
+        tmux.type_keys("f", &[]);
+        tmux.wait_for("a.txt", &["keep a.txt?"]);
+        tmux.type_keys("y", &[]);
+        tmux.wait_for("f.txt", &["keep f.txt?"]);
+        tmux.type_keys("n", &[]);
+        tmux.wait_for("new.txt", &["keep new.txt?"]);
+        tmux.type_keys("y", &[]);
+        tmux.wait_for("the reason", &["reason for the model"]);
+        tmux.type_keys("not f", &["Enter"]);
+        tmux.wait_for("applied", &["accepted: a.txt, new.txt"]);
+        let read = |name: &str| std::fs::read_to_string(workspace.join(name)).unwrap();
+        assert_eq!(read("a.txt"), "changed a\n");
+        assert_eq!(read("f.txt"), "original f\n");
+        assert_eq!(read("new.txt"), "new\n");
+
+        tmux.type_keys("/quit", &["Enter"]);
+        tmux.wait_for("/quit", &["agent exited with 0"]);
+    })
+    .await
+    .unwrap();
 }

@@ -5,7 +5,9 @@
 //! checkpoints, the audit log), its prompts handled as typed lines are,
 //! its events streamed as `session/update` notifications, and the calls
 //! its policy asks about sent to the client as `session/request_permission`
-//! ([`permission`]). No rule lives here.
+//! ([`permission`]). In supervised mode a turn's changes are shown as
+//! diffs and accepted or rejected through the client too ([`review`]).
+//! No rule lives here.
 //!
 //! The client's `fs/*` and `terminal/*` capabilities are not used: our own
 //! tools read, write and run commands, so every call passes the policy,
@@ -18,6 +20,7 @@
 
 mod modes;
 mod permission;
+mod review;
 mod session;
 mod updates;
 

@@ -209,6 +209,10 @@ impl Worker {
         if let Some(message) = message {
             self.notify(updates::chunk("agent_message_chunk", &message));
         }
+        if self.chat.pending_review().is_some() {
+            let reviewed = self.review_through_client();
+            self.notify(updates::chunk("agent_message_chunk", &reviewed));
+        }
         let mut response = json!({ "stopReason": stop });
         if let Some(meta) = meta {
             response["_meta"] = json!({ "agent": meta });

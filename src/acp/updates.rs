@@ -51,6 +51,10 @@ fn thought(event: &Event) -> Option<String> {
             Some(format!("retrying (attempt {attempt}): {reason}\n"))
         }
         Event::Steered { text } => Some(format!("steered: {text}\n")),
+        Event::Review { files } => Some(format!(
+            "{} file(s) changed in this turn wait for review\n",
+            files.len()
+        )),
         Event::AgentSwitched { agent, previous } => Some(format!(
             "plan handed off: `{agent}` now runs it, after `{previous}`\n"
         )),

@@ -13,6 +13,7 @@
 pub mod agents;
 pub mod checkpoint;
 mod commands;
+pub mod review;
 pub mod slash;
 mod spec;
 pub mod start;
@@ -28,6 +29,7 @@ use crate::settings::Settings;
 use crate::tools::ToolOutput;
 
 pub use commands::{context_use, model, overview_text, percent};
+pub use review::{ChatMode, PendingReview, ReviewDecision, ReviewTexts};
 pub use slash::Reply;
 
 /// Why the controller could not do something, with the exit code it
@@ -97,6 +99,12 @@ pub struct Chat {
     /// The agent the chat ran before the last swap: where a planner's
     /// `switch_to_execution` hands its plan.
     pub previous_agent: Option<String>,
+    /// Autopilot or supervised (`chat.mode`, `/mode`).
+    mode: ChatMode,
+    /// The last turn's changes, waiting for review (supervised mode).
+    pending: Option<PendingReview>,
+    /// What the model is told with the next prompt about rejected changes.
+    review_note: Option<String>,
 }
 
 /// What came of one line the person sent.
@@ -159,22 +167,40 @@ impl Chat {
     /// One turn for `prompt`; cancelled, it is left out of the
     /// conversation. The chat is saved after it. A turn that ended with
     /// `switch_to_execution` is followed by the plan's turn, run by the
-    /// agent the plan is handed to (see [`Chat::hand_off`]).
+    /// agent the plan is handed to (see [`Chat::hand_off`]). In supervised
+    /// mode the changes of both are then held for review (see [`review`]),
+    /// and a turn is refused while an earlier one's still wait.
     pub async fn turn(
         &mut self,
         prompt: &str,
         emit: &mut Emit<'_>,
         cancel: impl Future<Output = ()>,
     ) -> Handled {
+        if self.pending.is_some() {
+            return Handled::Refused(
+                "the last turn's changes wait for review: accept or reject them first\n".into(),
+            );
+        }
         tokio::pin!(cancel);
-        let mut prompt = prompt.to_string();
-        loop {
+        let note = self.review_note.take();
+        let mut prompt = match &note {
+            Some(note) => format!("{note}\n\n{prompt}"),
+            None => prompt.to_string(),
+        };
+        let mut base = None;
+        let handled = loop {
             let handled = self.one_turn(&prompt, emit, cancel.as_mut()).await;
+            if base.is_none() {
+                base = Some(self.session.turn_base().map(str::to_string));
+                if matches!(handled, Handled::Cancelled) {
+                    self.review_note = note.clone();
+                }
+            }
             if !matches!(handled, Handled::Turn(Ok(_))) {
-                return handled;
+                break handled;
             }
             let Some(plan) = self.session.tool_context().session.handoff.take() else {
-                return handled;
+                break handled;
             };
             match self.hand_off(emit) {
                 Ok(()) => prompt = format!("Implement this plan:\n{plan}"),
@@ -182,10 +208,14 @@ impl Chat {
                     emit(Event::Warning {
                         message: format!("the plan could not be handed off: {why}"),
                     });
-                    return handled;
+                    break handled;
                 }
             }
+        };
+        if self.mode == ChatMode::Supervised {
+            self.hold_for_review(base.flatten(), emit).await;
         }
+        handled
     }
 
     /// Swaps to the agent a plan goes to, as Kiro does: the agent the chat

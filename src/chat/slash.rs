@@ -80,6 +80,13 @@ enum SlashCommand {
         #[command(subcommand)]
         action: Option<ToolsAction>,
     },
+    /// `autopilot` or `supervised` (after each turn its changes wait for you to accept or
+    /// reject them); `/mode` alone says which is on. Shift+Tab switches in the terminal UI.
+    Mode {
+        /// The mode to switch to.
+        #[arg(value_enum)]
+        mode: Option<super::ChatMode>,
+    },
     /// The models to pick from; `/model ID` switches from the next turn.
     Model {
         /// The model id to switch to.
@@ -182,6 +189,7 @@ pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, ChatError> {
         SlashCommand::Rewind { turn, files } => rewind(chat, turn, files).map(Reply::Show),
         SlashCommand::Tools { action } => slash_session::tools(chat, action).map(Reply::Show),
         SlashCommand::Model { id } => slash_session::model(chat, id).map(Reply::Show),
+        SlashCommand::Mode { mode } => Ok(Reply::Show(mode_command(chat, mode))),
         SlashCommand::Agent(AgentAction::List) => Ok(Reply::Show(slash_session::agents(chat))),
         SlashCommand::Agent(AgentAction::Swap { name }) => {
             slash_session::agent_swap(chat, &name).map(Reply::Show)
@@ -224,6 +232,21 @@ pub fn run(chat: &mut Chat, line: &str) -> Result<Reply, ChatError> {
         SlashCommand::Help => Ok(Reply::Show(Line::command().render_long_help().to_string())),
         SlashCommand::Quit => Ok(Reply::Quit),
     }
+}
+
+/// `/mode [MODE]`: switches the chat's mode for the session, or says
+/// which is on.
+fn mode_command(chat: &mut Chat, mode: Option<super::ChatMode>) -> String {
+    if let Some(mode) = mode {
+        chat.set_mode(mode);
+    }
+    let what = match chat.mode() {
+        super::ChatMode::Autopilot => "a turn's changes stay as made",
+        super::ChatMode::Supervised => {
+            "after each turn, its changes wait for you to accept or reject them"
+        }
+    };
+    format!("mode: {} ({what})\n", chat.mode().name())
 }
 
 /// `/spec status` is answered here; the rest works with the model, so

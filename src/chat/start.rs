@@ -147,6 +147,9 @@ pub fn start(
         last_prompt_tokens: 0,
         last_goal: None,
         previous_agent: None,
+        mode: super::ChatMode::from_settings(&place.settings),
+        pending: None,
+        review_note: None,
     })
 }
 

@@ -1,7 +1,7 @@
 //! Reading checkpoints back: the list, diffs, the files and lines that
 //! changed between two, and the newest one.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use git2::{Diff, DiffFormat, DiffOptions, DiffStatsFormat, Oid};
 
@@ -95,6 +95,19 @@ impl CheckpointStore {
             Some(&mut options),
         )?;
         render(&diff, false)
+    }
+
+    /// The content of the file at `path` in checkpoint `tag` (a symlink's
+    /// target); `None` when the checkpoint had no file there.
+    pub fn content_at(&self, tag: &str, path: &Path) -> Result<Option<Vec<u8>>> {
+        let tree = self.find(tag)?.tree()?;
+        let Ok(entry) = tree.get_path(path) else {
+            return Ok(None);
+        };
+        match entry.to_object(&self.repo)?.into_blob() {
+            Ok(blob) => Ok(Some(blob.content().to_vec())),
+            Err(_) => Ok(None),
+        }
     }
 
     /// The newest checkpoint's tag.

@@ -106,6 +106,13 @@ fn limits(args: &ChatArgs) -> crate::engine::Limits {
     }
 }
 
+/// `--supervised`: supervised mode whatever the setting says.
+fn supervise(args: &ChatArgs, chat: &mut Chat) {
+    if args.supervised {
+        chat.set_mode(crate::chat::ChatMode::Supervised);
+    }
+}
+
 /// Start-up on the terminal: warnings on stderr, the workspace trust
 /// question (interactive only) answered on stdin.
 struct Terminal;
@@ -149,6 +156,7 @@ fn interactive(args: &ChatArgs, place: &Place) -> Outcome {
     let runtime = runtime()?;
     let mut chat: Chat = start(&options(args), place, &runtime, &mut Terminal)?;
     chat.session.set_limits(limits(args));
+    supervise(args, &mut chat);
     if !wants_tui(args) {
         chat.session.setup_mut().approver = Some(Arc::new(Mutex::new(LineApprover)));
         crate::ui::line::run(chat, args.prompt.clone(), &runtime);
@@ -170,10 +178,16 @@ fn headless(args: &ChatArgs, place: &Place) -> Outcome {
     let prompt = read_prompt(args.prompt.as_deref())?;
     let goal = parse_goal(&prompt)?;
     let spec = parse_spec(&prompt)?;
+    if args.supervised && (goal.is_some() || spec.is_some()) {
+        return Err(Failure::usage(
+            "error: --supervised is a dry run of one turn; a goal (or a spec's) is not held for review (its report lists the files it changed, and its baseline checkpoint undoes it)",
+        ));
+    }
     let runtime = runtime()?;
     let mut chat = start(&options(args), place, &runtime, &mut Terminal)?;
     chat.session
         .set_limits(limits(args).or(crate::engine::Limits::HEADLESS));
+    supervise(args, &mut chat);
     let run = headless::Run {
         prompt,
         goal,

@@ -40,9 +40,11 @@ impl Session {
     }
 
     /// The turn number of the next checkpoints, taking the baseline (or a
-    /// checkpoint of changes made outside the agent) first; `None` when
-    /// checkpoints are off or failed (a warning says why).
+    /// checkpoint of changes made outside the agent) first, and noting the
+    /// newest checkpoint then as the turn's base; `None` when checkpoints
+    /// are off or failed (a warning says why).
     pub(super) async fn start_checkpoints(&mut self, emit: &mut Emit<'_>) -> Option<u64> {
+        self.turn_base = None;
         let prepared = self
             .with_store(|store| {
                 let next = store.next_turn().map_err(|e| e.to_string())?;
@@ -54,11 +56,14 @@ impl Session {
                     .snapshot(&next.to_string(), description, only_if_changed)
                     .map_err(|e| e.to_string())?;
                 let turn = if taken.is_some() { next + 1 } else { next };
-                Ok((turn, taken, store.full_walk().map(str::to_string)))
+                let walked = store.full_walk().map(str::to_string);
+                let base = store.latest().map_err(|e| e.to_string())?;
+                Ok((turn, taken, walked, base))
             })
             .await?;
         match prepared {
-            Ok((turn, taken, walked)) => {
+            Ok((turn, taken, walked, base)) => {
+                self.turn_base = base;
                 if let Some(checkpoint) = taken {
                     self.marks.insert(turn - 1, self.messages.len());
                     emit(checkpoint_event(checkpoint, walked));

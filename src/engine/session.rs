@@ -52,6 +52,10 @@ pub struct Session {
     pub(super) turn: Option<TurnTags>,
     /// A goal's planning turn is running (`set_checks` is a tool).
     pub(super) planning: bool,
+    /// The newest checkpoint when the last turn started (after the
+    /// checkpoint of changes made outside the agent): the files as they
+    /// were before that turn.
+    pub(super) turn_base: Option<String>,
     /// Calls made by someone other than the model so far, for their ids.
     calls: u64,
     /// What the run spent, against its limits.
@@ -73,6 +77,7 @@ impl Session {
             spawned: false,
             turn: None,
             planning: false,
+            turn_base: None,
             calls: 0,
             budget: Budget::new(Limits::default()),
             repetition: Repetition::default(),
@@ -212,6 +217,13 @@ impl Session {
     /// (`/compact`); returns how many were elided.
     pub fn compact(&mut self, budget_tokens: usize) -> usize {
         super::context::compact(&mut self.messages, budget_tokens)
+    }
+
+    /// The checkpoint of the files as they were before the last turn
+    /// started (supervised mode reviews what changed since); `None` when
+    /// checkpoints are off or that turn was cancelled before it took it.
+    pub fn turn_base(&self) -> Option<&str> {
+        self.turn_base.as_deref()
     }
 
     /// The workspace's checkpoint store, when checkpoints are on.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use serde_json::{Value, json};
 
-use crate::chat::{Chat, Handled};
+use crate::chat::{Chat, Handled, ReviewDecision};
 use crate::engine::events::UsageTotals;
 use crate::engine::{Event, Halt, Steering, TurnError};
 use crate::goal::{GoalSpec, GoalStatus};
@@ -39,6 +39,8 @@ pub struct Printer {
     /// Calls recovered from text, by id, until their `ToolCall` arrives.
     recovered: std::collections::HashMap<String, Value>,
     children: Vec<Value>,
+    /// The changes supervised mode held for review.
+    review: Option<Value>,
 }
 
 impl Printer {
@@ -54,6 +56,7 @@ impl Printer {
             spec: None,
             recovered: Default::default(),
             children: Vec::new(),
+            review: None,
         }
     }
 
@@ -109,6 +112,9 @@ impl Printer {
                 self.usage = report.usage;
                 self.goal = serde_json::to_value(report).ok();
             }
+            Event::Review { files } => {
+                self.review = Some(json!({ "files": files, "applied": false }));
+            }
             Event::SpecEnd { report } => {
                 self.answer = report.summary.clone();
                 self.spec = serde_json::to_value(report).ok();
@@ -153,6 +159,9 @@ impl Printer {
         }
         if !self.children.is_empty() {
             result["children"] = Value::Array(self.children);
+        }
+        if let Some(review) = self.review {
+            result["review"] = review;
         }
         match self.format {
             OutputFormat::Json | OutputFormat::StreamJson => line(&result),
@@ -255,6 +264,7 @@ fn text(event: &Event) {
             escape_control(child),
             changed_files.len()
         ),
+        Event::Review { files } => review_text(files),
         Event::Checkpoint {
             tag,
             description,
@@ -272,6 +282,24 @@ fn text(event: &Event) {
                 escape_control(description)
             );
         }
+    }
+}
+
+/// The changes held for review, on stderr: each file with its line
+/// counts, then the diff.
+fn review_text(files: &[crate::engine::events::ReviewFile]) {
+    eprintln!("[review] the turn changed {} file(s):", files.len());
+    for file in files {
+        eprintln!(
+            "  {} {} +{} -{}",
+            file.status,
+            escape_control(&file.path),
+            file.added,
+            file.removed
+        );
+    }
+    for file in files {
+        eprint!("{}", escape_control_lines(&file.diff));
     }
 }
 
@@ -345,12 +373,16 @@ pub fn drive(chat: &mut Chat, run: Run, runtime: &tokio::runtime::Runtime) -> En
                     (status, None) => Ending::Goal(status),
                 }
             }
-            None => match chat.turn(&run.prompt, &mut emit, cancel).await {
-                Handled::Turn(Ok(_)) => Ending::Done,
-                Handled::Turn(Err(TurnError::Stopped(halt))) => Ending::Stopped(halt),
-                Handled::Turn(Err(error)) => Ending::Failed(error.to_string()),
-                _ => Ending::Interrupted,
-            },
+            None => {
+                let handled = chat.turn(&run.prompt, &mut emit, cancel).await;
+                dry_run(chat, &mut emit).await;
+                match handled {
+                    Handled::Turn(Ok(_)) => Ending::Done,
+                    Handled::Turn(Err(TurnError::Stopped(halt))) => Ending::Stopped(halt),
+                    Handled::Turn(Err(error)) => Ending::Failed(error.to_string()),
+                    _ => Ending::Interrupted,
+                }
+            }
         };
         (ending, None)
     });
@@ -374,6 +406,21 @@ pub fn drive(chat: &mut Chat, run: Run, runtime: &tokio::runtime::Runtime) -> En
     }
     printer.finish(error.as_deref(), ending.stop_reason());
     ending
+}
+
+/// Supervised mode without anyone to ask: the changes held for review
+/// (already in the result) are all put back, so the files are as they
+/// were before the turn.
+async fn dry_run(chat: &mut Chat, emit: &mut crate::engine::Emit<'_>) {
+    let Some(review) = chat.pending_review() else {
+        return;
+    };
+    let decision = ReviewDecision::reject_all(review, None);
+    if let Err(error) = chat.review(decision, emit).await {
+        emit(Event::Warning {
+            message: format!("the dry run could not put the files back: {error}"),
+        });
+    }
 }
 
 /// How a headless `/spec` command ended, and the text it has to show.

@@ -1,12 +1,13 @@
 //! The plain line mode of interactive chat, for when there is no terminal
 //! to draw on (stdin not a TTY, `TERM=dumb`, `--classic`): each line goes
 //! to the chat controller, events are printed as the headless text printer
-//! prints them, and approvals are asked on stderr and answered with a line.
+//! prints them, and approvals (and, in supervised mode, the review of a
+//! turn's changes) are asked on stderr and answered with a line.
 
 use std::io::{BufRead, Write};
 
 use super::headless::{OutputFormat, Printer};
-use crate::chat::{Chat, Handled};
+use crate::chat::{Chat, Handled, PendingReview, ReviewDecision};
 use crate::engine::{Answer, Approver, Event, Question};
 use crate::out;
 use crate::policy::Grant;
@@ -42,7 +43,75 @@ pub fn run(mut chat: Chat, prompt: Option<String>, runtime: &tokio::runtime::Run
                 eprintln!("interrupted: the turn was cancelled and left out of the conversation")
             }
         }
+        if let Some(review) = chat.pending_review() {
+            let decision = ask_review(review);
+            let applied = runtime.block_on(async {
+                let mut emit = |event: Event| printer.event(&event);
+                chat.review(decision, &mut emit).await
+            });
+            match applied {
+                Ok(text) => eprint!("{text}"),
+                Err(error) => eprintln!("error: {error}"),
+            }
+        }
     }
+}
+
+/// Asks what to do with the changes held for review (the event showed
+/// them): `a` accepts all, `r [REASON]` rejects all, `f` asks `y`/`n`
+/// for each file, then a reason for the files rejected. The end of input
+/// rejects all: nobody accepted them.
+fn ask_review(review: &PendingReview) -> ReviewDecision {
+    let ask =
+        "  [a] accept all  [r] reject all (`r REASON` tells the model why)  [f] choose per file: ";
+    loop {
+        let Some(line) = read_line(ask) else {
+            return ReviewDecision::reject_all(review, None);
+        };
+        let (word, rest) = split_word(&line);
+        match word.as_str() {
+            "a" | "accept" => return ReviewDecision::accept_all(),
+            "r" | "reject" => return ReviewDecision::reject_all(review, rest),
+            "f" | "file" => return per_file(review),
+            _ => {}
+        }
+    }
+}
+
+/// `y` or `n` for each file of `review`, then the reason when any was
+/// rejected.
+fn per_file(review: &PendingReview) -> ReviewDecision {
+    let mut decision = ReviewDecision::accept_all();
+    for file in &review.files {
+        let ask = format!("  keep {}? [y/n]: ", escape_control(&file.path));
+        let keep = loop {
+            let Some(line) = read_line(&ask) else {
+                break false;
+            };
+            match split_word(&line).0.as_str() {
+                "y" | "yes" => break true,
+                "n" | "no" => break false,
+                _ => {}
+            }
+        };
+        if !keep {
+            decision.rejected.push(file.path.clone());
+        }
+    }
+    if !decision.rejected.is_empty() {
+        decision.reason = read_line("  why, for the model (empty for no reason): ")
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty());
+    }
+    decision
+}
+
+/// The first word of `line`, lowercased, and the rest when there is any.
+fn split_word(line: &str) -> (String, Option<String>) {
+    let line = line.trim();
+    let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
+    let rest = Some(rest.trim().to_string()).filter(|r| !r.is_empty());
+    (word.to_ascii_lowercase(), rest)
 }
 
 /// Resolves at Ctrl-C (never, if the signal cannot be watched).

@@ -179,6 +179,12 @@ pub enum Event {
         /// How many of its calls were refused.
         refusals: usize,
     },
+    /// Supervised mode: the turn changed these files, and they wait for
+    /// the person to accept or reject them (`Chat::review`).
+    Review {
+        /// Each file changed since the turn started, by path.
+        files: Vec<ReviewFile>,
+    },
     /// The model ended its turn.
     TurnEnd {
         /// Its final text for this turn.
@@ -186,6 +192,21 @@ pub enum Event {
         /// Tokens used by the whole turn.
         usage: UsageTotals,
     },
+}
+
+/// One file a turn changed, as supervised mode shows it for review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewFile {
+    /// The path, relative to the workspace.
+    pub path: String,
+    /// `added`, `modified` or `deleted`.
+    pub status: String,
+    /// Lines added.
+    pub added: usize,
+    /// Lines removed.
+    pub removed: usize,
+    /// The unified diff from before the turn to its end.
+    pub diff: String,
 }
 
 /// Token counts added up over a turn's requests.

@@ -13,8 +13,10 @@ use super::approval::{ApprovalRequest, ApprovalView, Outcome};
 use super::child::ChildCard;
 use super::input::{Edit, Editor};
 use super::render::Cache;
+use super::review::ReviewView;
 use super::theme::Theme;
 use super::transcript::{Entry, Notice, ToolCard, ToolResult};
+use crate::chat::ReviewDecision;
 use crate::engine::{Caller, Event, Steering};
 
 /// Where messages typed while the agent works go.
@@ -55,6 +57,8 @@ pub struct Status {
     pub sandbox: String,
     /// The goal in progress, if any.
     pub goal: Option<GoalStatus>,
+    /// Supervised mode is on (`/mode`, Shift+Tab).
+    pub supervised: bool,
 }
 
 /// What the event loop should do after a key.
@@ -82,6 +86,10 @@ pub struct App {
     pub editor: Editor,
     /// An approval waiting for the person.
     pub approval: Option<ApprovalView>,
+    /// Supervised mode's review of the turn's changes, while it is open.
+    pub review: Option<ReviewView>,
+    /// The person's decision on the review, for the controller.
+    pub reviewed: Option<ReviewDecision>,
     /// When the running turn started; `None` when idle.
     pub working: Option<Instant>,
     /// Steer or queue.
@@ -114,6 +122,8 @@ impl App {
             status,
             editor,
             approval: None,
+            review: None,
+            reviewed: None,
             working: None,
             mode: SendMode::Steer,
             queued: VecDeque::new(),
@@ -233,6 +243,15 @@ impl App {
             Event::Warning { message } => self.notice(Notice::Warning, message),
             Event::Error { message } => self.notice(Notice::Error, message),
             Event::TurnEnd { .. } => {}
+            Event::Review { files } => {
+                let diffs: String = files.iter().map(|f| f.diff.as_str()).collect();
+                self.push(Entry::Panel {
+                    title: format!("review: the turn changed {} file(s)", files.len()),
+                    text: diffs,
+                });
+                self.review = Some(ReviewView::new(files));
+                self.scroll = 0;
+            }
             Event::ChildStart {
                 child, agent, task, ..
             } => self
@@ -380,6 +399,20 @@ impl App {
                 let _ = view.request.reply.send(answer);
             }
             return Action::None;
+        }
+        if let Some(view) = self.review.as_mut() {
+            if let Some(decision) = view.key(key) {
+                self.review = None;
+                self.reviewed = Some(decision);
+            }
+            return Action::None;
+        }
+        if key.code == KeyCode::BackTab {
+            let mode = match self.status.supervised {
+                true => "autopilot",
+                false => "supervised",
+            };
+            return Action::Submit(format!("/mode {mode}"));
         }
         if key.code == KeyCode::Esc {
             self.editor.close_completion();

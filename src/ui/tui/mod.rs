@@ -16,6 +16,7 @@ pub mod complete;
 pub mod input;
 pub mod markdown;
 pub mod render;
+pub mod review;
 pub mod terminal;
 pub mod text;
 pub mod theme;
@@ -120,6 +121,7 @@ pub fn new_app(chat: &Chat, theme: Theme) -> App {
         context_percent: None,
         sandbox: setup.tools.sandbox.state().into(),
         goal: None,
+        supervised: chat.mode() == chat::ChatMode::Supervised,
     };
     let mut app = App::new(theme, status, editor, setup.steering.clone());
     for message in chat.session.messages() {
@@ -161,6 +163,7 @@ fn refresh_status(app: &mut App, chat: &Chat) {
     let (used, window) = chat::context_use(chat);
     app.status.context_percent = Some(chat::percent(used, window));
     app.status.model = chat.session.setup().model_id.clone();
+    app.status.supervised = chat.mode() == chat::ChatMode::Supervised;
     app.dirty = true;
 }
 
@@ -267,14 +270,65 @@ async fn submit(chat: &mut Chat, app: &mut App, ui: &mut Ui<'_>, text: String) -
     let work = chat.handle(&text, &mut emit, cancelled);
     let (handled, quit) = drive(work, &mut events, app, ui, cancel).await?;
     app.set_working(false);
-    let quit = quit || matches!(handled, Handled::Quit);
+    let mut quit = quit || matches!(handled, Handled::Quit);
     show(chat, app, &line, handled);
+    if chat.pending_review().is_some() {
+        quit |= await_review(chat, app, ui).await?;
+    }
     let leftover = chat.unsent_steering();
     if !leftover.is_empty() {
         app.queued.push_front(leftover.join("\n\n"));
     }
     refresh_status(app, chat);
     Ok(if quit { Flow::Quit } else { Flow::Continue })
+}
+
+/// Waits for the person's decision on the changes held for review (the
+/// `Review` event opened the view) and has the controller apply it;
+/// returns whether the person asked to leave, which rejects them all:
+/// nobody accepted them.
+async fn await_review(chat: &mut Chat, app: &mut App, ui: &mut Ui<'_>) -> io::Result<bool> {
+    let mut quit = false;
+    let decision = loop {
+        if let Some(decision) = app.reviewed.take() {
+            break decision;
+        }
+        ui.draw_if_due(app)?;
+        let next_frame = ui.next_frame();
+        tokio::select! {
+            event = ui.keys.recv() => match event.map(|e| terminal_event(app, e)) {
+                None | Some(Action::Quit) => quit = true,
+                Some(Action::Submit(text)) => app.queued.push_back(text),
+                Some(Action::None | Action::Cancel) => {}
+            },
+            Some(request) = ui.approvals.recv() => drop(request),
+            _ = tokio::time::sleep_until(next_frame), if app.dirty => {}
+        }
+        if quit {
+            app.review = None;
+            break match chat.pending_review() {
+                Some(review) => chat::ReviewDecision::reject_all(review, None),
+                None => chat::ReviewDecision::accept_all(),
+            };
+        }
+    };
+    let (sender, mut events) = mpsc::unbounded_channel();
+    let mut emit = move |event: Event| {
+        let _ = sender.send(event);
+    };
+    let applied = chat.review(decision, &mut emit).await;
+    while let Ok(event) = events.try_recv() {
+        app.apply(event);
+    }
+    let (title, text) = match applied {
+        Ok(text) => ("review", text),
+        Err(error) => ("review failed", error.to_string()),
+    };
+    app.push(Entry::Panel {
+        title: title.into(),
+        text,
+    });
+    Ok(quit)
 }
 
 /// Shows how a line ended (the events showed the rest).

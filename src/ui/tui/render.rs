@@ -146,11 +146,11 @@ pub fn draw_at(app: &mut App, frame: &mut Frame<'_>, now: Instant) {
     let area = frame.area();
     let theme = app.theme;
     let width = area.width as usize;
-    let approval_lines = app
-        .approval
-        .as_ref()
-        .map(|view| view.render(width, &theme))
-        .unwrap_or_default();
+    let approval_lines = match (&app.approval, &app.review) {
+        (Some(view), _) => view.render(width, &theme),
+        (None, Some(view)) => view.render(width, &theme),
+        (None, None) => Vec::new(),
+    };
     let approval_height = match approval_lines.len() {
         0 => 0,
         n => (n as u16 + 1).min(area.height.saturating_sub(4) * 2 / 3),
@@ -405,6 +405,9 @@ pub fn status_line(status: &Status, width: usize, theme: &Theme) -> Line<'static
                 .trim_end()
                 .to_string(),
         ));
+    }
+    if status.supervised {
+        parts.push((1, "supervised".into()));
     }
     if let Some(tag) = &status.checkpoint {
         parts.push((4, format!("ckpt {tag}")));

@@ -34,6 +34,7 @@ fn app() -> App {
         context_percent: Some(12),
         sandbox: "n/a".into(),
         goal: None,
+        supervised: false,
     };
     let editor = Editor::new(
         crate::chat::slash::commands(),
@@ -434,4 +435,60 @@ fn a_sub_agent_is_a_card_with_its_live_calls_and_how_it_ended() {
         refusals: 1,
     });
     assert_snapshot!("child_card_80x24", screen(&mut app, 80, 24));
+}
+
+#[test]
+fn shift_tab_switches_the_mode_and_the_status_line_shows_supervised() {
+    let mut app = app();
+    assert_eq!(
+        app.key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
+        Action::Submit("/mode supervised".into())
+    );
+    assert!(!screen(&mut app, 80, 24).contains("supervised"));
+    app.status.supervised = true;
+    assert!(screen(&mut app, 80, 24).contains("supervised"));
+    assert_eq!(
+        app.key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
+        Action::Submit("/mode autopilot".into())
+    );
+}
+
+#[test]
+fn a_review_shows_the_diff_and_asks_per_file() {
+    let mut app = app();
+    let file = |path: &str, diff: &str| crate::engine::events::ReviewFile {
+        path: path.into(),
+        status: "modified".into(),
+        added: 1,
+        removed: 1,
+        diff: diff.into(),
+    };
+    app.apply(Event::Review {
+        files: vec![
+            file("a.txt", "--- a/a.txt\n+++ b/a.txt\n-old a\n+new a\n"),
+            file("b.txt", "--- a/b.txt\n+++ b/b.txt\n-old b\n+new b\n"),
+        ],
+    });
+    let shown = screen(&mut app, 80, 24);
+    for expected in [
+        "+new a",
+        "the turn changed 2 file(s)",
+        "y accept all",
+        "f per file",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} in:\n{shown}");
+    }
+    press(&mut app, KeyCode::Char('f'));
+    assert!(screen(&mut app, 80, 24).contains("keep a.txt?"));
+    press(&mut app, KeyCode::Char('n'));
+    press(&mut app, KeyCode::Char('y'));
+    press(&mut app, KeyCode::Enter);
+    assert!(app.review.is_none());
+    assert_eq!(
+        app.reviewed,
+        Some(crate::chat::ReviewDecision {
+            rejected: vec!["a.txt".into()],
+            reason: None,
+        })
+    );
 }
