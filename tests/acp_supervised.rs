@@ -27,19 +27,7 @@ async fn changes_are_shown_as_diffs_and_decided_per_file_through_the_client() {
     env.write("a.txt", "original a\n");
     env.write("f.txt", "original f\n");
     let server = ModelServer::start(vec![
-        Protocol::OpenAi.tool_calls(&[
-            (
-                "c1",
-                "write",
-                json!({"command": "create", "path": "a.txt", "content": "changed a\n"}),
-            ),
-            ("c2", "shell", json!({"command": "echo x > f.txt"})),
-            (
-                "c3",
-                "write",
-                json!({"command": "create", "path": "new.txt", "content": "new\n"}),
-            ),
-        ]),
+        support::three_changes(),
         Protocol::OpenAi.text("Done."),
         Protocol::OpenAi.text("Understood."),
     ])

@@ -534,9 +534,7 @@ async fn chat_worktree_runs_the_session_in_its_own_worktree() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_delegated_agent_works_in_the_background_and_its_changes_land_on_status() {
     let env = git_env();
-    let mut bot: Value = serde_json::from_str(&env.read(".kiro/agents/bot.json")).unwrap();
-    bot["tools"].as_array_mut().unwrap().push(json!("delegate"));
-    env.write(".kiro/agents/bot.json", &bot.to_string());
+    with_delegate(&env);
     let launch = json!({"operation": "launch", "agent": "writer", "task": "CHILD-D write d.txt"});
     // The parent's next reply comes slowly: the child finishes meanwhile.
     let mut status = AI
@@ -581,9 +579,7 @@ async fn a_delegated_agent_works_in_the_background_and_its_changes_land_on_statu
 #[tokio::test(flavor = "multi_thread")]
 async fn an_agent_not_available_is_never_delegated_to() {
     let env = env();
-    let mut bot: Value = serde_json::from_str(&env.read(".kiro/agents/bot.json")).unwrap();
-    bot["tools"].as_array_mut().unwrap().push(json!("delegate"));
-    env.write(".kiro/agents/bot.json", &bot.to_string());
+    with_delegate(&env);
     let launch = json!({"operation": "launch", "agent": "stranger", "task": "do it"});
     let server = ModelServer::start(vec![
         AI.tool_calls(&[("p1", "delegate", launch)]).when("LEAD"),
@@ -780,9 +776,7 @@ async fn a_parents_session_trust_reaches_children_only_when_the_user_says_so() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_agent_that_writes_is_not_delegated_outside_git() {
     let env = env();
-    let mut bot: Value = serde_json::from_str(&env.read(".kiro/agents/bot.json")).unwrap();
-    bot["tools"].as_array_mut().unwrap().push(json!("delegate"));
-    env.write(".kiro/agents/bot.json", &bot.to_string());
+    with_delegate(&env);
     let launch = json!({"operation": "launch", "agent": "writer", "task": "CHILD-D write d.txt"});
     let server = ModelServer::start(vec![
         AI.tool_calls(&[("p1", "delegate", launch)]).when("LEAD"),
@@ -807,4 +801,11 @@ async fn an_agent_that_writes_is_not_delegated_outside_git() {
         "no child wrote beside the session"
     );
     assert_eq!(server.requests().len(), 2, "no child asked the model");
+}
+
+/// Gives the parent `bot` the `delegate` tool too.
+fn with_delegate(env: &Env) {
+    let mut bot: Value = serde_json::from_str(&env.read(".kiro/agents/bot.json")).unwrap();
+    bot["tools"].as_array_mut().unwrap().push(json!("delegate"));
+    env.write(".kiro/agents/bot.json", &bot.to_string());
 }

@@ -11,7 +11,7 @@ mod support;
 
 use serde_json::{Value, json};
 use support::Env;
-use support::model_server::{ModelServer, Protocol, Scripted};
+use support::model_server::{ModelServer, Protocol};
 
 /// Writes and runs commands unasked, so the review is the only question.
 const AGENT: &str = r#"{"name": "bot", "tools": ["read", "write", "shell"],
@@ -24,24 +24,6 @@ fn env() -> Env {
     env.write("a.txt", "original a\n");
     env.write("f.txt", "original f\n");
     env
-}
-
-/// A turn that edits a.txt with the write tool, f.txt with a shell
-/// command, and creates new.txt.
-fn changes() -> Scripted {
-    Protocol::OpenAi.tool_calls(&[
-        (
-            "c1",
-            "write",
-            json!({"command": "create", "path": "a.txt", "content": "changed a\n"}),
-        ),
-        ("c2", "shell", json!({"command": "echo x > f.txt"})),
-        (
-            "c3",
-            "write",
-            json!({"command": "create", "path": "new.txt", "content": "new\n"}),
-        ),
-    ])
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -61,7 +43,7 @@ fn assert_as_before_the_turn(env: &Env) {
 async fn reject_all_puts_back_every_change_and_the_model_hears_why() {
     let env = env();
     let server = ModelServer::start(vec![
-        changes(),
+        support::three_changes(),
         Protocol::OpenAi.text("Done."),
         Protocol::OpenAi.text("Understood."),
     ])
@@ -111,7 +93,11 @@ async fn reject_all_puts_back_every_change_and_the_model_hears_why() {
 #[tokio::test(flavor = "multi_thread")]
 async fn accepting_per_file_keeps_exactly_those_files() {
     let env = env();
-    let server = ModelServer::start(vec![changes(), Protocol::OpenAi.text("Done.")]).await;
+    let server = ModelServer::start(vec![
+        support::three_changes(),
+        Protocol::OpenAi.text("Done."),
+    ])
+    .await;
     // Files are asked about in path order: a.txt, f.txt, new.txt.
     let output = env
         .chat_lines(
@@ -132,7 +118,7 @@ async fn accepting_per_file_keeps_exactly_those_files() {
 async fn mode_switches_for_the_session_and_autopilot_does_not_ask() {
     let env = env();
     let server = ModelServer::start(vec![
-        changes(),
+        support::three_changes(),
         Protocol::OpenAi.text("Done."),
         Protocol::OpenAi.tool_calls(&[(
             "c4",
@@ -187,7 +173,11 @@ async fn mode_switches_for_the_session_and_autopilot_does_not_ask() {
 #[tokio::test(flavor = "multi_thread")]
 async fn headless_supervised_is_a_dry_run_with_the_diff_in_the_result() {
     let env = env();
-    let server = ModelServer::start(vec![changes(), Protocol::OpenAi.text("Done.")]).await;
+    let server = ModelServer::start(vec![
+        support::three_changes(),
+        Protocol::OpenAi.text("Done."),
+    ])
+    .await;
     let output = env
         .chat_headless(
             &server.url,
@@ -240,7 +230,11 @@ async fn the_setting_turns_supervised_mode_on_and_is_checked() {
         .args(["settings", "chat.mode", "supervised"])
         .assert()
         .success();
-    let server = ModelServer::start(vec![changes(), Protocol::OpenAi.text("Done.")]).await;
+    let server = ModelServer::start(vec![
+        support::three_changes(),
+        Protocol::OpenAi.text("Done."),
+    ])
+    .await;
     let output = env
         .chat_headless(
             &server.url,

@@ -329,19 +329,7 @@ async fn shift_tab_turns_on_supervised_mode_and_the_review_is_decided_per_file()
     env.write("a.txt", "original a\n");
     env.write("f.txt", "original f\n");
     let server = ModelServer::start(vec![
-        Protocol::OpenAi.tool_calls(&[
-            (
-                "c1",
-                "write",
-                json!({"command": "create", "path": "a.txt", "content": "changed a\n"}),
-            ),
-            ("c2", "shell", json!({"command": "echo x > f.txt"})),
-            (
-                "c3",
-                "write",
-                json!({"command": "create", "path": "new.txt", "content": "new\n"}),
-            ),
-        ]),
+        support::three_changes(),
         Protocol::OpenAi.text("Done."),
     ])
     .await;

@@ -227,3 +227,25 @@ pub fn shipped_agent_files() -> Vec<PathBuf> {
     }
     files
 }
+
+/// A turn that edits `a.txt` with the write tool, `f.txt` with a shell
+/// command, and creates `new.txt` (the review tests' turn).
+pub fn three_changes() -> model_server::Scripted {
+    model_server::Protocol::OpenAi.tool_calls(&[
+        (
+            "c1",
+            "write",
+            serde_json::json!({"command": "create", "path": "a.txt", "content": "changed a\n"}),
+        ),
+        (
+            "c2",
+            "shell",
+            serde_json::json!({"command": "echo x > f.txt"}),
+        ),
+        (
+            "c3",
+            "write",
+            serde_json::json!({"command": "create", "path": "new.txt", "content": "new\n"}),
+        ),
+    ])
+}
