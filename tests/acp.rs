@@ -247,23 +247,11 @@ async fn a_goal_through_acp_ends_met() {
         r#"{"name": "bot", "tools": ["read", "write", "shell"], "allowedTools": ["read", "write"],
             "toolsSettings": {"shell": {"allowedCommands": ["test -f done.txt"]}}}"#,
     );
-    let server = ModelServer::start(vec![
-        Protocol::OpenAi.text("Plan: create done.txt."),
-        Protocol::OpenAi.tool_calls(&[(
-            "w",
-            "write",
-            json!({"command": "create", "path": "done.txt", "content": "done\n"}),
-        )]),
-        Protocol::OpenAi.text("Created done.txt."),
-    ])
-    .await;
+    let server = ModelServer::start(support::done_goal_turns()).await;
     let mut client = Client::start(&env, &server);
     client.initialize();
     let session = client.new_session(&env);
-    let id = client.prompt(
-        &session,
-        "/goal --max 2 --check 'test -f done.txt' create done.txt",
-    );
+    let id = client.prompt(&session, support::DONE_GOAL);
     let (response, updates) = client.until(id, |r| panic!("nothing to ask: {r}"));
     assert_eq!(
         response["result"]["_meta"]["agent"]["goal"]["status"], "met",
@@ -293,7 +281,7 @@ async fn the_sdk_client_from_npm_drives_a_session_and_loads_it_again() {
         r#"{"name": "goalbot", "tools": ["write", "shell"], "allowedTools": ["write"],
             "toolsSettings": {"shell": {"allowedCommands": ["test -f done.txt", "sleep 30"]}}}"#,
     );
-    let server = ModelServer::start(vec![
+    let mut script = vec![
         Protocol::OpenAi.text("Hello from the agent."),
         Protocol::OpenAi.tool_calls(&[
             (
@@ -305,17 +293,13 @@ async fn the_sdk_client_from_npm_drives_a_session_and_loads_it_again() {
             ("c3", "shell", json!({"command": "rm a.txt"})),
         ]),
         Protocol::OpenAi.text("Wrote a.txt."),
-        Protocol::OpenAi.text("Plan: create done.txt."),
-        Protocol::OpenAi.tool_calls(&[(
-            "w",
-            "write",
-            json!({"command": "create", "path": "done.txt", "content": "done\n"}),
-        )]),
-        Protocol::OpenAi.text("Created done.txt."),
+    ];
+    script.extend(support::done_goal_turns());
+    script.extend([
         Protocol::OpenAi.tool_calls(&[("s", "shell", json!({"command": "sleep 30"}))]),
         Protocol::OpenAi.text("Stopped."),
-    ])
-    .await;
+    ]);
+    let server = ModelServer::start(script).await;
     let mut node = std::process::Command::new("node");
     node.arg(support::repo().join("tests/acp/client.mjs"))
         .arg(sdk())

@@ -93,12 +93,7 @@ async fn a_met_goal_writes_the_summary_and_the_artifacts_and_exits_0() {
         Protocol::OpenAi.text("Created done.txt."),
     ])
     .await;
-    let (code, summary) = run_action(
-        &env,
-        &server,
-        "/goal --max 2 --check 'test -f done.txt' create done.txt",
-    )
-    .await;
+    let (code, summary) = run_action(&env, &server, support::DONE_GOAL).await;
     assert_eq!(code, 0, "{summary}");
     assert!(summary.contains("## agent: goal met"), "{summary}");
     assert!(summary.contains("| iterations | 1 of 2 |"), "{summary}");
@@ -198,22 +193,8 @@ async fn after_a_met_goal_the_pull_request_step_pushes_a_branch_and_calls_gh() {
     )
     .unwrap();
     std::fs::set_permissions(&gh, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let server = ModelServer::start(vec![
-        Protocol::OpenAi.text("Plan: create done.txt."),
-        Protocol::OpenAi.tool_calls(&[(
-            "w",
-            "write",
-            json!({"command": "create", "path": "done.txt", "content": "done\n"}),
-        )]),
-        Protocol::OpenAi.text("Created done.txt."),
-    ])
-    .await;
-    let (code, _) = run_action(
-        &env,
-        &server,
-        "/goal --max 2 --check 'test -f done.txt' create done.txt",
-    )
-    .await;
+    let server = ModelServer::start(support::done_goal_turns()).await;
+    let (code, _) = run_action(&env, &server, support::DONE_GOAL).await;
     assert_eq!(code, 0);
     let path = format!(
         "{}:{}",

@@ -249,3 +249,20 @@ pub fn three_changes() -> model_server::Scripted {
         ),
     ])
 }
+
+/// A goal the model meets in one iteration by creating `done.txt`.
+pub const DONE_GOAL: &str = "/goal --max 2 --check 'test -f done.txt' create done.txt";
+
+/// The model's turns for [`DONE_GOAL`]: a plan, the write, its answer.
+pub fn done_goal_turns() -> Vec<model_server::Scripted> {
+    use model_server::Protocol;
+    vec![
+        Protocol::OpenAi.text("Plan: create done.txt."),
+        Protocol::OpenAi.tool_calls(&[(
+            "w",
+            "write",
+            serde_json::json!({"command": "create", "path": "done.txt", "content": "done\n"}),
+        )]),
+        Protocol::OpenAi.text("Created done.txt."),
+    ]
+}
