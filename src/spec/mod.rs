@@ -294,18 +294,18 @@ async fn approve_tasks(
             spec.name
         ));
     }
-    let text = spec.read(Stage::Tasks)?;
-    if tasks::parse(&text).is_empty() {
+    let all = tasks::parse(&spec.read(Stage::Tasks)?);
+    if all.is_empty() {
         return Err(format!(
             "{} has no task (`- [ ] 1. Title`): edit it, then `/spec approve {}`",
             spec.shown(Stage::Tasks, &workspace),
             spec.name
         ));
     }
-    run::red_first(session, &tasks::parse(&text), emit).await?;
+    run::red_first(session, &all, emit).await?;
     state.approve(Stage::Tasks.name());
     state.save(&spec.dir)?;
-    let open = tasks::parse(&text)
+    let open = all
         .iter()
         .filter(|t| t.runnable() && !t.done && !t.optional)
         .count();

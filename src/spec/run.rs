@@ -181,18 +181,12 @@ async fn earlier_checks(
     task: &Task,
     emit: &mut Emit<'_>,
 ) -> Vec<CheckResult> {
-    let mut commands: Vec<String> = Vec::new();
-    for earlier in all
+    let earlier = all
         .iter()
         .take_while(|t| t.id != task.id)
-        .filter(|t| t.done)
-    {
-        for check in &earlier.checks {
-            if !commands.contains(check) && !task.checks.contains(check) {
-                commands.push(check.clone());
-            }
-        }
-    }
+        .filter(|t| t.done);
+    let mut commands = distinct_checks(earlier);
+    commands.retain(|check| !task.checks.contains(check));
     match checks::approve(session, &commands) {
         Ok(approved) => checks::run_all(session, &approved, emit).await,
         Err(refused) => refused
@@ -205,6 +199,17 @@ async fn earlier_checks(
             })
             .collect(),
     }
+}
+
+/// The checks of `tasks`, each command once, in order.
+fn distinct_checks<'a>(tasks: impl Iterator<Item = &'a Task>) -> Vec<String> {
+    let mut commands: Vec<String> = Vec::new();
+    for check in tasks.flat_map(|t| &t.checks) {
+        if !commands.contains(check) {
+            commands.push(check.clone());
+        }
+    }
+    commands
 }
 
 /// The checks of the goal's last round (its baseline when no iteration ran).
@@ -241,14 +246,7 @@ pub async fn red_first(
     emit: &mut Emit<'_>,
 ) -> Result<(), String> {
     let open: Vec<&Task> = all.iter().filter(|t| t.runnable() && !t.done).collect();
-    let mut commands: Vec<String> = Vec::new();
-    for task in &open {
-        for check in &task.checks {
-            if !commands.contains(check) {
-                commands.push(check.clone());
-            }
-        }
-    }
+    let commands = distinct_checks(open.iter().copied());
     let approved = checks::approve(session, &commands).map_err(|refused| {
         refused
             .iter()
