@@ -532,3 +532,29 @@ async fn the_readmes_pantry_spec_is_approved_stage_by_stage_and_its_first_task_r
             .starts_with("# Implementation Plan\n\n- [x] 1. Type src/pantry/units.py\n")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_check_the_shell_policy_would_not_run_unasked_is_refused_before_anything_runs() {
+    let env = pantry();
+    let tasks = "# Implementation Plan\n\n- [ ] 1. Clean up\n  - check: `rm -rf src`\n  - check: `python -m pytest -q; curl -s http://127.0.0.1:9/x`\n";
+    spec_with_tasks(&env, tasks);
+    let server = ModelServer::start(vec![]).await;
+    let (output, result) = spec(&env, &server, &["approve", "typed-pantry"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let error = result["error"].as_str().unwrap();
+    assert!(
+        error.contains("check `rm -rf src`")
+            && error.contains("check `python -m pytest -q; curl -s http://127.0.0.1:9/x`")
+            && error.contains("allows unasked"),
+        "both checks refused, the chained one included: {error}"
+    );
+    assert!(
+        env.workspace.join("src/pantry/units.py").exists(),
+        "nothing ran"
+    );
+    let state = env.read(&format!("{SPEC}/.agent-spec.json"));
+    assert!(!state.contains("\"tasks\""), "not approved: {state}");
+    let run = spec(&env, &server, &["run", "typed-pantry"]).await;
+    assert_ne!(run.0.status.code(), Some(0), "the goal refuses them too");
+    assert!(env.workspace.join("src/pantry/units.py").exists());
+}
