@@ -303,8 +303,8 @@ fn pending(
     let mut files = Vec::new();
     for change in store.file_changes(&before, &after)? {
         let status = match (
-            store.content_at(&before, &change.path)?.is_some(),
-            store.content_at(&after, &change.path)?.is_some(),
+            store.has_file_at(&before, &change.path)?,
+            store.has_file_at(&after, &change.path)?,
         ) {
             (false, _) => "added",
             (true, false) => "deleted",

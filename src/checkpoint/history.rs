@@ -110,6 +110,15 @@ impl CheckpointStore {
         }
     }
 
+    /// Whether checkpoint `tag` has a file (or symlink) at `path`, found
+    /// in its tree without reading the content.
+    pub fn has_file_at(&self, tag: &str, path: &Path) -> Result<bool> {
+        let tree = self.find(tag)?.tree()?;
+        Ok(tree
+            .get_path(path)
+            .is_ok_and(|entry| entry.kind() == Some(git2::ObjectType::Blob)))
+    }
+
     /// The newest checkpoint's tag.
     pub fn latest(&self) -> Result<Option<String>> {
         Ok(self.head()?.map(|commit| {
