@@ -138,8 +138,14 @@ fn agent_command(env: &Env, server: &ModelServer) -> String {
     )
 }
 
+/// Whether tmux is missing: the test is then skipped, saying so, except
+/// under `CI=true`, where it fails (`.ci/run` installs tmux).
 fn tmux_missing() -> bool {
     let missing = Command::new("tmux").arg("-V").output().is_err();
+    assert!(
+        !missing || std::env::var("CI").map_or(true, |v| v != "true"),
+        "CI=true and tmux is missing; .ci/run installs it"
+    );
     if missing {
         println!("skipped: tmux is not installed");
     }
