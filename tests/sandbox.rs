@@ -20,6 +20,7 @@ use std::time::Duration;
 use agent::config::validate_text;
 use agent::policy::paths::Roots;
 use agent::policy::{Decision, Mode, Policy, ToolCall, Trust};
+use agent::sandbox::egress::{Destination, EgressProxy, Enforcement};
 use agent::sandbox::{Layers, Sandbox, layer};
 use agent::tools::{self, ToolContext, ToolOutput};
 use serde_json::{Value, json};
@@ -130,6 +131,11 @@ impl Fixture {
     /// Runs `command` through the policy (it must be allowed unattended)
     /// and the real shell tool.
     fn run(&self, command: &str) -> ToolOutput {
+        self.run_in(&self.context, command)
+    }
+
+    /// [`Fixture::run`] with another tool context.
+    fn run_in(&self, context: &ToolContext, command: &str) -> ToolOutput {
         let call = ToolCall {
             tool: "shell".into(),
             input: json!({ "command": command }),
@@ -141,7 +147,7 @@ impl Fixture {
             Decision::Allow { approval, .. } => approval,
             other => panic!("the policy refused {command}: {}", other.to_json()),
         };
-        tools::run(&call, &approval, &self.context)
+        tools::run(&call, &approval, context)
     }
 
     /// Runs the Python script `code` as a one-liner the policy allows.
@@ -464,6 +470,73 @@ fn the_network_setting_lets_commands_out() {
     let mut received = String::new();
     stream.read_to_string(&mut received).unwrap();
     assert_eq!(received, "hi", "{}", output.text);
+}
+
+/// A server on the host's loopback that answers every request with
+/// `from NAME`; its port.
+fn http_server(name: &'static str) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut head = [0u8; 4096];
+            let _ = stream.read(&mut head);
+            let body = format!("from {name}");
+            let response = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = std::io::Write::write_all(&mut stream, response.as_bytes());
+        }
+    });
+    port
+}
+
+#[test]
+fn egress_reaches_the_named_host_through_the_proxy_and_nothing_else() {
+    let (named, other) = (http_server("named"), http_server("other"));
+    let script = format!(
+        "import socket, urllib.request\n\
+         def get(port):\n\
+         \x20   try:\n\
+         \x20       return urllib.request.urlopen(f'http://127.0.0.1:{{port}}/', timeout=10).read().decode()\n\
+         \x20   except Exception as e:\n\
+         \x20       return 'refused ' + str(getattr(e, 'code', e))\n\
+         print('proxy named:', get({named}))\n\
+         print('proxy other:', get({other}))\n\
+         for label, port in (('named', {named}), ('other', {other})):\n\
+         \x20   try:\n\
+         \x20       socket.create_connection(('127.0.0.1', port), timeout=2)\n\
+         \x20       print('direct', label, 'connected')\n\
+         \x20   except OSError:\n\
+         \x20       print('direct', label, 'blocked')\n"
+    );
+    for mode in MODES {
+        let Some(fx) = Fixture::new(mode) else {
+            continue;
+        };
+        let proxy = EgressProxy::start(vec![Destination::exact("127.0.0.1", named)]).unwrap();
+        let mut context = fx.context.clone();
+        let (sandbox, enforcement) = context.sandbox.clone().through(&proxy);
+        context.sandbox = sandbox;
+        let output = fx.run_in(&context, &python_one_liner(&script)).text;
+        assert!(
+            output.contains("proxy named: from named"),
+            "{mode}: {output}"
+        );
+        assert!(
+            output.contains("proxy other: refused 403"),
+            "{mode}: {output}"
+        );
+        assert_eq!(proxy.refused(), [format!("127.0.0.1:{other}")], "{mode}");
+        if fx.guarantees(&[layer::NETWORK]) {
+            assert_eq!(enforcement, Enforcement::Kernel, "{mode}");
+            assert!(output.contains("direct named blocked"), "{mode}: {output}");
+            assert!(output.contains("direct other blocked"), "{mode}: {output}");
+        } else {
+            assert_eq!(enforcement, Enforcement::ProxyVariables, "{mode}");
+        }
+    }
 }
 
 #[test]

@@ -108,9 +108,18 @@ fn s3api(operation: &str, parameters: Value) -> Value {
            "region": "us-east-1", "label": operation})
 }
 
-/// Runs `calls` one per step, headless and unattended, and returns what
-/// the model was told of each.
+/// Runs `calls` one per step, headless and unattended, with the AWS
+/// variables for `moto`, and returns what the model was told of each.
 async fn run(env: &Env, moto: &Moto, calls: Vec<Value>) -> Vec<(String, bool)> {
+    run_with(env, aws_env(moto).to_vec(), calls).await
+}
+
+/// [`run`] with the AWS variables `vars`.
+async fn run_with(
+    env: &Env,
+    vars: Vec<(&'static str, String)>,
+    calls: Vec<Value>,
+) -> Vec<(String, bool)> {
     let count = calls.len();
     let mut script: Vec<_> = calls
         .into_iter()
@@ -130,7 +139,7 @@ async fn run(env: &Env, moto: &Moto, calls: Vec<Value>) -> Vec<(String, bool)> {
         ])
         .arg("use aws")
         .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
-        .envs(aws_env(moto))
+        .envs(vars)
         .stdin(Stdio::null());
     let output = tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
@@ -258,4 +267,39 @@ async fn a_download_outside_the_write_fence_does_not_land() {
         "the sandbox kept the CLI's write out of the home folder: {:?}",
         results[3]
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_reaches_no_host_but_the_services_endpoint() {
+    if !aws_tools_available() {
+        return;
+    }
+    let moto = start_moto();
+    let env = Env::new();
+    agent(&env, json!({"allowedServices": ["s3api"]}));
+    let config = env.home.join("aws-config");
+    std::fs::write(&config, format!("[default]\nendpoint_url = {}\n", moto.url)).unwrap();
+    let mut vars: Vec<_> = aws_env(&moto)
+        .into_iter()
+        .filter(|(name, _)| *name != "AWS_ENDPOINT_URL")
+        .collect();
+    vars.push(("AWS_CONFIG_FILE", config.display().to_string()));
+    let results = run_with(
+        &env,
+        vars,
+        vec![s3api(
+            "create-bucket",
+            json!({"bucket": "through-the-config-file"}),
+        )],
+    )
+    .await;
+    let moto_address = moto.url.trim_start_matches("http://");
+    assert!(
+        results[0]
+            .0
+            .contains(&format!("the network to {moto_address} was refused")),
+        "{:?}",
+        results[0]
+    );
+    assert!(!buckets(&env, &moto).contains("through-the-config-file"));
 }

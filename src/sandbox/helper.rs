@@ -11,20 +11,24 @@
 //!
 //! Order: `no_new_privs`; user and mount namespaces; read-only binds over
 //! protected paths and empty mounts over hidden ones; a private
-//! `/dev/shm`; network and PID namespaces; fork (the command's side mounts
+//! `/dev/shm`; network namespace (and the egress forwarder, see
+//! [`egress`](super::egress)); PID namespace; fork (the command's side mounts
 //! its own `/proc`); capabilities dropped; Landlock; seccomp; `exec`.
 //! With `"required"` any layer that fails stops the helper (exit code
 //! 125); with `"auto"` it is left out.
 
 use std::ffi::{CString, OsString};
 use std::io::Read;
+use std::net::{Ipv4Addr, TcpListener};
 use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork};
 
+use super::egress::{self, NAMESPACE_PORT};
 use super::linux::{self, LandlockRules};
+use super::prepare::EgressPlan;
 use super::{Layer, Layers, Plan, layer};
 use super::{SandboxError, fail};
 
@@ -81,6 +85,9 @@ fn run(args: Vec<OsString>) -> Result<u8, SandboxError> {
         } else {
             setup.layer(layer::NETWORK, linux::enter_network_namespace)?
         };
+        if let (true, Some(egress)) = (network_namespace, &plan.egress) {
+            setup.step(start_forwarder(egress), "cannot reach the egress proxy:")?;
+        }
         pid_namespace = setup.layer(layer::PID, linux::enter_pid_namespace)?;
     } else {
         setup.skip(layer::NETWORK, "needs user namespaces");
@@ -178,6 +185,48 @@ impl Setup {
             }
         }
     }
+}
+
+/// Starts the egress forwarder: a process of its own inside the network
+/// namespace (but outside the PID namespace still to come) that passes
+/// connections on the namespace's proxy port to the proxy's socket, and
+/// dies with this process or the command it becomes.
+fn start_forwarder(egress: &EgressPlan) -> Result<(), SandboxError> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, NAMESPACE_PORT))
+        .map_err(|e| SandboxError(format!("listening on port {NAMESPACE_PORT}: {e}")))?;
+    let parent = nix::unistd::getpid();
+    // SAFETY: this process is single-threaded (the helper starts no
+    // thread), so the child may do anything after fork.
+    match unsafe { fork() } {
+        Err(e) => fail(format!("fork: {e}")),
+        Ok(ForkResult::Parent { .. }) => Ok(()),
+        Ok(ForkResult::Child) => {
+            // SAFETY: integers only.
+            unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
+            if nix::unistd::getppid() != parent {
+                std::process::exit(0);
+            }
+            let _ = stdout_and_stderr_to_dev_null();
+            let _ = linux::drop_capabilities();
+            egress::forward(listener, &egress.socket, &egress.secret)
+        }
+    }
+}
+
+/// Points standard output and error at `/dev/null`, so that a process
+/// that outlives the command a moment does not hold its output open.
+fn stdout_and_stderr_to_dev_null() -> Result<(), SandboxError> {
+    let null = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| SandboxError(format!("/dev/null: {e}")))?;
+    for target in [1, 2] {
+        // SAFETY: dup2 onto a standard descriptor with one we own.
+        if unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), target) } < 0 {
+            return fail(format!("dup2: {}", std::io::Error::last_os_error()));
+        }
+    }
+    Ok(())
 }
 
 /// Replaces standard input (the plan, now read) with `/dev/null`.

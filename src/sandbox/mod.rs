@@ -22,6 +22,7 @@
 //! Elsewhere (macOS, …) there is no kernel layer: commands are judged by
 //! the policy, and [`fence::Fence::audit`] checks what they changed.
 
+pub mod egress;
 pub mod fence;
 #[cfg(target_os = "linux")]
 pub mod helper;
@@ -38,6 +39,7 @@ use crate::config::error::JsonPath;
 pub use crate::config::model::SandboxMode;
 use crate::config::{AgentConfig, AgentSource, Origin, Rule};
 use crate::policy::paths::Roots;
+use egress::{EgressProxy, Enforcement};
 use fence::Fence;
 use layers::describe;
 pub use layers::{Layer, Layers, layer};
@@ -103,8 +105,19 @@ pub struct Sandbox {
     write_denied: Vec<Rule<String>>,
     read_denied: Vec<Rule<String>>,
     hidden: Vec<PathBuf>,
+    /// Where the network goes when only some hosts may be reached.
+    egress: Option<Egress>,
     helper: PathBuf,
     layers: Arc<OnceLock<Layers>>,
+}
+
+/// The two ways to reach an [`EgressProxy`]: its Unix socket, from inside
+/// a network namespace, and its loopback port, from outside one.
+#[derive(Debug, Clone)]
+struct Egress {
+    socket: PathBuf,
+    secret: String,
+    tcp_port: u16,
 }
 
 impl Sandbox {
@@ -135,6 +148,7 @@ impl Sandbox {
             write_denied: settings.write.denied.clone(),
             read_denied: settings.read.denied.clone(),
             hidden: always_hidden(),
+            egress: None,
             helper: own_binary(),
             layers: Arc::default(),
         }
@@ -156,12 +170,35 @@ impl Sandbox {
         self
     }
 
-    /// This sandbox with the network open, for the one tool whose program
-    /// must reach a remote service (`use_aws`): the files it may write and
-    /// read stay fenced as for any command.
-    pub fn networked(mut self) -> Sandbox {
-        self.network = true;
-        self
+    /// This sandbox with the network only through `proxy`, for a tool
+    /// whose program must reach one remote service (`use_aws`): the files
+    /// it may write and read stay fenced as for any command, and the
+    /// program is pointed at the proxy, which admits only the service's
+    /// hosts. Returns how that is enforced here (see [`egress`]).
+    pub fn through(mut self, proxy: &EgressProxy) -> (Sandbox, Enforcement) {
+        self.network = false;
+        self.egress = Some(Egress {
+            socket: proxy.socket().to_path_buf(),
+            secret: proxy.secret().to_string(),
+            tcp_port: proxy.tcp_port(),
+        });
+        let enforcement = if self.network_namespace_available() {
+            Enforcement::Kernel
+        } else {
+            Enforcement::ProxyVariables
+        };
+        (self, enforcement)
+    }
+
+    /// Whether commands will run in a network namespace of their own.
+    fn network_namespace_available(&self) -> bool {
+        let unsandboxed = self.mode == SandboxMode::Off || !cfg!(target_os = "linux");
+        !unsandboxed
+            && !self
+                .layers()
+                .missing(false)
+                .iter()
+                .any(|l| l.name == layer::NETWORK)
     }
 
     /// No sandbox: commands run as they are (for tests of the shell tool's
@@ -175,6 +212,7 @@ impl Sandbox {
             write_denied: Vec::new(),
             read_denied: Vec::new(),
             hidden: Vec::new(),
+            egress: None,
             helper: own_binary(),
             layers: Arc::default(),
         }

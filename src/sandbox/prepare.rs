@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use super::egress::NAMESPACE_PORT;
 use super::fence::{self, Fence, Found};
 use super::{HELPER_SUBCOMMAND, Sandbox, SandboxMode, describe};
 use super::{SandboxError, fail};
@@ -32,6 +33,18 @@ pub(crate) struct Plan {
     pub protect: Vec<PathBuf>,
     /// Existing paths the command may not read.
     pub hide: Vec<PathBuf>,
+    /// The egress proxy's Unix socket and secret, when the command may
+    /// reach some hosts through it: the helper forwards the namespace's
+    /// `127.0.0.1:`[`NAMESPACE_PORT`] there.
+    pub egress: Option<EgressPlan>,
+}
+
+/// Where the helper's forwarder reaches the egress proxy, and the secret
+/// it opens each connection with (the command never sees the plan).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct EgressPlan {
+    pub socket: PathBuf,
+    pub secret: String,
 }
 
 impl Sandbox {
@@ -48,6 +61,10 @@ impl Sandbox {
         let unsandboxed = self.mode == SandboxMode::Off
             || (self.mode == SandboxMode::Auto && !cfg!(target_os = "linux"));
         if unsandboxed {
+            let env = match &self.egress {
+                Some(egress) => with_proxy(env, egress.tcp_port),
+                None => env,
+            };
             let mut plain = Command::new("bash");
             plain
                 .arg("-c")
@@ -88,13 +105,26 @@ impl Sandbox {
         protect.extend(fence.denied_inside(&self.write_denied));
         let mut writable = folders.clone();
         writable.push(temp.path.clone());
+        let (network, egress, env) = match &self.egress {
+            None => (self.network, None, env),
+            Some(egress) if self.network_namespace_available() => (
+                false,
+                Some(EgressPlan {
+                    socket: egress.socket.clone(),
+                    secret: egress.secret.clone(),
+                }),
+                with_proxy(env, NAMESPACE_PORT),
+            ),
+            Some(egress) => (true, None, with_proxy(env, egress.tcp_port)),
+        };
         let plan = Plan {
             required: self.mode == SandboxMode::Required,
-            network: self.network,
+            network,
             probe: false,
             writable,
             protect,
             hide: self.hidden_paths(roots),
+            egress,
         };
         let mut sandboxed = Command::new(&self.helper);
         sandboxed
@@ -157,6 +187,33 @@ impl Sandbox {
         hidden.dedup();
         hidden
     }
+}
+
+/// The variables that point programs at a proxy, and that exempt hosts
+/// from it.
+const PROXY_VARIABLES: [&str; 8] = [
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
+/// `env` with every request sent to the egress proxy on the loopback's
+/// `port`, and no host exempt from it.
+fn with_proxy(env: Vec<(OsString, OsString)>, port: u16) -> Vec<(OsString, OsString)> {
+    let mut env: Vec<_> = env
+        .into_iter()
+        .filter(|(name, _)| !PROXY_VARIABLES.iter().any(|p| name == p))
+        .collect();
+    let address = format!("http://127.0.0.1:{port}");
+    for name in &PROXY_VARIABLES[..4] {
+        env.push((name.into(), address.clone().into()));
+    }
+    env
 }
 
 /// Names whose values the sandbox sets itself.
