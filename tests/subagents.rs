@@ -14,7 +14,7 @@ const AI: Protocol = Protocol::OpenAi;
 
 /// The parent `bot`: read, write, a shell that may never `rm`, and
 /// sub-agents `writer`, `reader`, `sneaky`, `cleaner`, `sleeper` (and
-/// `hooked` and `noter`, which their tests write), trusted.
+/// `hooked`, `noter` and `nester`, which their tests write), trusted.
 fn env() -> Env {
     let env = Env::new();
     env.write(
@@ -26,7 +26,7 @@ fn env() -> Env {
             "toolsSettings": {
                 "shell": {"allowedCommands": ["ls.*", "sleep 32.3"], "deniedCommands": ["rm .*"]},
                 "subagent": {"availableAgents": ["writer", "reader", "sneaky", "cleaner", "sleeper",
-                                                 "hooked", "noter"],
+                                                 "hooked", "noter", "nester"],
                              "trustedAgents": ["*"]}
             }
         })
@@ -913,6 +913,13 @@ async fn a_worktree_childs_changes_are_checkpointed_under_its_parents_call() {
         checkpoint_tags(&env, &["expand", "2"]),
         ["2.1.1", "2.1.2", "2.1"]
     );
+    let rows = env
+        .agent()
+        .args(["checkpoint", "expand", "2.1"])
+        .output()
+        .unwrap();
+    let rows = String::from_utf8_lossy(&rows.stdout);
+    assert!(rows.contains("child p1/task-2: write"), "{rows}");
     let restored = env
         .agent()
         .args(["checkpoint", "restore", "2.1.1", "--hard"])
@@ -1040,5 +1047,93 @@ async fn a_childs_mcp_tool_its_parent_lacks_is_refused() {
         reasons
             .contains("parent agent `bot`: `@notes/write_note` is not one of this agent's `tools`"),
         "{reasons}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn headless_json_lists_the_children_with_their_outcome() {
+    let env = env();
+    let tasks = [("writer", "CHILD-A write a.txt")];
+    let calls = [("CHILD-A", "write", write("a.txt", "from a\n"))];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    let output = env
+        .chat_headless(
+            &server.url,
+            &["--output-format", "json", "LEAD: split the job"],
+        )
+        .await;
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let result: Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let child = &result["children"][0];
+    assert_eq!(child["child"], "p1/task-1", "{result}");
+    assert_eq!(child["status"], "completed", "{result}");
+    assert_eq!(child["changed_files"], json!(["a.txt"]), "{result}");
+}
+
+/// A child may run children of its own, whose changes are checkpointed
+/// one level further down (`N.M.k.j`), but not below the depth limit.
+#[tokio::test(flavor = "multi_thread")]
+async fn grandchildren_run_checkpointed_under_their_parents_and_no_deeper_than_the_limit() {
+    let env = env();
+    env.write(
+        ".kiro/agents/nester.json",
+        &json!({
+            "name": "nester",
+            "tools": ["write", "subagent"],
+            "allowedTools": ["write"],
+            "toolsSettings": {"subagent": {"availableAgents": ["writer", "nester"],
+                                           "trustedAgents": ["*"]}}
+        })
+        .to_string(),
+    );
+    let server = ModelServer::start(vec![
+        AI.tool_calls(&[(
+            "p1",
+            "use_subagent",
+            invoke(&[("nester", "CHILD-N split again")]),
+        )])
+        .when("LEAD"),
+        AI.tool_calls(&[(
+            "n1",
+            "use_subagent",
+            invoke(&[
+                ("writer", "GRAND-W write g.txt"),
+                ("nester", "GRAND-N go deeper"),
+            ]),
+        )])
+        .when("CHILD-N"),
+        AI.tool_calls(&[("w1", "write", write("g.txt", "grandchild\n"))])
+            .when("GRAND-W"),
+        AI.text("GRAND-W finished").when("GRAND-W"),
+        AI.tool_calls(&[(
+            "g1",
+            "use_subagent",
+            invoke(&[("writer", "GREAT-W write x.txt")]),
+        )])
+        .when("GRAND-N"),
+        AI.text("GRAND-N finished").when("GRAND-N"),
+        AI.tool_calls(&[("x1", "write", write("x.txt", "too deep\n"))])
+            .when("GREAT-W"),
+        AI.text("GREAT-W finished").when("GREAT-W"),
+        AI.text("CHILD-N finished").when("CHILD-N"),
+        AI.text("all done").when("LEAD"),
+    ])
+    .await;
+    run(&env, &server).await;
+    assert_eq!(env.read("g.txt"), "grandchild\n");
+    assert!(!env.workspace.join("x.txt").exists());
+    let refused = server
+        .requests()
+        .iter()
+        .any(|r| r.body.to_string().contains("would run at depth 3"));
+    assert!(
+        refused,
+        "the third level is refused and the grandchild is told"
+    );
+    assert_eq!(
+        checkpoint_tags(&env, &["expand", "2"]),
+        ["2.1.1.1", "2.1.1", "2.1"]
     );
 }

@@ -53,8 +53,8 @@ pub(super) struct Scope {
     /// parent's writes that bring their worktrees' changes back (they
     /// take turns: writers in the workspace run one at a time).
     pub(super) taken: Arc<AtomicU32>,
-    /// The child whose calls these are, named in the checkpoints'
-    /// descriptions (`None`: the parent's own calls).
+    /// The child whose calls (or changes brought back) these are, named
+    /// in the checkpoints' descriptions (`None`: the parent's own calls).
     pub(super) child: Option<String>,
 }
 

@@ -210,6 +210,9 @@ impl Session {
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let changes = std::mem::take(&mut report.changes);
+            // The writes' checkpoints name the child they bring back.
+            let scope = self.call_scope.clone();
+            self.call_scope = scope.as_ref().map(|s| s.for_child(&report.child));
             for (n, change) in changes.into_iter().enumerate() {
                 let id = format!("{}/apply-{}", report.child, n + 1);
                 if let Some(why) = self.apply_one(id, &change, emit).await {
@@ -218,6 +221,7 @@ impl Session {
                         .push(json!({"path": change.path, "why": why}));
                 }
             }
+            self.call_scope = scope;
         })
     }
 
