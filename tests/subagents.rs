@@ -822,16 +822,18 @@ fn json_lines(path: &std::path::Path) -> Vec<Value> {
         .collect()
 }
 
+/// What `agent checkpoint ARGS` printed; it must succeed.
+fn checkpoint(env: &Env, args: &[&str]) -> String {
+    let output = env.agent().arg("checkpoint").args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    stdout
+}
+
 /// The first column of `agent checkpoint ARGS`'s rows.
 fn checkpoint_tags(env: &Env, args: &[&str]) -> Vec<String> {
-    let output = env.agent().arg("checkpoint").args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+    checkpoint(env, args)
         .lines()
         .filter_map(|l| l.split_whitespace().next())
         .map(str::to_string)
@@ -881,16 +883,7 @@ async fn a_childs_calls_are_checkpointed_under_its_parents_call() {
         assert_eq!(record["child"], "p1/task-1", "every record names the child");
     }
 
-    let restored = env
-        .agent()
-        .args(["checkpoint", "restore", "2.1.1"])
-        .output()
-        .unwrap();
-    assert!(
-        restored.status.success(),
-        "{}",
-        String::from_utf8_lossy(&restored.stderr)
-    );
+    checkpoint(&env, &["restore", "2.1.1"]);
     assert_eq!(env.read("one.txt"), "one\n", "the first write stays");
     assert_eq!(env.read("two.txt"), "before\n", "the second is undone");
 }
@@ -913,19 +906,9 @@ async fn a_worktree_childs_changes_are_checkpointed_under_its_parents_call() {
         checkpoint_tags(&env, &["expand", "2"]),
         ["2.1.1", "2.1.2", "2.1"]
     );
-    let rows = env
-        .agent()
-        .args(["checkpoint", "expand", "2.1"])
-        .output()
-        .unwrap();
-    let rows = String::from_utf8_lossy(&rows.stdout);
+    let rows = checkpoint(&env, &["expand", "2.1"]);
     assert!(rows.contains("child p1/task-2: write"), "{rows}");
-    let restored = env
-        .agent()
-        .args(["checkpoint", "restore", "2.1.1", "--hard"])
-        .output()
-        .unwrap();
-    assert!(restored.status.success());
+    checkpoint(&env, &["restore", "2.1.1", "--hard"]);
     assert_eq!(env.read("a.txt"), "from a\n");
     assert!(
         !env.workspace.join("b.txt").exists(),
