@@ -900,8 +900,24 @@ async fn a_worktree_childs_changes_are_checkpointed_under_its_parents_call() {
         ("CHILD-B", "write", write("b.txt", "from b\n")),
     ];
     let server = ModelServer::start(script(&tasks, &calls)).await;
-    run(&env, &server).await;
+    let log = env.home.join("audit.jsonl");
+    run_with(&env, &server, &["--audit-log", log.to_str().unwrap()]).await;
     assert_eq!(env.read("b.txt"), "from b\n");
+    let writes: Vec<Value> = json_lines(&log)
+        .into_iter()
+        .filter(|r| r["tool"] == "write")
+        .collect();
+    assert_eq!(
+        writes.len(),
+        4,
+        "each child's write, and the parent's bringing it back"
+    );
+    for record in &writes {
+        assert!(
+            record["child"].is_string(),
+            "every record names its child: {record}"
+        );
+    }
     assert_eq!(
         checkpoint_tags(&env, &["expand", "2"]),
         ["2.1.1", "2.1.2", "2.1"]

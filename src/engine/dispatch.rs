@@ -554,6 +554,7 @@ impl Session {
             is_error: output.is_error,
             exit_code: output.exit_code,
             output: &output.text,
+            for_child: self.call_scope.as_ref().and_then(|s| s.child.as_deref()),
         };
         if let Err(e) = log.record(&record) {
             emit(Event::Warning {
