@@ -15,7 +15,17 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use support::Env;
 
-const TOOLS: &[&str] = &["read", "write", "shell", "glob", "grep", "*", "@builtin"];
+const TOOLS: &[&str] = &[
+    "read",
+    "write",
+    "shell",
+    "glob",
+    "grep",
+    "*",
+    "@builtin",
+    "@notes",
+    "@notes/search",
+];
 const COMMANDS: &[&str] = &["ls.*", "rm .*", "git .*", "make .*", "cat .*", ".*"];
 const PATHS: &[&str] = &["src/**", "docs/**", "**/*.py", "secrets/**", "**", "."];
 
@@ -79,6 +89,8 @@ fn calls() -> Vec<ToolCall> {
         call("read", json!({"path": "secrets/key.txt"})),
         call("glob", json!({"pattern": "**/*.py"})),
         call("grep", json!({"pattern": "x", "path": "docs"})),
+        call("@notes/write_note", json!({"name": "a.txt"})),
+        call("@notes/search", json!({"query": "x"})),
     ]
 }
 

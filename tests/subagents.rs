@@ -13,7 +13,8 @@ use support::{Env, stream_events};
 const AI: Protocol = Protocol::OpenAi;
 
 /// The parent `bot`: read, write, a shell that may never `rm`, and
-/// sub-agents `writer`, `reader`, `sneaky` and `cleaner`, trusted.
+/// sub-agents `writer`, `reader`, `sneaky`, `cleaner`, `sleeper` (and
+/// `hooked`, `noter` and `nester`, which their tests write), trusted.
 fn env() -> Env {
     let env = Env::new();
     env.write(
@@ -24,7 +25,8 @@ fn env() -> Env {
             "allowedTools": ["read", "write"],
             "toolsSettings": {
                 "shell": {"allowedCommands": ["ls.*", "sleep 32.3"], "deniedCommands": ["rm .*"]},
-                "subagent": {"availableAgents": ["writer", "reader", "sneaky", "cleaner", "sleeper"],
+                "subagent": {"availableAgents": ["writer", "reader", "sneaky", "cleaner", "sleeper",
+                                                 "hooked", "noter", "nester"],
                              "trustedAgents": ["*"]}
             }
         })
@@ -808,4 +810,329 @@ fn with_delegate(env: &Env) {
     let mut bot: Value = serde_json::from_str(&env.read(".kiro/agents/bot.json")).unwrap();
     bot["tools"].as_array_mut().unwrap().push(json!("delegate"));
     env.write(".kiro/agents/bot.json", &bot.to_string());
+}
+
+/// The JSON lines of the file at `path`.
+fn json_lines(path: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// What `agent checkpoint ARGS` printed; it must succeed.
+fn checkpoint(env: &Env, args: &[&str]) -> String {
+    let output = env.agent().arg("checkpoint").args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    stdout
+}
+
+/// The first column of `agent checkpoint ARGS`'s rows.
+fn checkpoint_tags(env: &Env, args: &[&str]) -> Vec<String> {
+    checkpoint(env, args)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_childs_calls_are_checkpointed_under_its_parents_call() {
+    let env = env();
+    env.write("one.txt", "before\n");
+    env.write("two.txt", "before\n");
+    let tasks = [("writer", "CHILD-A rewrite both files")];
+    let server = ModelServer::start(vec![
+        AI.tool_calls(&[("p1", "use_subagent", invoke(&tasks))])
+            .when("LEAD"),
+        AI.tool_calls(&[("c1", "write", write("one.txt", "one\n"))])
+            .when("CHILD-A"),
+        AI.tool_calls(&[("c2", "write", write("two.txt", "two\n"))])
+            .when("CHILD-A"),
+        AI.text("CHILD-A finished").when("CHILD-A"),
+        AI.text("all done").when("LEAD"),
+    ])
+    .await;
+    let log = env.home.join("audit.jsonl");
+    let (events, _) = run_with(&env, &server, &["--audit-log", log.to_str().unwrap()]).await;
+    assert_eq!(env.read("two.txt"), "two\n");
+    // Turn 1 is the baseline; the parent's turn is 2, its `subagent` call
+    // 2.1, and the child's two writes 2.1.1 and 2.1.2 under it.
+    assert_eq!(
+        checkpoint_tags(&env, &["expand", "2"]),
+        ["2.1.1", "2.1.2", "2.1"]
+    );
+    let child_checkpoints: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "child" && e["event"]["type"] == "checkpoint")
+        .collect();
+    assert_eq!(child_checkpoints.len(), 2, "{events:?}");
+    assert_eq!(child_checkpoints[1]["event"]["tag"], "2.1.2");
+    let description = child_checkpoints[0]["event"]["description"].to_string();
+    assert!(description.contains("child p1/task-1"), "{description}");
+    let writes: Vec<Value> = json_lines(&log)
+        .into_iter()
+        .filter(|r| r["tool"] == "write")
+        .collect();
+    assert_eq!(writes.len(), 2);
+    for record in &writes {
+        assert_eq!(record["child"], "p1/task-1", "every record names the child");
+    }
+
+    checkpoint(&env, &["restore", "2.1.1"]);
+    assert_eq!(env.read("one.txt"), "one\n", "the first write stays");
+    assert_eq!(env.read("two.txt"), "before\n", "the second is undone");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worktree_childs_changes_are_checkpointed_under_its_parents_call() {
+    let env = git_env();
+    let tasks = [
+        ("writer", "CHILD-A write a.txt"),
+        ("writer", "CHILD-B write b.txt"),
+    ];
+    let calls = [
+        ("CHILD-A", "write", write("a.txt", "from a\n")),
+        ("CHILD-B", "write", write("b.txt", "from b\n")),
+    ];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    let log = env.home.join("audit.jsonl");
+    run_with(&env, &server, &["--audit-log", log.to_str().unwrap()]).await;
+    assert_eq!(env.read("b.txt"), "from b\n");
+    let writes: Vec<Value> = json_lines(&log)
+        .into_iter()
+        .filter(|r| r["tool"] == "write")
+        .collect();
+    assert_eq!(
+        writes.len(),
+        4,
+        "each child's write, and the parent's bringing it back"
+    );
+    for record in &writes {
+        assert!(
+            record["child"].is_string(),
+            "every record names its child: {record}"
+        );
+    }
+    assert_eq!(
+        checkpoint_tags(&env, &["expand", "2"]),
+        ["2.1.1", "2.1.2", "2.1"]
+    );
+    let rows = checkpoint(&env, &["expand", "2.1"]);
+    assert!(rows.contains("child p1/task-2: write"), "{rows}");
+    checkpoint(&env, &["restore", "2.1.1", "--hard"]);
+    assert_eq!(env.read("a.txt"), "from a\n");
+    assert!(
+        !env.workspace.join("b.txt").exists(),
+        "the second child's file is undone"
+    );
+}
+
+/// `hooked`: `write`, with `preToolUse` and `postToolUse` hooks that log
+/// each call they see under `$HOME`.
+fn hooked(env: &Env) {
+    env.write(
+        ".kiro/agents/hooked.json",
+        &json!({
+            "name": "hooked",
+            "tools": ["write"],
+            "allowedTools": ["write"],
+            "hooks": {
+                "preToolUse": [{"command": "cat >> \"$HOME/child-pre.log\"; echo >> \"$HOME/child-pre.log\""}],
+                "postToolUse": [{"command": "cat >> \"$HOME/child-post.log\"; echo >> \"$HOME/child-post.log\""}]
+            }
+        })
+        .to_string(),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_childs_own_hooks_run_on_its_calls() {
+    let env = env();
+    hooked(&env);
+    let tasks = [("hooked", "CHILD-H write h.txt")];
+    let calls = [("CHILD-H", "write", write("h.txt", "hooked\n"))];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    run_with(&env, &server, &["--trust-workspace"]).await;
+    assert_eq!(env.read("h.txt"), "hooked\n");
+    for log in ["child-pre.log", "child-post.log"] {
+        let seen = json_lines(&env.home.join(log));
+        assert_eq!(seen.len(), 1, "{log}: {seen:?}");
+        assert_eq!(seen[0]["tool_name"], "write", "{log}: {seen:?}");
+        assert_eq!(seen[0]["tool_input"]["path"], "h.txt", "{log}: {seen:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_childs_hooks_from_an_untrusted_workspace_do_not_run_and_what_they_judge_is_refused() {
+    let env = env();
+    hooked(&env);
+    let tasks = [("hooked", "CHILD-H write h.txt")];
+    let calls = [("CHILD-H", "write", write("h.txt", "hooked\n"))];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    let (events, _) = run(&env, &server).await;
+    assert!(!env.home.join("child-pre.log").exists());
+    assert!(!env.workspace.join("h.txt").exists());
+    let warned = events
+        .iter()
+        .any(|e| e["type"] == "warning" && e["message"].to_string().contains("`hooked`"));
+    assert!(warned, "{events:?}");
+    assert_eq!(summaries(&server)[0]["refusals"][0]["tool"], "write");
+}
+
+/// `noter`, whose own MCP server writes notes; the parent `bot` also has
+/// the server's tools when `parent_allows`.
+fn noter_env(parent_allows: bool) -> Env {
+    let env = env();
+    let script = support::repo().join("tests/fixtures/mcp/notes_server.py");
+    env.write(
+        ".kiro/agents/noter.json",
+        &json!({
+            "name": "noter",
+            "tools": ["@notes"],
+            "allowedTools": ["@notes"],
+            "mcpServers": {"notes": {"command": "python3", "args": [script]}}
+        })
+        .to_string(),
+    );
+    if parent_allows {
+        let mut bot: Value = serde_json::from_str(&env.read(".kiro/agents/bot.json")).unwrap();
+        for list in ["tools", "allowedTools"] {
+            bot[list].as_array_mut().unwrap().push(json!("@notes"));
+        }
+        env.write(".kiro/agents/bot.json", &bot.to_string());
+    }
+    env.write("secret.txt", "nothing secret\n");
+    env
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_child_calls_its_own_mcp_server_when_its_parent_allows_the_tool() {
+    if !support::python3_available() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let env = noter_env(true);
+    let tasks = [("noter", "CHILD-N take a note")];
+    let calls = [("CHILD-N", "notes___write_note", json!({"name": "note.txt"}))];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    run_with(&env, &server, &["--trust-workspace"]).await;
+    assert_eq!(env.read("note.txt"), "a note\n");
+    let summary = &summaries(&server)[0];
+    assert_eq!(summary["status"], "completed", "{summary}");
+    assert_eq!(summary["refusals"], json!([]), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_childs_mcp_tool_its_parent_lacks_is_refused() {
+    if !support::python3_available() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let env = noter_env(false);
+    let tasks = [("noter", "CHILD-N take a note")];
+    let calls = [("CHILD-N", "notes___write_note", json!({"name": "note.txt"}))];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    run_with(&env, &server, &["--trust-workspace"]).await;
+    assert!(!env.workspace.join("note.txt").exists());
+    let refusal = &summaries(&server)[0]["refusals"][0];
+    assert_eq!(refusal["tool"], "@notes/write_note", "{refusal}");
+    let reasons = refusal["reasons"].to_string();
+    assert!(
+        reasons
+            .contains("parent agent `bot`: `@notes/write_note` is not one of this agent's `tools`"),
+        "{reasons}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn headless_json_lists_the_children_with_their_outcome() {
+    let env = env();
+    let tasks = [("writer", "CHILD-A write a.txt")];
+    let calls = [("CHILD-A", "write", write("a.txt", "from a\n"))];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    let output = env
+        .chat_headless(
+            &server.url,
+            &["--output-format", "json", "LEAD: split the job"],
+        )
+        .await;
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let result: Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let child = &result["children"][0];
+    assert_eq!(child["child"], "p1/task-1", "{result}");
+    assert_eq!(child["status"], "completed", "{result}");
+    assert_eq!(child["changed_files"], json!(["a.txt"]), "{result}");
+}
+
+/// A child may run children of its own, whose changes are checkpointed
+/// one level further down (`N.M.k.j`), but not below the depth limit.
+#[tokio::test(flavor = "multi_thread")]
+async fn grandchildren_run_checkpointed_under_their_parents_and_no_deeper_than_the_limit() {
+    let env = env();
+    env.write(
+        ".kiro/agents/nester.json",
+        &json!({
+            "name": "nester",
+            "tools": ["write", "subagent"],
+            "allowedTools": ["write"],
+            "toolsSettings": {"subagent": {"availableAgents": ["writer", "nester"],
+                                           "trustedAgents": ["*"]}}
+        })
+        .to_string(),
+    );
+    let server = ModelServer::start(vec![
+        AI.tool_calls(&[(
+            "p1",
+            "use_subagent",
+            invoke(&[("nester", "CHILD-N split again")]),
+        )])
+        .when("LEAD"),
+        AI.tool_calls(&[(
+            "n1",
+            "use_subagent",
+            invoke(&[
+                ("writer", "GRAND-W write g.txt"),
+                ("nester", "GRAND-N go deeper"),
+            ]),
+        )])
+        .when("CHILD-N"),
+        AI.tool_calls(&[("w1", "write", write("g.txt", "grandchild\n"))])
+            .when("GRAND-W"),
+        AI.text("GRAND-W finished").when("GRAND-W"),
+        AI.tool_calls(&[(
+            "g1",
+            "use_subagent",
+            invoke(&[("writer", "GREAT-W write x.txt")]),
+        )])
+        .when("GRAND-N"),
+        AI.text("GRAND-N finished").when("GRAND-N"),
+        AI.tool_calls(&[("x1", "write", write("x.txt", "too deep\n"))])
+            .when("GREAT-W"),
+        AI.text("GREAT-W finished").when("GREAT-W"),
+        AI.text("CHILD-N finished").when("CHILD-N"),
+        AI.text("all done").when("LEAD"),
+    ])
+    .await;
+    run(&env, &server).await;
+    assert_eq!(env.read("g.txt"), "grandchild\n");
+    assert!(!env.workspace.join("x.txt").exists());
+    let refused = server
+        .requests()
+        .iter()
+        .any(|r| r.body.to_string().contains("would run at depth 3"));
+    assert!(
+        refused,
+        "the third level is refused and the grandchild is told"
+    );
+    assert_eq!(
+        checkpoint_tags(&env, &["expand", "2"]),
+        ["2.1.1.1", "2.1.1", "2.1"]
+    );
 }

@@ -32,7 +32,7 @@ pub enum CheckpointCommand {
         #[arg(long)]
         all: bool,
     },
-    /// List the tool checkpoints inside turn TAG.
+    /// List the tool checkpoints inside turn TAG (sub-agents' `N.M.k` under the call that ran them).
     Expand {
         /// A turn checkpoint, such as `2`.
         tag: String,

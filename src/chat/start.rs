@@ -217,6 +217,7 @@ fn session_setup(
     });
     setup.tools.session.settings = std::sync::Arc::new(place.settings.clone());
     setup.tools.session.data = Some(place.data.clone());
+    setup.trust_workspace = options.trust_workspace;
     let (data, workspace) = (place.data.clone(), place.workspace.clone());
     setup.tools.session.saved_sessions = crate::tools::SavedSessions::new(move || {
         let store = crate::engine::store::SessionStore::for_workspace(&data, &workspace);

@@ -409,18 +409,32 @@ fn configure(repo: &Repository) -> Result<()> {
 }
 
 /// In the order they were taken: a turn's tool checkpoints, then the
-/// turn's own (`2.1`, `2.10`, `2`, `3.1`, `3`).
-pub(super) fn tag_order(tag: &str) -> (u64, u64) {
-    match tag.split_once('.') {
-        Some((turn, tool)) => (
-            turn.parse().unwrap_or(u64::MAX),
-            tool.parse().unwrap_or(u64::MAX),
-        ),
-        None => (tag.parse().unwrap_or(u64::MAX), u64::MAX),
-    }
+/// turn's own; a sub-agent's checkpoints under a call (`N.M.k`) before the
+/// call's own, which is taken when its children end (`2.1`, `2.2.1`,
+/// `2.2.2`, `2.2`, `2.10`, `2`, `3.1`, `3`).
+pub(super) fn tag_order(tag: &str) -> Vec<u64> {
+    tag.split('.')
+        .map(|part| part.parse().unwrap_or(u64::MAX))
+        .chain([u64::MAX])
+        .collect()
 }
 
 /// Seconds since the epoch, for commit times.
 pub(super) fn now() -> i64 {
     (crate::paths::now_ms() / 1000) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tag_order;
+
+    #[test]
+    fn tags_sort_in_the_order_they_were_taken() {
+        let mut tags = vec!["3", "2", "2.10", "2.2", "2.2.2", "3.1", "2.2.1", "2.1"];
+        tags.sort_by_key(|t| tag_order(t));
+        assert_eq!(
+            tags,
+            ["2.1", "2.2.1", "2.2.2", "2.2", "2.10", "2", "3.1", "3"]
+        );
+    }
 }

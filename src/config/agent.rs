@@ -262,9 +262,10 @@ pub struct AgentConfig {
 
 impl AgentConfig {
     /// Drops the programs this agent would start (hooks and MCP servers),
-    /// for when they may not run (an untrusted workspace, a child agent).
-    /// The calls its `preToolUse` hooks would have judged ask instead, so
-    /// dropping a hook never loosens anything.
+    /// for when they may not run (a repository's agent, the session's or a
+    /// sub-agent's, in an untrusted workspace). The calls its `preToolUse`
+    /// hooks would have judged ask instead, so dropping a hook never
+    /// loosens anything.
     pub fn skip_programs(&mut self) {
         self.unrun_pre_tool_hooks = self
             .hooks

@@ -45,6 +45,10 @@ pub struct AuditRecord<'a> {
     pub exit_code: Option<i32>,
     /// The result, as the model (or the person) received it.
     pub output: &'a str,
+    /// The sub-agent whose change this call of the session's own brings
+    /// back from its worktree, named as the child's own calls are.
+    #[serde(skip)]
+    pub for_child: Option<&'a str>,
 }
 
 impl AuditLog {
@@ -79,8 +83,8 @@ impl AuditLog {
         let mut entry = serde_json::to_value(record)?;
         entry["time_ms"] = Value::from(now_ms());
         entry["session"] = Value::from(self.session.as_str());
-        if let Some(child) = &self.child {
-            entry["child"] = Value::from(child.as_str());
+        if let Some(child) = self.child.as_deref().or(record.for_child) {
+            entry["child"] = Value::from(child);
         }
         let line = format!("{entry}\n");
         for (_, file) in &mut self.files {

@@ -9,7 +9,7 @@ use crate::checkpoint::{BASELINE, Checkpoint, CheckpointStore, OUTSIDE};
 use crate::sandbox::fence::Violation;
 
 use super::events::Event;
-use super::session::{Emit, Session};
+use super::session::{Emit, Scope, Session};
 
 /// Where a call's checkpoint goes.
 pub(super) enum Tag {
@@ -19,6 +19,9 @@ pub(super) enum Tag {
     /// A checkpoint of its own after the newest one (a call outside a
     /// turn: `!command`, a goal's check), taken only if the tree changed.
     Next,
+    /// A tool checkpoint taken even when nothing changed: a `subagent`
+    /// call's `N.M` after its children's `N.M.k`, so the tag is its own.
+    Always(String),
 }
 
 impl Session {
@@ -79,6 +82,35 @@ impl Session {
         }
     }
 
+    /// The scope the model's calls are checkpointed under, if any: this
+    /// session's running `subagent` call's, else (for a child) its
+    /// parent's call's.
+    pub(super) fn scope(&self) -> Option<&Scope> {
+        self.call_scope.as_ref().or(self.child_scope.as_ref())
+    }
+
+    /// The tag the model's next tool checkpoint would get (`N.M`, or
+    /// `N.M.k` under a scope); `None` outside a turn or with checkpoints
+    /// off.
+    pub(super) fn next_call_tag(&self) -> Option<String> {
+        match self.scope() {
+            Some(scope) => Some(scope.next_tag()),
+            None => self.turn.map(|turn| turn.next_tool_tag()),
+        }
+    }
+
+    /// Counts a tool checkpoint of the model's call, under its scope or
+    /// in the turn.
+    pub(super) fn count_tool_checkpoint(&mut self) {
+        if let Some(scope) = self.scope() {
+            scope
+                .taken
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        } else if let Some(turn) = &mut self.turn {
+            turn.tool_checkpoints += 1;
+        }
+    }
+
     /// The newest checkpoint's tag, if checkpoints are on.
     pub(super) async fn latest_checkpoint(&self) -> Option<String> {
         self.with_store(|store| store.latest().map_err(|e| e.to_string()))
@@ -109,6 +141,7 @@ impl Session {
                         store.next_turn().map_err(|e| e.to_string())?.to_string(),
                         true,
                     ),
+                    Tag::Always(tag) => (tag, false),
                 };
                 let taken = match changed.is_empty() {
                     true => store.snapshot(&tag, &description, only_if_changed),

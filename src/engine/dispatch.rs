@@ -491,19 +491,20 @@ impl Session {
             return Vec::new();
         }
         let what = format!("{} {}", call.tool, first_line(&call.input.to_string()));
-        let (tag, description) = match (&self.turn, caller) {
-            (Some(turn), Caller::Model) => (Tag::Fixed(turn.next_tool_tag()), what),
-            (None, Caller::Model) => return Vec::new(),
-            (_, Caller::User) => (Tag::Next, format!("typed by you: {what}")),
-            (_, Caller::Goal) => (Tag::Next, format!("goal check: {what}")),
+        let (tag, description) = match (self.scope(), &self.turn, caller) {
+            (Some(scope), _, Caller::Model) => (Tag::Fixed(scope.next_tag()), scope.describe(what)),
+            (None, Some(turn), Caller::Model) => (Tag::Fixed(turn.next_tool_tag()), what),
+            (None, None, Caller::Model) => return Vec::new(),
+            (_, _, Caller::User) => (Tag::Next, format!("typed by you: {what}")),
+            (_, _, Caller::Goal) => (Tag::Next, format!("goal check: {what}")),
         };
         let before = self.latest_checkpoint().await;
         let changed = output.changed.clone();
         let Some(tag) = self.checkpoint(tag, description, changed, emit).await else {
             return Vec::new();
         };
-        if let (Some(turn), Caller::Model) = (&mut self.turn, caller) {
-            turn.tool_checkpoints += 1;
+        if caller == Caller::Model {
+            self.count_tool_checkpoint();
         }
         if touches == Touches::Anything
             && let Some(before) = before
@@ -553,6 +554,7 @@ impl Session {
             is_error: output.is_error,
             exit_code: output.exit_code,
             output: &output.text,
+            for_child: self.call_scope.as_ref().and_then(|s| s.child.as_deref()),
         };
         if let Err(e) = log.record(&record) {
             emit(Event::Warning {

@@ -3,6 +3,7 @@
 //! [`super::dispatch`], and its checkpoints in `checkpoints`.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::checkpoint::CheckpointStore;
@@ -40,6 +41,60 @@ impl TurnTags {
     }
 }
 
+/// Where tool checkpoints go while a `subagent` call runs: under that
+/// call's own tag, so a child's calls inside the parent's call `N.M` are
+/// `N.M.1`, `N.M.2`, … in the parent's store, and restoring one undoes
+/// what came after it, the children's work included.
+#[derive(Debug, Clone)]
+pub(super) struct Scope {
+    /// The `subagent` call's tag (`N.M`).
+    pub(super) tag: String,
+    /// Checkpoints taken under it so far, shared by its children and the
+    /// parent's writes that bring their worktrees' changes back (they
+    /// take turns: writers in the workspace run one at a time).
+    pub(super) taken: Arc<AtomicU32>,
+    /// The child whose calls (or changes brought back) these are, named
+    /// in the checkpoints' descriptions (`None`: the parent's own calls).
+    pub(super) child: Option<String>,
+}
+
+impl Scope {
+    /// A scope for the call whose checkpoint would be `tag`.
+    pub(super) fn new(tag: String) -> Scope {
+        Scope {
+            tag,
+            taken: Arc::default(),
+            child: None,
+        }
+    }
+
+    /// The same scope, for the child `child`'s calls.
+    pub(super) fn for_child(&self, child: &str) -> Scope {
+        Scope {
+            child: Some(child.to_string()),
+            ..self.clone()
+        }
+    }
+
+    /// The tag the next checkpoint under it gets.
+    pub(super) fn next_tag(&self) -> String {
+        format!("{}.{}", self.tag, self.taken.load(Ordering::SeqCst) + 1)
+    }
+
+    /// How many checkpoints were taken under it.
+    pub(super) fn taken(&self) -> u32 {
+        self.taken.load(Ordering::SeqCst)
+    }
+
+    /// A checkpoint's description for a call described as `what`.
+    pub(super) fn describe(&self, what: String) -> String {
+        match &self.child {
+            Some(child) => format!("child {child}: {what}"),
+            None => what,
+        }
+    }
+}
+
 /// One conversation with the model.
 pub struct Session {
     pub(super) setup: SessionSetup,
@@ -50,6 +105,13 @@ pub struct Session {
     /// The running turn's checkpoint numbers (`None` between turns, or
     /// when checkpoints are off).
     pub(super) turn: Option<TurnTags>,
+    /// For a child session sharing its parent's workspace: its calls'
+    /// checkpoints go under the parent's `subagent` call (`N.M.k`), and
+    /// its turn takes none of its own.
+    pub(super) child_scope: Option<Scope>,
+    /// While this session's `subagent` call runs: its children's changes
+    /// applied here are checkpointed under that call (`N.M.k`).
+    pub(super) call_scope: Option<Scope>,
     /// A goal's planning turn is running (`set_checks` is a tool).
     pub(super) planning: bool,
     /// The newest checkpoint when the last turn started (after the
@@ -76,6 +138,8 @@ impl Session {
             marks,
             spawned: false,
             turn: None,
+            child_scope: None,
+            call_scope: None,
             planning: false,
             turn_base: None,
             calls: 0,
@@ -155,6 +219,7 @@ impl Session {
     ) -> Dispatched {
         // Only ever between turns: a turn that was cancelled left no turn.
         self.turn = None;
+        self.call_scope = None;
         self.planning = false;
         self.calls += 1;
         let prefix = match caller {

@@ -68,6 +68,10 @@ pub struct SessionSetup {
     pub mcp: McpServers,
     /// Where every tool call is recorded, when a log is open.
     pub audit: Option<AuditLog>,
+    /// The person trusted the workspace's programs for this run
+    /// (`--trust-workspace`): a repository's sub-agents may run their
+    /// hooks and MCP servers too.
+    pub trust_workspace: bool,
 }
 
 /// What a session is assembled from: an agent, where it works, and its
@@ -175,6 +179,7 @@ impl SessionSetup {
             hooks,
             mcp,
             audit: None,
+            trust_workspace: false,
         }
     }
 
@@ -188,8 +193,8 @@ impl SessionSetup {
     }
 
     /// Takes over what belongs to the chat rather than the agent from
-    /// `old` (the model, checkpoints, approver, steering, audit log, mode
-    /// and cancel handle), for `/agent swap`: the rest is this setup's, and
+    /// `old` (the model, checkpoints, approver, steering, audit log, mode,
+    /// `--trust-workspace` and cancel handle), for `/agent swap`: the rest is this setup's, and
     /// the trust given to the old agent is not carried over.
     pub fn carry_over(&mut self, old: &mut SessionSetup) {
         use std::mem::swap;
@@ -199,6 +204,7 @@ impl SessionSetup {
         swap(&mut self.approver, &mut old.approver);
         swap(&mut self.steering, &mut old.steering);
         swap(&mut self.audit, &mut old.audit);
+        self.trust_workspace = old.trust_workspace;
         swap(&mut self.tools.cancel, &mut old.tools.cancel);
         let (new, old_info) = (&mut self.tools.session, &mut old.tools.session);
         swap(&mut new.todo, &mut old_info.todo);

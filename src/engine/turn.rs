@@ -125,13 +125,20 @@ impl Session {
         options: &TurnOptions,
         emit: &mut Emit<'_>,
     ) -> Result<TurnOutcome, TurnError> {
-        self.turn = self.start_checkpoints(emit).await.map(|number| TurnTags {
-            number,
-            tool_checkpoints: 0,
-        });
+        self.call_scope = None;
+        // A child's checkpoints are its parent's call's (`N.M.k`): it
+        // takes no baseline and no turn checkpoint of its own.
+        self.turn = match self.child_scope {
+            Some(_) => None,
+            None => self.start_checkpoints(emit).await.map(|number| TurnTags {
+                number,
+                tool_checkpoints: 0,
+            }),
+        };
         self.planning = options.planning;
         let outcome = self.turn_loop(prompt, options, emit).await;
         self.turn = None;
+        self.call_scope = None;
         self.planning = false;
         outcome
     }

@@ -1,6 +1,6 @@
-//! One child session: its agent loaded from the workspace, its policy and
-//! sandbox inside its parent's, nobody to ask, and what it did gathered
-//! for the parent.
+//! One child session: its agent loaded from the workspace with its own
+//! hooks and MCP servers, its policy and sandbox inside its parent's,
+//! nobody to ask, and what it did gathered for the parent.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -8,14 +8,17 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::config::guardrails;
+use crate::config::{AgentConfig, guardrails};
 use crate::engine::Session;
 use crate::engine::events::Event;
 use crate::engine::setup::{Assembly, SessionSetup};
+use crate::hooks::trust;
 use crate::mcp::McpServers;
+use crate::mcp::pins::PinStore;
 use crate::policy::{Mode, Trust, Verdict};
 use crate::provider::{Client, Endpoint};
 use crate::tools::registry::{self, Touches};
+use crate::tools::shell::scrubbed_env;
 use crate::tools::subagent::Task;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -75,35 +78,100 @@ pub struct Child {
     pub worktree: Option<Worktree>,
 }
 
+/// A child's agent, loaded and ready to run: what [`Session::child_agent`]
+/// gives [`Session::child_session`].
+pub(super) struct ChildAgent {
+    /// Its validated agent file, with the hooks and MCP servers it may
+    /// run here.
+    config: AgentConfig,
+    /// Whether it may change files: a built-in tool that writes or runs,
+    /// or an MCP server (which may do anything).
+    pub(super) writes: bool,
+}
+
 impl Session {
-    /// A child session for `task`, working in `workspace`: the agent is
-    /// loaded as `agent chat --agent` would load it, without hooks or MCP
-    /// servers (the calls a `preToolUse` hook would have judged are
-    /// refused), its policy judged together with this session's (with this
-    /// session's trust only under `subagent.inheritTrust`), its
-    /// sandbox inside this one's, nobody to ask, sharing this session's
-    /// model and cancel switch, its calls in this session's audit log
-    /// under its id.
-    pub(super) fn child_session(
+    /// The agent `task` names, loaded from this session's workspace as
+    /// `agent chat --agent` would load it, if this session may start it.
+    /// Its hooks and MCP servers are its own (as Kiro's sub-agents have
+    /// theirs); a repository's agent file keeps them only where the
+    /// workspace is trusted as it is for the session itself
+    /// (`--trust-workspace`, `trust.workspaces`, or trust given earlier
+    /// to exactly that content), else they are dropped with a warning and
+    /// the calls a `preToolUse` hook would have judged are refused.
+    pub(super) fn child_agent(
         &self,
-        id: &str,
         task: &Task,
-        workspace: &Path,
-    ) -> Result<Session, String> {
-        let home = self.setup.tools.roots.home.clone();
-        let parent = &self.setup.policy;
-        if !parent.may_start(&task.agent) {
+        warnings: &mut Vec<String>,
+    ) -> Result<ChildAgent, String> {
+        let roots = &self.setup.tools.roots;
+        if !self.setup.policy.may_start(&task.agent) {
             return Err(format!(
                 "agent `{}` is not in `toolsSettings.subagent.availableAgents`",
                 task.agent
             ));
         }
-        let (validated, _) = crate::config::load(&task.agent, workspace, home.as_deref())
-            .map_err(|e| format!("agent `{}` could not be loaded: {e}", task.agent))?;
+        let (validated, _) =
+            crate::config::load(&task.agent, &roots.workspace, roots.home.as_deref())
+                .map_err(|e| format!("agent `{}` could not be loaded: {e}", task.agent))?;
         let mut config = validated.config;
-        config.skip_programs();
+        if !self.trusts_programs_of(&config) {
+            warnings.push(format!(
+                "the sub-agent `{}` would run programs this workspace brings (hooks, MCP servers), and the workspace is not trusted, so they are skipped",
+                task.agent
+            ));
+            config.skip_programs();
+        }
+        let builtin_writes = crate::policy::tools::visible_builtins(&config)
+            .iter()
+            .any(|name| registry::find(name).is_none_or(|t| t.touches() != Touches::Nothing));
+        let writes = builtin_writes || !config.mcp_servers.is_empty();
+        Ok(ChildAgent { config, writes })
+    }
+
+    /// Whether `config`'s hooks and MCP servers may run: they are not the
+    /// repository's, or the workspace is trusted for them.
+    fn trusts_programs_of(&self, config: &AgentConfig) -> bool {
+        let roots = &self.setup.tools.roots;
+        let Some(request) = trust::request(config, &roots.workspace, roots.home.as_deref()) else {
+            return true;
+        };
+        let session = &self.setup.tools.session;
+        self.setup.trust_workspace
+            || trust::listed_in_setting(session.settings.text("trust.workspaces"), &roots.workspace)
+            || session
+                .data
+                .as_ref()
+                .is_some_and(|data| trust::TrustStore::new(data).trusts(&request))
+    }
+
+    /// A child session for `task` with `agent`, working in `workspace`:
+    /// its hooks and MCP servers started there, its policy judged together
+    /// with this session's (with this session's trust only under
+    /// `subagent.inheritTrust`), so an MCP tool runs only when this
+    /// session's policy also allows it; its sandbox inside this one's,
+    /// nobody to ask, sharing this session's model, settings and cancel
+    /// switch, its calls in this session's audit log under its id. An MCP
+    /// server that fails to start is a warning.
+    pub(super) async fn child_session(
+        &self,
+        id: &str,
+        task: &Task,
+        agent: ChildAgent,
+        workspace: &Path,
+        warnings: &mut Vec<String>,
+    ) -> Result<Session, String> {
+        let home = self.setup.tools.roots.home.clone();
+        let parent = &self.setup.policy;
+        let config = agent.config;
         let guardrails = guardrails::load(workspace, home.as_deref()).map_err(|e| e.to_string())?;
         let (client, model_id) = self.stage_model(task)?;
+        let mcp = self.child_servers(&config, workspace).await;
+        for (name, why) in mcp.failures() {
+            warnings.push(format!(
+                "the sub-agent `{}`'s MCP server `{name}` is not available: {why}",
+                task.agent
+            ));
+        }
         let mut setup = SessionSetup::assemble(Assembly {
             config,
             guardrails,
@@ -111,7 +179,7 @@ impl Session {
             home,
             client,
             model_id,
-            mcp: McpServers::default(),
+            mcp,
         });
         let inherit = self
             .setup
@@ -130,6 +198,10 @@ impl Session {
             .map_err(|e| e.to_string())?;
         setup.tools.sandbox = setup.tools.sandbox.within(&self.setup.tools.sandbox);
         setup.tools.cancel = self.setup.tools.cancel.clone();
+        setup.tools.session.settings = self.setup.tools.session.settings.clone();
+        setup.tools.session.data = self.setup.tools.session.data.clone();
+        setup.hooks.session_id = self.setup.hooks.session_id.clone();
+        setup.trust_workspace = self.setup.trust_workspace;
         setup.mode = Mode::Unattended;
         setup.retry = self.setup.retry;
         setup.context_tokens = self.setup.context_tokens;
@@ -143,6 +215,24 @@ impl Session {
         Ok(Session::new(setup, Vec::new(), Default::default()))
     }
 
+    /// A child agent's MCP servers, started in `workspace`, their tools
+    /// pinned as this workspace's are.
+    async fn child_servers(&self, config: &AgentConfig, workspace: &Path) -> McpServers {
+        if config.mcp_servers.is_empty() {
+            return McpServers::default();
+        }
+        let env = scrubbed_env(&config.settings.shell.pass_env);
+        let servers =
+            McpServers::start(&config.mcp_servers, &config.tool_aliases, workspace, &env).await;
+        match &self.setup.tools.session.data {
+            Some(data) => servers.with_pins(PinStore::for_workspace(
+                data,
+                &self.setup.tools.roots.workspace,
+            )),
+            None => servers,
+        }
+    }
+
     /// The model a child talks to: its crew stage's `model` (resolved as
     /// `--model` is, with this session's settings for keys and endpoints),
     /// else this session's.
@@ -154,32 +244,6 @@ impl Session {
         let endpoint = Endpoint::resolve(id, &|name: &str| settings.env_or_setting(name))
             .map_err(|e| format!("stage `{}`: model `{id}`: {e}", task.name))?;
         Ok((Client::new(endpoint), id.clone()))
-    }
-
-    /// Whether this session's tools can change files.
-    pub(super) fn can_write(&self) -> bool {
-        self.setup
-            .definitions
-            .iter()
-            .any(|d| registry::find(&d.name).is_none_or(|t| t.touches() != Touches::Nothing))
-    }
-}
-
-/// A child with its session; whether it writes is read from the tools
-/// its session offers.
-pub(super) fn prepared(
-    id: String,
-    task: Task,
-    session: Session,
-    worktree: Option<Worktree>,
-) -> Child {
-    let writes = session.can_write();
-    Child {
-        id,
-        task,
-        session,
-        writes,
-        worktree,
     }
 }
 

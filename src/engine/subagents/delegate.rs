@@ -49,14 +49,20 @@ impl Session {
         emit: &mut Emit<'_>,
     ) -> ToolOutput {
         match delegate::request(input) {
-            Ok(Request::Launch { agent, task }) => self.launch(id, agent, task, emit),
+            Ok(Request::Launch { agent, task }) => self.launch(id, agent, task, emit).await,
             Ok(Request::Status(agent)) => self.delegate_status(agent.as_deref(), emit).await,
             Ok(Request::List) => self.list_agents(),
             Err(problem) => ToolOutput::error(problem),
         }
     }
 
-    fn launch(&mut self, id: &str, agent: String, task: String, emit: &mut Emit<'_>) -> ToolOutput {
+    async fn launch(
+        &mut self,
+        id: &str,
+        agent: String,
+        task: String,
+        emit: &mut Emit<'_>,
+    ) -> ToolOutput {
         if self
             .delegates
             .get(&agent)
@@ -74,7 +80,7 @@ impl Session {
             model: None,
         };
         let isolate = super::worktree::usable(&self.setup.tools.roots.workspace);
-        let mut child = match self.prepare(id, &task, &[], isolate) {
+        let mut child = match self.prepare(id, &task, &[], isolate, None, emit).await {
             Ok(child) => child,
             Err(report) => return ToolOutput::error(report.answer),
         };

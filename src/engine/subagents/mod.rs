@@ -13,9 +13,17 @@
 //! through the dispatcher (policy, fence, checkpoint), and a file that
 //! changed in the workspace since the child started (by this session or
 //! an earlier child) is not applied but reported as a conflict. Outside
-//! git, writing children run one at a time in the workspace. Either way
-//! the checkpoints of the parent's turn cover what the children changed,
-//! so restoring them undoes their work.
+//! git, writing children run one at a time in the workspace.
+//!
+//! Checkpoints: the changes made under this session's `subagent` call
+//! `N.M` are `N.M.1`, `N.M.2`, … in the same store, then `N.M` itself when
+//! the children end, so restoring one (or rewinding the turn) undoes the
+//! children's later work too. A child in the workspace checkpoints its own
+//! calls so; a child in its own worktree does not (the store keeps the
+//! workspace, and the worktree is thrown away when the child ends): each
+//! file it changed is checkpointed as it lands through this session's
+//! `write` call. Each child's calls are also in this session's audit log,
+//! every record naming the child.
 //!
 //! The parent model gets `{"summaries": [...]}`: each child's final answer,
 //! the files it changed, its refused calls and what was `not_applied`.
@@ -32,11 +40,12 @@ use crate::tools::ToolOutput;
 use crate::tools::subagent::{self, Plan, Task};
 
 use super::Session;
+use super::checkpoints::Tag;
 use super::dispatch::{Caller, Request};
 use super::events::Event;
-use super::session::Emit;
+use super::session::{Emit, Scope};
+use child::Child;
 pub use child::ChildReport;
-use child::{Child, prepared};
 use worktree::Change;
 
 impl Session {
@@ -58,18 +67,23 @@ impl Session {
             Err(problem) => return ToolOutput::error(problem),
         };
         let isolate = worktree::usable(&self.setup.tools.roots.workspace);
+        let scope = self.next_call_tag().map(Scope::new);
+        self.call_scope = scope.clone();
         let mut reports: Vec<ChildReport> = Vec::new();
         for wave in waves {
-            let children = wave
-                .iter()
-                .map(|&i| self.prepare(id, &tasks[i], &reports, isolate))
-                .collect();
+            let mut children = Vec::new();
+            for &i in &wave {
+                let child = self.prepare(id, &tasks[i], &reports, isolate, scope.as_ref(), emit);
+                children.push(child.await);
+            }
             let mut done = run_wave(children, emit).await;
             for report in &mut done {
                 self.apply(report, emit).await;
             }
             reports.extend(done);
         }
+        self.call_scope = None;
+        self.close_scope(scope, emit).await;
         let failed = reports.iter().all(|r| r.status != "completed");
         let text = json!({ "summaries": reports }).to_string();
         match failed {
@@ -78,14 +92,45 @@ impl Session {
         }
     }
 
+    /// The `subagent` call's own checkpoint `N.M` after its children's
+    /// `N.M.k` (when they took any), even if nothing changed since, so
+    /// the tag is the call's and the next call's is `N.M+1`.
+    async fn close_scope(&mut self, scope: Option<Scope>, emit: &mut Emit<'_>) {
+        let Some(scope) = scope.filter(|scope| scope.taken() > 0) else {
+            return;
+        };
+        let description = format!(
+            "subagent: after its children's {} checkpoints",
+            scope.taken()
+        );
+        let tag = Tag::Always(scope.tag);
+        if self
+            .checkpoint(tag, description, Vec::new(), emit)
+            .await
+            .is_some()
+        {
+            self.count_tool_checkpoint();
+        }
+    }
+
     /// A child for `task`, its prompt followed by the answers of the
-    /// tasks it depends on; or the report of why it cannot start.
-    fn prepare(
+    /// tasks it depends on; or the report of why it cannot start. A child
+    /// that writes in a git workspace gets its own worktree; one in the
+    /// workspace shares this session's checkpoint store, its calls
+    /// checkpointed under `scope` (the running `subagent` call's `N.M`,
+    /// as `N.M.k`; none for `delegate`, whose agents only write in
+    /// worktrees). A worktree child's own calls are not checkpointed: the
+    /// store keeps the workspace, and the worktree is thrown away when the
+    /// child ends; what it changed reaches the workspace as this session's
+    /// `write` calls, checkpointed under `scope` one by one.
+    async fn prepare(
         &self,
         id: &str,
         task: &Task,
         done: &[ChildReport],
         isolate: bool,
+        scope: Option<&Scope>,
+        emit: &mut Emit<'_>,
     ) -> Result<Child, Box<ChildReport>> {
         let child_id = format!("{id}/{}", task.name);
         let mut task = task.clone();
@@ -96,23 +141,48 @@ impl Session {
             ));
         }
         let refused = |why| Box::new(ChildReport::refused(&child_id, &task, why));
-        let workspace = self.setup.tools.roots.workspace.clone();
-        let session = self
-            .child_session(&child_id, &task, &workspace)
-            .map_err(refused)?;
-        if !(isolate && session.can_write()) {
-            return Ok(prepared(child_id.clone(), task.clone(), session, None));
+        let mut warnings = Vec::new();
+        let prepared = self.prepare_session(&child_id, &task, isolate, scope, &mut warnings);
+        let prepared = prepared.await;
+        for message in warnings {
+            emit(Event::Warning { message });
         }
-        let tree = self.worktree_for(&child_id).map_err(refused)?;
-        let session = self
-            .child_session(&child_id, &task, &tree.path)
-            .map_err(refused)?;
-        Ok(prepared(
-            child_id.clone(),
-            task.clone(),
+        let (session, writes, worktree) = prepared.map_err(refused)?;
+        Ok(Child {
+            id: child_id.clone(),
+            task: task.clone(),
             session,
-            Some(tree),
-        ))
+            writes,
+            worktree,
+        })
+    }
+
+    /// The child's session, whether it writes, and its worktree if it
+    /// has one (see [`Self::prepare`]).
+    async fn prepare_session(
+        &self,
+        child_id: &str,
+        task: &Task,
+        isolate: bool,
+        scope: Option<&Scope>,
+        warnings: &mut Vec<String>,
+    ) -> Result<(Session, bool, Option<worktree::Worktree>), String> {
+        let agent = self.child_agent(task, warnings)?;
+        let writes = agent.writes;
+        if isolate && writes {
+            let tree = self.worktree_for(child_id)?;
+            let session = self.child_session(child_id, task, agent, &tree.path, warnings);
+            return Ok((session.await?, writes, Some(tree)));
+        }
+        let workspace = self.setup.tools.roots.workspace.clone();
+        let mut session = self
+            .child_session(child_id, task, agent, &workspace, warnings)
+            .await?;
+        if let Some(scope) = scope {
+            session.setup.checkpoints = self.setup.checkpoints.clone();
+            session.child_scope = Some(scope.for_child(child_id));
+        }
+        Ok((session, writes, None))
     }
 
     /// A new worktree of the workspace for the child `child_id`.
@@ -140,6 +210,9 @@ impl Session {
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let changes = std::mem::take(&mut report.changes);
+            // The writes' checkpoints name the child they bring back.
+            let scope = self.call_scope.clone();
+            self.call_scope = scope.as_ref().map(|s| s.for_child(&report.child));
             for (n, change) in changes.into_iter().enumerate() {
                 let id = format!("{}/apply-{}", report.child, n + 1);
                 if let Some(why) = self.apply_one(id, &change, emit).await {
@@ -148,6 +221,7 @@ impl Session {
                         .push(json!({"path": change.path, "why": why}));
                 }
             }
+            self.call_scope = scope;
         })
     }
 
