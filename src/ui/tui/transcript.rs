@@ -397,6 +397,18 @@ pub fn describe_call(tool: &str, input: &Value) -> Vec<String> {
             }
             vec![parts.join(" in ")]
         }
+        Some("code") => {
+            let mut parts = vec![clean(field("operation").unwrap_or("?"))];
+            for key in ["symbol_name", "pattern", "file_path", "path"] {
+                if let Some(value) = field(key) {
+                    parts.push(clean(value));
+                }
+            }
+            if let (Some(row), Some(column)) = (input.get("row"), input.get("column")) {
+                parts.push(format!("at {row}:{column}"));
+            }
+            vec![parts.join(" ")]
+        }
         _ => vec![clean(&input.to_string())],
     }
 }
