@@ -425,6 +425,71 @@ async fn a_denied_path_is_never_indexed_or_shown() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn code_results_are_typed_events_in_stream_json() {
+    let env = Env::new();
+    env.write(".kiro/agents/bot.json", &fenced_agent());
+    env.write(
+        "src/shapes.py",
+        "class Square:\n    def area(self):\n        return 4\n\n\ndef area(w, h):\n    return w * h\n",
+    );
+    let events = turn(
+        &env,
+        &[
+            (
+                "s1",
+                "code",
+                json!({"operation": "search_symbols", "symbol_name": "area"}),
+            ),
+            (
+                "s2",
+                "code",
+                json!({"operation": "get_document_symbols", "file_path": "src/shapes.py"}),
+            ),
+            (
+                "s3",
+                "code",
+                json!({"operation": "generate_codebase_overview"}),
+            ),
+        ],
+    )
+    .await;
+    let position = |kind: &str, id: &str| {
+        events
+            .iter()
+            .position(|e| e["type"] == kind && e["id"] == id)
+            .unwrap_or_else(|| panic!("no {kind} event for {id}: {events:?}"))
+    };
+    let search = &events[position("code", "s1")]["report"];
+    assert!(position("code", "s1") < position("tool_result", "s1"));
+    assert_eq!(search["kind"], "symbols", "{search}");
+    assert_eq!(search["operation"], "search_symbols");
+    assert_eq!(search["total"], 2);
+    assert_eq!(
+        search["symbols"],
+        json!([
+            {"name": "area", "kind": "method", "path": "src/shapes.py", "line": 2, "end_line": 3, "container": "Square"},
+            {"name": "area", "kind": "function", "path": "src/shapes.py", "line": 6, "end_line": 7}
+        ]),
+        "in the order the model reads them: {search}"
+    );
+    let outline = &events[position("code", "s2")]["report"];
+    let names: Vec<&str> = outline["symbols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Square", "area", "area"], "{outline}");
+    assert_eq!(outline["operation"], "get_document_symbols");
+    assert!(
+        !events
+            .iter()
+            .any(|e| e["type"] == "code" && e["id"] == "s3"),
+        "an overview is text only: {events:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_rewrite_is_written_only_through_the_write_tools_rules() {
     let env = Env::new();
     env.write(".kiro/agents/bot.json", &fenced_agent());

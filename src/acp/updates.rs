@@ -51,6 +51,7 @@ fn thought(event: &Event) -> Option<String> {
             Some(format!("retrying (attempt {attempt}): {reason}\n"))
         }
         Event::Steered { text } => Some(format!("steered: {text}\n")),
+        Event::Code { report, .. } => Some(format!("code: {}\n", report.summary())),
         Event::Review { files } => Some(format!(
             "{} file(s) changed in this turn wait for review\n",
             files.len()

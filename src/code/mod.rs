@@ -1,8 +1,9 @@
 //! Code intelligence without a language server: tree-sitter grammars for
 //! the common languages ([`lang`]), the symbols of a file ([`symbols`]),
 //! the workspace's incremental symbol index ([`index`]), structural
-//! pattern search and rewrite ([`pattern`]), and the operations of the
-//! `code` tool over them ([`ops`], [`overview`]).
+//! pattern search and rewrite ([`pattern`]), the operations of the
+//! `code` tool over them ([`ops`], [`overview`]), and their results as
+//! data for the UIs ([`report`]).
 //!
 //! Everything here reads; a rewrite only computes new file contents, which
 //! the dispatcher writes through the `write` tool's policy. Files the
@@ -14,6 +15,7 @@ pub mod lsp;
 pub mod ops;
 pub mod overview;
 pub mod pattern;
+pub mod report;
 pub mod symbols;
 
 use std::path::{Path, PathBuf};

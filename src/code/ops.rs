@@ -9,6 +9,7 @@ use super::Workspace;
 use super::index::{FileEntry, Index};
 use super::lang::{self, Lang};
 use super::pattern;
+use super::report::{CodeReport, SymbolHit};
 use super::symbols::{self, Symbol};
 
 /// Symbols listed when the call does not say how many.
@@ -45,14 +46,19 @@ pub struct PlannedWrite {
     pub content: String,
 }
 
-/// The symbols whose names best match the query, best first.
-pub fn search_symbols(workspace: &Workspace, query: &SymbolQuery<'_>) -> String {
+/// The symbols whose names best match the query, best first, as text and
+/// as a report.
+pub fn search_symbols(workspace: &Workspace, query: &SymbolQuery<'_>) -> (String, CodeReport) {
     let prefix = query.path.as_deref().and_then(|p| workspace.relative(p));
     workspace.with_index(|index, _| search_in(index, query, prefix.as_deref()))
 }
 
 /// [`search_symbols`] on `index` as it is, under `prefix` (relative).
-pub fn search_in(index: &Index, query: &SymbolQuery<'_>, prefix: Option<&str>) -> String {
+pub fn search_in(
+    index: &Index,
+    query: &SymbolQuery<'_>,
+    prefix: Option<&str>,
+) -> (String, CodeReport) {
     let q = folded(query.name);
     let mut buffer = String::new();
     let mut scored: Vec<(u32, &FileEntry, &Symbol)> = index
@@ -73,22 +79,31 @@ pub fn search_in(index: &Index, query: &SymbolQuery<'_>, prefix: Option<&str>) -
         (a.0, a.2.name.len(), &a.1.path, a.2.line).cmp(&(b.0, b.2.name.len(), &b.1.path, b.2.line))
     });
     let total = scored.len();
-    let lines: Vec<String> = scored
+    let shown = &scored[..total.min(query.limit)];
+    let lines: Vec<String> = shown
         .iter()
-        .take(query.limit)
         .map(|(_, file, symbol)| symbol_line(file, symbol))
         .collect();
-    listing(lines, total, &format!("no symbol matches `{}`", query.name))
+    let report = CodeReport::Symbols {
+        operation: "search_symbols".into(),
+        symbols: shown
+            .iter()
+            .map(|(_, file, symbol)| SymbolHit::of(file, symbol))
+            .collect(),
+        total,
+    };
+    let text = listing(lines, total, &format!("no symbol matches `{}`", query.name));
+    (text, report)
 }
 
 /// The definitions named exactly `names`, optionally in one file, with
-/// their source when asked.
+/// their source when asked; as text and as a report.
 pub fn lookup_symbols(
     workspace: &Workspace,
     names: &[String],
     file: Option<&Path>,
     include_source: bool,
-) -> String {
+) -> (String, CodeReport) {
     let only = file.and_then(|f| workspace.relative(f));
     let found: Vec<(FileEntry, Symbol)> = workspace.with_index(|index, _| {
         index
@@ -100,6 +115,7 @@ pub fn lookup_symbols(
             .collect()
     });
     let mut out = Vec::new();
+    let mut symbols = Vec::new();
     for name in names {
         let hits: Vec<&(FileEntry, Symbol)> =
             found.iter().filter(|(_, s)| s.name == *name).collect();
@@ -107,26 +123,38 @@ pub fn lookup_symbols(
             out.push(format!("{name}: not found"));
         }
         for (entry, symbol) in hits {
+            symbols.push(SymbolHit::of(entry, symbol));
             out.push(symbol_line(entry, symbol));
             if include_source {
                 out.push(source_of(&workspace.root.join(&entry.path), symbol));
             }
         }
     }
-    out.join("\n")
+    let report = CodeReport::Symbols {
+        operation: "lookup_symbols".into(),
+        total: symbols.len(),
+        symbols,
+    };
+    (out.join("\n"), report)
 }
 
-/// The outline of one file.
+/// The outline of one file, as text and as a report.
 pub fn document_symbols(
     workspace: &Workspace,
     file: &Path,
     top_level_only: bool,
-) -> Result<String, String> {
+) -> Result<(String, CodeReport), String> {
     let (lang, text) = read_source(workspace, file)?;
     let symbols = symbols::extract(lang, &text);
-    let lines: Vec<String> = symbols
+    let shown = workspace
+        .relative(file)
+        .unwrap_or_else(|| file.display().to_string());
+    let listed: Vec<&Symbol> = symbols
         .iter()
         .filter(|s| !top_level_only || s.container.is_none())
+        .collect();
+    let lines: Vec<String> = listed
+        .iter()
         .map(|s| {
             let indent = if s.container.is_some() { "  " } else { "" };
             format!(
@@ -135,14 +163,13 @@ pub fn document_symbols(
             )
         })
         .collect();
-    let shown = workspace
-        .relative(file)
-        .unwrap_or_else(|| file.display().to_string());
-    Ok(listing(
-        lines,
-        symbols.len(),
-        &format!("{shown} defines no symbols"),
-    ))
+    let report = CodeReport::Symbols {
+        operation: "get_document_symbols".into(),
+        symbols: listed.iter().map(|s| SymbolHit::new(&shown, s)).collect(),
+        total: listed.len(),
+    };
+    let text = listing(lines, symbols.len(), &format!("{shown} defines no symbols"));
+    Ok((text, report))
 }
 
 /// The definitions of the identifier at `row`:`column` (1-based), from the
@@ -165,7 +192,7 @@ pub fn goto_definition(
         return Err(format!("no identifier at line {row}, column {column}"));
     }
     let names = [name.to_string()];
-    let found = lookup_symbols(workspace, &names, None, false);
+    let (found, _) = lookup_symbols(workspace, &names, None, false);
     Ok(format!("definitions of `{name}`:\n{found}"))
 }
 

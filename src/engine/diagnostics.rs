@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::code::Workspace;
-use crate::code::lsp::{self, config::LspConfig, ops::format_diagnostics};
+use crate::code::lsp::ops::{diagnostics_report, format_diagnostics};
+use crate::code::lsp::{self, config::LspConfig};
+use crate::code::report::CodeReport;
 use crate::tools::ToolOutput;
 use crate::tools::registry::Tool;
 
@@ -61,39 +63,51 @@ impl Session {
             store: None,
         };
         let env = crate::tools::shell::scrubbed_env(&context.env_passthrough);
-        let found = tokio::task::spawn_blocking(move || collect(&workspace, &files, &env))
-            .await
-            .unwrap_or_default();
-        output.text.push_str(&found);
+        let launch = lsp::Launch::new(&context.roots, &context.sandbox, env);
+        let (text, reports) =
+            tokio::task::spawn_blocking(move || collect(&workspace, &files, &launch))
+                .await
+                .unwrap_or_default();
+        output.text.push_str(&text);
+        output.code.extend(reports);
     }
 }
 
-/// The diagnostics of each file, as text to append.
+/// The diagnostics of each file, as text to append and as reports (of the
+/// files that have some).
 fn collect(
     workspace: &Workspace,
     files: &[PathBuf],
-    env: &[(std::ffi::OsString, std::ffi::OsString)],
-) -> String {
+    launch: &lsp::Launch,
+) -> (String, Vec<CodeReport>) {
     let mut out = String::new();
+    let mut reports = Vec::new();
     for file in files {
         let shown = workspace
             .relative(file)
             .unwrap_or_else(|| file.display().to_string());
-        let found = lsp::with_server(&workspace.root, file, env, |client| {
+        let found = lsp::with_server(launch, file, |client| {
             let (_, text) = crate::code::ops::read_source(workspace, file)?;
             let found = client.diagnostics(file, &text, WAIT)?;
-            Ok((
-                client.config.name.clone(),
-                format_diagnostics(&shown, &found, MAX_LINES),
+            Ok(diagnostics_report(
+                &shown,
+                &client.config.name,
+                &found,
+                MAX_LINES,
             ))
         });
         match found {
-            Ok((server, Some(lines))) => out.push_str(&format!(
-                "\n\ndiagnostics from {server} after this change:\n{lines}"
-            )),
-            Ok((_, None)) => {}
+            Ok(report) => {
+                if let (Some(lines), CodeReport::Diagnostics { server, .. }) =
+                    (format_diagnostics(&report), &report)
+                {
+                    let heading = CodeReport::heading(server);
+                    out.push_str(&format!("\n\n{heading}\n{lines}"));
+                    reports.push(report);
+                }
+            }
             Err(error) => out.push_str(&format!("\n\n(no diagnostics for {shown}: {error})")),
         }
     }
-    out
+    (out, reports)
 }

@@ -23,8 +23,10 @@
 //! 9. `postToolUse` hooks see that text;
 //! 10. for the model's calls, the same call with the same result a third
 //!     time gets a note appended ([`super::repetition`]);
-//! 11. one `ToolResult` event carrying exactly that text, which is what the
-//!     model (or the person) receives, and one audit record.
+//! 11. a `Code` event for each report a `code` call (or the diagnostics
+//!     after a write) made, redacted too; then one `ToolResult` event
+//!     carrying exactly that text, which is what the model (or the person)
+//!     receives, and one audit record.
 //!
 //! [`Approver`]: super::Approver
 
@@ -176,6 +178,12 @@ impl Session {
             Caller::Model => self.note_repetition(&call, &mut output),
             Caller::User | Caller::Goal => 0,
         };
+        for report in std::mem::take(&mut output.code) {
+            emit(Event::Code {
+                id: request.id.clone(),
+                report: report.redacted(|text| self.setup.policy.redact(text)),
+            });
+        }
         emit(Event::ToolResult {
             id: request.id.clone(),
             output: output.text.clone(),

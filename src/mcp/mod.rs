@@ -382,6 +382,7 @@ impl McpServers {
                     changed: Vec::new(),
                     exit_code: None,
                     writes: Vec::new(),
+                    code: Vec::new(),
                 }
             }
         }

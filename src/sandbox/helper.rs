@@ -49,14 +49,12 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 }
 
 fn run(args: Vec<OsString>) -> Result<u8, SandboxError> {
-    let mut plan_text = Vec::new();
-    std::io::stdin()
-        .lock()
-        .read_to_end(&mut plan_text)
-        .map_err(|e| SandboxError(format!("reading the plan: {e}")))?;
+    let plan_text = read_plan_line().map_err(|e| SandboxError(format!("reading the plan: {e}")))?;
     let plan: Plan = serde_json::from_slice(&plan_text)
         .map_err(|e| SandboxError(format!("reading the plan: {e}")))?;
-    stdin_from_dev_null()?;
+    if !plan.keep_stdin {
+        stdin_from_dev_null()?;
+    }
     let mut setup = Setup {
         required: plan.required,
         layers: Layers::default(),
@@ -183,6 +181,28 @@ impl Setup {
                 eprintln!("agent sandbox: warning: {what} {why}");
                 Ok(())
             }
+        }
+    }
+}
+
+/// The plan's line from standard input, read a byte at a time so that
+/// nothing after it (a language server's first requests) is taken from
+/// the command; up to the end of input when no newline comes.
+fn read_plan_line() -> std::io::Result<Vec<u8>> {
+    // SAFETY: descriptor 0 is open for the whole process; `ManuallyDrop`
+    // keeps this `File` from closing it.
+    let mut stdin = std::mem::ManuallyDrop::new(unsafe {
+        <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(0)
+    });
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        match stdin.read(&mut byte) {
+            Ok(0) => return Ok(line),
+            Ok(_) if byte[0] == b'\n' => return Ok(line),
+            Ok(_) => line.push(byte[0]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
         }
     }
 }

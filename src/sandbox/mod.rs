@@ -1,5 +1,6 @@
-//! The OS sandbox every shell command runs in: the write fence and the
-//! network rule enforced by the kernel, not only judged as strings.
+//! The OS sandbox every shell command runs in (and every language server,
+//! read-only: [`Sandbox::read_only`]): the write fence and the network
+//! rule enforced by the kernel, not only judged as strings.
 //!
 //! `python .*` in `allowedCommands` lets `python -c` do anything Python
 //! can; the sandbox is what keeps it inside the fence. For each command
@@ -7,7 +8,9 @@
 //! fresh private temporary folder, the fence's folders resolved now, the
 //! protected paths inside them found, and the agent binary run again as
 //! the helper (`agent __sandbox`, see `helper`) with that [`Plan`] on
-//! standard input. The helper builds the layers and `exec`s `bash -c`.
+//! standard input, as its first line. The helper builds the layers and
+//! `exec`s `bash -c` (or, for a language server, its program, which then
+//! reads the rest of that standard input).
 //!
 //! Layers (Linux), each used where the machine has it:
 //! - user, mount, network and PID namespaces: read-only binds over
@@ -199,6 +202,18 @@ impl Sandbox {
                 .missing(false)
                 .iter()
                 .any(|l| l.name == layer::NETWORK)
+    }
+
+    /// This sandbox with nothing writable but the command's private
+    /// temporary folder (where its caches go, see `prepare`) and no
+    /// network whatever `toolsSettings.shell.network` says: how language
+    /// servers run, which only read the workspace and answer over stdio.
+    /// Hidden paths, the mode and the helper stay as they are.
+    pub fn read_only(mut self) -> Sandbox {
+        self.writable.clear();
+        self.extra.clear();
+        self.network = false;
+        self
     }
 
     /// No sandbox: commands run as they are (for tests of the shell tool's

@@ -33,6 +33,10 @@ pub(crate) struct Plan {
     pub protect: Vec<PathBuf>,
     /// Existing paths the command may not read.
     pub hide: Vec<PathBuf>,
+    /// The command reads the helper's standard input after the plan's
+    /// line (a language server's requests), instead of `/dev/null`.
+    #[serde(default)]
+    pub keep_stdin: bool,
     /// The egress proxy's Unix socket and secret, when the command may
     /// reach some hosts through it: the helper forwards the namespace's
     /// `127.0.0.1:`[`NAMESPACE_PORT`] there.
@@ -58,6 +62,36 @@ impl Sandbox {
         roots: &Roots,
         env: Vec<(OsString, OsString)>,
     ) -> Result<Prepared, SandboxError> {
+        let argv = ["bash", "-c", command].map(OsString::from).to_vec();
+        self.prepare_argv(argv, roots, env)
+    }
+
+    /// `program` with `args` in the workspace of `roots`, ready to run in
+    /// a fresh sandbox as [`Sandbox::prepare`] makes a shell command
+    /// ready, but with no shell between: how language servers start.
+    pub fn prepare_program(
+        &self,
+        program: &str,
+        args: &[String],
+        roots: &Roots,
+        env: Vec<(OsString, OsString)>,
+    ) -> Result<Prepared, SandboxError> {
+        let argv = std::iter::once(program)
+            .chain(args.iter().map(String::as_str))
+            .map(OsString::from)
+            .collect();
+        self.prepare_argv(argv, roots, env)
+    }
+
+    fn prepare_argv(
+        &self,
+        argv: Vec<OsString>,
+        roots: &Roots,
+        env: Vec<(OsString, OsString)>,
+    ) -> Result<Prepared, SandboxError> {
+        let Some((program, args)) = argv.split_first() else {
+            return fail("no command to run".into());
+        };
         let unsandboxed = self.mode == SandboxMode::Off
             || (self.mode == SandboxMode::Auto && !cfg!(target_os = "linux"));
         if unsandboxed {
@@ -65,10 +99,9 @@ impl Sandbox {
                 Some(egress) => with_proxy(env, egress.tcp_port),
                 None => env,
             };
-            let mut plain = Command::new("bash");
+            let mut plain = Command::new(program);
             plain
-                .arg("-c")
-                .arg(command)
+                .args(args)
                 .current_dir(&roots.workspace)
                 .env_clear()
                 .envs(env)
@@ -125,10 +158,12 @@ impl Sandbox {
             protect,
             hide: self.hidden_paths(roots),
             egress,
+            keep_stdin: false,
         };
         let mut sandboxed = Command::new(&self.helper);
         sandboxed
-            .args([HELPER_SUBCOMMAND, "bash", "-c", command])
+            .arg(HELPER_SUBCOMMAND)
+            .args(&argv)
             .current_dir(&roots.workspace)
             .env_clear()
             .envs(sandbox_env(env, &temp.path, &fence, roots))
@@ -354,6 +389,22 @@ impl Prepared {
         }
     }
 
+    /// Starts the command with its standard input a pipe the caller keeps
+    /// writing to (after the plan, which the helper reads first): for a
+    /// language server, which reads its requests there.
+    pub fn spawn_with_stdin(&mut self) -> std::io::Result<Child> {
+        self.command.stdin(Stdio::piped());
+        let Some(plan) = &mut self.plan else {
+            return self.command.spawn();
+        };
+        plan.keep_stdin = true;
+        let mut child = self.command.spawn()?;
+        if let Some(stdin) = child.stdin.as_mut() {
+            stdin.write_all(&plan_line(plan)?)?;
+        }
+        Ok(child)
+    }
+
     /// Cleans up after the command has ended: removes the private
     /// temporary folder, and any protected path (`.git`, `.kiro`, …) the
     /// command created inside a writable folder, which no kernel layer can
@@ -396,9 +447,18 @@ impl Prepared {
     }
 }
 
-/// Spawns `command` (whose stdin is a pipe) and writes `plan` to it.
+/// `plan` as the one line the helper reads first from its standard input
+/// (JSON escapes every newline inside it).
+fn plan_line(plan: &Plan) -> std::io::Result<Vec<u8>> {
+    let mut text = serde_json::to_vec(plan).map_err(std::io::Error::other)?;
+    text.push(b'\n');
+    Ok(text)
+}
+
+/// Spawns `command` (whose stdin is a pipe), writes `plan` to it and
+/// closes it.
 pub(super) fn spawn_with_plan(command: &mut Command, plan: &Plan) -> std::io::Result<Child> {
-    let text = serde_json::to_vec(plan).map_err(std::io::Error::other)?;
+    let text = plan_line(plan)?;
     let mut child = command.spawn()?;
     if let Some(mut stdin) = child.stdin.take() {
         // A helper that died before reading says why on stderr, and its

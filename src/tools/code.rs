@@ -18,6 +18,7 @@ use crate::code::lang::Lang;
 use crate::code::lsp::{self, config::LspConfig, ops::At};
 use crate::code::ops::{self, SymbolQuery};
 use crate::code::overview;
+use crate::code::report::CodeReport;
 
 /// The operations without a language server.
 const OPERATIONS: &[&str] = &[
@@ -108,7 +109,7 @@ fn run(input: &Value, context: &ToolContext, workspace: &Workspace) -> Result<To
                 exact: flag(input, "exact_match", false),
                 limit: limit(ops::DEFAULT_LIMIT),
             };
-            ops::search_symbols(workspace, &query)
+            return Ok(reported(ops::search_symbols(workspace, &query)));
         }
         "lookup_symbols" => {
             let names: Vec<String> = input["symbols"]
@@ -124,11 +125,18 @@ fn run(input: &Value, context: &ToolContext, workspace: &Workspace) -> Result<To
                 return Err("`lookup_symbols` needs `symbols`, a list of names".into());
             }
             let include = flag(input, "include_source", false);
-            ops::lookup_symbols(workspace, &names, path("file_path").as_deref(), include)
+            let file = path("file_path");
+            return Ok(reported(ops::lookup_symbols(
+                workspace,
+                &names,
+                file.as_deref(),
+                include,
+            )));
         }
         "get_document_symbols" => {
             let top = flag(input, "top_level_only", false);
-            ops::document_symbols(workspace, &file(input, context)?, top)?
+            let file = file(input, context)?;
+            return Ok(reported(ops::document_symbols(workspace, &file, top)?));
         }
         "goto_definition" => {
             let file = file(input, context)?;
@@ -213,9 +221,11 @@ fn server(
     file: &Path,
 ) -> Result<ToolOutput, String> {
     let env = super::shell::scrubbed_env(&context.env_passthrough);
+    let launch = lsp::Launch::new(&context.roots, &context.sandbox, env);
     let at = || position(input).map(|(row, column)| At { row, column });
     let limit = optional_u64(input, "limit").map_or(200, |n| n as usize);
-    let (text, writes, dry_run) = lsp::with_server(&workspace.root, file, &env, |client| {
+    let mut report = None;
+    let (text, writes, dry_run) = lsp::with_server(&launch, file, |client| {
         let read = |text: String| Ok((text, Vec::new(), true));
         match operation {
             "find_references" => read(lsp::ops::locations(
@@ -243,12 +253,12 @@ fn server(
                 optional_str(input, "filter"),
                 limit.min(50),
             )?),
-            "get_diagnostics" => read(lsp::ops::diagnostics(
-                client,
-                workspace,
-                file,
-                DIAGNOSTICS_WAIT,
-            )?),
+            "get_diagnostics" => {
+                let (text, found) =
+                    lsp::ops::diagnostics(client, workspace, file, DIAGNOSTICS_WAIT)?;
+                report = Some(found);
+                read(text)
+            }
             "rename_symbol" => {
                 let new_name = required_str(input, "new_name").map_err(|e| e.text)?;
                 let (diff, writes) = lsp::ops::rename(client, workspace, file, at()?, new_name)?;
@@ -260,7 +270,16 @@ fn server(
             }
         }
     })?;
-    Ok(planned(text, writes, dry_run))
+    let mut output = planned(text, writes, dry_run);
+    output.code.extend(report);
+    Ok(output)
+}
+
+/// A result read from its text, with its report for the UIs.
+fn reported((text, report): (String, CodeReport)) -> ToolOutput {
+    let mut output = ToolOutput::ok(text);
+    output.code.push(report);
+    output
 }
 
 /// A diff: shown only on a dry run, else with its writes for the

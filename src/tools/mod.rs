@@ -158,6 +158,9 @@ pub struct ToolOutput {
     /// Files the tool asks the dispatcher to write, each through the
     /// `write` tool and its rules (a `code` rewrite).
     pub writes: Vec<crate::code::ops::PlannedWrite>,
+    /// What a `code` call (or the diagnostics after a write) found, as
+    /// data: the dispatcher emits each as a `code` event.
+    pub code: Vec<crate::code::report::CodeReport>,
 }
 
 impl ToolOutput {
@@ -169,6 +172,7 @@ impl ToolOutput {
             changed: Vec::new(),
             exit_code: None,
             writes: Vec::new(),
+            code: Vec::new(),
         }
     }
 
@@ -180,6 +184,7 @@ impl ToolOutput {
             changed: Vec::new(),
             exit_code: None,
             writes: Vec::new(),
+            code: Vec::new(),
         }
     }
 }

@@ -210,6 +210,7 @@ fn report(
         changed: Vec::new(),
         exit_code,
         writes: Vec::new(),
+        code: Vec::new(),
     }
 }
 

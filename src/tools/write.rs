@@ -99,6 +99,7 @@ fn apply(input: &Value, context: &ToolContext) -> Result<ToolOutput, ToolOutput>
         changed: vec![path],
         exit_code: None,
         writes: Vec::new(),
+        code: Vec::new(),
     })
 }
 

@@ -103,6 +103,16 @@ impl Printer {
             Event::Recovered { id, form, .. } => {
                 self.recovered.insert(id.clone(), json!(form));
             }
+            Event::Code { id, report } => {
+                if let Some(call) = self.tool_calls.iter_mut().rev().find(|c| c["id"] == *id)
+                    && let Some(found) = call
+                        .as_object_mut()
+                        .map(|c| c.entry("code").or_insert_with(|| json!([])))
+                        .and_then(Value::as_array_mut)
+                {
+                    found.push(json!(report));
+                }
+            }
             Event::TurnEnd { text, usage } => {
                 self.answer = text.clone();
                 self.usage = *usage;
@@ -240,6 +250,7 @@ fn text(event: &Event) {
         Event::GoalEnd { report } => out::print(&escape_control_lines(&report.to_text())),
         Event::SpecEnd { report } => out::print(&escape_control_lines(&report.to_text())),
         Event::Todo { list } => eprint!("{}", escape_control_lines(&list.render())),
+        Event::Code { report, .. } => eprintln!("[code: {}]", escape_control(&report.summary())),
         Event::ChildStart { child, agent, .. } => {
             eprintln!(
                 "[child {}: agent `{}` started]",

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Condvar, Mutex};
@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::Launch;
 use super::config::ServerConfig;
+use crate::sandbox::Prepared;
 
 /// Stderr lines kept of a server.
 const LOG_LINES: usize = 200;
@@ -39,6 +41,9 @@ pub struct Client {
     /// Its configuration.
     pub config: ServerConfig,
     child: Mutex<Child>,
+    /// The sandbox's side of the process (its private temporary folder),
+    /// removed after the process is killed.
+    _sandbox: Prepared,
     stdin: Arc<Mutex<ChildStdin>>,
     next_id: AtomicU64,
     shared: Arc<Shared>,
@@ -47,23 +52,25 @@ pub struct Client {
 }
 
 impl Client {
-    /// Starts `config`'s server for the workspace `root` with the
-    /// environment `env`, and initializes it.
-    pub fn start(
-        config: &ServerConfig,
-        root: &Path,
-        env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
-    ) -> Result<Client, String> {
-        let mut child = Command::new(&config.command)
-            .args(&config.args)
-            .current_dir(root)
-            .env_clear()
-            .envs(env)
-            .stdin(Stdio::piped())
+    /// Starts `config`'s server as `launch` says (in the read-only
+    /// sandbox, from the workspace) and initializes it.
+    pub fn start(config: &ServerConfig, launch: &Launch) -> Result<Client, String> {
+        let root = launch.roots.workspace.as_path();
+        let cannot = |e: &dyn std::fmt::Display| format!("cannot start `{}`: {e}", config.command);
+        let mut prepared = launch
+            .sandbox
+            .prepare_program(
+                &config.command,
+                &config.args,
+                &launch.roots,
+                launch.env.clone(),
+            )
+            .map_err(|e| cannot(&e))?;
+        prepared
+            .command()
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start `{}`: {e}", config.command))?;
+            .stderr(Stdio::piped());
+        let mut child = prepared.spawn_with_stdin().map_err(|e| cannot(&e))?;
         let (Some(stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
@@ -76,6 +83,7 @@ impl Client {
         let client = Client {
             config: config.clone(),
             child: Mutex::new(child),
+            _sandbox: prepared,
             stdin,
             next_id: AtomicU64::new(1),
             shared,
@@ -86,10 +94,14 @@ impl Client {
         Ok(client)
     }
 
+    /// `initialize`, without the agent's process id: inside the
+    /// sandbox's PID namespace it names no process, and a server that
+    /// watches it (typescript-language-server does) would exit at once.
+    /// A server ends when its stdin closes, or with its sandbox helper.
     fn initialize(&self, root: &Path) -> Result<(), String> {
         let uri = file_uri(root);
         let params = json!({
-            "processId": std::process::id(),
+            "processId": null,
             "rootUri": uri,
             "workspaceFolders": [{"uri": uri, "name": "workspace"}],
             "initializationOptions": self.config.initialization_options,

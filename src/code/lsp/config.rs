@@ -155,13 +155,26 @@ pub fn detect(languages: &[Lang], path: &str) -> LspConfig {
                     args: args.iter().map(|a| a.to_string()).collect(),
                     file_extensions: extensions.iter().map(|e| e.to_string()).collect(),
                     language_id: id.to_string(),
-                    initialization_options: Value::Null,
+                    initialization_options: initialization_options(program),
                     request_timeout_secs: default_timeout(),
                 },
             );
         }
     }
     config
+}
+
+/// What `agent code init` sends a known server with `initialize`:
+/// typescript-language-server is told not to answer from its syntax-only
+/// server, which only knows the open files (a reference search from a
+/// declaration would miss every file the agent has not opened).
+fn initialization_options(program: &str) -> Value {
+    match program {
+        "typescript-language-server" => {
+            serde_json::json!({"tsserver": {"useSyntaxServer": "never"}})
+        }
+        _ => Value::Null,
+    }
 }
 
 /// Where `program` is on `path`.
@@ -196,5 +209,18 @@ mod tests {
         );
         assert!(config.server_for(Path::new("a/b.py")).is_some());
         assert!(config.server_for(Path::new("a/b.go")).is_none());
+        assert_eq!(python.initialization_options, Value::Null);
+    }
+
+    #[test]
+    fn typescript_is_answered_by_the_semantic_server_only() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("typescript-language-server"), "").unwrap();
+        let path = dir.path().display().to_string();
+        let config = detect(&[Lang::Tsx], &path);
+        assert_eq!(
+            config.languages["typescript"].initialization_options,
+            serde_json::json!({"tsserver": {"useSyntaxServer": "never"}})
+        );
     }
 }

@@ -5,9 +5,17 @@
 //! call says so instead of starting it again. No call waits past the
 //! server's timeout.
 //!
-//! Servers run as the user's own programs with the shell tool's scrubbed
-//! environment, in the workspace; their results are filtered by the
-//! policy's [`Hidden`] paths like everything else here.
+//! Servers run with the shell tool's scrubbed environment, in the
+//! workspace, through the agent's OS sandbox made read-only
+//! ([`Sandbox::read_only`]): they read everything a shell command may
+//! read, write nothing but their private temporary folder (which is also
+//! their `TMPDIR`, and where `XDG_CACHE_HOME` and npm's cache point, as
+//! for a shell command whose fence does not cover `~/.cache`), and have no
+//! network. `HOME` is left as it is, so a server still reads the user's
+//! configuration. With the sandbox off, or `auto` where there is none, a
+//! server runs as it is, as shell commands do; with `required` and layers
+//! missing it is refused. Their results are filtered by the policy's
+//! [`Hidden`](crate::policy::Hidden) paths like everything else here.
 
 pub mod client;
 pub mod config;
@@ -21,6 +29,33 @@ use std::sync::{Arc, Mutex};
 use client::Client;
 use config::LspConfig;
 
+use crate::policy::paths::Roots;
+use crate::sandbox::Sandbox;
+
+/// How the servers of one workspace are started: where, with which
+/// environment, and in which sandbox.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// The workspace (the servers' root and working folder) and home.
+    pub roots: Roots,
+    /// The agent's sandbox, made read-only.
+    pub sandbox: Sandbox,
+    /// The servers' environment (the shell tool's scrubbed one).
+    pub env: Vec<(OsString, OsString)>,
+}
+
+impl Launch {
+    /// Servers for the workspace of `roots`, run in `sandbox` made
+    /// read-only, with the environment `env`.
+    pub fn new(roots: &Roots, sandbox: &Sandbox, env: Vec<(OsString, OsString)>) -> Launch {
+        Launch {
+            roots: roots.clone(),
+            sandbox: sandbox.clone().read_only(),
+            env,
+        }
+    }
+}
+
 /// One workspace language's server, and how often it was restarted.
 #[derive(Default)]
 struct Slot {
@@ -32,15 +67,15 @@ struct Slot {
 /// The servers of this process, by workspace and server name.
 static SERVERS: Mutex<BTreeMap<(PathBuf, String), Slot>> = Mutex::new(BTreeMap::new());
 
-/// Runs `call` with the server for `file` in `workspace`, starting it if
-/// needed; a server that failed the call by dying or hanging is retired, to
-/// be restarted once by the next call.
+/// Runs `call` with the server for `file` in `launch`'s workspace,
+/// starting it if needed; a server that failed the call by dying or
+/// hanging is retired, to be restarted once by the next call.
 pub fn with_server<T>(
-    workspace: &Path,
+    launch: &Launch,
     file: &Path,
-    env: &[(OsString, OsString)],
     call: impl FnOnce(&Client) -> Result<T, String>,
 ) -> Result<T, String> {
+    let workspace = launch.roots.workspace.as_path();
     let config = LspConfig::load(workspace)?.ok_or_else(|| {
         format!(
             "no language server is configured for this workspace; `agent code init` (or `/code init`) writes {}",
@@ -55,7 +90,7 @@ pub fn with_server<T>(
         )
     })?;
     let key = (workspace.to_path_buf(), server.name.clone());
-    let client = running(&key, server, workspace, env)?;
+    let client = running(&key, server, launch)?;
     let result = call(&client);
     if let Err(error) = &result
         && (!client.alive() || error.contains("did not answer"))
@@ -72,8 +107,7 @@ pub fn with_server<T>(
 fn running(
     key: &(PathBuf, String),
     server: &config::ServerConfig,
-    workspace: &Path,
-    env: &[(OsString, OsString)],
+    launch: &Launch,
 ) -> Result<Arc<Client>, String> {
     let mut servers = SERVERS.lock().map_err(|_| "the server table is poisoned")?;
     let slot = servers.entry(key.clone()).or_default();
@@ -92,7 +126,7 @@ fn running(
         ));
     }
     slot.started += 1;
-    match Client::start(server, workspace, env.to_vec()) {
+    match Client::start(server, launch) {
         Ok(client) => {
             let client = Arc::new(client);
             slot.client = Some(client.clone());

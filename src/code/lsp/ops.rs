@@ -13,6 +13,7 @@ use similar::TextDiff;
 use super::client::{Client, file_uri, uri_path};
 use crate::code::Workspace;
 use crate::code::ops::{PlannedWrite, listing};
+use crate::code::report::{CodeReport, Diagnostic};
 
 /// Diagnostic lines shown at most.
 pub const MAX_DIAGNOSTICS: usize = 30;
@@ -179,54 +180,58 @@ pub fn completions(
     ))
 }
 
-/// `get_diagnostics`: the server's diagnostics of `file`, errors first.
+/// `get_diagnostics`: the server's diagnostics of `file`, errors first,
+/// as text and as a report.
 pub fn diagnostics(
     client: &Client,
     workspace: &Workspace,
     file: &Path,
     wait: Duration,
-) -> Result<String, String> {
+) -> Result<(String, CodeReport), String> {
     let (_, text) = crate::code::ops::read_source(workspace, file)?;
     let found = client.diagnostics(file, &text, wait)?;
     let shown = workspace
         .relative(file)
         .unwrap_or_else(|| file.display().to_string());
-    Ok(format_diagnostics(&shown, &found, MAX_DIAGNOSTICS)
-        .unwrap_or_else(|| format!("{shown}: no diagnostics")))
+    let report = diagnostics_report(&shown, &client.config.name, &found, MAX_DIAGNOSTICS);
+    let text = format_diagnostics(&report).unwrap_or_else(|| format!("{shown}: no diagnostics"));
+    Ok((text, report))
 }
 
-/// Diagnostics as `path:line:col: severity: message [source]`, errors
-/// before warnings, at most `max`; `None` when there are none.
-pub fn format_diagnostics(shown: &str, found: &[Value], max: usize) -> Option<String> {
-    let mut sorted: Vec<&Value> = found.iter().collect();
-    sorted.sort_by_key(|d| d["severity"].as_u64().unwrap_or(1));
-    let lines: Vec<String> = sorted
-        .iter()
-        .map(|d| {
-            let severity = match d["severity"].as_u64().unwrap_or(1) {
-                1 => "error",
-                2 => "warning",
-                3 => "info",
-                _ => "hint",
-            };
-            let start = &d["range"]["start"];
-            let source = d["source"]
-                .as_str()
-                .map(|s| format!(" [{s}]"))
-                .unwrap_or_default();
-            format!(
-                "{shown}:{}:{}: {severity}: {}{source}",
-                start["line"].as_u64().unwrap_or(0) + 1,
-                start["character"].as_u64().unwrap_or(0) + 1,
-                d["message"].as_str().unwrap_or_default()
-            )
-        })
-        .collect();
-    if lines.is_empty() {
+/// The diagnostics `server` published for `shown` (`found`), errors
+/// before warnings, at most `max` of them.
+pub fn diagnostics_report(shown: &str, server: &str, found: &[Value], max: usize) -> CodeReport {
+    let mut diagnostics = Diagnostic::sorted(found);
+    let total = diagnostics.len();
+    let errors = diagnostics.iter().filter(|d| d.severity == "error").count();
+    diagnostics.truncate(max);
+    CodeReport::Diagnostics {
+        path: shown.to_string(),
+        server: server.to_string(),
+        diagnostics,
+        total,
+        errors,
+    }
+}
+
+/// A diagnostics report as `path:line:col: severity: message [source]`
+/// lines, as the model reads them; `None` when there are none (or it is
+/// not a diagnostics report).
+pub fn format_diagnostics(report: &CodeReport) -> Option<String> {
+    let CodeReport::Diagnostics {
+        path,
+        diagnostics,
+        total,
+        ..
+    } = report
+    else {
+        return None;
+    };
+    if diagnostics.is_empty() {
         return None;
     }
-    let total = lines.len();
-    Some(listing(lines.into_iter().take(max).collect(), total, ""))
+    let lines = diagnostics.iter().map(|d| d.line_for(path)).collect();
+    Some(listing(lines, *total, ""))
 }
 
 /// `rename_symbol`: the diff of the server's rename, and the new contents
@@ -366,7 +371,9 @@ mod tests {
             json!({"severity": 2, "message": "unused", "range": {"start": {"line": 0, "character": 0}}}),
             json!({"severity": 1, "message": "undefined name", "source": "pyflakes", "range": {"start": {"line": 4, "character": 2}}}),
         ];
-        let text = format_diagnostics("a.py", &found, 1).unwrap();
+        let report = diagnostics_report("a.py", "pylsp", &found, 1);
+        assert_eq!(report.summary(), "a.py: 1 error, 1 warning (pylsp)");
+        let text = format_diagnostics(&report).unwrap();
         assert!(
             text.starts_with("a.py:5:3: error: undefined name [pyflakes]\n(… 1 more"),
             "{text}"

@@ -75,6 +75,15 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         exit_code: Option<i32>,
     },
+    /// What a `code` call found, or the diagnostics a language server
+    /// published after a write, as data beside the `ToolResult` text (which
+    /// follows it): symbols listed, or a file's diagnostics.
+    Code {
+        /// The call's id.
+        id: String,
+        /// What it found.
+        report: crate::code::report::CodeReport,
+    },
     /// The model's todo list changed (`todo_list`): the list it works on
     /// now, whole.
     Todo {

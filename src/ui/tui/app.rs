@@ -188,7 +188,16 @@ impl App {
                 reasons,
                 answer: (caller == Caller::User).then(|| "typed by you".into()),
                 result: None,
+                code: Vec::new(),
             })),
+            Event::Code { id, report } => {
+                if let Some(index) = self.card_index(&id)
+                    && let Entry::Tool(card) = &mut self.transcript[index]
+                {
+                    card.code.push(report);
+                    self.cache.invalidate(index);
+                }
+            }
             Event::ToolResult {
                 id,
                 output,

@@ -12,6 +12,7 @@
 pub mod app;
 pub mod approval;
 pub mod child;
+pub mod code;
 pub mod complete;
 pub mod input;
 pub mod markdown;

@@ -492,3 +492,90 @@ fn a_review_shows_the_diff_and_asks_per_file() {
         })
     );
 }
+
+#[test]
+fn code_results_show_symbols_and_diagnostics_compactly() {
+    use crate::code::report::{CodeReport, Diagnostic, SymbolHit};
+    let mut app = app();
+    let call = |app: &mut App, id: &str, tool: &str, input: serde_json::Value| {
+        app.apply(Event::ToolCall {
+            id: id.into(),
+            caller: Caller::Model,
+            tool: tool.into(),
+            input,
+            decision: Verdict::Allow,
+            reasons: Vec::new(),
+        });
+    };
+    call(
+        &mut app,
+        "s",
+        "code",
+        json!({"operation": "search_symbols", "symbol_name": "area"}),
+    );
+    let hit = |name: &str, kind: &str, container: Option<&str>, line| SymbolHit {
+        name: name.into(),
+        kind: kind.into(),
+        path: "src/shapes.py".into(),
+        line,
+        end_line: line + 2,
+        container: container.map(str::to_string),
+    };
+    app.apply(Event::Code {
+        id: "s".into(),
+        report: CodeReport::Symbols {
+            operation: "search_symbols".into(),
+            symbols: vec![
+                hit("area", "function", None, 1),
+                hit("area", "method", Some("Square"), 12),
+            ],
+            total: 2,
+        },
+    });
+    app.apply(Event::ToolResult {
+        id: "s".into(),
+        output: "function area  src/shapes.py:1-3  def area(w, h):\nmethod area (in Square)  src/shapes.py:12-14  def area(self):".into(),
+        is_error: false,
+        exit_code: None,
+    });
+    call(
+        &mut app,
+        "w",
+        "write",
+        json!({"command": "create", "path": "bad.py", "content": "import os\nprint(x)\n"}),
+    );
+    let found = |severity: &str, line, column, message: &str| Diagnostic {
+        severity: severity.into(),
+        line,
+        column,
+        message: message.into(),
+        source: Some("pyflakes".into()),
+    };
+    app.apply(Event::Code {
+        id: "w".into(),
+        report: CodeReport::Diagnostics {
+            path: "bad.py".into(),
+            server: "pylsp".into(),
+            diagnostics: vec![
+                found("error", 2, 7, "undefined name 'x'"),
+                found("warning", 1, 1, "'os' imported but unused"),
+            ],
+            total: 2,
+            errors: 1,
+        },
+    });
+    app.apply(Event::ToolResult {
+        id: "w".into(),
+        output: "created /w/bad.py\n\ndiagnostics from pylsp after this change:\nbad.py:2:7: error: undefined name 'x' [pyflakes]".into(),
+        is_error: false,
+        exit_code: None,
+    });
+    assert_snapshot!("code_reports_80x24", screen(&mut app, 80, 24));
+    assert_snapshot!("code_reports_40x30", screen(&mut app, 40, 30));
+    app.key(KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL));
+    let unfolded = screen(&mut app, 80, 30);
+    assert!(
+        unfolded.contains("def area(self)") && !unfolded.contains("◇"),
+        "Ctrl+O shows the text the model read: {unfolded}"
+    );
+}

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::markdown;
 use super::text::{clean, wrap};
 use super::theme::Theme;
+use crate::code::report::CodeReport;
 use crate::policy::{Reason, Verdict};
 
 /// Lines of a tool's output shown while it is folded.
@@ -71,6 +72,9 @@ pub struct ToolCard {
     pub answer: Option<String>,
     /// The result, once the call ran or was refused.
     pub result: Option<ToolResult>,
+    /// What a `code` call (or the diagnostics after a write) found, shown
+    /// compactly under the result.
+    pub code: Vec<CodeReport>,
 }
 
 /// What a tool returned.
@@ -149,6 +153,21 @@ impl Entry {
 }
 
 impl ToolCard {
+    /// `output` without the diagnostics appended after a change, which
+    /// the card shows as their reports.
+    fn without_reported<'a>(&self, output: &'a str) -> &'a str {
+        self.code
+            .iter()
+            .filter_map(|report| match report {
+                CodeReport::Diagnostics { server, .. } => {
+                    output.find(&format!("\n{}\n", CodeReport::heading(server)))
+                }
+                CodeReport::Symbols { .. } => None,
+            })
+            .min()
+            .map_or(output, |end| &output[..end])
+    }
+
     fn render(&self, width: usize, theme: &Theme, expanded: bool) -> Vec<Line<'static>> {
         let style = verdict_style(self.decision, theme);
         let gutter = Span::styled("│ ", style);
@@ -193,6 +212,9 @@ impl ToolCard {
         if let Some(result) = &self.result {
             lines.extend(self.render_result(result, width, theme, expanded, &gutter));
         }
+        if !expanded {
+            lines.extend(super::code::render(&self.code, width, theme, &gutter));
+        }
         lines
     }
 
@@ -216,7 +238,11 @@ impl ToolCard {
             (false, false, Some(code)) => format!("exit {code}"),
             (false, false, None) => "done".to_string(),
         };
-        let output = result.output.trim_end();
+        let output = match expanded {
+            true => &result.output,
+            false => self.without_reported(&result.output),
+        };
+        let output = output.trim_end();
         let all: Vec<&str> = if output.is_empty() {
             Vec::new()
         } else {
@@ -237,10 +263,14 @@ impl ToolCard {
             std::slice::from_ref(gutter),
         );
         let is_diff = crate::config::tools::canonical(&self.tool) == Some("write");
-        let shown = if expanded {
-            all.len()
-        } else {
-            all.len().min(FOLDED_LINES)
+        // Folded, a `code` call's symbols and diagnostics are shown as
+        // their reports instead of the text the model read.
+        let compact =
+            crate::config::tools::canonical(&self.tool) == Some("code") && !self.code.is_empty();
+        let shown = match (expanded, compact) {
+            (true, _) => all.len(),
+            (false, true) => 0,
+            (false, false) => all.len().min(FOLDED_LINES),
         };
         for line in &all[..shown] {
             let style = match (is_diff, result.is_error) {
@@ -255,7 +285,7 @@ impl ToolCard {
                 std::slice::from_ref(gutter),
             ));
         }
-        if shown < all.len() {
+        if shown < all.len() && !compact {
             lines.push(Line::from(vec![
                 gutter.clone(),
                 Span::styled(
@@ -366,6 +396,18 @@ pub fn describe_call(tool: &str, input: &Value) -> Vec<String> {
                 }
             }
             vec![parts.join(" in ")]
+        }
+        Some("code") => {
+            let mut parts = vec![clean(field("operation").unwrap_or("?"))];
+            for key in ["symbol_name", "pattern", "file_path", "path"] {
+                if let Some(value) = field(key) {
+                    parts.push(clean(value));
+                }
+            }
+            if let (Some(row), Some(column)) = (input.get("row"), input.get("column")) {
+                parts.push(format!("at {row}:{column}"));
+            }
+            vec![parts.join(" ")]
         }
         _ => vec![clean(&input.to_string())],
     }
