@@ -236,35 +236,34 @@ trait Client: Read + Write + Send + Sized + 'static {
     const PROVES: bool;
     fn split(&self) -> io::Result<Self>;
     fn close(&self);
+    fn close_write(&self);
     /// Sets how long a read may wait (`None`: for ever).
     fn wait_at_most(&self, limit: Option<Duration>);
 }
 
-impl Client for UnixStream {
-    fn wait_at_most(&self, limit: Option<Duration>) {
-        let _ = self.set_read_timeout(limit);
-    }
-    const PROVES: bool = true;
-    fn split(&self) -> io::Result<Self> {
-        self.try_clone()
-    }
-    fn close(&self) {
-        let _ = self.shutdown(Shutdown::Both);
-    }
+/// [`Client`] for a socket type, which must open with the secret or not.
+macro_rules! client {
+    ($socket:ty, $proves:expr) => {
+        impl Client for $socket {
+            const PROVES: bool = $proves;
+            fn split(&self) -> io::Result<Self> {
+                self.try_clone()
+            }
+            fn close(&self) {
+                let _ = self.shutdown(Shutdown::Both);
+            }
+            fn close_write(&self) {
+                let _ = self.shutdown(Shutdown::Write);
+            }
+            fn wait_at_most(&self, limit: Option<Duration>) {
+                let _ = self.set_read_timeout(limit);
+            }
+        }
+    };
 }
 
-impl Client for TcpStream {
-    fn wait_at_most(&self, limit: Option<Duration>) {
-        let _ = self.set_read_timeout(limit);
-    }
-    const PROVES: bool = false;
-    fn split(&self) -> io::Result<Self> {
-        self.try_clone()
-    }
-    fn close(&self) {
-        let _ = self.shutdown(Shutdown::Both);
-    }
-}
+client!(UnixStream, true);
+client!(TcpStream, false);
 
 /// Whether the client opened with `secret` and a newline.
 fn proves(client: &mut impl Read, secret: &str) -> bool {
@@ -483,16 +482,22 @@ fn tunnel<C: Client>(mut client: C, mut upstream: TcpStream, opening: &[u8], fir
     if client.write_all(opening).is_err() || upstream.write_all(first).is_err() {
         return;
     }
-    let (Ok(mut client_in), Ok(mut upstream_out)) = (client.split(), upstream.try_clone()) else {
+    relay(client, upstream);
+}
+
+/// Copies both ways between `a` and `b` until `b` closes (or `a` ends and
+/// `b` then closes), then closes both.
+fn relay<A: Client, B: Client>(mut a: A, mut b: B) {
+    let (Ok(mut a_in), Ok(mut b_out)) = (a.split(), b.split()) else {
         return;
     };
     let outbound = std::thread::spawn(move || {
-        let _ = io::copy(&mut client_in, &mut upstream_out);
-        let _ = upstream_out.shutdown(Shutdown::Write);
+        let _ = io::copy(&mut a_in, &mut b_out);
+        b_out.close_write();
     });
-    let _ = io::copy(&mut upstream, &mut client);
-    client.close();
-    let _ = upstream.shutdown(Shutdown::Both);
+    let _ = io::copy(&mut b, &mut a);
+    a.close();
+    b.close();
     let _ = outbound.join();
 }
 
@@ -510,26 +515,11 @@ pub(crate) fn forward(listener: TcpListener, socket: &Path, secret: &str) -> ! {
             if let Ok(mut proxy) = UnixStream::connect(&socket)
                 && proxy.write_all(opening.as_bytes()).is_ok()
             {
-                splice(client, proxy);
+                relay(client, proxy);
             }
         });
     }
     std::process::exit(0)
-}
-
-/// Copies both ways between a namespace client and the proxy.
-#[cfg(target_os = "linux")]
-fn splice(mut client: TcpStream, mut proxy: UnixStream) {
-    let (Ok(mut client_in), Ok(mut proxy_out)) = (client.try_clone(), proxy.try_clone()) else {
-        return;
-    };
-    let outbound = std::thread::spawn(move || {
-        let _ = io::copy(&mut client_in, &mut proxy_out);
-        let _ = proxy_out.shutdown(Shutdown::Write);
-    });
-    let _ = io::copy(&mut proxy, &mut client);
-    let _ = client.shutdown(Shutdown::Both);
-    let _ = outbound.join();
 }
 
 #[cfg(test)]
