@@ -241,6 +241,31 @@ async fn restore_undoes_a_childs_work() {
     assert_eq!(env.read("a.txt"), "before\n");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn rewind_with_files_undoes_a_childs_work_in_the_turn() {
+    let env = env();
+    env.write("a.txt", "before\n");
+    let tasks = [("writer", "CHILD-A rewrite a.txt")];
+    let calls = [("CHILD-A", "write", write("a.txt", "after\n"))];
+    let server = ModelServer::start(script(&tasks, &calls)).await;
+    let output = env
+        .chat_lines(
+            &server.url,
+            &["--agent", "bot"],
+            &["LEAD: split the job", "/rewind --files", "/quit"],
+        )
+        .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("rewound to turn"), "{stdout}");
+    assert_eq!(env.read("a.txt"), "before\n", "{stdout}");
+}
+
 fn git(env: &Env, args: &[&str]) -> String {
     let output = std::process::Command::new("git")
         .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
