@@ -4,8 +4,15 @@
 //! JSON lines under the data folder (`code/<workspace key>/index.jsonl`,
 //! never in the workspace), and brought up to date before each use by
 //! re-parsing only the files whose size or modification time changed.
+//!
+//! Inside a session the walk that stats every file is mostly skipped: the
+//! dispatcher tells the index which paths its tools changed ([`changed`])
+//! and, when the session's change journal can vouch for everything that
+//! changed, hands its paths over before each `code` call ([`vouch`]); then
+//! only those paths are looked at. When nothing can vouch ([`mark_stale`],
+//! first use, a `.gitignore` changed) the whole workspace is walked.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -49,13 +56,33 @@ pub struct Index {
     pub files: BTreeMap<String, FileEntry>,
 }
 
+/// More changed paths than this are cheaper to find by one walk.
+const MAX_PENDING: usize = 5_000;
+
+/// Set to a file's path, every refresh appends a line there saying what it
+/// did (see [`Refresh`]): how the benchmarks and tests see whether a walk
+/// happened.
+pub const LOG_VARIABLE: &str = "AGENT_CODE_INDEX_LOG";
+
 /// What one refresh did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Refresh {
     /// Files parsed (new or changed).
     pub parsed: usize,
     /// Files dropped (deleted, now ignored or hidden).
     pub dropped: usize,
+    /// Source files whose stat was looked at.
+    pub looked_at: usize,
+    /// Whether the whole workspace was walked (else only changed paths, or
+    /// nothing).
+    pub full: bool,
+}
+
+impl Refresh {
+    /// Whether the index changed.
+    pub fn changed(&self) -> bool {
+        self.parsed > 0 || self.dropped > 0
+    }
 }
 
 /// How long an index is taken as current without a walk, unless a tool
@@ -68,6 +95,8 @@ struct Cached {
     index: Index,
     /// When it was last brought up to date, and under which hidden paths.
     refreshed: Option<(Instant, String)>,
+    /// Paths (relative) changed since, to look at before the next use.
+    pending: BTreeSet<PathBuf>,
 }
 
 /// The indexes of this process, by workspace.
@@ -75,8 +104,9 @@ static CACHE: Mutex<BTreeMap<PathBuf, Cached>> = Mutex::new(BTreeMap::new());
 
 /// Runs `query` on the up-to-date index of `root`; `store` is the folder
 /// its stored form lives in (`None`: memory only). The walk that brings it
-/// up to date is skipped when the last one is recent, under the same
-/// hidden paths, and nothing was marked stale since.
+/// up to date is skipped when the last one is recent (or was vouched for
+/// since, see [`vouch`]) under the same hidden paths and nothing marked it
+/// stale: then only the paths named changed since are looked at.
 pub fn with_index<T>(
     root: &Path,
     hidden: &Hidden,
@@ -89,18 +119,23 @@ pub fn with_index<T>(
     let cached = cache.entry(root.to_path_buf()).or_insert_with(|| Cached {
         index: store.map(load).unwrap_or_default(),
         refreshed: None,
+        pending: BTreeSet::new(),
     });
     let rules = format!("{hidden:?}");
     let current = cached
         .refreshed
         .as_ref()
         .is_some_and(|(at, seen)| at.elapsed() < FRESH_FOR && *seen == rules);
-    if current {
-        return query(&cached.index, Refresh::default());
-    }
-    let refresh = cached.index.refresh(root, hidden);
+    let pending = std::mem::take(&mut cached.pending);
+    let refresh = match current {
+        true if pending.is_empty() => return query(&cached.index, Refresh::default()),
+        true => cached.index.refresh_paths(root, hidden, &pending),
+        false => None,
+    };
+    let refresh = refresh.unwrap_or_else(|| cached.index.refresh(root, hidden));
     cached.refreshed = Some((Instant::now(), rules));
-    if refresh != Refresh::default()
+    log(&refresh);
+    if refresh.changed()
         && let Some(store) = store
     {
         // The store only saves work next time; failing to write it is no
@@ -110,13 +145,69 @@ pub fn with_index<T>(
     query(&cached.index, refresh)
 }
 
+/// Appends `refresh` to the file [`LOG_VARIABLE`] names, if it names one.
+fn log(refresh: &Refresh) {
+    let Some(path) = std::env::var_os(LOG_VARIABLE) else {
+        return;
+    };
+    let line = serde_json::to_string(refresh).unwrap_or_default() + "\n";
+    // A log that cannot be written only loses a debugging aid.
+    let _ = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(line.as_bytes()));
+}
+
 /// Makes the next use of `root`'s index walk the workspace again (a tool
-/// call may have changed files).
+/// call may have changed files nobody can name).
 pub fn mark_stale(root: &Path) {
     if let Ok(mut cache) = CACHE.lock()
         && let Some(cached) = cache.get_mut(root)
     {
         cached.refreshed = None;
+        cached.pending.clear();
+    }
+}
+
+/// Makes the next use of `root`'s index look at `paths` (absolute, or
+/// relative to `root`): a tool of this process changed them. Paths outside
+/// `root` are left out.
+pub fn changed(root: &Path, paths: &[PathBuf]) {
+    note(root, paths, false);
+}
+
+/// [`changed`], from a source that vouches these are all the paths changed
+/// since it last vouched (the session's change journal): an index that was
+/// current stays current without a walk, however long ago it walked.
+pub fn vouch(root: &Path, paths: &[PathBuf]) {
+    note(root, paths, true);
+}
+
+fn note(root: &Path, paths: &[PathBuf], vouched: bool) {
+    let Ok(mut cache) = CACHE.lock() else {
+        return;
+    };
+    let Some(cached) = cache.get_mut(root) else {
+        // Never used in this process: its first use walks anyway.
+        return;
+    };
+    if cached.refreshed.is_none() {
+        return;
+    }
+    for path in paths {
+        let relative = match path.strip_prefix(root) {
+            Ok(inside) => inside.to_path_buf(),
+            Err(_) if path.is_relative() => path.clone(),
+            Err(_) => continue,
+        };
+        cached.pending.insert(relative);
+    }
+    if cached.pending.len() > MAX_PENDING {
+        cached.refreshed = None;
+        cached.pending.clear();
+    } else if vouched && let Some((at, _)) = cached.refreshed.as_mut() {
+        *at = Instant::now();
     }
 }
 
@@ -142,7 +233,11 @@ impl Index {
                 })
             });
         let seen = seen.into_inner().unwrap_or_default();
-        let mut refresh = Refresh::default();
+        let mut refresh = Refresh {
+            looked_at: seen.len(),
+            full: true,
+            ..Refresh::default()
+        };
         let mut files = BTreeMap::new();
         for (path, parsed) in seen {
             let entry = match parsed {
@@ -164,6 +259,61 @@ impl Index {
             .count();
         self.files = files;
         refresh
+    }
+
+    /// Brings the index up to date at `paths` (relative; each a file or a
+    /// folder, present or gone) only, walking from `root` down to them so
+    /// `.gitignore` applies as in a full walk. `None` when that cannot
+    /// vouch for the result: an ignore file or the root itself changed.
+    pub fn refresh_paths(
+        &mut self,
+        root: &Path,
+        hidden: &Hidden,
+        paths: &BTreeSet<PathBuf>,
+    ) -> Option<Refresh> {
+        let mut above = HashSet::new();
+        for path in paths {
+            let name = path.file_name()?;
+            if name == ".gitignore" || name == ".ignore" || name == ".git" {
+                return None;
+            }
+            above.extend(path.ancestors().skip(1).map(Path::to_path_buf));
+        }
+        let scope = paths.clone();
+        let in_scope = move |relative: &Path| relative.ancestors().any(|a| scope.contains(a));
+        let walk_root = root.to_path_buf();
+        let walk_scope = in_scope.clone();
+        let walk = WalkBuilder::new(root)
+            .hidden(false)
+            .require_git(false)
+            .filter_entry(move |entry| {
+                let Ok(relative) = entry.path().strip_prefix(&walk_root) else {
+                    return false;
+                };
+                entry.file_name() != ".git"
+                    && (above.contains(relative) || walk_scope(relative))
+            })
+            .build();
+        let seen: Vec<(String, Option<FileEntry>)> = walk
+            .flatten()
+            .filter_map(|entry| visit(root, &entry, hidden, &self.files))
+            .collect();
+        let mut refresh = Refresh {
+            looked_at: seen.len(),
+            ..Refresh::default()
+        };
+        let kept: HashSet<&str> = seen.iter().map(|(path, _)| path.as_str()).collect();
+        let before = self.files.len();
+        self.files
+            .retain(|path, _| kept.contains(path.as_str()) || !in_scope(Path::new(path)));
+        refresh.dropped = before - self.files.len();
+        for (path, parsed) in seen {
+            if let Some(entry) = parsed {
+                refresh.parsed += 1;
+                self.files.insert(path, entry);
+            }
+        }
+        Some(refresh)
     }
 
     /// Writes the index to `folder/index.jsonl`, atomically.
