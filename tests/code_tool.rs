@@ -605,7 +605,12 @@ fn the_index_looks_only_at_the_paths_named_changed() {
     let names = |index: &Index| -> Vec<(String, Vec<String>)> {
         let files = index.files.values();
         files
-            .map(|f| (f.path.clone(), f.symbols.iter().map(|s| s.name.clone()).collect()))
+            .map(|f| {
+                (
+                    f.path.clone(),
+                    f.symbols.iter().map(|s| s.name.clone()).collect(),
+                )
+            })
             .collect()
     };
     assert_eq!(names(&index), names(&walked), "as a full walk finds it");
@@ -645,7 +650,10 @@ fn the_change_journal_feeds_the_index_or_says_it_cannot() {
     workspace.write("py/one.py", b"def one():\n    pass\n");
     assert_eq!(feed(&mut store).unwrap(), vec![root.join("py/one.py")]);
     let vouched = refresh();
-    assert!(!vouched.full && vouched.looked_at == 1 && vouched.parsed == 1, "{vouched:?}");
+    assert!(
+        !vouched.full && vouched.looked_at == 1 && vouched.parsed == 1,
+        "{vouched:?}"
+    );
     for n in 0..5 {
         workspace.write(&format!("py/many{n}.py"), b"def many():\n    pass\n");
     }
@@ -660,7 +668,10 @@ fn the_change_journal_feeds_the_index_or_says_it_cannot() {
     );
     assert!(refresh().full);
     store.snapshot("1", "baseline", false).unwrap();
-    assert!(feed(&mut store).is_err(), "a fresh journal cannot vouch yet");
+    assert!(
+        feed(&mut store).is_err(),
+        "a fresh journal cannot vouch yet"
+    );
     refresh();
     workspace.write("py/three.py", b"def three():\n    pass\n");
     assert_eq!(feed(&mut store).unwrap(), vec![root.join("py/three.py")]);
@@ -688,7 +699,13 @@ async fn logged_turn(env: &Env, calls: &[(&str, &str, Value)]) -> (Vec<Value>, V
     let mut command = env.std_command(&env.workspace);
     command
         .args(["chat", "--no-interactive", "--agent", "bot"])
-        .args(["--model", "openai/scripted", "--output-format", "stream-json", "go"])
+        .args([
+            "--model",
+            "openai/scripted",
+            "--output-format",
+            "stream-json",
+            "go",
+        ])
         .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
         .env(agent::code::index::LOG_VARIABLE, &log)
         .stdin(std::process::Stdio::null());
@@ -732,7 +749,11 @@ async fn changes_by_the_write_tool_and_a_command_are_indexed_without_a_walk() {
     )
     .await;
     let everything = serde_json::to_string(&events).unwrap();
-    for (id, file) in [("c1", "src/app.py"), ("c2", "src/written.py"), ("c3", "src/made/cmd.py")] {
+    for (id, file) in [
+        ("c1", "src/app.py"),
+        ("c2", "src/written.py"),
+        ("c3", "src/made/cmd.py"),
+    ] {
         let output = result_of(&events, id)["output"].as_str().unwrap();
         assert!(output.contains(file), "{id}: {output}\n{everything}");
     }

@@ -290,8 +290,7 @@ impl Index {
                 let Ok(relative) = entry.path().strip_prefix(&walk_root) else {
                     return false;
                 };
-                entry.file_name() != ".git"
-                    && (above.contains(relative) || walk_scope(relative))
+                entry.file_name() != ".git" && (above.contains(relative) || walk_scope(relative))
             })
             .build();
         let seen: Vec<(String, Option<FileEntry>)> = walk
@@ -409,6 +408,9 @@ fn visit(
 /// `path` relative to `root`, with `/` between the parts.
 pub fn relative_path(root: &Path, path: &Path) -> Option<String> {
     let relative = path.strip_prefix(root).ok()?;
+    if std::path::MAIN_SEPARATOR == '/' {
+        return Some(relative.to_string_lossy().into_owned());
+    }
     let parts: Vec<String> = relative
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())

@@ -37,8 +37,8 @@ pub fn run(command: &CodeCommand) -> Outcome {
     Ok(())
 }
 
-/// Loads and refreshes the index (timed), refreshes it again with nothing
-/// changed, and times `query` on it: right after a refresh, on a stale
+/// Loads and refreshes the index (timed); with `query`, refreshes it again
+/// with nothing changed, and times `query` on it: right after a refresh, on a stale
 /// index (the walk included), and, with `touch`, vouched for by a change
 /// journal as in a session, before timing the re-index after `touch` files
 /// changed.
@@ -57,6 +57,7 @@ fn index(root: &Path, query: Option<&str>, repeat: usize, touch: usize) {
         described(&refresh),
         ms(started)
     );
+    let Some(name) = query else { return };
     index::mark_stale(&workspace.root);
     let started = Instant::now();
     let refresh = workspace.with_index(|_, refresh| refresh);
@@ -65,7 +66,6 @@ fn index(root: &Path, query: Option<&str>, repeat: usize, touch: usize) {
         described(&refresh),
         ms(started)
     );
-    let Some(name) = query else { return };
     let query = SymbolQuery {
         name,
         limit: ops::DEFAULT_LIMIT,
@@ -147,7 +147,13 @@ fn journal(root: &Path) -> Option<CheckpointStore> {
 fn touch_files(workspace: &Workspace, count: usize) -> usize {
     let paths: Vec<String> = workspace.with_index(|index, _| {
         let step = (index.files.len() / count.max(1)).max(1);
-        index.files.keys().step_by(step).take(count).cloned().collect()
+        index
+            .files
+            .keys()
+            .step_by(step)
+            .take(count)
+            .cloned()
+            .collect()
     });
     paths
         .iter()
@@ -165,7 +171,11 @@ fn touch_files(workspace: &Workspace, count: usize) -> usize {
 fn described(refresh: &index::Refresh) -> String {
     format!(
         "{} {} files, parsed {}, dropped {}",
-        if refresh.full { "walked, looked at" } else { "looked at" },
+        if refresh.full {
+            "walked, looked at"
+        } else {
+            "looked at"
+        },
         refresh.looked_at,
         refresh.parsed,
         refresh.dropped
