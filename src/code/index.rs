@@ -2,7 +2,8 @@
 //! hide and the policy does not hide, with its symbols. It is built on
 //! first use by a parallel walk, kept in memory for the process, stored as
 //! JSON lines under the data folder (`code/<workspace key>/index.jsonl`,
-//! never in the workspace), and brought up to date before each use by
+//! never in the workspace; written again only once a few hundred files
+//! changed), and brought up to date before each use by
 //! re-parsing only the files whose size or modification time changed.
 //!
 //! Inside a session the walk that stats every file is mostly skipped: the
@@ -56,6 +57,12 @@ pub struct Index {
     pub files: BTreeMap<String, FileEntry>,
 }
 
+/// Files parsed or dropped since the index was stored before it is stored
+/// again: writing the whole index costs more than parsing a few hundred
+/// files again in the next process, which finds them changed by their
+/// stat.
+const SAVE_AFTER: usize = 500;
+
 /// More changed paths than this are cheaper to find by one walk.
 const MAX_PENDING: usize = 5_000;
 
@@ -97,6 +104,10 @@ struct Cached {
     refreshed: Option<(Instant, String)>,
     /// Paths (relative) changed since, to look at before the next use.
     pending: BTreeSet<PathBuf>,
+    /// Whether there is a stored form to load next time.
+    stored: bool,
+    /// Files parsed or dropped since the stored form was written.
+    unsaved: usize,
 }
 
 /// The indexes of this process, by workspace.
@@ -116,10 +127,15 @@ pub fn with_index<T>(
     let mut cache = CACHE
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let cached = cache.entry(root.to_path_buf()).or_insert_with(|| Cached {
-        index: store.map(load).unwrap_or_default(),
-        refreshed: None,
-        pending: BTreeSet::new(),
+    let cached = cache.entry(root.to_path_buf()).or_insert_with(|| {
+        let loaded = store.and_then(load);
+        Cached {
+            stored: loaded.is_some(),
+            index: loaded.unwrap_or_default(),
+            refreshed: None,
+            pending: BTreeSet::new(),
+            unsaved: 0,
+        }
     });
     let rules = format!("{hidden:?}");
     let current = cached
@@ -135,12 +151,18 @@ pub fn with_index<T>(
     let refresh = refresh.unwrap_or_else(|| cached.index.refresh(root, hidden));
     cached.refreshed = Some((Instant::now(), rules));
     log(&refresh);
+    cached.unsaved += refresh.parsed + refresh.dropped;
+    let worth_it = !cached.stored || cached.unsaved >= SAVE_AFTER;
     if refresh.changed()
+        && worth_it
         && let Some(store) = store
     {
         // The store only saves work next time; failing to write it is no
         // reason to fail the query.
-        let _ = cached.index.save(store);
+        if cached.index.save(store).is_ok() {
+            cached.stored = true;
+            cached.unsaved = 0;
+        }
     }
     query(&cached.index, refresh)
 }
@@ -335,22 +357,40 @@ impl Index {
     }
 }
 
-/// The index stored in `folder`, or an empty one if there is none or it
-/// cannot be read.
-fn load(folder: &Path) -> Index {
-    let Ok(text) = std::fs::read_to_string(folder.join("index.jsonl")) else {
-        return Index::default();
-    };
+/// The index stored in `folder`; `None` if there is none or it cannot be
+/// read.
+fn load(folder: &Path) -> Option<Index> {
+    let text = std::fs::read_to_string(folder.join("index.jsonl")).ok()?;
     let mut lines = text.lines();
     let header: Option<serde_json::Value> = lines.next().and_then(|l| serde_json::from_str(l).ok());
     if header.and_then(|h| h["version"].as_u64()) != Some(u64::from(VERSION)) {
-        return Index::default();
+        return None;
     }
-    let files = lines
-        .filter_map(|line| serde_json::from_str::<FileEntry>(line).ok())
+    // Decoding is most of the cost of loading: spread it over the cores.
+    let lines: Vec<&str> = lines.collect();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = lines.len().div_ceil(threads).max(1);
+    let decode = |part: &[&str]| -> Vec<FileEntry> {
+        part.iter()
+            .filter_map(|line| serde_json::from_str::<FileEntry>(line).ok())
+            .collect()
+    };
+    let parts: Vec<Vec<FileEntry>> = std::thread::scope(|scope| {
+        let running: Vec<_> = lines
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || decode(part)))
+            .collect();
+        running
+            .into_iter()
+            .map(|thread| thread.join().unwrap_or_default())
+            .collect()
+    });
+    let files = parts
+        .into_iter()
+        .flatten()
         .map(|entry| (entry.path.clone(), entry))
         .collect();
-    Index { files }
+    Some(Index { files })
 }
 
 /// One walked file: its relative path, and its new entry when it had to be
