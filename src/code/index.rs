@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Write as _;
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, UNIX_EPOCH};
@@ -324,10 +325,32 @@ impl Index {
             ..Refresh::default()
         };
         let kept: HashSet<&str> = seen.iter().map(|(path, _)| path.as_str()).collect();
-        let before = self.files.len();
-        self.files
-            .retain(|path, _| kept.contains(path.as_str()) || !in_scope(Path::new(path)));
-        refresh.dropped = before - self.files.len();
+        // Each named path and what is under it are one range of the sorted
+        // keys (`/` sorts just before `0`): no pass over the whole index.
+        let mut gone = BTreeSet::new();
+        for path in paths {
+            let key = path.to_string_lossy();
+            let (under, after) = (format!("{key}/"), format!("{key}0"));
+            let exact = self.files.get_key_value(key.as_ref()).map(|(k, _)| k);
+            let below = self
+                .files
+                .range::<str, _>((
+                    Bound::Included(under.as_str()),
+                    Bound::Excluded(after.as_str()),
+                ))
+                .map(|(k, _)| k);
+            gone.extend(
+                exact
+                    .into_iter()
+                    .chain(below)
+                    .filter(|k| !kept.contains(k.as_str()))
+                    .cloned(),
+            );
+        }
+        refresh.dropped = gone.len();
+        for path in gone {
+            self.files.remove(&path);
+        }
         for (path, parsed) in seen {
             if let Some(entry) = parsed {
                 refresh.parsed += 1;
