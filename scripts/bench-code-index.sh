@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# The code tool's index on generated workspaces of 2,000 and 20,000 source
-# files (Python, Rust, TypeScript, Go; ~40 lines and 4 symbols each):
+# The code tool's index on generated workspaces of 1,000, 20,000 and
+# 100,000 source files (Python, Rust, TypeScript, Go; ~40 lines and 4
+# symbols each):
 #   1. the first index (walk + parse + store) beside `rg --files` (and
-#      `ctags -R` when installed), with hyperfine when installed;
-#   2. a symbol search after it, in-process, the refresh walk included;
-#   3. the re-index after a 10-file change.
+#      `ctags -R` when installed), with hyperfine when installed, and its
+#      CPU time (both cores parse);
+#   2. a symbol search after it, in one process: right after a refresh, on
+#      a stale index (the walk first, as 2 s after a refresh without a
+#      change journal), and vouched for by the change journal as in a
+#      session (any time after a refresh);
+#   3. the re-index after a 10-file change: in-session from the journal's
+#      paths, and as a new process (load the stored index, walk, save).
 # Usage: scripts/bench-code-index.sh [SIZES…]   (AGENT_BIN overrides the binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${AGENT_BIN:-target/release/agent}")
 [ -x "$BIN" ] || { echo "build first: cargo build --release (or set AGENT_BIN)" >&2; exit 2; }
 SIZES=("$@")
-[ ${#SIZES[@]} -gt 0 ] || SIZES=(2000 20000)
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(1000 20000 100000)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -64,14 +70,21 @@ for size in "${SIZES[@]}"; do
     echo "agent code index (first): $(timed env AGENT_HOME="$home" "$BIN" code index) ms"
   fi
   rm -rf "$home"
-  AGENT_HOME=$home "$BIN" code index
-  echo "-- a symbol search after the first index (in one process):"
-  AGENT_HOME=$home "$BIN" code index --query handle_42 --repeat 20
-  echo "-- after changing 10 files (the stored index is loaded, then refreshed):"
-  for n in 1 2 3 4 5 6 7 8 9 10; do
-    file=$(find "$dir/pkg$n" -name 'file*' -print -quit)
-    echo "def added_$n(): pass" >> "$file"
+  echo "-- the first index, CPU time (both cores parse):"
+  /usr/bin/time -f "wall %e s, user %U s, sys %S s" env AGENT_HOME="$home" "$BIN" code index
+  echo "-- searches after it, and the re-index after 10 files changed in a session:"
+  AGENT_HOME=$home "$BIN" code index --query handle_42 --repeat 20 --touch 10
+  echo "-- the re-index after 10 files changed, as a new process (5 runs; in-process figure, then wall):"
+  exts=(py rs ts go)
+  for run in 1 2 3 4 5; do
+    for n in 1 2 3 4 5 6 7 8 9 10; do
+      num=$((((n * 7 + run) % (size / 100)) * 100 + run))
+      echo "// run $run" >> "$dir/pkg$((num / 100))/file$num.${exts[num % 4]}"
+    done
+    start=$(date +%s%N)
+    line=$(AGENT_HOME=$home "$BIN" code index)
+    end=$(date +%s%N)
+    echo "  ${line#index: }; wall $(((end - start) / 1000000)) ms"
   done
-  AGENT_HOME=$home "$BIN" code index
   cd - >/dev/null
 done

@@ -85,9 +85,14 @@ pub enum CodeCommand {
         /// A symbol name to search for.
         #[arg(long)]
         query: Option<String>,
-        /// How many times to run the search (the median is shown).
+        /// How many times to run the search (the median and 95th percentile are shown).
         #[arg(long, default_value_t = 20)]
         repeat: usize,
+        /// Benchmark the in-session path: start a change journal, append a comment line to
+        /// this many indexed files (this changes the workspace), and time the re-index from
+        /// the journal's paths.
+        #[arg(long, default_value_t = 0)]
+        touch: usize,
     },
 }
 

@@ -575,3 +575,223 @@ fn the_index_walks_again_once_marked_stale() {
         "{walked}"
     );
 }
+
+#[test]
+fn the_index_looks_only_at_the_paths_named_changed() {
+    let workspace = fixtures();
+    workspace.write(".gitignore", b"build/\n");
+    let root = workspace.dir.path().canonicalize().unwrap();
+    let hidden = workspace.context.hidden.clone();
+    let mut index = Index::default();
+    index.refresh(&root, &hidden);
+    workspace.write("py/shop.py", b"def renamed():\n    pass\n");
+    workspace.write("py/deep/new.py", b"def brand_new():\n    pass\n");
+    workspace.write("build/gen.py", b"def generated():\n    pass\n");
+    std::fs::remove_file(root.join("go/shop.go")).unwrap();
+    let named: std::collections::BTreeSet<std::path::PathBuf> =
+        ["py/shop.py", "py/deep", "build/gen.py", "go/shop.go"]
+            .iter()
+            .map(std::path::PathBuf::from)
+            .collect();
+    let partial = index.refresh_paths(&root, &hidden, &named).unwrap();
+    assert!(!partial.full);
+    assert_eq!(
+        (partial.looked_at, partial.parsed, partial.dropped),
+        (2, 2, 1),
+        "the two source files named and kept, nothing else: {partial:?}"
+    );
+    let mut walked = Index::default();
+    walked.refresh(&root, &hidden);
+    let names = |index: &Index| -> Vec<(String, Vec<String>)> {
+        let files = index.files.values();
+        files
+            .map(|f| {
+                (
+                    f.path.clone(),
+                    f.symbols.iter().map(|s| s.name.clone()).collect(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(names(&index), names(&walked), "as a full walk finds it");
+    let ignore_rules: std::collections::BTreeSet<std::path::PathBuf> =
+        [std::path::PathBuf::from(".gitignore")].into();
+    assert!(
+        index.refresh_paths(&root, &hidden, &ignore_rules).is_none(),
+        "a changed .gitignore needs a walk"
+    );
+}
+
+#[test]
+fn the_change_journal_feeds_the_index_or_says_it_cannot() {
+    use agent::checkpoint::CheckpointStore;
+    use agent::code::index;
+    let workspace = fixtures();
+    let root = workspace.dir.path().canonicalize().unwrap();
+    let hidden = workspace.context.hidden.clone();
+    let data = tempfile::tempdir().unwrap();
+    let mut store = CheckpointStore::open(data.path(), &root).unwrap();
+    store.use_session("code-index-test").unwrap();
+    store.start_journal(3);
+    // What the dispatcher does before each `code` call.
+    let feed = |store: &mut CheckpointStore| match store.code_changes() {
+        Ok(paths) => {
+            index::vouch(&root, &paths);
+            Ok(paths)
+        }
+        Err(why) => {
+            index::mark_stale(&root);
+            Err(why)
+        }
+    };
+    let refresh = || index::with_index(&root, &hidden, None, |_, refresh| refresh);
+    assert!(feed(&mut store).is_err(), "what came before it is unknown");
+    assert!(refresh().full);
+    workspace.write("py/one.py", b"def one():\n    pass\n");
+    assert_eq!(feed(&mut store).unwrap(), vec![root.join("py/one.py")]);
+    let vouched = refresh();
+    assert!(
+        !vouched.full && vouched.looked_at == 1 && vouched.parsed == 1,
+        "{vouched:?}"
+    );
+    for n in 0..5 {
+        workspace.write(&format!("py/many{n}.py"), b"def many():\n    pass\n");
+    }
+    let lost = feed(&mut store).unwrap_err();
+    assert!(lost.contains("more changes"), "{lost}");
+    let walked = refresh();
+    assert!(walked.full && walked.parsed == 5, "{walked:?}");
+    workspace.write("py/two.py", b"def two():\n    pass\n");
+    assert!(
+        feed(&mut store).is_err(),
+        "lost until a snapshot starts the journal afresh"
+    );
+    assert!(refresh().full);
+    store.snapshot("1", "baseline", false).unwrap();
+    assert!(
+        feed(&mut store).is_err(),
+        "a fresh journal cannot vouch yet"
+    );
+    refresh();
+    workspace.write("py/three.py", b"def three():\n    pass\n");
+    assert_eq!(feed(&mut store).unwrap(), vec![root.join("py/three.py")]);
+    let vouched = refresh();
+    assert!(!vouched.full && vouched.parsed == 1, "{vouched:?}");
+    assert!(
+        workspace
+            .ok(json!({"operation": "search_symbols", "symbol_name": "three", "exact_match": true}))
+            .contains("py/three.py")
+    );
+}
+
+/// An agent with `code`, `write` and `shell`, all allowed.
+const EDITING_AGENT: &str = r#"{"name": "bot", "tools": ["code", "write", "shell"], "allowedTools": ["code", "write", "shell"]}"#;
+
+/// Runs one headless turn with `calls` and the index's refresh log on;
+/// returns the stream's events and the log's lines.
+async fn logged_turn(env: &Env, calls: &[(&str, &str, Value)]) -> (Vec<Value>, Vec<Value>) {
+    let log = env.home.join("index.log");
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(calls),
+        Protocol::OpenAi.text("Done."),
+    ])
+    .await;
+    let mut command = env.std_command(&env.workspace);
+    command
+        .args(["chat", "--no-interactive", "--agent", "bot"])
+        .args([
+            "--model",
+            "openai/scripted",
+            "--output-format",
+            "stream-json",
+            "go",
+        ])
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
+        .env(agent::code::index::LOG_VARIABLE, &log)
+        .stdin(std::process::Stdio::null());
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines = std::fs::read_to_string(&log).unwrap_or_default();
+    let refreshes = lines
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    (support::stream_events(&output), refreshes)
+}
+
+fn search(name: &str) -> Value {
+    json!({"operation": "search_symbols", "symbol_name": name, "exact_match": true})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_by_the_write_tool_and_a_command_are_indexed_without_a_walk() {
+    let env = Env::new();
+    env.write(".kiro/agents/bot.json", EDITING_AGENT);
+    env.write("src/app.py", "def first():\n    pass\n");
+    let written = json!({"command": "create", "path": "src/written.py", "content": "def by_write():\n    pass\n"});
+    let command = json!({"command": "mkdir -p src/made && printf 'def by_shell():\\n    pass\\n' > src/made/cmd.py"});
+    let (events, refreshes) = logged_turn(
+        &env,
+        &[
+            ("c1", "code", search("first")),
+            ("w1", "write", written),
+            ("c2", "code", search("by_write")),
+            ("s1", "shell", command),
+            ("c3", "code", search("by_shell")),
+        ],
+    )
+    .await;
+    let everything = serde_json::to_string(&events).unwrap();
+    for (id, file) in [
+        ("c1", "src/app.py"),
+        ("c2", "src/written.py"),
+        ("c3", "src/made/cmd.py"),
+    ] {
+        let output = result_of(&events, id)["output"].as_str().unwrap();
+        assert!(output.contains(file), "{id}: {output}\n{everything}");
+    }
+    assert_eq!(refreshes.len(), 3, "one refresh per call: {refreshes:?}");
+    assert_eq!(refreshes[0]["full"], true, "the first use walks");
+    for later in &refreshes[1..] {
+        assert_eq!(later["full"], false, "{refreshes:?}");
+        assert_eq!(later["parsed"], 1, "{refreshes:?}");
+        assert!(later["looked_at"].as_u64().unwrap() <= 2, "{refreshes:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_change_journal_a_commands_changes_are_found_by_a_walk() {
+    let env = Env::new();
+    env.write(".kiro/agents/bot.json", EDITING_AGENT);
+    env.write("src/app.py", "def first():\n    pass\n");
+    let off = env
+        .agent()
+        .args(["settings", "chat.enableCheckpoint", "false"])
+        .output()
+        .unwrap();
+    assert!(off.status.success(), "{off:?}");
+    let command = json!({"command": "printf 'def outside():\\n    pass\\n' > src/other.py"});
+    let (events, refreshes) = logged_turn(
+        &env,
+        &[
+            ("c1", "code", search("first")),
+            ("s1", "shell", command),
+            ("c2", "code", search("outside")),
+        ],
+    )
+    .await;
+    let output = result_of(&events, "c2")["output"].as_str().unwrap();
+    assert!(output.contains("src/other.py"), "{output}");
+    assert_eq!(refreshes.len(), 2, "{refreshes:?}");
+    assert!(
+        refreshes.iter().all(|r| r["full"] == true),
+        "nothing vouches, so each walks: {refreshes:?}"
+    );
+}

@@ -11,6 +11,10 @@
 //! the watch limit was reached, more paths than it keeps, a watched folder
 //! replaced under it), it says why, and the snapshot walks the whole tree
 //! and starts a fresh journal.
+//!
+//! A second reader, the code index, takes the same paths on its own
+//! schedule ([`Journal::take_for_index`]), so a symbol search looks only at
+//! what changed instead of stating every file.
 
 use std::collections::{BTreeSet, HashMap};
 use std::ffi::{CString, OsStr};
@@ -42,6 +46,10 @@ pub struct Journal {
     /// Why the journal cannot vouch for the changes, once it cannot.
     lost: Option<String>,
     capacity: usize,
+    /// The paths touched since the code index last took them.
+    for_index: BTreeSet<PathBuf>,
+    /// Why the code index cannot rely on `for_index`, once it cannot.
+    index_lost: Option<String>,
 }
 
 const MASK: u32 = libc::IN_CREATE
@@ -77,9 +85,13 @@ impl Journal {
             touched: Touched::default(),
             lost: None,
             capacity,
+            for_index: BTreeSet::new(),
+            // What changed before the start is only found by a walk.
+            index_lost: Some("the change journal just started".into()),
         };
         journal.watch_tree(Path::new(""), false);
         journal.touched = Touched::default();
+        journal.for_index.clear();
         Ok(journal)
     }
 
@@ -91,6 +103,19 @@ impl Journal {
             return Err(why);
         }
         Ok(std::mem::take(&mut self.touched))
+    }
+
+    /// What changed since the code index last asked (absolute paths,
+    /// folders to be looked at whole), or why it must walk instead. A lost
+    /// journal stays lost for the index until a snapshot restarts it.
+    pub fn take_for_index(&mut self) -> Result<Vec<PathBuf>, String> {
+        self.drain();
+        if let Some(why) = self.lost.clone().or_else(|| self.index_lost.take()) {
+            self.for_index.clear();
+            return Err(why);
+        }
+        let taken = std::mem::take(&mut self.for_index);
+        Ok(taken.iter().map(|p| self.workspace.join(p)).collect())
     }
 
     /// Drops every watch and watches the tree afresh (after the journal
@@ -139,6 +164,13 @@ impl Journal {
     }
 
     fn touch(&mut self, path: PathBuf) {
+        if self.for_index.len() >= self.capacity {
+            self.index_lost
+                .get_or_insert_with(|| "more changes than the change journal keeps".into());
+            self.for_index.clear();
+        } else if self.index_lost.is_none() {
+            self.for_index.insert(path.clone());
+        }
         if self.touched.paths.len() >= self.capacity {
             self.lost
                 .get_or_insert_with(|| "more changes than the change journal keeps".into());

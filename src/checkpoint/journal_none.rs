@@ -30,4 +30,9 @@ impl Journal {
     pub fn take(&mut self) -> Result<Touched, String> {
         Err("this platform has no inotify".into())
     }
+
+    /// Never reached: a journal cannot start.
+    pub fn take_for_index(&mut self) -> Result<Vec<PathBuf>, String> {
+        Err("this platform has no inotify".into())
+    }
 }

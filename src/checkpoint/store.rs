@@ -187,6 +187,16 @@ impl CheckpointStore {
         }
     }
 
+    /// The paths (absolute) the change journal saw touched since the code
+    /// index last asked, for [`crate::code::index::vouch`]; why not when
+    /// it cannot vouch (no journal, it lost track, it just started).
+    pub fn code_changes(&mut self) -> std::result::Result<Vec<PathBuf>, String> {
+        match self.journal.as_mut() {
+            Some(journal) => journal.take_for_index(),
+            None => Err(self.journal_off.clone()),
+        }
+    }
+
     /// Why the last snapshot walked the whole workspace (`None`: it looked
     /// only at the paths the journal or the tool named).
     pub fn full_walk(&self) -> Option<&str> {

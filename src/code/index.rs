@@ -2,11 +2,20 @@
 //! hide and the policy does not hide, with its symbols. It is built on
 //! first use by a parallel walk, kept in memory for the process, stored as
 //! JSON lines under the data folder (`code/<workspace key>/index.jsonl`,
-//! never in the workspace), and brought up to date before each use by
+//! never in the workspace; written again only once a few hundred files
+//! changed), and brought up to date before each use by
 //! re-parsing only the files whose size or modification time changed.
+//!
+//! Inside a session the walk that stats every file is mostly skipped: the
+//! dispatcher tells the index which paths its tools changed ([`changed`])
+//! and, when the session's change journal can vouch for everything that
+//! changed, hands its paths over before each `code` call ([`vouch`]); then
+//! only those paths are looked at. When nothing can vouch ([`mark_stale`],
+//! first use, a `.gitignore` changed) the whole workspace is walked.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Write as _;
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, UNIX_EPOCH};
@@ -49,13 +58,39 @@ pub struct Index {
     pub files: BTreeMap<String, FileEntry>,
 }
 
+/// Files parsed or dropped since the index was stored before it is stored
+/// again: writing the whole index costs more than parsing a few hundred
+/// files again in the next process, which finds them changed by their
+/// stat.
+const SAVE_AFTER: usize = 500;
+
+/// More changed paths than this are cheaper to find by one walk.
+const MAX_PENDING: usize = 5_000;
+
+/// Set to a file's path, every refresh appends a line there saying what it
+/// did (see [`Refresh`]): how the benchmarks and tests see whether a walk
+/// happened.
+pub const LOG_VARIABLE: &str = "AGENT_CODE_INDEX_LOG";
+
 /// What one refresh did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Refresh {
     /// Files parsed (new or changed).
     pub parsed: usize,
     /// Files dropped (deleted, now ignored or hidden).
     pub dropped: usize,
+    /// Source files whose stat was looked at.
+    pub looked_at: usize,
+    /// Whether the whole workspace was walked (else only changed paths, or
+    /// nothing).
+    pub full: bool,
+}
+
+impl Refresh {
+    /// Whether the index changed.
+    pub fn changed(&self) -> bool {
+        self.parsed > 0 || self.dropped > 0
+    }
 }
 
 /// How long an index is taken as current without a walk, unless a tool
@@ -68,6 +103,12 @@ struct Cached {
     index: Index,
     /// When it was last brought up to date, and under which hidden paths.
     refreshed: Option<(Instant, String)>,
+    /// Paths (relative) changed since, to look at before the next use.
+    pending: BTreeSet<PathBuf>,
+    /// Whether there is a stored form to load next time.
+    stored: bool,
+    /// Files parsed or dropped since the stored form was written.
+    unsaved: usize,
 }
 
 /// The indexes of this process, by workspace.
@@ -75,8 +116,9 @@ static CACHE: Mutex<BTreeMap<PathBuf, Cached>> = Mutex::new(BTreeMap::new());
 
 /// Runs `query` on the up-to-date index of `root`; `store` is the folder
 /// its stored form lives in (`None`: memory only). The walk that brings it
-/// up to date is skipped when the last one is recent, under the same
-/// hidden paths, and nothing was marked stale since.
+/// up to date is skipped when the last one is recent (or was vouched for
+/// since, see [`vouch`]) under the same hidden paths and nothing marked it
+/// stale: then only the paths named changed since are looked at.
 pub fn with_index<T>(
     root: &Path,
     hidden: &Hidden,
@@ -86,37 +128,109 @@ pub fn with_index<T>(
     let mut cache = CACHE
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let cached = cache.entry(root.to_path_buf()).or_insert_with(|| Cached {
-        index: store.map(load).unwrap_or_default(),
-        refreshed: None,
+    let cached = cache.entry(root.to_path_buf()).or_insert_with(|| {
+        let loaded = store.and_then(load);
+        Cached {
+            stored: loaded.is_some(),
+            index: loaded.unwrap_or_default(),
+            refreshed: None,
+            pending: BTreeSet::new(),
+            unsaved: 0,
+        }
     });
     let rules = format!("{hidden:?}");
     let current = cached
         .refreshed
         .as_ref()
         .is_some_and(|(at, seen)| at.elapsed() < FRESH_FOR && *seen == rules);
-    if current {
-        return query(&cached.index, Refresh::default());
-    }
-    let refresh = cached.index.refresh(root, hidden);
+    let pending = std::mem::take(&mut cached.pending);
+    let refresh = match current {
+        true if pending.is_empty() => return query(&cached.index, Refresh::default()),
+        true => cached.index.refresh_paths(root, hidden, &pending),
+        false => None,
+    };
+    let refresh = refresh.unwrap_or_else(|| cached.index.refresh(root, hidden));
     cached.refreshed = Some((Instant::now(), rules));
-    if refresh != Refresh::default()
+    log(&refresh);
+    cached.unsaved += refresh.parsed + refresh.dropped;
+    let worth_it = !cached.stored || cached.unsaved >= SAVE_AFTER;
+    if refresh.changed()
+        && worth_it
         && let Some(store) = store
     {
         // The store only saves work next time; failing to write it is no
         // reason to fail the query.
-        let _ = cached.index.save(store);
+        if cached.index.save(store).is_ok() {
+            cached.stored = true;
+            cached.unsaved = 0;
+        }
     }
     query(&cached.index, refresh)
 }
 
+/// Appends `refresh` to the file [`LOG_VARIABLE`] names, if it names one.
+fn log(refresh: &Refresh) {
+    let Some(path) = std::env::var_os(LOG_VARIABLE) else {
+        return;
+    };
+    let line = serde_json::to_string(refresh).unwrap_or_default() + "\n";
+    // A log that cannot be written only loses a debugging aid.
+    let _ = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(line.as_bytes()));
+}
+
 /// Makes the next use of `root`'s index walk the workspace again (a tool
-/// call may have changed files).
+/// call may have changed files nobody can name).
 pub fn mark_stale(root: &Path) {
     if let Ok(mut cache) = CACHE.lock()
         && let Some(cached) = cache.get_mut(root)
     {
         cached.refreshed = None;
+        cached.pending.clear();
+    }
+}
+
+/// Makes the next use of `root`'s index look at `paths` (absolute, or
+/// relative to `root`): a tool of this process changed them. Paths outside
+/// `root` are left out.
+pub fn changed(root: &Path, paths: &[PathBuf]) {
+    note(root, paths, false);
+}
+
+/// [`changed`], from a source that vouches these are all the paths changed
+/// since it last vouched (the session's change journal): an index that was
+/// current stays current without a walk, however long ago it walked.
+pub fn vouch(root: &Path, paths: &[PathBuf]) {
+    note(root, paths, true);
+}
+
+fn note(root: &Path, paths: &[PathBuf], vouched: bool) {
+    let Ok(mut cache) = CACHE.lock() else {
+        return;
+    };
+    let Some(cached) = cache.get_mut(root) else {
+        // Never used in this process: its first use walks anyway.
+        return;
+    };
+    if cached.refreshed.is_none() {
+        return;
+    }
+    for path in paths {
+        let relative = match path.strip_prefix(root) {
+            Ok(inside) => inside.to_path_buf(),
+            Err(_) if path.is_relative() => path.clone(),
+            Err(_) => continue,
+        };
+        cached.pending.insert(relative);
+    }
+    if cached.pending.len() > MAX_PENDING {
+        cached.refreshed = None;
+        cached.pending.clear();
+    } else if vouched && let Some((at, _)) = cached.refreshed.as_mut() {
+        *at = Instant::now();
     }
 }
 
@@ -142,7 +256,11 @@ impl Index {
                 })
             });
         let seen = seen.into_inner().unwrap_or_default();
-        let mut refresh = Refresh::default();
+        let mut refresh = Refresh {
+            looked_at: seen.len(),
+            full: true,
+            ..Refresh::default()
+        };
         let mut files = BTreeMap::new();
         for (path, parsed) in seen {
             let entry = match parsed {
@@ -166,6 +284,82 @@ impl Index {
         refresh
     }
 
+    /// Brings the index up to date at `paths` (relative; each a file or a
+    /// folder, present or gone) only, walking from `root` down to them so
+    /// `.gitignore` applies as in a full walk. `None` when that cannot
+    /// vouch for the result: an ignore file or the root itself changed.
+    pub fn refresh_paths(
+        &mut self,
+        root: &Path,
+        hidden: &Hidden,
+        paths: &BTreeSet<PathBuf>,
+    ) -> Option<Refresh> {
+        let mut above = HashSet::new();
+        for path in paths {
+            let name = path.file_name()?;
+            if name == ".gitignore" || name == ".ignore" || name == ".git" {
+                return None;
+            }
+            above.extend(path.ancestors().skip(1).map(Path::to_path_buf));
+        }
+        let scope = paths.clone();
+        let in_scope = move |relative: &Path| relative.ancestors().any(|a| scope.contains(a));
+        let walk_root = root.to_path_buf();
+        let walk_scope = in_scope.clone();
+        let walk = WalkBuilder::new(root)
+            .hidden(false)
+            .require_git(false)
+            .filter_entry(move |entry| {
+                let Ok(relative) = entry.path().strip_prefix(&walk_root) else {
+                    return false;
+                };
+                entry.file_name() != ".git" && (above.contains(relative) || walk_scope(relative))
+            })
+            .build();
+        let seen: Vec<(String, Option<FileEntry>)> = walk
+            .flatten()
+            .filter_map(|entry| visit(root, &entry, hidden, &self.files))
+            .collect();
+        let mut refresh = Refresh {
+            looked_at: seen.len(),
+            ..Refresh::default()
+        };
+        let kept: HashSet<&str> = seen.iter().map(|(path, _)| path.as_str()).collect();
+        // Each named path and what is under it are one range of the sorted
+        // keys (`/` sorts just before `0`): no pass over the whole index.
+        let mut gone = BTreeSet::new();
+        for path in paths {
+            let key = path.to_string_lossy();
+            let (under, after) = (format!("{key}/"), format!("{key}0"));
+            let exact = self.files.get_key_value(key.as_ref()).map(|(k, _)| k);
+            let below = self
+                .files
+                .range::<str, _>((
+                    Bound::Included(under.as_str()),
+                    Bound::Excluded(after.as_str()),
+                ))
+                .map(|(k, _)| k);
+            gone.extend(
+                exact
+                    .into_iter()
+                    .chain(below)
+                    .filter(|k| !kept.contains(k.as_str()))
+                    .cloned(),
+            );
+        }
+        refresh.dropped = gone.len();
+        for path in gone {
+            self.files.remove(&path);
+        }
+        for (path, parsed) in seen {
+            if let Some(entry) = parsed {
+                refresh.parsed += 1;
+                self.files.insert(path, entry);
+            }
+        }
+        Some(refresh)
+    }
+
     /// Writes the index to `folder/index.jsonl`, atomically.
     fn save(&self, folder: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(folder)?;
@@ -186,22 +380,40 @@ impl Index {
     }
 }
 
-/// The index stored in `folder`, or an empty one if there is none or it
-/// cannot be read.
-fn load(folder: &Path) -> Index {
-    let Ok(text) = std::fs::read_to_string(folder.join("index.jsonl")) else {
-        return Index::default();
-    };
+/// The index stored in `folder`; `None` if there is none or it cannot be
+/// read.
+fn load(folder: &Path) -> Option<Index> {
+    let text = std::fs::read_to_string(folder.join("index.jsonl")).ok()?;
     let mut lines = text.lines();
     let header: Option<serde_json::Value> = lines.next().and_then(|l| serde_json::from_str(l).ok());
     if header.and_then(|h| h["version"].as_u64()) != Some(u64::from(VERSION)) {
-        return Index::default();
+        return None;
     }
-    let files = lines
-        .filter_map(|line| serde_json::from_str::<FileEntry>(line).ok())
+    // Decoding is most of the cost of loading: spread it over the cores.
+    let lines: Vec<&str> = lines.collect();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = lines.len().div_ceil(threads).max(1);
+    let decode = |part: &[&str]| -> Vec<FileEntry> {
+        part.iter()
+            .filter_map(|line| serde_json::from_str::<FileEntry>(line).ok())
+            .collect()
+    };
+    let parts: Vec<Vec<FileEntry>> = std::thread::scope(|scope| {
+        let running: Vec<_> = lines
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || decode(part)))
+            .collect();
+        running
+            .into_iter()
+            .map(|thread| thread.join().unwrap_or_default())
+            .collect()
+    });
+    let files = parts
+        .into_iter()
+        .flatten()
         .map(|entry| (entry.path.clone(), entry))
         .collect();
-    Index { files }
+    Some(Index { files })
 }
 
 /// One walked file: its relative path, and its new entry when it had to be
@@ -259,6 +471,9 @@ fn visit(
 /// `path` relative to `root`, with `/` between the parts.
 pub fn relative_path(root: &Path, path: &Path) -> Option<String> {
     let relative = path.strip_prefix(root).ok()?;
+    if std::path::MAIN_SEPARATOR == '/' {
+        return Some(relative.to_string_lossy().into_owned());
+    }
     let parts: Vec<String> = relative
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())

@@ -2,6 +2,8 @@
 //! line ranges and signatures, read from its tree-sitter syntax tree.
 //! A file with syntax errors still yields what parses.
 
+use std::cell::RefCell;
+
 use serde::{Deserialize, Serialize};
 use tree_sitter::{Node, Parser, Tree};
 
@@ -33,11 +35,19 @@ pub struct Symbol {
     pub container: Option<String>,
 }
 
+thread_local! {
+    /// This thread's parser, reused from file to file: indexing a workspace
+    /// would otherwise allocate a parser's stacks again for every file.
+    static PARSER: RefCell<Parser> = RefCell::new(Parser::new());
+}
+
 /// Parses `text` as `lang`; `None` only if the grammar cannot be loaded.
 pub fn parse(lang: Lang, text: &str) -> Option<Tree> {
-    let mut parser = Parser::new();
-    parser.set_language(&lang.grammar()).ok()?;
-    parser.parse(text, None)
+    PARSER.with(|parser| {
+        let mut parser = parser.borrow_mut();
+        parser.set_language(&lang.grammar()).ok()?;
+        parser.parse(text, None)
+    })
 }
 
 /// The symbols `text` defines, in source order.

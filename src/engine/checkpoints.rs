@@ -42,6 +42,19 @@ impl Session {
         Some(done.map_err(|e| e.to_string()).and_then(|r| r))
     }
 
+    /// Before a `code` call: hands the code index what the change journal
+    /// saw touched since it last asked, so it looks only at those paths,
+    /// or makes it walk when the journal cannot vouch. With checkpoints
+    /// off the index relies on the calls' own reports and its walk.
+    pub(super) async fn feed_code_index(&self) {
+        let workspace = self.setup.tools.roots.workspace.clone();
+        match self.with_store(|store| Ok(store.code_changes())).await {
+            Some(Ok(Ok(paths))) => crate::code::index::vouch(&workspace, &paths),
+            Some(_) => crate::code::index::mark_stale(&workspace),
+            None => {}
+        }
+    }
+
     /// The turn number of the next checkpoints, taking the baseline (or a
     /// checkpoint of changes made outside the agent) first, and noting the
     /// newest checkpoint then as the turn's base; `None` when checkpoints

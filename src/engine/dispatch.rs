@@ -472,6 +472,11 @@ impl Session {
         if let ToolId::Mcp { .. } = id {
             return self.setup.mcp.call(call, &approval).await;
         }
+        if let ToolId::Builtin(tool) = id
+            && tool.name() == "code"
+        {
+            self.feed_code_index().await;
+        }
         let context = self.setup.tools.for_call();
         let call = call.clone();
         tokio::task::spawn_blocking(move || crate::tools::run(&call, &approval, &context))
@@ -491,8 +496,15 @@ impl Session {
         emit: &mut Emit<'_>,
     ) -> Vec<PathBuf> {
         let touches = touches(id);
-        if touches != Touches::Nothing {
-            crate::code::index::mark_stale(&self.setup.tools.roots.workspace);
+        let workspace = &self.setup.tools.roots.workspace;
+        match touches {
+            Touches::ReportedFiles => crate::code::index::changed(workspace, &output.changed),
+            // The change journal names what it changed before the next
+            // `code` call; without checkpoints nothing can.
+            Touches::Anything if self.setup.checkpoints.is_none() => {
+                crate::code::index::mark_stale(workspace);
+            }
+            _ => {}
         }
         let nothing_reported = touches == Touches::ReportedFiles && output.changed.is_empty();
         if touches == Touches::Nothing || nothing_reported || self.setup.checkpoints.is_none() {
