@@ -170,3 +170,43 @@ fn what_changed_before_the_journal_started_is_found_by_one_walk() {
     write(&f.workspace, "src/a.py", "and again");
     assert_eq!(f.check("then the journal"), None);
 }
+
+#[test]
+fn a_kernel_queue_overflow_falls_back_to_a_walk_and_says_so() {
+    // The journal reads the kernel's queue only when a snapshot asks, so
+    // more events than the queue holds (`max_queued_events`, read, not
+    // changed) overflow it for real: each new file queues at least one.
+    let queue: usize = std::fs::read_to_string("/proc/sys/fs/inotify/max_queued_events")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mut f = fixture(10 * queue);
+    let folder = f.path("src/flood");
+    std::fs::create_dir_all(&folder).unwrap();
+    assert_eq!(f.check("the folder is watched"), None);
+    for i in 0..queue + 100 {
+        std::fs::write(folder.join(i.to_string()), "x").unwrap();
+    }
+    assert_eq!(
+        f.store.seen().err().as_deref(),
+        Some("the change journal's queue overflowed"),
+        "nor does the sandbox's search trust it"
+    );
+    assert_eq!(
+        f.check("overflow").as_deref(),
+        Some("the change journal's queue overflowed")
+    );
+    assert_eq!(
+        f.store.seen().err().as_deref(),
+        Some("the change journal restarted"),
+        "the sandbox searches once more after the restart"
+    );
+    write(&f.workspace, "src/after.txt", "y");
+    let seen = f.store.seen().unwrap();
+    assert!(
+        seen.touched.iter().any(|p| p.ends_with("src/after.txt")),
+        "{seen:?}"
+    );
+    assert_eq!(f.check("the journal is back"), None);
+}

@@ -32,6 +32,16 @@ pub struct Touched {
     pub paths: BTreeSet<PathBuf>,
 }
 
+/// What changed since the sandbox last asked (see [`Journal::take_seen`]).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// Paths (relative) something touched, as in [`Touched`].
+    pub paths: Vec<PathBuf>,
+    /// Folders (relative) the journal does not watch because `.gitignore`
+    /// hides them: nothing done inside them is in `paths`.
+    pub ignored: Vec<PathBuf>,
+}
+
 /// The watches over one workspace.
 pub struct Journal {
     fd: OwnedFd,
@@ -42,6 +52,15 @@ pub struct Journal {
     /// Why the journal cannot vouch for the changes, once it cannot.
     lost: Option<String>,
     capacity: usize,
+    /// The same paths as `touched`, kept apart for the sandbox's search for
+    /// protected paths, which reads them at its own times (before and after
+    /// each command) without taking them from the next snapshot.
+    seen: BTreeSet<PathBuf>,
+    /// Why the sandbox cannot trust `seen`, once it cannot: the journal
+    /// lost track, or restarted since the sandbox last asked.
+    seen_lost: Option<String>,
+    /// Folders the walks left out as ignored, so not watched.
+    ignored: BTreeSet<PathBuf>,
 }
 
 const MASK: u32 = libc::IN_CREATE
@@ -77,10 +96,35 @@ impl Journal {
             touched: Touched::default(),
             lost: None,
             capacity,
+            seen: BTreeSet::new(),
+            seen_lost: None,
+            ignored: BTreeSet::new(),
         };
         journal.watch_tree(Path::new(""), false);
         journal.touched = Touched::default();
+        journal.seen.clear();
         Ok(journal)
+    }
+
+    /// What changed since the last call (for the sandbox), without taking
+    /// it from the next snapshot; or why it cannot vouch (the journal lost
+    /// track, or started afresh since), until the sandbox asked once after
+    /// the snapshot restarted it.
+    pub fn take_seen(&mut self) -> Result<Seen, String> {
+        self.drain();
+        if let Some(why) = self.lost.clone() {
+            return Err(why);
+        }
+        if let Some(why) = self.seen_lost.take() {
+            self.seen.clear();
+            return Err(why);
+        }
+        self.ignored
+            .retain(|folder| self.workspace.join(folder).is_dir());
+        Ok(Seen {
+            paths: std::mem::take(&mut self.seen).into_iter().collect(),
+            ignored: self.ignored.iter().cloned().collect(),
+        })
     }
 
     /// What changed since the last call, or why a walk is needed instead.
@@ -98,6 +142,7 @@ impl Journal {
     fn restart(&mut self) {
         if let Ok(fresh) = Journal::start(&self.workspace, self.capacity) {
             *self = fresh;
+            self.seen_lost = Some("the change journal restarted".into());
         } else {
             self.lost = Some("the change journal could not restart".into());
         }
@@ -107,12 +152,13 @@ impl Journal {
     /// `record`, every file found there counts as touched (a folder new to
     /// the journal).
     fn watch_tree(&mut self, folder: &Path, record: bool) {
-        let (files, folders) = walk::walk_folder(&self.workspace, folder);
-        for found in folders {
+        let walked = walk::walk_folder(&self.workspace, folder);
+        for found in walked.folders {
             self.watch(&found);
         }
+        self.ignored.extend(walked.ignored);
         if record {
-            for found in files {
+            for found in walked.files {
                 self.touch(found.path);
             }
         }
@@ -143,6 +189,13 @@ impl Journal {
             self.lost
                 .get_or_insert_with(|| "more changes than the change journal keeps".into());
             return;
+        }
+        if self.seen.len() >= self.capacity {
+            self.seen_lost
+                .get_or_insert_with(|| "more changes than the change journal keeps".into());
+            self.seen.clear();
+        } else if self.seen_lost.is_none() {
+            self.seen.insert(path.clone());
         }
         self.touched.paths.insert(path);
     }

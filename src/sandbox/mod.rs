@@ -32,6 +32,7 @@ pub mod helper;
 #[cfg(target_os = "linux")]
 mod linux;
 
+mod known;
 mod layers;
 mod prepare;
 
@@ -44,6 +45,8 @@ use crate::config::{AgentConfig, AgentSource, Origin, Rule};
 use crate::policy::paths::Roots;
 use egress::{EgressProxy, Enforcement};
 use fence::Fence;
+use known::Known;
+pub use known::{ChangeFeed, Changed, Search};
 use layers::describe;
 pub use layers::{Layer, Layers, layer};
 pub(crate) use prepare::Plan;
@@ -112,6 +115,9 @@ pub struct Sandbox {
     egress: Option<Egress>,
     helper: PathBuf,
     layers: Arc<OnceLock<Layers>>,
+    /// The protected paths found inside the writable folders, kept
+    /// between commands when a change feed keeps them current.
+    known: Known,
 }
 
 /// The two ways to reach an [`EgressProxy`]: its Unix socket, from inside
@@ -154,7 +160,15 @@ impl Sandbox {
             egress: None,
             helper: own_binary(),
             layers: Arc::default(),
+            known: Known::default(),
         }
+    }
+
+    /// This sandbox keeping the protected paths it finds between commands,
+    /// brought up to date from `feed` (the session's change journal)
+    /// instead of searched for in the whole writable tree each time.
+    pub fn follow(&mut self, feed: Arc<dyn ChangeFeed>) {
+        self.known = Known::following(feed);
     }
 
     /// This (a child agent's) sandbox inside `parent`'s: the network only
@@ -213,6 +227,7 @@ impl Sandbox {
         self.writable.clear();
         self.extra.clear();
         self.network = false;
+        self.known = Known::default();
         self
     }
 
@@ -230,6 +245,7 @@ impl Sandbox {
             egress: None,
             helper: own_binary(),
             layers: Arc::default(),
+            known: Known::default(),
         }
     }
 
