@@ -1186,3 +1186,36 @@ fn with_the_change_journal_protected_paths_are_kept_current_not_searched_again()
         assert!(!ws.join("src/lib/.git").exists());
     }
 }
+
+#[test]
+fn without_writes_a_command_can_write_nothing_but_its_temporary_folder() {
+    for mode in ["auto", "required"] {
+        let Some(fx) = Fixture::new(mode) else {
+            continue;
+        };
+        let mut context = fx.context.clone();
+        context.sandbox = context.sandbox.without_writes();
+        let output = fx.run_in(
+            &context,
+            &python_one_liner(&attempts(&[
+                ("src", "open('src/x.py', 'w').write('x')".into()),
+                ("tests", "os.makedirs('tests/new')".into()),
+                (
+                    "temp",
+                    "open(os.environ['TMPDIR'] + '/t', 'w').write('x')".into(),
+                ),
+            ])),
+        );
+        if fx.guarantees(&[layer::LANDLOCK]) {
+            for label in ["src", "tests"] {
+                assert!(
+                    output.text.contains(&format!("{label} blocked")),
+                    "{mode}: {label}\n{}",
+                    output.text
+                );
+            }
+            assert!(!fx.workspace.join("src/x.py").exists());
+        }
+        assert!(output.text.contains("temp ok"), "{mode}: {}", output.text);
+    }
+}

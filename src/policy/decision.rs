@@ -133,6 +133,19 @@ impl Approval {
         }
     }
 
+    /// True when the call is a `shell` command line that the policy's
+    /// closed-world tables judge read-only: every simple command in it is
+    /// a listed read-only program with read-only options, nothing in it
+    /// redirects into a file, and nothing is left to run time. It can then
+    /// run with nothing writable, and no checkpoint need look for what it
+    /// changed (see the dispatcher).
+    pub fn read_only(&self) -> bool {
+        self.call.tool == "shell"
+            && self.call.input["command"]
+                .as_str()
+                .is_some_and(super::command::line_is_read_only)
+    }
+
     /// True when this approval is for exactly `call` (same tool, same input).
     pub fn covers(&self, call: &ToolCall) -> bool {
         &self.call == call

@@ -231,6 +231,25 @@ impl Sandbox {
         self
     }
 
+    /// This sandbox with nothing writable but the command's private
+    /// temporary folder, network and the rest as they are: how a command
+    /// the policy judged read-only runs when [`Sandbox::holds_read_only`],
+    /// so nothing need look for what it changed.
+    pub fn without_writes(mut self) -> Sandbox {
+        self.writable.clear();
+        self.extra.clear();
+        self.known = Known::default();
+        self
+    }
+
+    /// Whether [`Sandbox::without_writes`] really keeps a command from
+    /// changing the workspace here: the sandbox is on with every layer
+    /// (Landlock fences the writes, the PID namespace ends whatever the
+    /// command left running); not when it is off or partial.
+    pub fn holds_read_only(&self) -> bool {
+        self.state() == "on"
+    }
+
     /// No sandbox: commands run as they are (for tests of the shell tool's
     /// own plumbing, and for library users without the helper).
     pub fn off() -> Sandbox {
