@@ -320,6 +320,31 @@ mod tests {
     }
 
     #[test]
+    fn only_a_read_only_command_line_makes_a_read_only_approval() {
+        let approval = |tool: &str, command: &str| {
+            Approval::new(&ToolCall {
+                tool: tool.into(),
+                input: serde_json::json!({ "command": command }),
+            })
+        };
+        for line in ["ls src", "cat a.py | grep x", "git status && wc -l a"] {
+            assert!(approval("shell", line).read_only(), "{line}");
+        }
+        for line in [
+            "touch a",
+            "ls > out.txt",
+            "cat $(echo a)",
+            "python -c 'print(1)'",
+            "X=1 ls",
+            "",
+            "sort -o out a",
+        ] {
+            assert!(!approval("shell", line).read_only(), "{line}");
+        }
+        assert!(!approval("write", "ls").read_only());
+    }
+
+    #[test]
     fn tighten_never_loosens() {
         let denied = Decision::Deny {
             reasons: vec![Reason::new(Verdict::Deny, "rule")],
