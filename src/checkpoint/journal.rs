@@ -11,6 +11,23 @@
 //! the watch limit was reached, more paths than it keeps, a watched folder
 //! replaced under it), it says why, and the snapshot walks the whole tree
 //! and starts a fresh journal.
+//!
+//! The sandbox's search for protected paths reads the same events through
+//! [`Journal::take_seen`] (a set of its own, so neither consumer takes the
+//! other's), and the folders the journal leaves out as ignored, which it
+//! searches at every command.
+//!
+//! Why not an overlay filesystem over the workspace inside the sandbox,
+//! whose upper layer is exactly what the command wrote: it sees only what
+//! runs inside the sandbox, so changes made between turns, by the write
+//! tool, by a language server or MCP server, or with the sandbox off or
+//! partial (no user namespace, macOS) would still need this journal or a
+//! walk; an unprivileged overlay needs a user and mount namespace (kernel
+//! 5.11+), and there `rename(2)` of a folder from the lower layer fails
+//! with `EXDEV` (`mv` falls back to copying, other programs fail), so
+//! commands would behave differently inside; and the upper layer must be copied
+//! back after every command, whose cost grows with what was written, as
+//! the journal's does. The journal covers every writer at once.
 
 use std::collections::{BTreeSet, HashMap};
 use std::ffi::{CString, OsStr};
