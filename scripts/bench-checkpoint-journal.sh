@@ -5,11 +5,15 @@
 # deleted after it is measured). For each size it prints the issue's table
 # (medians of timed loops, ms: benches/checkpoint_journal.rs) and the store's
 # size after 1,000 checkpoints over ten sessions with the cap on.
+# BENCH=sandbox_protected measures instead, on the same trees, the sandbox's
+# search for protected paths before and after each command, without and with
+# the change journal feeding it (benches/sandbox_protected.rs).
 # Needs git and python3; keeps at least 15 GB free on the disk of $WORK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo bench --bench checkpoint_journal --no-run --quiet
-bench=$(ls -t "${CARGO_TARGET_DIR:-target}"/release/deps/checkpoint_journal-* | grep -v '\.d$' | head -1)
+name=${BENCH:-checkpoint_journal}
+cargo bench --bench "$name" --no-run --quiet
+bench=$(ls -t "${CARGO_TARGET_DIR:-target}"/release/deps/"$name"-* | grep -v '\.d$' | head -1)
 work=$(mktemp -d "${WORK:-/tmp}/bench-checkpoint.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 for size in ${SIZES:-1000 20000 100000}; do

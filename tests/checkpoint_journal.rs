@@ -5,10 +5,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is its failure
 #![cfg(target_os = "linux")]
 
+mod support;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use agent::checkpoint::CheckpointStore;
+use agent::sandbox::Layers;
+use serde_json::json;
+use support::model_server::{ModelServer, Protocol};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -169,4 +174,125 @@ fn what_changed_before_the_journal_started_is_found_by_one_walk() {
     );
     write(&f.workspace, "src/a.py", "and again");
     assert_eq!(f.check("then the journal"), None);
+}
+
+#[test]
+fn a_kernel_queue_overflow_falls_back_to_a_walk_and_says_so() {
+    // The journal reads the kernel's queue only when a snapshot asks, so
+    // more events than the queue holds (`max_queued_events`, read, not
+    // changed) overflow it for real: each new file queues at least one.
+    let queue: usize = std::fs::read_to_string("/proc/sys/fs/inotify/max_queued_events")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mut f = fixture(10 * queue);
+    let folder = f.path("src/flood");
+    std::fs::create_dir_all(&folder).unwrap();
+    assert_eq!(f.check("the folder is watched"), None);
+    for i in 0..queue + 100 {
+        std::fs::write(folder.join(i.to_string()), "x").unwrap();
+    }
+    assert_eq!(
+        f.store.seen().err().as_deref(),
+        Some("the change journal's queue overflowed"),
+        "nor does the sandbox's search trust it"
+    );
+    assert_eq!(
+        f.check("overflow").as_deref(),
+        Some("the change journal's queue overflowed")
+    );
+    assert_eq!(
+        f.store.seen().err().as_deref(),
+        Some("the change journal restarted"),
+        "the sandbox searches once more after the restart"
+    );
+    write(&f.workspace, "src/after.txt", "y");
+    let seen = f.store.seen().unwrap();
+    assert!(
+        seen.touched.iter().any(|p| p.ends_with("src/after.txt")),
+        "{seen:?}"
+    );
+    assert_eq!(f.check("the journal is back"), None);
+}
+
+/// The `checkpoint` and `checkpoint_skipped` events of a headless session
+/// whose model runs `ls src` (read-only) then `touch src/new.txt`, with
+/// `toolsSettings.shell.sandbox` set to `mode`.
+async fn read_only_then_a_write(mode: &str) -> Vec<serde_json::Value> {
+    let env = support::Env::new();
+    env.write("src/a.py", "x = 1\n");
+    let agent = json!({
+        "name": "bot",
+        "tools": ["shell"],
+        "toolsSettings": {
+            "shell": {
+                "sandbox": mode,
+                "autoAllowReadonly": true,
+                "allowedCommands": ["touch src/new\\.txt"]
+            },
+            "write": {"allowedPaths": ["src/**"]}
+        }
+    });
+    env.write(".kiro/agents/bot.json", &agent.to_string());
+    let server = ModelServer::start(vec![
+        Protocol::OpenAi.tool_calls(&[
+            ("c1", "shell", json!({"command": "ls src"})),
+            ("c2", "shell", json!({"command": "touch src/new.txt"})),
+        ]),
+        Protocol::OpenAi.text("done"),
+    ])
+    .await;
+    let output = env.chat_stream(&server.url, &["go"]).await;
+    let results = support::tool_results(&output);
+    assert!(
+        results.len() == 2 && results.iter().all(|(_, failed)| !failed),
+        "{mode}: {results:?}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(results[0].0.contains("a.py"), "{mode}: {results:?}");
+    assert!(env.workspace.join("src/new.txt").exists(), "{mode}");
+    support::stream_events(&output)
+        .into_iter()
+        .filter(|e| e["type"] == "checkpoint" || e["type"] == "checkpoint_skipped")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_only_command_in_a_sandbox_holding_the_workspace_takes_no_checkpoint() {
+    let helper = Path::new(env!("CARGO_BIN_EXE_agent"));
+    let held = Layers::detect(helper).missing(false).is_empty();
+    let events = read_only_then_a_write("auto").await;
+    let skipped: Vec<_> = events
+        .iter()
+        .filter(|e| e["type"] == "checkpoint_skipped")
+        .collect();
+    let tool_checkpoints: Vec<_> = events
+        .iter()
+        .filter(|e| e["type"] == "checkpoint" && e["tag"].as_str().unwrap().contains('.'))
+        .collect();
+    if held {
+        assert_eq!(skipped.len(), 1, "{events:?}");
+        assert_eq!(skipped[0]["id"], "c1");
+        assert_eq!(skipped[0]["reason"], "read_only");
+    } else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must have every sandbox layer to check this"
+        );
+        eprintln!("the sandbox is partial here: a read-only command is still checkpointed");
+        assert!(skipped.is_empty(), "{events:?}");
+    }
+    assert_eq!(
+        tool_checkpoints.len(),
+        1,
+        "the write is checkpointed: {events:?}"
+    );
+    assert_eq!(tool_checkpoints[0]["added"], 1, "{events:?}");
+    // With the sandbox off, nothing holds the workspace: no skip.
+    let events = read_only_then_a_write("off").await;
+    assert!(
+        events.iter().all(|e| e["type"] != "checkpoint_skipped"),
+        "{events:?}"
+    );
 }

@@ -15,13 +15,15 @@ mod support;
 use std::io::Read;
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use agent::checkpoint::{CheckpointStore, JOURNAL_CAPACITY};
 use agent::config::validate_text;
 use agent::policy::paths::Roots;
 use agent::policy::{Decision, Mode, Policy, ToolCall, Trust};
 use agent::sandbox::egress::{Destination, EgressProxy, Enforcement};
-use agent::sandbox::{Layers, Sandbox, layer};
+use agent::sandbox::{Layers, Sandbox, Search, layer};
 use agent::tools::{self, ToolContext, ToolOutput};
 use serde_json::{Value, json};
 use support::model_server::{ModelServer, Protocol};
@@ -1075,5 +1077,145 @@ async fn the_fence_audit_puts_back_what_the_folder_fence_let_through() {
             "x = 1",
             "{mode}: inside the glob, the change stays"
         );
+    }
+}
+
+/// How the sandbox found the protected paths before `command` (prepared
+/// and run as the shell tool would, its notes returned).
+fn search_before(fx: &Fixture, command: &str) -> (Search, Vec<String>) {
+    let mut prepared = fx
+        .context
+        .sandbox
+        .prepare(command, &fx.context.roots, Vec::new())
+        .unwrap();
+    let search = prepared.search().cloned().unwrap();
+    prepared.spawn().unwrap().wait().unwrap();
+    (search, prepared.finish())
+}
+
+#[test]
+fn with_the_change_journal_protected_paths_are_kept_current_not_searched_again() {
+    for mode in ["auto", "required"] {
+        let Some(mut fx) = Fixture::new(mode) else {
+            continue;
+        };
+        let ws = fx.workspace.clone();
+        std::fs::create_dir_all(ws.join("src/vendor/.git/hooks")).unwrap();
+        std::fs::create_dir_all(ws.join("src/gen")).unwrap();
+        std::fs::write(ws.join(".gitignore"), "src/gen/\n").unwrap();
+        let data = fx._root.path().join("data");
+        let mut store = CheckpointStore::open(&data, &ws).unwrap();
+        store.start_journal(JOURNAL_CAPACITY);
+        fx.context
+            .sandbox
+            .follow(Arc::new(std::sync::Mutex::new(store)));
+        let (first, _) = search_before(&fx, "true");
+        assert!(matches!(first, Search::Walked(_)), "{first:?}");
+
+        // A command's protected paths still go, found from the journal.
+        let (search, notes) = search_before(
+            &fx,
+            "mkdir -p src/.git/hooks tests/a/.kiro src/gen/x/.git src/moved && touch tests/mcp.json && mkdir src/moved/.vscode && mv src/moved src/in",
+        );
+        assert_eq!(search, Search::Updated, "{mode}");
+        for gone in [
+            "src/.git",
+            "tests/a/.kiro",
+            "tests/mcp.json",
+            "src/gen/x/.git",
+            "src/in/.vscode",
+        ] {
+            assert!(
+                !ws.join(gone).exists(),
+                "{mode}: {gone} is removed: {notes:?}"
+            );
+        }
+        assert_eq!(notes.len(), 5, "{mode}: {notes:?}");
+        assert!(ws.join("tests/a").is_dir() && ws.join("src/in").is_dir());
+
+        // Protected paths made between commands (not by one) are kept, and
+        // the next command cannot write them: in a watched folder, in one
+        // moved in, and in an ignored one the journal does not watch.
+        for made in ["src/lib/.git/hooks", "src/gen/y/.kiro", "tests/b/.vscode"] {
+            std::fs::create_dir_all(ws.join(made)).unwrap();
+        }
+        let output = fx.python(&attempts(&[
+            (
+                "old",
+                "open('src/vendor/.git/hooks/pre-commit', 'w').write('x')".into(),
+            ),
+            (
+                "new",
+                "open('src/lib/.git/hooks/pre-commit', 'w').write('x')".into(),
+            ),
+            (
+                "ignored",
+                "open('src/gen/y/.kiro/a.json', 'w').write('x')".into(),
+            ),
+            (
+                "moved",
+                "open('tests/b/.vscode/tasks.json', 'w').write('x')".into(),
+            ),
+        ]));
+        if fx.guarantees(&[layer::NAMESPACES]) {
+            for label in ["old", "new", "ignored", "moved"] {
+                assert!(
+                    output.text.contains(&format!("{label} blocked")),
+                    "{mode}: {label}\n{}",
+                    output.text
+                );
+            }
+        }
+        for kept in [
+            "src/lib/.git/hooks",
+            "src/gen/y/.kiro",
+            "tests/b/.vscode",
+            "src/vendor/.git",
+        ] {
+            assert!(
+                ws.join(kept).is_dir(),
+                "{mode}: {kept} stays\n{}",
+                output.text
+            );
+        }
+        // One deleted between commands and made again by one goes too.
+        std::fs::remove_dir_all(ws.join("src/lib")).unwrap();
+        let (search, notes) = search_before(&fx, "mkdir -p src/lib/.git");
+        assert_eq!(search, Search::Updated, "{mode}");
+        assert_eq!(notes.len(), 1, "{mode}: {notes:?}");
+        assert!(!ws.join("src/lib/.git").exists());
+    }
+}
+
+#[test]
+fn without_writes_a_command_can_write_nothing_but_its_temporary_folder() {
+    for mode in ["auto", "required"] {
+        let Some(fx) = Fixture::new(mode) else {
+            continue;
+        };
+        let mut context = fx.context.clone();
+        context.sandbox = context.sandbox.without_writes();
+        let output = fx.run_in(
+            &context,
+            &python_one_liner(&attempts(&[
+                ("src", "open('src/x.py', 'w').write('x')".into()),
+                ("tests", "os.makedirs('tests/new')".into()),
+                (
+                    "temp",
+                    "open(os.environ['TMPDIR'] + '/t', 'w').write('x')".into(),
+                ),
+            ])),
+        );
+        if fx.guarantees(&[layer::LANDLOCK]) {
+            for label in ["src", "tests"] {
+                assert!(
+                    output.text.contains(&format!("{label} blocked")),
+                    "{mode}: {label}\n{}",
+                    output.text
+                );
+            }
+            assert!(!fx.workspace.join("src/x.py").exists());
+        }
+        assert!(output.text.contains("temp ok"), "{mode}: {}", output.text);
     }
 }

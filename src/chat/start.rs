@@ -135,6 +135,7 @@ pub fn start(
     };
     setup.hooks.session_id = saved.id.clone();
     join_checkpoints(setup.checkpoints.as_ref(), &saved.id, startup);
+    setup.follow_checkpoints();
     setup.audit = Some(audit_log(options, &saved)?);
     Ok(Chat {
         session: Session::new(setup, saved.messages.clone(), saved.marks.clone()),

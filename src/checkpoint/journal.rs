@@ -15,6 +15,23 @@
 //! A second reader, the code index, takes the same paths on its own
 //! schedule ([`Journal::take_for_index`]), so a symbol search looks only at
 //! what changed instead of stating every file.
+//!
+//! The sandbox's search for protected paths reads the same events through
+//! [`Journal::take_seen`] (a set of its own, so neither consumer takes the
+//! other's), and the folders the journal leaves out as ignored, which it
+//! searches at every command.
+//!
+//! Why not an overlay filesystem over the workspace inside the sandbox,
+//! whose upper layer is exactly what the command wrote: it sees only what
+//! runs inside the sandbox, so changes made between turns, by the write
+//! tool, by a language server or MCP server, or with the sandbox off or
+//! partial (no user namespace, macOS) would still need this journal or a
+//! walk; an unprivileged overlay needs a user and mount namespace (kernel
+//! 5.11+), and there `rename(2)` of a folder from the lower layer fails
+//! with `EXDEV` (`mv` falls back to copying, other programs fail), so
+//! commands would behave differently inside; and the upper layer must be copied
+//! back after every command, whose cost grows with what was written, as
+//! the journal's does. The journal covers every writer at once.
 
 use std::collections::{BTreeSet, HashMap};
 use std::ffi::{CString, OsStr};
@@ -36,6 +53,55 @@ pub struct Touched {
     pub paths: BTreeSet<PathBuf>,
 }
 
+/// What changed since the sandbox last asked (see [`Journal::take_seen`]).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// Paths (relative) something touched, as in [`Touched`].
+    pub paths: Vec<PathBuf>,
+    /// Folders (relative) the journal does not watch because `.gitignore`
+    /// hides them: nothing done inside them is in `paths`.
+    pub ignored: Vec<PathBuf>,
+}
+
+/// A reader of the journal's paths besides the snapshot (the code index,
+/// the sandbox's search for protected paths): the paths touched since it
+/// last took them, or why it cannot rely on them.
+#[derive(Debug, Default)]
+struct Reader {
+    paths: BTreeSet<PathBuf>,
+    lost: Option<String>,
+}
+
+impl Reader {
+    /// A reader told to walk once, for `why`.
+    fn lost(why: &str) -> Reader {
+        Reader {
+            paths: BTreeSet::new(),
+            lost: Some(why.into()),
+        }
+    }
+
+    fn touch(&mut self, path: &Path, capacity: usize) {
+        if self.paths.len() >= capacity {
+            self.lost
+                .get_or_insert_with(|| "more changes than the change journal keeps".into());
+            self.paths.clear();
+        } else if self.lost.is_none() {
+            self.paths.insert(path.to_path_buf());
+        }
+    }
+
+    /// The paths, or why not: the journal's own loss (`journal`, until a
+    /// snapshot restarts it), else this reader's, told once.
+    fn take(&mut self, journal: Option<&String>) -> Result<BTreeSet<PathBuf>, String> {
+        if let Some(why) = journal.cloned().or_else(|| self.lost.take()) {
+            self.paths.clear();
+            return Err(why);
+        }
+        Ok(std::mem::take(&mut self.paths))
+    }
+}
+
 /// The watches over one workspace.
 pub struct Journal {
     fd: OwnedFd,
@@ -47,9 +113,12 @@ pub struct Journal {
     lost: Option<String>,
     capacity: usize,
     /// The paths touched since the code index last took them.
-    for_index: BTreeSet<PathBuf>,
-    /// Why the code index cannot rely on `for_index`, once it cannot.
-    index_lost: Option<String>,
+    for_index: Reader,
+    /// The same paths for the sandbox's search for protected paths, which
+    /// reads them at its own times (before and after each command).
+    seen: Reader,
+    /// Folders the walks left out as ignored, so not watched.
+    ignored: BTreeSet<PathBuf>,
 }
 
 const MASK: u32 = libc::IN_CREATE
@@ -85,14 +154,31 @@ impl Journal {
             touched: Touched::default(),
             lost: None,
             capacity,
-            for_index: BTreeSet::new(),
             // What changed before the start is only found by a walk.
-            index_lost: Some("the change journal just started".into()),
+            for_index: Reader::lost("the change journal just started"),
+            seen: Reader::default(),
+            ignored: BTreeSet::new(),
         };
         journal.watch_tree(Path::new(""), false);
         journal.touched = Touched::default();
-        journal.for_index.clear();
+        journal.for_index.paths.clear();
+        journal.seen.paths.clear();
         Ok(journal)
+    }
+
+    /// What changed since the last call (for the sandbox), without taking
+    /// it from the next snapshot; or why it cannot vouch (the journal lost
+    /// track, or started afresh since), until the sandbox asked once after
+    /// the snapshot restarted it.
+    pub fn take_seen(&mut self) -> Result<Seen, String> {
+        self.drain();
+        let paths = self.seen.take(self.lost.as_ref())?;
+        self.ignored
+            .retain(|folder| self.workspace.join(folder).is_dir());
+        Ok(Seen {
+            paths: paths.into_iter().collect(),
+            ignored: self.ignored.iter().cloned().collect(),
+        })
     }
 
     /// What changed since the last call, or why a walk is needed instead.
@@ -110,11 +196,7 @@ impl Journal {
     /// journal stays lost for the index until a snapshot restarts it.
     pub fn take_for_index(&mut self) -> Result<Vec<PathBuf>, String> {
         self.drain();
-        if let Some(why) = self.lost.clone().or_else(|| self.index_lost.take()) {
-            self.for_index.clear();
-            return Err(why);
-        }
-        let taken = std::mem::take(&mut self.for_index);
+        let taken = self.for_index.take(self.lost.as_ref())?;
         Ok(taken.iter().map(|p| self.workspace.join(p)).collect())
     }
 
@@ -123,6 +205,7 @@ impl Journal {
     fn restart(&mut self) {
         if let Ok(fresh) = Journal::start(&self.workspace, self.capacity) {
             *self = fresh;
+            self.seen = Reader::lost("the change journal restarted");
         } else {
             self.lost = Some("the change journal could not restart".into());
         }
@@ -132,12 +215,13 @@ impl Journal {
     /// `record`, every file found there counts as touched (a folder new to
     /// the journal).
     fn watch_tree(&mut self, folder: &Path, record: bool) {
-        let (files, folders) = walk::walk_folder(&self.workspace, folder);
-        for found in folders {
+        let walked = walk::walk_folder(&self.workspace, folder);
+        for found in walked.folders {
             self.watch(&found);
         }
+        self.ignored.extend(walked.ignored);
         if record {
-            for found in files {
+            for found in walked.files {
                 self.touch(found.path);
             }
         }
@@ -164,18 +248,13 @@ impl Journal {
     }
 
     fn touch(&mut self, path: PathBuf) {
-        if self.for_index.len() >= self.capacity {
-            self.index_lost
-                .get_or_insert_with(|| "more changes than the change journal keeps".into());
-            self.for_index.clear();
-        } else if self.index_lost.is_none() {
-            self.for_index.insert(path.clone());
-        }
+        self.for_index.touch(&path, self.capacity);
         if self.touched.paths.len() >= self.capacity {
             self.lost
                 .get_or_insert_with(|| "more changes than the change journal keeps".into());
             return;
         }
+        self.seen.touch(&path, self.capacity);
         self.touched.paths.insert(path);
     }
 

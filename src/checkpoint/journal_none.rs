@@ -14,6 +14,15 @@ pub struct Touched {
     pub paths: BTreeSet<PathBuf>,
 }
 
+/// What changed since the sandbox last asked.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// Paths something touched.
+    pub paths: Vec<PathBuf>,
+    /// Folders not watched.
+    pub ignored: Vec<PathBuf>,
+}
+
 /// A journal that never starts.
 pub struct Journal;
 
@@ -33,6 +42,11 @@ impl Journal {
 
     /// Never reached: a journal cannot start.
     pub fn take_for_index(&mut self) -> Result<Vec<PathBuf>, String> {
+        Err("this platform has no inotify".into())
+    }
+
+    /// Never reached: a journal cannot start.
+    pub fn take_seen(&mut self) -> Result<Seen, String> {
         Err("this platform has no inotify".into())
     }
 }

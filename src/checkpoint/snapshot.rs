@@ -70,8 +70,8 @@ impl CheckpointStore {
         for path in touched.paths {
             let full = self.workspace.join(&path);
             if std::fs::symlink_metadata(&full).is_ok_and(|m| m.is_dir()) {
-                let (files, _) = walk::walk_folder(&self.workspace, &path);
-                paths.extend(files.into_iter().map(|f| f.path));
+                let walked = walk::walk_folder(&self.workspace, &path);
+                paths.extend(walked.files.into_iter().map(|f| f.path));
             }
             if let Ok(tree) = base
                 .get_path(&path)

@@ -197,6 +197,25 @@ impl CheckpointStore {
         }
     }
 
+    /// What the change journal saw touched since the sandbox last asked
+    /// (see [`crate::sandbox::ChangeFeed`]); why not, without a journal or
+    /// when it cannot vouch.
+    pub fn seen(&mut self) -> std::result::Result<crate::sandbox::Changed, String> {
+        let Some(journal) = self.journal.as_mut() else {
+            return Err(self.journal_off.clone());
+        };
+        let seen = journal.take_seen()?;
+        let root = self
+            .workspace
+            .canonicalize()
+            .map_err(|e| format!("the workspace: {e}"))?;
+        Ok(crate::sandbox::Changed {
+            touched: seen.paths.iter().map(|p| root.join(p)).collect(),
+            unwatched: seen.ignored.iter().map(|p| root.join(p)).collect(),
+            root,
+        })
+    }
+
     /// Why the last snapshot walked the whole workspace (`None`: it looked
     /// only at the paths the journal or the tool named).
     pub fn full_walk(&self) -> Option<&str> {
@@ -369,6 +388,16 @@ impl CheckpointStore {
         }
         std::fs::remove_dir_all(location)?;
         Ok(true)
+    }
+}
+
+/// The session's store is the sandbox's change feed: its journal says what
+/// changed, so the sandbox's search for protected paths costs what changed.
+impl crate::sandbox::ChangeFeed for std::sync::Mutex<CheckpointStore> {
+    fn changed(&self) -> std::result::Result<crate::sandbox::Changed, String> {
+        self.lock()
+            .map_err(|_| "the checkpoint store is unusable".to_string())?
+            .seen()
     }
 }
 

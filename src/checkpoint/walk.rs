@@ -109,6 +109,18 @@ impl Rules {
 /// A folder to read, relative to the workspace, with the rules above it.
 type Job = (PathBuf, Arc<Rules>);
 
+/// What a walk found: files and symlinks, the folders it read, and the
+/// folders it left out because the ignore rules hide them.
+#[derive(Default)]
+pub struct Walked {
+    /// Files and symlinks, relative to the workspace.
+    pub files: Vec<Found>,
+    /// Folders read, relative to the workspace.
+    pub folders: Vec<PathBuf>,
+    /// Folders not entered because they are ignored (not `.git`).
+    pub ignored: Vec<PathBuf>,
+}
+
 /// Folders waiting to be read, and how many are still being read.
 struct Queue {
     state: Mutex<(VecDeque<Job>, usize)>,
@@ -167,27 +179,25 @@ fn walk_up_to(workspace: &Path, limit: usize) -> Vec<Found> {
         here: exclude_file(workspace),
         parent: None,
     });
-    walk_from(workspace, PathBuf::new(), root_rules, limit).0
+    walk_from(workspace, PathBuf::new(), root_rules, limit).files
 }
 
 /// Every file and symlink under `folder` (relative to `workspace`) that
-/// the ignore rules keep, and every folder they keep, `folder` included;
-/// nothing when `folder` is itself ignored.
-pub fn walk_folder(workspace: &Path, folder: &Path) -> (Vec<Found>, Vec<PathBuf>) {
+/// the ignore rules keep, every folder they keep, `folder` included, and
+/// the ignored folders left out; only `folder` as ignored when it is
+/// itself ignored.
+pub fn walk_folder(workspace: &Path, folder: &Path) -> Walked {
     match rules_of(workspace, folder) {
         Some(rules) => walk_from(workspace, folder.to_path_buf(), rules, usize::MAX),
-        None => (Vec::new(), Vec::new()),
+        None => Walked {
+            ignored: vec![folder.to_path_buf()],
+            ..Walked::default()
+        },
     }
 }
 
-/// The walk from `start` with the rules in force there: the files found
-/// and the folders read.
-fn walk_from(
-    workspace: &Path,
-    start: PathBuf,
-    rules: Arc<Rules>,
-    limit: usize,
-) -> (Vec<Found>, Vec<PathBuf>) {
+/// The walk from `start` with the rules in force there.
+fn walk_from(workspace: &Path, start: PathBuf, rules: Arc<Rules>, limit: usize) -> Walked {
     let total = AtomicUsize::new(0);
     let queue = Queue {
         state: Mutex::new((VecDeque::new(), 0)),
@@ -199,22 +209,21 @@ fn walk_from(
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
-                    let mut found = Vec::new();
-                    let mut folders = Vec::new();
+                    let mut walked = Walked::default();
                     while let Some((folder, rules)) = queue.pop() {
                         if total.load(Ordering::Relaxed) <= limit {
-                            let before = found.len();
-                            read_folder(workspace, &folder, &rules, &queue, &mut found);
-                            total.fetch_add(found.len() - before, Ordering::Relaxed);
+                            let before = walked.files.len();
+                            read_folder(workspace, &folder, &rules, &queue, &mut walked);
+                            total.fetch_add(walked.files.len() - before, Ordering::Relaxed);
                         }
-                        folders.push(folder);
+                        walked.folders.push(folder);
                         queue.done();
                     }
-                    (found, folders)
+                    walked
                 })
             })
             .collect();
-        let parts: Vec<(Vec<Found>, Vec<PathBuf>)> = workers
+        let parts: Vec<Walked> = workers
             .into_iter()
             .map(|worker| {
                 // A worker that panicked found an unknown part of the tree;
@@ -224,23 +233,27 @@ fn walk_from(
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .collect();
-        let mut all = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
-        let mut folders = Vec::new();
-        for (found, read) in parts {
-            all.extend(found);
-            folders.extend(read);
+        let mut all = Walked {
+            files: Vec::with_capacity(parts.iter().map(|p| p.files.len()).sum()),
+            ..Walked::default()
+        };
+        for part in parts {
+            all.files.extend(part.files);
+            all.folders.extend(part.folders);
+            all.ignored.extend(part.ignored);
         }
-        (all, folders)
+        all
     })
 }
 
-/// Reads one folder: its files go to `found`, its subfolders to the queue.
+/// Reads one folder: its files go to `walked`, its subfolders to the
+/// queue (or, ignored, to `walked` too).
 fn read_folder(
     workspace: &Path,
     folder: &Path,
     inherited: &Arc<Rules>,
     queue: &Queue,
-    found: &mut Vec<Found>,
+    walked: &mut Walked,
 ) {
     let absolute = workspace.join(folder);
     let Ok(entries) = std::fs::read_dir(&absolute) else {
@@ -265,12 +278,15 @@ fn read_folder(
         };
         let is_dir = meta.is_dir();
         if matching && rules.ignores(&absolute.join(&name), is_dir) {
+            if is_dir {
+                walked.ignored.push(folder.join(&name));
+            }
             continue;
         }
         if is_dir {
             queue.push(folder.join(&name), rules.clone());
         } else if meta.is_file() || meta.is_symlink() {
-            found.push(Found {
+            walked.files.push(Found {
                 path: folder.join(&name),
                 stat: Stat::of(&meta),
             });

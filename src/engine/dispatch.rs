@@ -17,7 +17,10 @@
 //!    options of the live policy;
 //! 6. the tool runs with its approval;
 //! 7. a checkpoint of what it changed, and for a command the fence audit
-//!    of that checkpoint (a refused write is put back and said);
+//!    of that checkpoint (a refused write is put back and said); none for
+//!    a command the policy judged read-only when the sandbox holds the
+//!    workspace read-only for it (it runs with nothing writable, and a
+//!    `checkpoint_skipped` event with reason `read_only` says so);
 //! 8. secrets are redacted, then the text is cut once to
 //!    [`MAX_TOOL_RESULT_BYTES`];
 //! 9. `postToolUse` hooks see that text;
@@ -147,14 +150,21 @@ impl Session {
             decision: verdict,
             reasons: reasons.clone(),
         });
-        let (mut output, ran) = self
+        let (mut output, ran, read_only) = self
             .settle(judged, id, &call, &reasons, &request, emit)
             .await;
         let mut command_changed = Vec::new();
-        if ran {
+        if read_only && self.setup.checkpoints.is_some() {
+            emit(Event::CheckpointSkipped {
+                id: request.id.clone(),
+                reason: "read_only".into(),
+            });
+        } else if ran && !read_only {
             command_changed = self
                 .after_run(id, &call, request.caller, &mut output, emit)
                 .await;
+        }
+        if ran {
             self.session_tool_events(&call, &output, emit);
         }
         if let (true, ToolId::Builtin(tool)) = (ran, id) {
@@ -377,6 +387,9 @@ impl Session {
     }
 
     /// Steps 5 and 6: an answer when the policy asks, then the run.
+    /// Returns the output, whether the tool ran, and whether it ran as a
+    /// read-only command in a sandbox holding the workspace read-only (so
+    /// step 7 is skipped).
     async fn settle(
         &mut self,
         judged: Judged,
@@ -385,10 +398,10 @@ impl Session {
         reasons: &[Reason],
         request: &Request,
         emit: &mut Emit<'_>,
-    ) -> (ToolOutput, bool) {
+    ) -> (ToolOutput, bool, bool) {
         let caller = request.caller;
         let approval = match judged {
-            Judged::Refuse(output) => return (output, false),
+            Judged::Refuse(output) => return (output, false, false),
             Judged::Run(approval) => approval,
             // The person typed this very call: that is their answer to the
             // question, for this call once (a deny still refused it).
@@ -406,15 +419,17 @@ impl Session {
                         self.setup.trust.grant(&grants);
                         Some(pending.approve())
                     }
-                    Answer::Refuse(None) => return (refusal(reasons), false),
+                    Answer::Refuse(None) => return (refusal(reasons), false, false),
                     Answer::Refuse(Some(why)) => {
                         let text = format!("the user refused this call: {why}");
-                        return (ToolOutput::error(text), false);
+                        return (ToolOutput::error(text), false, false);
                     }
                 }
             }
         };
-        if caller != Caller::Model && touches(id) != Touches::Nothing {
+        let read_only = approval.as_ref().is_some_and(Approval::read_only)
+            && self.setup.tools.sandbox.holds_read_only();
+        if caller != Caller::Model && touches(id) != Touches::Nothing && !read_only {
             // Outside a turn, what changed since the newest checkpoint is
             // kept apart first, so the call's checkpoint and its fence
             // audit see only what the call did.
@@ -426,24 +441,31 @@ impl Session {
                     return (
                         self.run_subagents(&request.id, &call.input, emit).await,
                         true,
+                        false,
                     );
                 }
                 "delegate" => {
                     return (
                         self.run_delegate(&request.id, &call.input, emit).await,
                         true,
+                        false,
                     );
                 }
                 "web_search" => {
                     let setting = self.setup.tools.session.settings.text("web.searchProvider");
                     if let Some(tool) = setting.and_then(crate::tools::web_search::mcp_backend) {
-                        return (self.search_through_mcp(request, &tool, emit).await, true);
+                        let output = self.search_through_mcp(request, &tool, emit).await;
+                        return (output, true, false);
                     }
                 }
                 _ => {}
             }
         }
-        (self.run(id, call, approval).await, true)
+        (
+            self.run(id, call, approval, read_only).await,
+            true,
+            read_only,
+        )
     }
 
     /// The approver's answer to `question`; a refusal when nobody can be
@@ -461,8 +483,15 @@ impl Session {
     }
 
     /// Runs an approved call: a built-in tool on a blocking thread, an MCP
-    /// tool through its server.
-    async fn run(&self, id: ToolId<'_>, call: &ToolCall, approval: Option<Approval>) -> ToolOutput {
+    /// tool through its server; with `read_only`, a command the policy
+    /// judged read-only, in a sandbox where nothing is writable.
+    async fn run(
+        &self,
+        id: ToolId<'_>,
+        call: &ToolCall,
+        approval: Option<Approval>,
+        read_only: bool,
+    ) -> ToolOutput {
         let Some(approval) = approval else {
             return match id {
                 ToolId::SetChecks => recorded_checks(&call.input),
@@ -477,7 +506,10 @@ impl Session {
         {
             self.feed_code_index().await;
         }
-        let context = self.setup.tools.for_call();
+        let mut context = self.setup.tools.for_call();
+        if read_only {
+            context.sandbox = context.sandbox.without_writes();
+        }
         let call = call.clone();
         tokio::task::spawn_blocking(move || crate::tools::run(&call, &approval, &context))
             .await

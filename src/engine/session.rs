@@ -300,6 +300,7 @@ impl Session {
     /// had to wait for it).
     pub fn enable_checkpoints(&mut self, store: Arc<Mutex<CheckpointStore>>) {
         self.setup.checkpoints = Some(store);
+        self.setup.follow_checkpoints();
     }
 
     /// Cuts the conversation back to checkpoint `tag`: to the end of turn

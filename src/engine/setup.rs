@@ -192,6 +192,15 @@ impl SessionSetup {
             .flatten()
     }
 
+    /// Lets the sandbox keep the protected paths it finds between commands,
+    /// kept current by the checkpoints' change journal (when checkpoints
+    /// are on), instead of searching the writable tree at every command.
+    pub fn follow_checkpoints(&mut self) {
+        if let Some(store) = &self.checkpoints {
+            self.tools.sandbox.follow(store.clone());
+        }
+    }
+
     /// Takes over what belongs to the chat rather than the agent from
     /// `old` (the model, checkpoints, approver, steering, audit log, mode,
     /// `--trust-workspace` and cancel handle), for `/agent swap`: the rest is this setup's, and
@@ -201,6 +210,7 @@ impl SessionSetup {
         swap(&mut self.client, &mut old.client);
         swap(&mut self.model_id, &mut old.model_id);
         swap(&mut self.checkpoints, &mut old.checkpoints);
+        self.follow_checkpoints();
         swap(&mut self.approver, &mut old.approver);
         swap(&mut self.steering, &mut old.steering);
         swap(&mut self.audit, &mut old.audit);

@@ -220,6 +220,25 @@ impl Policy {
 /// The command with each argument that is exactly `$name`/`${name}` of a `for` loop's
 /// variable replaced by the words the loop gives it (`wc -l "$f"` in
 /// `for f in src/*.py` is judged as `wc -l src/*.py`). The program word is left alone.
+/// Whether the command line `line` only reads, by the closed-world
+/// read-only tables alone (whatever rule allows it): it parses, nothing in
+/// it is opaque, it runs at least one command, and every simple command is
+/// read-only with harmless assignments and no redirection into a file.
+pub(super) fn line_is_read_only(line: &str) -> bool {
+    let Ok(analysis) = shell::analyze(line) else {
+        return false;
+    };
+    analysis.opaque.is_empty()
+        && !analysis.commands.is_empty()
+        && analysis.commands.iter().all(|command| {
+            let command = with_loop_values(command, &analysis.loop_values);
+            !command.argv.is_empty()
+                && shell::write_targets(&command).is_empty()
+                && readonly::check(&command).is_ok()
+                && harmless_prefix(&command).is_ok()
+        })
+}
+
 fn with_loop_values(
     command: &SimpleCommand,
     loop_values: &BTreeMap<String, Vec<Word>>,

@@ -133,6 +133,19 @@ impl Approval {
         }
     }
 
+    /// True when the call is a `shell` command line that the policy's
+    /// closed-world tables judge read-only: every simple command in it is
+    /// a listed read-only program with read-only options, nothing in it
+    /// redirects into a file, and nothing is left to run time. It can then
+    /// run with nothing writable, and no checkpoint need look for what it
+    /// changed (see the dispatcher).
+    pub fn read_only(&self) -> bool {
+        self.call.tool == "shell"
+            && self.call.input["command"]
+                .as_str()
+                .is_some_and(super::command::line_is_read_only)
+    }
+
     /// True when this approval is for exactly `call` (same tool, same input).
     pub fn covers(&self, call: &ToolCall) -> bool {
         &self.call == call
@@ -304,6 +317,31 @@ mod tests {
         let mut judgement = Judgement::default();
         judgement.add(Reason::new(Verdict::Allow, "allowed"));
         judgement.decide(&call, Mode::Interactive, false)
+    }
+
+    #[test]
+    fn only_a_read_only_command_line_makes_a_read_only_approval() {
+        let approval = |tool: &str, command: &str| {
+            Approval::new(&ToolCall {
+                tool: tool.into(),
+                input: serde_json::json!({ "command": command }),
+            })
+        };
+        for line in ["ls src", "cat a.py | grep x", "git status && wc -l a"] {
+            assert!(approval("shell", line).read_only(), "{line}");
+        }
+        for line in [
+            "touch a",
+            "ls > out.txt",
+            "cat $(echo a)",
+            "python -c 'print(1)'",
+            "X=1 ls",
+            "",
+            "sort -o out a",
+        ] {
+            assert!(!approval("shell", line).read_only(), "{line}");
+        }
+        assert!(!approval("write", "ls").read_only());
     }
 
     #[test]

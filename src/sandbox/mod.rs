@@ -32,6 +32,7 @@ pub mod helper;
 #[cfg(target_os = "linux")]
 mod linux;
 
+mod known;
 mod layers;
 mod prepare;
 
@@ -44,6 +45,8 @@ use crate::config::{AgentConfig, AgentSource, Origin, Rule};
 use crate::policy::paths::Roots;
 use egress::{EgressProxy, Enforcement};
 use fence::Fence;
+use known::Known;
+pub use known::{ChangeFeed, Changed, Search};
 use layers::describe;
 pub use layers::{Layer, Layers, layer};
 pub(crate) use prepare::Plan;
@@ -112,6 +115,9 @@ pub struct Sandbox {
     egress: Option<Egress>,
     helper: PathBuf,
     layers: Arc<OnceLock<Layers>>,
+    /// The protected paths found inside the writable folders, kept
+    /// between commands when a change feed keeps them current.
+    known: Known,
 }
 
 /// The two ways to reach an [`EgressProxy`]: its Unix socket, from inside
@@ -154,7 +160,15 @@ impl Sandbox {
             egress: None,
             helper: own_binary(),
             layers: Arc::default(),
+            known: Known::default(),
         }
+    }
+
+    /// This sandbox keeping the protected paths it finds between commands,
+    /// brought up to date from `feed` (the session's change journal)
+    /// instead of searched for in the whole writable tree each time.
+    pub fn follow(&mut self, feed: Arc<dyn ChangeFeed>) {
+        self.known = Known::following(feed);
     }
 
     /// This (a child agent's) sandbox inside `parent`'s: the network only
@@ -213,7 +227,27 @@ impl Sandbox {
         self.writable.clear();
         self.extra.clear();
         self.network = false;
+        self.known = Known::default();
         self
+    }
+
+    /// This sandbox with nothing writable but the command's private
+    /// temporary folder, network and the rest as they are: how a command
+    /// the policy judged read-only runs when [`Sandbox::holds_read_only`],
+    /// so nothing need look for what it changed.
+    pub fn without_writes(mut self) -> Sandbox {
+        self.writable.clear();
+        self.extra.clear();
+        self.known = Known::default();
+        self
+    }
+
+    /// Whether [`Sandbox::without_writes`] really keeps a command from
+    /// changing the workspace here: the sandbox is on with every layer
+    /// (Landlock fences the writes, the PID namespace ends whatever the
+    /// command left running); not when it is off or partial.
+    pub fn holds_read_only(&self) -> bool {
+        self.state() == "on"
     }
 
     /// No sandbox: commands run as they are (for tests of the shell tool's
@@ -230,6 +264,7 @@ impl Sandbox {
             egress: None,
             helper: own_binary(),
             layers: Arc::default(),
+            known: Known::default(),
         }
     }
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::egress::NAMESPACE_PORT;
 use super::fence::{self, Fence, Found};
+use super::known::{Known, Search};
 use super::{HELPER_SUBCOMMAND, Sandbox, SandboxMode, describe};
 use super::{SandboxError, fail};
 use crate::policy::paths::{Roots, SENSITIVE_HOME_PATHS, resolve_existing_prefix};
@@ -111,6 +112,7 @@ impl Sandbox {
                 plan: None,
                 watch: None,
                 temp: None,
+                search: None,
             });
         }
         if self.mode == SandboxMode::Required {
@@ -133,7 +135,7 @@ impl Sandbox {
             .filter(|p| p.exists())
             .cloned()
             .collect();
-        let before = fence::protected_inside(&folders);
+        let (before, search) = self.known.protected(&folders);
         let mut protect: Vec<PathBuf> = before.iter().map(|f| f.path.clone()).collect();
         protect.extend(fence.denied_inside(&self.write_denied));
         let mut writable = folders.clone();
@@ -175,7 +177,9 @@ impl Sandbox {
                 folders,
                 before,
                 workspace: roots.workspace.clone(),
+                known: self.known.clone(),
             }),
+            search: Some(search),
             temp: Some(temp),
         })
     }
@@ -365,6 +369,7 @@ pub struct Prepared {
     plan: Option<Plan>,
     watch: Option<Watch>,
     temp: Option<PrivateTemp>,
+    search: Option<Search>,
 }
 
 /// The protected paths that existed before the command, to find the ones
@@ -373,9 +378,16 @@ struct Watch {
     folders: Vec<PathBuf>,
     before: BTreeSet<Found>,
     workspace: PathBuf,
+    known: Known,
 }
 
 impl Prepared {
+    /// How the protected paths kept read-only for the command were found
+    /// (`None`: no sandbox), for measurements and tests.
+    pub fn search(&self) -> Option<&Search> {
+        self.search.as_ref()
+    }
+
     /// The command, to set its output streams and process group.
     pub fn command(&mut self) -> &mut Command {
         &mut self.command
@@ -415,7 +427,8 @@ impl Prepared {
             return Vec::new();
         };
         let mut notes = Vec::new();
-        for found in fence::protected_inside(&watch.folders) {
+        let (after, _) = watch.known.protected(&watch.folders);
+        for found in after {
             let shown = found
                 .path
                 .strip_prefix(&watch.workspace)

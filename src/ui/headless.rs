@@ -230,6 +230,9 @@ fn text(event: &Event) {
         Event::Error { message } => eprintln!("\nerror: {}", escape_control(message)),
         Event::Warning { message } => eprintln!("warning: {}", escape_control(message)),
         Event::Steered { text } => eprintln!("[steered: {}]", escape_control(text)),
+        Event::CheckpointSkipped { reason, .. } => {
+            eprintln!("[no checkpoint: {}]", escape_control(reason));
+        }
         Event::AgentSwitched { agent, previous } => eprintln!(
             "[plan handed off: `{}` now runs it, after `{}`]",
             escape_control(agent),

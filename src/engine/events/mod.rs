@@ -107,6 +107,16 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         full_walk: Option<String>,
     },
+    /// No checkpoint was taken after call `id`, which could otherwise
+    /// have changed files, and why: `read_only`, a shell command the
+    /// policy judged read-only that ran in a sandbox holding the workspace
+    /// read-only, so there was nothing to look for (no walk, no journal).
+    CheckpointSkipped {
+        /// The call.
+        id: String,
+        /// Why: `read_only`.
+        reason: String,
+    },
     /// A message the user sent while the turn ran was folded into the
     /// conversation at a tool boundary.
     Steered {

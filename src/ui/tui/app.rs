@@ -229,6 +229,8 @@ impl App {
                 );
                 self.status.checkpoint = Some(tag);
             }
+            // Nothing to show: no checkpoint was needed.
+            Event::CheckpointSkipped { .. } => {}
             Event::Steered { text } => self.notice(Notice::Steered, format!("steered: {text}")),
             Event::AgentSwitched { agent, previous } => self.notice(
                 Notice::Info,
