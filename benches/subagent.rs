@@ -15,14 +15,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test or bench is its failure
 
+#[path = "support/headless.rs"]
+mod headless;
 #[path = "../tests/support/model_server.rs"]
 mod model_server;
 
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use model_server::{ModelServer, Protocol, Scripted};
+use headless::{ms, repository, runs, session, sizes};
+use model_server::{Protocol, Scripted};
 use serde_json::{Value, json};
 
 const AI: Protocol = Protocol::OpenAi;
@@ -66,74 +68,25 @@ fn children() -> Vec<Scripted> {
     script
 }
 
-/// A git repository of `files` committed files (100 per folder), with the
-/// `bot` and `writer` agents.
-fn repository(root: &Path, files: usize) {
-    for i in 0..files {
-        let folder = root.join(format!("src/m{}", i / 100));
-        std::fs::create_dir_all(&folder).unwrap();
-        std::fs::write(folder.join(format!("f{i}.py")), format!("X = {i}\n")).unwrap();
-    }
-    let agents = root.join(".kiro/agents");
-    std::fs::create_dir_all(&agents).unwrap();
-    let bot = json!({"name": "bot", "tools": ["write", "subagent"], "allowedTools": ["write"],
-                     "toolsSettings": {"subagent": {"availableAgents": ["writer"], "trustedAgents": ["*"]}}});
-    let writer = json!({"name": "writer", "tools": ["write"], "allowedTools": ["write"]});
-    std::fs::write(agents.join("bot.json"), bot.to_string()).unwrap();
-    std::fs::write(agents.join("writer.json"), writer.to_string()).unwrap();
-    for args in [
-        &["init", "-q"][..],
-        &["add", "-A"],
-        &[
-            "-c",
-            "user.name=b",
-            "-c",
-            "user.email=b@b",
-            "commit",
-            "-qm",
-            "start",
-        ],
-    ] {
-        let status = Command::new("git")
-            .args(args)
-            .current_dir(root)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
+/// The parent `bot` and the `writer` child.
+fn agents() -> [(&'static str, Value); 2] {
+    [
+        (
+            "bot",
+            json!({"name": "bot", "tools": ["write", "subagent"], "allowedTools": ["write"],
+                   "toolsSettings": {"subagent": {"availableAgents": ["writer"], "trustedAgents": ["*"]}}}),
+        ),
+        (
+            "writer",
+            json!({"name": "writer", "tools": ["write"], "allowedTools": ["write"]}),
+        ),
+    ]
 }
 
-/// One headless session with `script`, its wall time; the two files are
-/// removed after, so the next run starts from the same tree.
-async fn session(root: &Path, home: &Path, script: Vec<Scripted>) -> Duration {
-    let server = ModelServer::start(script).await;
-    let mut command = Command::new(env!("CARGO_BIN_EXE_agent"));
-    command
-        .current_dir(root)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("AGENT_HOME", home.join("agent"))
-        .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
-        .args([
-            "chat",
-            "--no-interactive",
-            "--agent",
-            "bot",
-            "--model",
-            "openai/scripted",
-        ])
-        .args(["--output-format", "json", "LEAD: write a.txt and b.txt"]);
-    let started = Instant::now();
-    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap();
-    let took = started.elapsed();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+/// One session with `script`; the two files are removed after, so the
+/// next run starts from the same tree.
+async fn run(root: &Path, home: &Path, script: Vec<Scripted>) -> Duration {
+    let took = session(root, home, script, "LEAD: write a.txt and b.txt").await;
     for file in ["a.txt", "b.txt"] {
         std::fs::remove_file(root.join(file)).unwrap();
     }
@@ -145,32 +98,20 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times[times.len() / 2]
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 #[tokio::main]
 async fn main() {
-    let sizes: Vec<usize> = std::env::var("SIZES")
-        .unwrap_or_else(|_| "100,2000,20000".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
-    let runs: usize = std::env::var("RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(7);
+    let runs = runs(7);
     println!("median of {runs} headless sessions, ms");
     println!("| files | parent writes | two children | difference | ratio |");
     println!("|---:|---:|---:|---:|---:|");
-    for files in sizes {
+    for files in sizes("100,2000,20000") {
         let root = tempfile::tempdir().unwrap();
         let home = tempfile::tempdir().unwrap();
-        repository(root.path(), files);
+        repository(root.path(), files, &agents());
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for _ in 0..runs {
-            a.push(session(root.path(), home.path(), direct()).await);
-            b.push(session(root.path(), home.path(), children()).await);
+            a.push(run(root.path(), home.path(), direct()).await);
+            b.push(run(root.path(), home.path(), children()).await);
         }
         let (a, b) = (median(a), median(b));
         println!(
